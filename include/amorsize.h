@@ -1,0 +1,465 @@
+/**
+ * @file amorsize.h
+ * @brief Amorsize: measured planning and execution of loops of independent items.
+ *
+ * Given a loop of N independent items and the user's kernel, Amorsize probes the
+ * machine, samples the real kernel on items spread over the whole index range,
+ * models the makespan of every candidate (workers, schedule, chunk), chooses the
+ * fastest, runs the loop that way on a persistent thread pool and explains the
+ * decision and what really happened.
+ *
+ * Conventions used by every call:
+ * - Fallible calls return 0 on success or a negative `AMZ_E*` code. A human-readable
+ *   detail for the most recent failure on the calling thread ("AMZ_CHUNK must be a
+ *   positive integer, got 'abc'") is returned by amz_last_error().
+ * - The caller owns what it passes in. Objects created for the caller have a
+ *   `*_destroy` function that accepts NULL. Strings returned by the library are owned
+ *   by the library.
+ * - This header never includes `<mpi.h>`; the MPI entry points live in
+ *   `amorsize_mpi.h`.
+ *
+ * Minimal use:
+ * @code
+ *   static int kernel(uint64_t begin, uint64_t end, void *arg) { ...; return 0; }
+ *   amz_task_t task = { "my loop", n, kernel, &data };
+ *   amz_result_t *res = NULL;
+ *   int rc = amz_for(&task, NULL, &res);
+ *   amz_result_explain(res, stdout);
+ *   amz_result_destroy(res);
+ * @endcode
+ */
+#ifndef AMORSIZE_H
+#define AMORSIZE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "amorsize_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks a symbol exported from the shared library (built with hidden visibility). */
+#if defined(AMORSIZE_BUILDING) && defined(__GNUC__)
+#define AMZ_API __attribute__((visibility("default")))
+#else
+#define AMZ_API
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * The error list: name, value, message. Values are never renumbered once released;
+ * new codes are appended with the next free value.
+ */
+#define AMZ_ERROR_MAP(XX)                                                           \
+  XX(EINVAL, -1, "invalid argument")                                               \
+  XX(ENOMEM, -2, "out of memory")                                                  \
+  XX(EENV, -3, "malformed environment variable")                                   \
+  XX(ESCHED, -4, "unknown or unusable schedule")                                   \
+  XX(ESYS, -5, "system call failed")                                               \
+  XX(ETOPO, -6, "topology probe failed")                                           \
+  XX(EITEMS, -7, "some items failed (the kernel returned non-zero)")               \
+  XX(EBUSY, -8, "the plan is already running")                                     \
+  XX(ECONFLICT, -9, "contradictory options")                                       \
+  XX(EMPI, -10, "MPI call failed")                                                 \
+  XX(EIO, -11, "file input/output failed")                                         \
+  XX(ERANGE, -12, "index out of range")
+
+/** Error codes; every fallible call returns 0 or one of these. */
+typedef enum amz_error {
+  AMZ_OK = 0,
+#define AMZ__ERR_ENUM(name, value, msg) AMZ_##name = (value),
+  AMZ_ERROR_MAP(AMZ__ERR_ENUM)
+#undef AMZ__ERR_ENUM
+} amz_error_t;
+
+/**
+ * @brief Short static message for an error code ("invalid argument").
+ * @return A library-owned string; "unknown error" for codes not in the list. Local,
+ *         thread-safe.
+ */
+AMZ_API const char *amz_strerror(int code);
+
+/**
+ * @brief The symbolic name of an error code ("AMZ_EINVAL"), or "AMZ_UNKNOWN".
+ */
+AMZ_API const char *amz_error_name(int code);
+
+/**
+ * @brief Detail of the most recent failure on the calling thread.
+ *
+ * Names the bad value and what was expected, e.g. "AMZ_WORKERS must be an integer
+ * >= 0, got '-2'". The text is thread-local, owned by the library and valid until
+ * the next failing call on the same thread. Returns "" when nothing failed yet.
+ */
+AMZ_API const char *amz_last_error(void);
+
+/** @brief The library version as "MAJOR.MINOR.PATCH". Library-owned, static. */
+AMZ_API const char *amz_version_string(void);
+
+/* ------------------------------------------------------------------------- */
+/* Task, schedules, options                                                  */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * @brief The user's kernel: process items [begin, end).
+ *
+ * Called concurrently from several threads on disjoint ranges; it must be
+ * thread-safe for disjoint ranges. Every item in [0, n_items) is passed exactly once
+ * per run (or reported as failed). Return 0 on success; any non-zero value marks
+ * the whole range [begin, end) as failed with that code and the run goes on.
+ */
+typedef int (*amz_range_fn)(uint64_t begin, uint64_t end, void *arg);
+
+/** @brief A loop of independent items. The first four fields are fixed forever. */
+typedef struct amz_task {
+  const char *name; /**< Label used in explanations and profiles; may be NULL. */
+  uint64_t n_items; /**< Number of items; 0 is valid (nothing to do). */
+  amz_range_fn fn;  /**< The kernel; must not be NULL. */
+  void *arg;        /**< Passed unchanged to fn. */
+} amz_task_t;
+
+/**
+ * @brief How items are cut into chunks and handed to workers.
+ *
+ * - STATIC: one contiguous block per worker, no dispatch cost.
+ * - CYCLIC: chunks of `chunk` items dealt round-robin (worker w gets chunks w, w+P, ...).
+ * - DYNAMIC: self-scheduling, fixed chunks of `chunk` items from a shared counter.
+ * - GUIDED: chunk = max(chunk, ceil(remaining / P)) (Polychronopoulos & Kuck 1987).
+ * - FACTORING: FAC2 batches of P chunks of ceil(remaining / 2P), at least `chunk`
+ *   (Hummel, Schonberg & Flynn 1992).
+ * - AWF: adaptive weighted factoring: FAC2 batches re-weighted by each worker's
+ *   measured rate (Banicescu & Velusamy 2002), at least `chunk`.
+ */
+typedef enum amz_schedule {
+  AMZ_SCHED_AUTO = 0, /**< Let the planner choose. */
+  AMZ_SCHED_STATIC,
+  AMZ_SCHED_CYCLIC,
+  AMZ_SCHED_DYNAMIC,
+  AMZ_SCHED_GUIDED,
+  AMZ_SCHED_FACTORING,
+  AMZ_SCHED_AWF
+} amz_schedule_t;
+
+/** @brief Number of values of amz_schedule_t, AUTO included. */
+#define AMZ_SCHED_COUNT 7
+
+/** @brief Lower-case name of a schedule ("dynamic"), or "invalid". Static string. */
+AMZ_API const char *amz_schedule_name(amz_schedule_t schedule);
+
+/**
+ * @brief Parse a schedule name (case-insensitive: auto, static, cyclic, dynamic,
+ *        guided, factoring, awf).
+ * @return 0, or AMZ_ESCHED for an unknown name, AMZ_EINVAL for NULL arguments.
+ */
+AMZ_API int amz_schedule_parse(const char *name, amz_schedule_t *out);
+
+/** @brief Opaque options; NULL options everywhere mean "all defaults". */
+typedef struct amz_options amz_options_t;
+/** @brief Opaque plan: a chosen way to run one task, runnable many times. */
+typedef struct amz_plan amz_plan_t;
+/** @brief Opaque result of one run. */
+typedef struct amz_result amz_result_t;
+
+/** @brief One executed chunk, as given to hooks and read back from a result. */
+typedef struct amz_chunk_info {
+  uint64_t begin;  /**< First item. */
+  uint64_t end;    /**< One past the last item. */
+  int worker;      /**< Worker (thread) index, 0 = the calling thread. */
+  int status;      /**< 0, or the kernel's first non-zero return in the chunk. */
+  double t_start;  /**< Seconds since the start of the run. */
+  double t_end;    /**< Seconds since the start of the run. */
+} amz_chunk_info_t;
+
+/** @brief Progress snapshot given to the progress hook. */
+typedef struct amz_progress {
+  uint64_t items_done;  /**< Items finished so far in this run (failed included). */
+  uint64_t items_total; /**< Items this run executes. */
+  double elapsed_s;     /**< Seconds since the start of the run. */
+  double items_per_s;   /**< Mean throughput so far. */
+  double eta_s;         /**< Estimated seconds to completion, from throughput. */
+} amz_progress_t;
+
+/**
+ * @brief Callbacks for live monitoring. Any member may be NULL.
+ *
+ * Thread safety: on_plan_ready and on_finish run on the thread that called
+ * amz_plan_create / amz_run. on_chunk_done and on_error run on worker threads,
+ * concurrently with each other: they must be thread-safe and should be short, since
+ * they add to the chunk's dispatch time. on_progress runs on a worker thread too, but
+ * never concurrently with itself, at most once per progress interval (see
+ * amz_options_set_progress_interval) and once more at the end of the run.
+ * Hooks must not call amz_run on the plan that is running.
+ */
+typedef struct amz_hooks {
+  void (*on_plan_ready)(const amz_plan_t *plan, void *user);
+  void (*on_chunk_done)(const amz_chunk_info_t *chunk, void *user);
+  void (*on_progress)(const amz_progress_t *progress, void *user);
+  void (*on_finish)(const amz_result_t *result, void *user);
+  /** A range failed: the kernel returned `code` for [begin, end) on `worker`. */
+  void (*on_error)(uint64_t begin, uint64_t end, int code, int worker, void *user);
+} amz_hooks_t;
+
+/**
+ * @brief Create options with every value "choose for me".
+ * @param[out] opts receives the new object; destroy with amz_options_destroy().
+ * @return 0, AMZ_EINVAL (opts NULL), AMZ_ENOMEM.
+ */
+AMZ_API int amz_options_create(amz_options_t **opts);
+
+/** @brief Destroy options; NULL is accepted. Plans made from them stay valid. */
+AMZ_API void amz_options_destroy(amz_options_t *opts);
+
+/**
+ * @brief Fix the number of workers (threads); 0 = let the planner choose.
+ * @return 0, or AMZ_EINVAL for NULL opts or workers < 0 or > 4096.
+ */
+AMZ_API int amz_options_set_workers(amz_options_t *opts, int workers);
+
+/**
+ * @brief Fix the schedule; AMZ_SCHED_AUTO = let the planner choose.
+ * @return 0, AMZ_EINVAL (NULL opts), AMZ_ESCHED (value out of the enum).
+ */
+AMZ_API int amz_options_set_schedule(amz_options_t *opts, amz_schedule_t schedule);
+
+/**
+ * @brief Fix the chunk parameter in items; 0 = let the planner choose.
+ *
+ * For CYCLIC and DYNAMIC it is the chunk size; for GUIDED, FACTORING and AWF the
+ * minimum chunk size. STATIC takes no chunk: a plan combining STATIC with a chunk
+ * fails with AMZ_ECONFLICT.
+ * @return 0, AMZ_EINVAL (NULL opts).
+ */
+AMZ_API int amz_options_set_chunk(amz_options_t *opts, uint64_t items);
+
+/**
+ * @brief Bound the sampling phase.
+ * @param max_seconds wall-time budget for sampling (default 0.25 s); > 0.
+ * @param rel_error stop once the relative standard error of the mean item cost is
+ *        at most this (default 0.03); in (0, 1).
+ * @return 0, AMZ_EINVAL (NULL opts or a value out of range).
+ */
+AMZ_API int amz_options_set_sampling(amz_options_t *opts, double max_seconds,
+                                     double rel_error);
+
+/**
+ * @brief Install monitoring hooks (copied) and their user pointer.
+ * @param hooks may be NULL to remove all hooks.
+ * @return 0, AMZ_EINVAL (NULL opts).
+ */
+AMZ_API int amz_options_set_hooks(amz_options_t *opts, const amz_hooks_t *hooks,
+                                  void *user);
+
+/**
+ * @brief Minimum seconds between two progress hook calls (default 0.5).
+ * @return 0, AMZ_EINVAL (NULL opts or seconds < 0).
+ */
+AMZ_API int amz_options_set_progress_interval(amz_options_t *opts, double seconds);
+
+/**
+ * @brief Where measured machine costs are cached between runs.
+ *
+ * Default: $AMZ_CACHE_DIR, else $XDG_CACHE_HOME/amorsize, else $HOME/.cache/amorsize.
+ * NULL or "" disables the cache (every plan probes).
+ * @return 0, AMZ_EINVAL (NULL opts), AMZ_ENOMEM.
+ */
+AMZ_API int amz_options_set_cache_dir(amz_options_t *opts, const char *dir);
+
+/**
+ * @brief Whether AMZ_WORKERS, AMZ_SCHEDULE and AMZ_CHUNK override the options
+ *        (default 1: the environment wins, so operators can steer a binary).
+ * @return 0, AMZ_EINVAL (NULL opts).
+ */
+AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
+
+/* ------------------------------------------------------------------------- */
+/* Plan                                                                      */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * @brief Probe the machine, sample the kernel, model and choose how to run the task.
+ *
+ * Sampling executes real items (spread over the whole index range, in parallel):
+ * they count as done, and the first amz_run of the plan skips them. The task is
+ * copied except for `arg`, which must stay valid while the plan lives. Environment
+ * overrides AMZ_WORKERS, AMZ_SCHEDULE, AMZ_CHUNK are read here.
+ *
+ * Local (no communication); not thread-safe with respect to the same task data only
+ * in the sense that the kernel is called from several threads.
+ * @param task the loop; task->fn must not be NULL.
+ * @param opts may be NULL (defaults).
+ * @param[out] plan receives the plan; destroy with amz_plan_destroy().
+ * @return 0; AMZ_EINVAL (NULL task, fn or plan; options out of range), AMZ_EENV
+ *   (malformed environment variable), AMZ_ECONFLICT (contradictory options),
+ *   AMZ_ETOPO (hwloc failed), AMZ_ESYS (threads could not start), AMZ_ENOMEM.
+ *   Kernel failures during sampling are not errors here: they are kept and
+ *   reported by the first run.
+ */
+AMZ_API int amz_plan_create(const amz_task_t *task, const amz_options_t *opts,
+                            amz_plan_t **plan);
+
+/** @brief Workers (threads) the plan uses; 0 for a NULL plan. Local. */
+AMZ_API int amz_plan_workers(const amz_plan_t *plan);
+/** @brief Schedule the plan uses (never AUTO); AMZ_SCHED_AUTO for NULL. Local. */
+AMZ_API amz_schedule_t amz_plan_schedule(const amz_plan_t *plan);
+/**
+ * @brief Chunk parameter of the plan (see amz_options_set_chunk); for STATIC the
+ *        block size ceil(N / workers). 0 for NULL.
+ */
+AMZ_API uint64_t amz_plan_chunk(const amz_plan_t *plan);
+/** @brief Predicted wall seconds of the next amz_run; -1 for NULL. */
+AMZ_API double amz_plan_predicted_seconds(const amz_plan_t *plan);
+/** @brief Predicted serial time / predicted time for all N items; -1 for NULL. */
+AMZ_API double amz_plan_predicted_speedup(const amz_plan_t *plan);
+/** @brief Items executed while sampling (done before the first run). */
+AMZ_API uint64_t amz_plan_sampled_items(const amz_plan_t *plan);
+/** @brief Wall seconds spent in probe + sample + plan. */
+AMZ_API double amz_plan_setup_seconds(const amz_plan_t *plan);
+
+/** @brief The modelled terms of a makespan, in seconds. */
+typedef struct amz_terms {
+  double startup;   /**< Waking the pool / starting threads. */
+  double compute;   /**< Work divided by effective parallelism (contention included). */
+  double dispatch;  /**< Chunk hand-out and recording on the critical worker. */
+  double imbalance; /**< Tail: the last worker finishing after the mean. */
+  double serial;    /**< Setup and result assembly outside the parallel region. */
+  double total;     /**< Sum of the above. */
+} amz_terms_t;
+
+/**
+ * @brief Predicted terms of the next run.
+ * @return 0, AMZ_EINVAL (NULL argument).
+ */
+AMZ_API int amz_plan_terms(const amz_plan_t *plan, amz_terms_t *out);
+
+/** @brief One evaluated alternative of the plan search. */
+typedef struct amz_candidate {
+  int workers;
+  amz_schedule_t schedule;
+  uint64_t chunk;
+  double predicted_s; /**< Predicted time of a full run of all N items. */
+  amz_terms_t terms;
+} amz_candidate_t;
+
+/** @brief Number of candidates evaluated (the chosen one included). */
+AMZ_API size_t amz_plan_candidate_count(const amz_plan_t *plan);
+/**
+ * @brief Candidate i, sorted by predicted time (fastest first).
+ * @return 0, AMZ_EINVAL (NULL), AMZ_ERANGE (i >= count).
+ */
+AMZ_API int amz_plan_candidate(const amz_plan_t *plan, size_t i, amz_candidate_t *out);
+
+/**
+ * @brief Print the explanation of the decision: workload, resources, decision,
+ *        prediction with the overhead breakdown, best rejected alternatives and why,
+ *        constraints, recommendations.
+ * @return 0, AMZ_EINVAL (NULL plan or out), AMZ_EIO (write failed).
+ */
+AMZ_API int amz_plan_explain(const amz_plan_t *plan, FILE *out);
+
+/** @brief Destroy a plan and its thread pool; NULL accepted. Not while running. */
+AMZ_API void amz_plan_destroy(amz_plan_t *plan);
+
+/* ------------------------------------------------------------------------- */
+/* Run                                                                       */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * @brief Run the task as planned.
+ *
+ * The first run executes every item not executed while sampling; later runs execute
+ * all items, and each run refines the plan's cost model from what it measured (the
+ * plan's choice may change for the next run unless fixed by options).
+ * Not thread-safe on the same plan (AMZ_EBUSY if called concurrently).
+ * @param[out] result receives the result (also when AMZ_EITEMS is returned);
+ *             destroy with amz_result_destroy().
+ * @return 0; AMZ_EITEMS (some ranges failed; the result lists them); AMZ_EINVAL
+ *   (NULL argument); AMZ_EBUSY; AMZ_ESYS; AMZ_ENOMEM.
+ */
+AMZ_API int amz_run(amz_plan_t *plan, amz_result_t **result);
+
+/**
+ * @brief amz_plan_create + amz_run + amz_plan_destroy in one call.
+ *
+ * The result covers all N items, sampled ones included; its setup time is the plan's.
+ * @return as amz_plan_create and amz_run.
+ */
+AMZ_API int amz_for(const amz_task_t *task, const amz_options_t *opts,
+                    amz_result_t **result);
+
+/* ------------------------------------------------------------------------- */
+/* Result                                                                    */
+/* ------------------------------------------------------------------------- */
+
+/** @brief Wall seconds of the run (probe/sample/plan excluded); -1 for NULL. */
+AMZ_API double amz_result_seconds(const amz_result_t *result);
+/** @brief Predicted wall seconds for this run; -1 for NULL. */
+AMZ_API double amz_result_predicted_seconds(const amz_result_t *result);
+/** @brief Seconds of probe + sample + plan included in this result (amz_for, or a
+ *         plan's first run), else 0. */
+AMZ_API double amz_result_setup_seconds(const amz_result_t *result);
+/** @brief Items completed successfully (sampled ones included on a first run). */
+AMZ_API uint64_t amz_result_items_done(const amz_result_t *result);
+/** @brief Items in failed ranges. done + failed = N on every run. */
+AMZ_API uint64_t amz_result_items_failed(const amz_result_t *result);
+/** @brief Workers used by the run. */
+AMZ_API int amz_result_workers(const amz_result_t *result);
+
+/** @brief Number of failed ranges. */
+AMZ_API size_t amz_result_failure_count(const amz_result_t *result);
+/**
+ * @brief Failed range i (sorted by begin) and the kernel's code.
+ * @return 0, AMZ_EINVAL (NULL), AMZ_ERANGE (i >= count).
+ */
+AMZ_API int amz_result_failure(const amz_result_t *result, size_t i, uint64_t *begin,
+                               uint64_t *end, int *code);
+
+/** @brief Number of recorded chunks (sampling blocks of a first run included). */
+AMZ_API size_t amz_result_chunk_count(const amz_result_t *result);
+/**
+ * @brief Recorded chunk i (ordered by worker, then by time).
+ * @return 0, AMZ_EINVAL, AMZ_ERANGE.
+ */
+AMZ_API int amz_result_chunk(const amz_result_t *result, size_t i,
+                             amz_chunk_info_t *out);
+
+/** @brief Per-worker totals of a run. */
+typedef struct amz_worker_stats {
+  uint64_t items;    /**< Items executed (failed included). */
+  uint64_t chunks;   /**< Chunks executed. */
+  uint64_t failures; /**< Failed ranges. */
+  double busy_s;     /**< Time inside the kernel. */
+  double dispatch_s; /**< Time between chunks: hand-out, recording, hooks. */
+  double idle_s;     /**< Time waiting: start-up delay and the end-of-run tail. */
+} amz_worker_stats_t;
+
+/** @brief Per-worker totals of worker w. @return 0, AMZ_EINVAL, AMZ_ERANGE. */
+AMZ_API int amz_result_worker(const amz_result_t *result, int w,
+                              amz_worker_stats_t *out);
+
+/**
+ * @brief Measured terms of the run, comparable with amz_plan_terms().
+ * @return 0, AMZ_EINVAL.
+ */
+AMZ_API int amz_result_terms(const amz_result_t *result, amz_terms_t *out);
+
+/**
+ * @brief Print actual vs. predicted per term and a bottleneck analysis (start-up,
+ *        dispatch, imbalance, memory, too little work, contention) with severities
+ *        and advice.
+ * @return 0, AMZ_EINVAL (NULL), AMZ_EIO (write failed).
+ */
+AMZ_API int amz_result_explain(const amz_result_t *result, FILE *out);
+
+/** @brief Destroy a result; NULL accepted. */
+AMZ_API void amz_result_destroy(amz_result_t *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AMORSIZE_H */

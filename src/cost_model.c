@@ -1,0 +1,241 @@
+/*
+ * The cost model: predicted makespan of a candidate (workers, schedule, chunk) as a
+ * sum of named terms, all in seconds:
+ *
+ *   total = startup + compute + dispatch + imbalance + serial
+ *
+ *   startup   pool fork-join (measured, pool_wake_s, scaled by the threads woken)
+ *             plus thread creation when the pool must grow (thread_start_s each);
+ *   compute   expected work / workers, with the per-item slowdown from sharing the
+ *             machine (measured contention) and time-slicing when threads outnumber
+ *             cores (only the CPU share of an item slows down, cpu_ratio);
+ *   dispatch  per-chunk cost of the schedule's hand-out (measured on the real
+ *             executor) times the chunks on the critical worker;
+ *   imbalance the critical worker's finish minus compute and dispatch: the
+ *             deterministic part comes from list-scheduling the schedule's real chunk
+ *             sequence (from schedule.c) over the sampled index-cost profile; the
+ *             random part is E[max of W normals] x sigma x sqrt(items in a tail
+ *             chunk) (Kruskal & Weiss, IEEE TSE 1985), floored by the longest item;
+ *   serial    amz_run's own setup and assembly outside the parallel region.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* Chunk sequences longer than this are list-scheduled in groups of consecutive
+ * chunks; the error is at most one group per worker, under 1/SIM_GROUPS of the
+ * work per worker. */
+#define SIM_GROUPS 2048
+
+double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w) {
+  int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
+  int wc = w < C ? w : C;
+  double cont = 1.0;
+  if (wl->contention_workers > 1 && wc > 1) {
+    /* Linear in the number of busy cores between 1 (alone) and the measured value. */
+    cont = 1.0 + (wl->contention - 1.0) * (double)(wc - 1) / (double)(wl->contention_workers - 1);
+    if (cont < 0.9) cont = 0.9;
+  }
+  double r = wl->cpu_ratio;
+  if (r < 0.005) r = 0.005;
+  if (r > 1.0) r = 1.0;
+  double demand = (double)w * r / (double)C; /* cores wanted / cores granted */
+  double share = demand > 1.0 ? demand : 1.0;
+  return cont * (r * share + (1.0 - r));
+}
+
+double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w) {
+  const amz__costs_t *c = &m->costs;
+  switch (s) {
+    case AMZ_SCHED_STATIC:
+    case AMZ_SCHED_CYCLIC:
+      return c->chunk_static_s;
+    case AMZ_SCHED_AWF:
+      return w > 1 ? c->chunk_awf_s : c->chunk_atomic_s;
+    default:
+      return w > 1 ? c->chunk_contended_s : c->chunk_atomic_s;
+  }
+}
+
+/* Binary min-heap of worker finish times (ties by worker id). */
+typedef struct heap {
+  double *t;
+  int *w;
+  int n;
+} heap_t;
+
+static int heap_less(const heap_t *h, int a, int b) {
+  return h->t[a] < h->t[b] || (h->t[a] == h->t[b] && h->w[a] < h->w[b]);
+}
+
+static void heap_swap(heap_t *h, int a, int b) {
+  double t = h->t[a];
+  h->t[a] = h->t[b];
+  h->t[b] = t;
+  int w = h->w[a];
+  h->w[a] = h->w[b];
+  h->w[b] = w;
+}
+
+/* Adds dt to the minimum and restores the heap; returns the worker it went to. */
+static int heap_add_to_min(heap_t *h, double dt) {
+  int who = h->w[0];
+  h->t[0] += dt;
+  int i = 0;
+  for (;;) {
+    int l = 2 * i + 1, r = l + 1, s = i;
+    if (l < h->n && heap_less(h, l, s)) s = l;
+    if (r < h->n && heap_less(h, r, s)) s = r;
+    if (s == i) break;
+    heap_swap(h, i, s);
+    i = s;
+  }
+  return who;
+}
+
+int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W,
+                       amz_schedule_t kind, uint64_t chunk, double remaining,
+                       int pool_threads, amz_terms_t *out) {
+  *out = (amz_terms_t){0};
+  const amz__costs_t *c = &m->costs;
+  const uint64_t N = wl->n_items;
+  out->serial = c->run_serial_s;
+  if (W > 1) {
+    int P = c->probe_workers > 1 ? c->probe_workers : 2;
+    out->startup = c->pool_wake_s * (double)(W - 1) / (double)(P - 1);
+    if (W - 1 > pool_threads) out->startup += c->thread_start_s * (double)(W - 1 - pool_threads);
+  }
+  if (N == 0 || remaining <= 0.0) {
+    out->total = out->startup + out->serial;
+    return 0;
+  }
+  const double slow = amz__model_slowdown(wl, m, W);
+  const double h = amz__model_chunk_cost(m, kind, W);
+  const double scale = slow * remaining;
+  amz__sched_t s;
+  int rc = amz__sched_init(&s, kind, N, W, chunk);
+  if (rc != 0) return rc;
+
+  double *busy = calloc((size_t)W, sizeof *busy);
+  double *chunks = calloc((size_t)W, sizeof *chunks);
+  if (!busy || !chunks) {
+    free(busy);
+    free(chunks);
+    amz__sched_free(&s);
+    return AMZ_ENOMEM;
+  }
+  double tail_items; /* items in a chunk that can finish last */
+  if (amz__sched_preassigned(kind)) {
+    if (s.n_chunks <= (uint64_t)SIM_GROUPS * (uint64_t)W) {
+      for (uint64_t k = 0; k < s.n_chunks; k++) {
+        uint64_t b, e;
+        amz__sched_chunk(&s, k, &b, &e);
+        int w = (int)(k % (uint64_t)W);
+        busy[w] += amz__workload_range_cost(wl, b, e) * scale;
+        chunks[w] += 1.0;
+      }
+    } else {
+      /* Fine cyclic interleaving: every worker gets an even share of every region
+       * of the index range; the difference is at most one chunk. */
+      double total = amz__workload_range_cost(wl, 0, N) * scale;
+      for (int w = 0; w < W; w++) {
+        uint64_t mine = s.n_chunks / (uint64_t)W + ((uint64_t)w < s.n_chunks % (uint64_t)W);
+        chunks[w] = (double)mine;
+        busy[w] = total * (double)mine / (double)s.n_chunks;
+      }
+    }
+    /* The random part of a worker's sum grows with its items (all its chunks). */
+    tail_items = (double)N / (double)(s.n_chunks < (uint64_t)W ? (s.n_chunks ? s.n_chunks : 1) : (uint64_t)W);
+    for (int w = 0; w < W; w++) busy[w] += chunks[w] * h;
+  } else {
+    heap_t hp = {busy, malloc((size_t)W * sizeof(int)), W};
+    if (!hp.w) {
+      free(busy);
+      free(chunks);
+      amz__sched_free(&s);
+      return AMZ_ENOMEM;
+    }
+    for (int w = 0; w < W; w++) hp.w[w] = w;
+    /* The chunk sequence: fixed for dynamic/guided/factoring, generated with equal
+     * weights for AWF (uniform workers inside one process). */
+    uint64_t n_chunks = s.n_chunks;
+    uint64_t *awf = NULL;
+    if (kind == AMZ_SCHED_AWF) {
+      size_t cap = 64;
+      awf = malloc((cap + 1) * sizeof *awf);
+      uint64_t pos = 0;
+      n_chunks = 0;
+      if (awf) awf[0] = 0;
+      while (awf && pos < N) {
+        pos += amz__sched_awf_size(&s, N - pos, 1.0);
+        if (n_chunks + 2 > cap) {
+          cap *= 2;
+          uint64_t *a = realloc(awf, (cap + 1) * sizeof *a);
+          if (!a) {
+            free(awf);
+            awf = NULL;
+            break;
+          }
+          awf = a;
+        }
+        awf[++n_chunks] = pos;
+      }
+      if (!awf) {
+        free(hp.w);
+        free(busy);
+        free(chunks);
+        amz__sched_free(&s);
+        return AMZ_ENOMEM;
+      }
+    }
+    uint64_t group = n_chunks > SIM_GROUPS ? (n_chunks + SIM_GROUPS - 1) / SIM_GROUPS : 1;
+    for (uint64_t k = 0; k < n_chunks; k += group) {
+      uint64_t kend = k + group < n_chunks ? k + group : n_chunks, b, e, b2, e2;
+      if (awf) {
+        b = awf[k];
+        e = awf[kend];
+      } else {
+        amz__sched_chunk(&s, k, &b, &e2);
+        amz__sched_chunk(&s, kend - 1, &b2, &e);
+      }
+      double dt = amz__workload_range_cost(wl, b, e) * scale + (double)(kend - k) * h;
+      int w = heap_add_to_min(&hp, dt);
+      chunks[w] += (double)(kend - k);
+    }
+    /* Tail: the mean size of the last W chunks of the sequence. */
+    uint64_t last = n_chunks > (uint64_t)W ? (uint64_t)W : n_chunks;
+    uint64_t tb = 0, te = N;
+    if (last > 0) {
+      if (awf)
+        tb = awf[n_chunks - last];
+      else {
+        uint64_t dummy;
+        amz__sched_chunk(&s, n_chunks - last, &tb, &dummy);
+      }
+    }
+    tail_items = last ? (double)(te - tb) / (double)last : 1.0;
+    free(awf);
+    free(hp.w);
+  }
+  double makespan = 0.0, crit_chunks = 0.0;
+  for (int w = 0; w < W; w++) {
+    if (busy[w] > makespan) makespan = busy[w];
+    if (chunks[w] > crit_chunks) crit_chunks = chunks[w];
+  }
+  double random_tail = amz__expected_max_normal(W) * wl->sigma_item_s *
+                       sqrt(tail_items > 1.0 ? tail_items : 1.0) * slow * sqrt(remaining);
+  makespan += random_tail;
+  double longest = wl->max_item_s * slow;
+  if (makespan < longest) makespan = longest;
+
+  out->compute = amz__workload_range_cost(wl, 0, N) * scale / (double)W;
+  out->dispatch = crit_chunks * h;
+  out->imbalance = makespan - out->compute - out->dispatch;
+  if (out->imbalance < 0.0) out->imbalance = 0.0;
+  out->total = out->startup + out->compute + out->dispatch + out->imbalance + out->serial;
+  free(busy);
+  free(chunks);
+  amz__sched_free(&s);
+  return 0;
+}

@@ -1,0 +1,47 @@
+/* Error codes, messages and the thread-local failure detail behind amz_last_error. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static _Thread_local char last_error[512];
+
+const char *amz_strerror(int code) {
+  switch (code) {
+    case AMZ_OK:
+      return "success";
+#define AMZ__ERR_MSG(name, value, msg) \
+  case AMZ_##name:                     \
+    return msg;
+      AMZ_ERROR_MAP(AMZ__ERR_MSG)
+#undef AMZ__ERR_MSG
+    default:
+      return "unknown error";
+  }
+}
+
+const char *amz_error_name(int code) {
+  switch (code) {
+    case AMZ_OK:
+      return "AMZ_OK";
+#define AMZ__ERR_NAME(name, value, msg) \
+  case AMZ_##name:                      \
+    return "AMZ_" #name;
+      AMZ_ERROR_MAP(AMZ__ERR_NAME)
+#undef AMZ__ERR_NAME
+    default:
+      return "AMZ_UNKNOWN";
+  }
+}
+
+const char *amz_last_error(void) { return last_error; }
+
+const char *amz_version_string(void) { return AMZ_VERSION_STRING; }
+
+int amz__fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return code;
+}

@@ -1,0 +1,259 @@
+/*
+ * The executor: runs a task's items on the pool with one of the schedules, and
+ * records per-chunk start/end and per-worker busy / dispatch / idle time.
+ *
+ * Hot path per chunk: one fetch-and-add (dynamic family) or none (pre-assigned), two
+ * clock reads, one record append. Items already executed while sampling are cut out
+ * of chunks here with a binary search in the sorted skip list.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct exec_ctx {
+  const amz__exec_params_t *p;
+  amz__sched_t sched;
+  _Alignas(64) _Atomic uint64_t next; /* chunk index, or item position for AWF */
+  _Alignas(64) _Atomic uint64_t items_done; /* only maintained with a progress hook */
+  _Atomic double next_progress;
+  atomic_flag progress_busy;
+  _Atomic double *rate; /* AWF: items per second per worker, 0 = not measured */
+  amz__worker_rec_t *w;
+  uint64_t items_total;
+} exec_ctx_t;
+
+static int record_chunk(amz__worker_rec_t *r, uint64_t b, uint64_t e, double ts,
+                        double te, int status) {
+  r->chunks_total++;
+  if (r->n_chunks == r->cap) {
+    if (r->cap >= r->max_records) return 0; /* bounded: totals still count */
+    size_t cap = r->cap ? 2 * r->cap : 64;
+    if (cap > r->max_records) cap = r->max_records;
+    amz__chunk_rec_t *c = realloc(r->chunks, cap * sizeof *c);
+    if (!c) {
+      r->oom = 1;
+      return AMZ_ENOMEM;
+    }
+    r->chunks = c;
+    r->cap = cap;
+  }
+  r->chunks[r->n_chunks++] = (amz__chunk_rec_t){b, e, ts, te, status};
+  return 0;
+}
+
+/* Runs one piece through the kernel and records a failure. */
+static int run_piece(exec_ctx_t *x, amz__worker_rec_t *r, int worker, uint64_t b,
+                     uint64_t e) {
+  const amz_task_t *t = x->p->task;
+  int rc = t->fn(b, e, t->arg);
+  if (rc != 0) {
+    r->failures++;
+    if (amz__rangeset_add(&r->failed, b, e, rc) != 0) r->oom = 1;
+    const amz_hooks_t *h = x->p->hooks;
+    if (h && h->on_error) h->on_error(b, e, rc, worker, x->p->hooks_user);
+  }
+  return rc;
+}
+
+/* Executes [b, e) minus the skip list; returns the first failure code, adds the
+ * items executed to *items. */
+static int run_range(exec_ctx_t *x, amz__worker_rec_t *r, int worker, uint64_t b,
+                     uint64_t e, uint64_t *items) {
+  const amz__rangeset_t *skip = x->p->skip;
+  if (!skip || skip->n == 0) {
+    *items = e - b;
+    return run_piece(x, r, worker, b, e);
+  }
+  int status = 0;
+  uint64_t pos = b, n = 0;
+  size_t i = amz__rangeset_lower(skip, b);
+  while (pos < e) {
+    uint64_t stop = e;
+    if (i < skip->n && skip->v[i].begin < e) stop = skip->v[i].begin > pos ? skip->v[i].begin : pos;
+    if (stop > pos) {
+      int rc = run_piece(x, r, worker, pos, stop);
+      if (rc != 0 && status == 0) status = rc;
+      n += stop - pos;
+    }
+    if (stop == e) break;
+    pos = skip->v[i].end;
+    i++;
+  }
+  *items = n;
+  return status;
+}
+
+static void report_progress(exec_ctx_t *x, double now_rel, int final) {
+  const amz__exec_params_t *p = x->p;
+  if (!final && now_rel < atomic_load_explicit(&x->next_progress, memory_order_relaxed))
+    return;
+  if (atomic_flag_test_and_set_explicit(&x->progress_busy, memory_order_acquire)) return;
+  atomic_store_explicit(&x->next_progress, now_rel + p->progress_interval,
+                        memory_order_relaxed);
+  amz_progress_t pr;
+  pr.items_done = atomic_load_explicit(&x->items_done, memory_order_relaxed);
+  pr.items_total = x->items_total;
+  pr.elapsed_s = now_rel;
+  pr.items_per_s = now_rel > 0 ? (double)pr.items_done / now_rel : 0.0;
+  pr.eta_s = pr.items_per_s > 0
+                 ? (double)(pr.items_total - pr.items_done) / pr.items_per_s
+                 : INFINITY;
+  p->hooks->on_progress(&pr, p->hooks_user);
+  atomic_flag_clear_explicit(&x->progress_busy, memory_order_release);
+}
+
+/* AWF weight of worker w: its measured rate over the mean measured rate. */
+static double awf_weight(exec_ctx_t *x, int w) {
+  double mine = atomic_load_explicit(&x->rate[w], memory_order_relaxed);
+  if (mine <= 0.0) return 1.0;
+  double sum = 0.0;
+  int k = 0;
+  for (int i = 0; i < x->p->workers; i++) {
+    double r = atomic_load_explicit(&x->rate[i], memory_order_relaxed);
+    if (r > 0.0) {
+      sum += r;
+      k++;
+    }
+  }
+  return k ? mine / (sum / k) : 1.0;
+}
+
+/* Next chunk for worker w; j counts the worker's chunks so far. Returns 0 when done. */
+static int next_chunk(exec_ctx_t *x, int w, uint64_t j, uint64_t *b, uint64_t *e) {
+  const amz__sched_t *s = &x->sched;
+  switch (s->kind) {
+    case AMZ_SCHED_STATIC:
+    case AMZ_SCHED_CYCLIC: {
+      uint64_t k = (uint64_t)w + j * (uint64_t)s->workers;
+      if (k >= s->n_chunks) return 0;
+      amz__sched_chunk(s, k, b, e);
+      return 1;
+    }
+    case AMZ_SCHED_AWF: {
+      uint64_t pos = atomic_load_explicit(&x->next, memory_order_relaxed);
+      double weight = awf_weight(x, w);
+      for (;;) {
+        if (pos >= s->n) return 0;
+        uint64_t size = amz__sched_awf_size(s, s->n - pos, weight);
+        if (atomic_compare_exchange_weak_explicit(&x->next, &pos, pos + size,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+          *b = pos;
+          *e = pos + size;
+          return 1;
+        }
+      }
+    }
+    default: {
+      uint64_t k = atomic_fetch_add_explicit(&x->next, 1, memory_order_relaxed);
+      if (k >= s->n_chunks) return 0;
+      amz__sched_chunk(s, k, b, e);
+      return 1;
+    }
+  }
+}
+
+static void worker_main(void *arg, int w) {
+  exec_ctx_t *x = arg;
+  const amz__exec_params_t *p = x->p;
+  const amz__clock_t *clk = p->clock;
+  const amz_hooks_t *h = p->hooks;
+  int want_chunk_hook = h && h->on_chunk_done;
+  int want_progress = h && h->on_progress;
+  amz__worker_rec_t *r = &x->w[w];
+  double t_prev = amz__clock_now(clk) - p->t_origin;
+  r->t_first = t_prev;
+  uint64_t b, e;
+  for (uint64_t j = 0; next_chunk(x, w, j, &b, &e); j++) {
+    double ts = amz__clock_now(clk) - p->t_origin;
+    uint64_t items = 0;
+    int status = run_range(x, r, w, b, e, &items);
+    double te = amz__clock_now(clk) - p->t_origin;
+    r->dispatch_s += ts - t_prev;
+    r->busy_s += te - ts;
+    r->items += items;
+    record_chunk(r, b, e, ts, te, status);
+    if (x->rate && te > ts)
+      atomic_store_explicit(&x->rate[w], (double)r->items / r->busy_s, memory_order_relaxed);
+    if (want_chunk_hook) {
+      amz_chunk_info_t ci = {b, e, w, status, ts, te};
+      h->on_chunk_done(&ci, p->hooks_user);
+    }
+    if (want_progress) {
+      atomic_fetch_add_explicit(&x->items_done, items, memory_order_relaxed);
+      report_progress(x, te, 0);
+    }
+    t_prev = te;
+  }
+  r->t_last = amz__clock_now(clk) - p->t_origin;
+  r->dispatch_s += r->t_last - t_prev;
+}
+
+int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
+  memset(out, 0, sizeof *out);
+  const amz__clock_t *clk = p->clock;
+  double t_begin = amz__clock_now(clk) - p->t_origin;
+  int W = p->workers;
+  exec_ctx_t *x = aligned_alloc(64, (sizeof(exec_ctx_t) + 63) / 64 * 64);
+  if (!x) return amz__fail(AMZ_ENOMEM, "cannot allocate the executor state");
+  memset(x, 0, sizeof *x);
+  x->p = p;
+  int rc = amz__sched_init(&x->sched, p->schedule, p->task->n_items, W, p->chunk);
+  if (rc != 0) {
+    free(x);
+    return amz__fail(rc, "cannot build the %s schedule for %llu items on %d workers",
+                     amz_schedule_name(p->schedule), (unsigned long long)p->task->n_items, W);
+  }
+  x->w = calloc((size_t)W, sizeof *x->w);
+  if (p->schedule == AMZ_SCHED_AWF) x->rate = calloc((size_t)W, sizeof *x->rate);
+  if (!x->w || (p->schedule == AMZ_SCHED_AWF && !x->rate)) {
+    free(x->w);
+    free((void *)x->rate);
+    amz__sched_free(&x->sched);
+    free(x);
+    return amz__fail(AMZ_ENOMEM, "cannot allocate records for %d workers", W);
+  }
+  size_t max_rec = p->max_records ? p->max_records : AMZ__MAX_RECORDS;
+  for (int i = 0; i < W; i++) x->w[i].max_records = max_rec / (size_t)W + 1;
+  uint64_t skipped = 0;
+  if (p->skip) skipped = amz__rangeset_items(p->skip);
+  x->items_total = p->task->n_items - skipped;
+  atomic_store(&x->next_progress, p->progress_interval);
+  atomic_flag_clear(&x->progress_busy);
+
+  double t_par0 = amz__clock_now(clk) - p->t_origin;
+  amz__pool_run(p->pool, W, worker_main, x);
+  double t_par1 = amz__clock_now(clk) - p->t_origin;
+
+  if (p->hooks && p->hooks->on_progress) report_progress(x, t_par1, 1);
+
+  out->w = x->w;
+  out->workers = W;
+  out->t_par_begin = t_par0;
+  out->parallel_s = t_par1 - t_par0;
+  int oom = 0;
+  for (int i = 0; i < W; i++) {
+    out->items_run += x->w[i].items;
+    out->chunks_run += x->w[i].chunks_total;
+    amz__rangeset_sort(&x->w[i].failed);
+    oom |= x->w[i].oom;
+  }
+  out->serial_s = (t_par0 - t_begin);
+  free((void *)x->rate);
+  amz__sched_free(&x->sched);
+  free(x);
+  if (oom) return amz__fail(AMZ_ENOMEM, "out of memory while recording chunks or failures");
+  return 0;
+}
+
+void amz__exec_out_free(amz__exec_out_t *o) {
+  if (!o->w) return;
+  for (int i = 0; i < o->workers; i++) {
+    free(o->w[i].chunks);
+    amz__rangeset_free(&o->w[i].failed);
+  }
+  free(o->w);
+  o->w = NULL;
+}

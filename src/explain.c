@@ -1,0 +1,338 @@
+/* Human-readable explanations of a plan (the decision) and a result (what happened,
+ * predicted vs. measured, bottlenecks with severities and advice). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Formats seconds with a unit that keeps 3 significant digits. */
+static const char *fmt_s(char *buf, size_t len, double s) {
+  double a = fabs(s);
+  if (a == 0.0)
+    snprintf(buf, len, "0 s");
+  else if (a >= 1.0)
+    snprintf(buf, len, "%.3g s", s);
+  else if (a >= 1e-3)
+    snprintf(buf, len, "%.3g ms", s * 1e3);
+  else if (a >= 1e-6)
+    snprintf(buf, len, "%.3g us", s * 1e6);
+  else
+    snprintf(buf, len, "%.3g ns", s * 1e9);
+  return buf;
+}
+
+#define T(x) fmt_s((char[32]){0}, 32, (x))
+
+static const char *fmt_bytes(char *buf, size_t len, uint64_t b) {
+  if (b == 0) snprintf(buf, len, "none");
+  else if (b >= (1ULL << 30)) snprintf(buf, len, "%.1f GiB", (double)b / (1ULL << 30));
+  else if (b >= (1ULL << 20)) snprintf(buf, len, "%.1f MiB", (double)b / (1ULL << 20));
+  else snprintf(buf, len, "%.1f KiB", (double)b / 1024.0);
+  return buf;
+}
+
+#define B(x) fmt_bytes((char[32]){0}, 32, (x))
+
+static void describe_choice(FILE *o, int w, amz_schedule_t s, uint64_t chunk, uint64_t n) {
+  fprintf(o, "%d worker%s, %s", w, w == 1 ? "" : "s", amz_schedule_name(s));
+  switch (s) {
+    case AMZ_SCHED_STATIC:
+      fprintf(o, " (blocks of ~%llu items)", (unsigned long long)(w ? n / (uint64_t)w : n));
+      break;
+    case AMZ_SCHED_CYCLIC:
+    case AMZ_SCHED_DYNAMIC:
+      fprintf(o, ", chunk %llu", (unsigned long long)chunk);
+      break;
+    default:
+      fprintf(o, ", min chunk %llu", (unsigned long long)chunk);
+  }
+}
+
+static const char *biggest_term_increase(const amz_terms_t *a, const amz_terms_t *ref,
+                                         double *delta) {
+  const char *names[5] = {"start-up", "compute", "dispatch", "imbalance", "serial part"};
+  double d[5] = {a->startup - ref->startup, a->compute - ref->compute,
+                 a->dispatch - ref->dispatch, a->imbalance - ref->imbalance,
+                 a->serial - ref->serial};
+  int best = 0;
+  for (int i = 1; i < 5; i++)
+    if (d[i] > d[best]) best = i;
+  *delta = d[best];
+  return names[best];
+}
+
+static void terms_line(FILE *o, const char *label, double v, double total) {
+  fprintf(o, "    %-12s %10s  %5.1f%%\n", label, T(v), total > 0 ? 100.0 * v / total : 0.0);
+}
+
+int amz_plan_explain(const amz_plan_t *p, FILE *o) {
+  if (!p || !o) return amz__fail(AMZ_EINVAL, "amz_plan_explain: NULL argument");
+  const amz__workload_t *wl = &p->wl;
+  const amz__topology_t *t = &p->machine.topo;
+  const amz__costs_t *c = &p->machine.costs;
+  const uint64_t N = p->task.n_items;
+  fprintf(o, "Amorsize plan for \"%s\" (amorsize %s)\n\n", p->name, AMZ_VERSION_STRING);
+
+  fprintf(o, "Workload\n");
+  fprintf(o, "  items                %llu\n", (unsigned long long)N);
+  fprintf(o, "  sampled              %llu items in %zu blocks of ~%llu (%.1f%%), in %s; "
+             "stop: %s\n",
+          (unsigned long long)wl->sampled_items, wl->sampled_blocks,
+          (unsigned long long)wl->block_items,
+          N ? 100.0 * (double)wl->sampled_items / (double)N : 0.0, T(wl->sample_wall_s),
+          wl->stop_reason ? wl->stop_reason : "-");
+  fprintf(o, "  cost per item        mean %s, median %s, MAD %s, CV %.2f (+/- %.1f%% on the mean)\n",
+          T(wl->mean_s), T(wl->median_s), T(wl->mad_s), wl->cv, 100.0 * wl->rel_error);
+  {
+    /* The profile's last tenth against its first tenth says more than the slope. */
+    uint64_t tenth = N / 10 ? N / 10 : 1;
+    double first = amz__workload_range_cost(wl, 0, tenth);
+    double last = amz__workload_range_cost(wl, N > tenth ? N - tenth : 0, N);
+    fprintf(o, "  index-cost trend     fitted slope %+.2f x mean over the range; last tenth costs "
+               "x%.2f the first%s\n",
+            wl->trend, first > 0 ? last / first : 1.0,
+            fabs(wl->trend) > 0.3 ? " (cost depends on the index: equal blocks would be uneven)"
+                                  : "");
+  }
+  fprintf(o, "  CPU/wall in kernel   %.2f%s\n", wl->cpu_ratio,
+          wl->cpu_ratio < 0.8 ? " (the kernel mostly waits: more threads than cores can pay)" : "");
+  fprintf(o, "  contention           x%.2f per item with %d workers busy (measured x%.2f)%s\n",
+          wl->contention, wl->contention_workers, wl->contention_raw,
+          wl->contention > 1.15 ? " (shared resources, likely memory bandwidth)" : "");
+  fprintf(o, "  serial estimate      %s for all items on one worker\n\n", T(p->serial_pred_s));
+
+  fprintf(o, "Resources\n");
+  fprintf(o, "  host                 %s, %s\n", t->host, t->cpu_model);
+  fprintf(o, "  cores                %d physical / %d PUs on the machine; bound to PUs %s "
+             "(%d cores)\n",
+          t->cores_total, t->pus_total, t->binding, t->cores_bound);
+  if (t->cpu_quota > 0)
+    fprintf(o, "  cgroup CPU quota     %.2f cores\n", t->cpu_quota);
+  else
+    fprintf(o, "  cgroup CPU quota     none\n");
+  fprintf(o, "  memory               %s, cgroup limit %s\n", B(t->mem_total), B(t->mem_limit));
+  fprintf(o, "  usable for compute   %d core%s\n", t->usable_cores, t->usable_cores == 1 ? "" : "s");
+  fprintf(o, "  measured costs       thread start %s, pool wake %s, per chunk: static %s, "
+             "shared counter %s (%s contended), AWF %s%s\n\n",
+          T(c->thread_start_s), T(c->pool_wake_s), T(c->chunk_static_s), T(c->chunk_atomic_s),
+          T(c->chunk_contended_s), T(c->chunk_awf_s),
+          c->from_cache ? " [from cache]" : "");
+
+  fprintf(o, "Decision\n  ");
+  describe_choice(o, p->workers, p->schedule, amz_plan_chunk(p), N);
+  fprintf(o, "\n  why: %s\n", p->dec.why);
+  if (p->runs > 0) fprintf(o, "  (re-planned with the model refined by %d run%s)\n", p->runs,
+                           p->runs == 1 ? "" : "s");
+  fprintf(o, "\n");
+
+  const amz_terms_t *nt = &p->next_terms;
+  fprintf(o, "Prediction for the next run%s\n",
+          p->runs == 0 ? " (sampled items are already done)" : "");
+  fprintf(o, "  time %s, speedup x%.2f over serial (%.0f%% efficiency)\n", T(nt->total),
+          amz_plan_predicted_speedup(p),
+          100.0 * amz_plan_predicted_speedup(p) / (p->workers ? p->workers : 1));
+  terms_line(o, "start-up", nt->startup, nt->total);
+  terms_line(o, "compute", nt->compute, nt->total);
+  terms_line(o, "dispatch", nt->dispatch, nt->total);
+  terms_line(o, "imbalance", nt->imbalance, nt->total);
+  terms_line(o, "serial", nt->serial, nt->total);
+  fprintf(o, "\n");
+
+  fprintf(o, "Best rejected alternatives (full run of all items)\n");
+  const amz_candidate_t *ch = &p->dec.cands[p->dec.chosen];
+  int shown = 0;
+  for (size_t i = 0; i < p->dec.n_cands && shown < 5; i++) {
+    if (i == p->dec.chosen) continue;
+    const amz_candidate_t *a = &p->dec.cands[i];
+    /* Skip near-duplicates of a shown alternative: same workers and schedule. */
+    int dup = 0;
+    for (size_t j = 0; j < i; j++)
+      if (j != p->dec.chosen && p->dec.cands[j].workers == a->workers &&
+          p->dec.cands[j].schedule == a->schedule)
+        dup = 1;
+    if (dup) continue;
+    fprintf(o, "  ");
+    describe_choice(o, a->workers, a->schedule, a->chunk, N);
+    double rel = ch->predicted_s > 0 ? a->predicted_s / ch->predicted_s - 1.0 : 0.0;
+    if (a->predicted_s < ch->predicted_s) {
+      fprintf(o, ": %s, %.1f%% faster but uses %d workers instead of %d (within %.0f%%)\n",
+              T(a->predicted_s), -100.0 * rel, a->workers, ch->workers, 2.0);
+    } else {
+      double d;
+      const char *term = biggest_term_increase(&a->terms, &ch->terms, &d);
+      fprintf(o, ": %s, +%.1f%% (mostly %s %+.3g%%)\n", T(a->predicted_s), 100.0 * rel, term,
+              ch->predicted_s > 0 ? 100.0 * d / ch->predicted_s : 0.0);
+    }
+    shown++;
+  }
+  if (shown == 0) fprintf(o, "  none (the constraints left a single candidate)\n");
+  fprintf(o, "  (%zu candidates evaluated, workers 1..%d)\n\n", p->dec.n_cands, p->dec.max_workers);
+
+  fprintf(o, "Constraints\n");
+  int any = 0;
+  if (p->cons.workers_from) {
+    fprintf(o, "  workers = %d (from %s)\n", p->cons.workers, p->cons.workers_from);
+    any = 1;
+  }
+  if (p->cons.schedule_from) {
+    fprintf(o, "  schedule = %s (from %s)\n", amz_schedule_name(p->cons.schedule),
+            p->cons.schedule_from);
+    any = 1;
+  }
+  if (p->cons.chunk_from) {
+    fprintf(o, "  chunk = %llu (from %s)\n", (unsigned long long)p->cons.chunk, p->cons.chunk_from);
+    any = 1;
+  }
+  if (!any) fprintf(o, "  none: everything chosen by the model\n");
+  fprintf(o, "\n");
+
+  fprintf(o, "Recommendations\n");
+  int rec = 0;
+  if (p->dec.serial_best) {
+    fprintf(o, "  - The loop is too short to gain from threads (serial %s); give it more work "
+               "per call or keep it serial.\n", T(p->serial_pred_s));
+    rec++;
+  }
+  if (wl->contention > 1.3)
+    fprintf(o, "  - Items run x%.2f slower when all cores work: the kernel is limited by a shared "
+               "resource (memory bandwidth); improving locality helps more than threads.\n",
+            wl->contention), rec++;
+  if (wl->rel_error > 0.1)
+    fprintf(o, "  - The mean item cost is known only to +/- %.0f%%: allow a larger sampling "
+               "budget (amz_options_set_sampling) for a sharper prediction.\n",
+            100.0 * wl->rel_error), rec++;
+  if (p->cons.workers_from || p->cons.schedule_from || p->cons.chunk_from) {
+    amz__constraints_t free_c = {0};
+    amz__decision_t d;
+    if (amz__plan_search(wl, &p->machine, &free_c, p->pool.n_helpers, &d) == 0) {
+      const amz_candidate_t *b = &d.cands[d.chosen];
+      if (b->predicted_s < 0.95 * ch->predicted_s) {
+        fprintf(o, "  - Without the constraints the model would choose ");
+        describe_choice(o, b->workers, b->schedule, b->chunk, N);
+        fprintf(o, ": %s instead of %s.\n", T(b->predicted_s), T(ch->predicted_s));
+        rec++;
+      }
+      amz__decision_free(&d);
+    }
+  }
+  if (rec == 0) fprintf(o, "  none: the plan is the model's best and the inputs are well measured.\n");
+  return ferror(o) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
+}
+
+static const char *severity(double frac, double low, double med, double high) {
+  if (frac >= high) return "HIGH";
+  if (frac >= med) return "MEDIUM";
+  if (frac >= low) return "LOW";
+  return NULL;
+}
+
+int amz_result_explain(const amz_result_t *r, FILE *o) {
+  if (!r || !o) return amz__fail(AMZ_EINVAL, "amz_result_explain: NULL argument");
+  const amz_terms_t *pr = &r->predicted, *me = &r->measured;
+  double wall = r->wall_s > 0 ? r->wall_s : 1e-12;
+  fprintf(o, "Amorsize run %d of \"%s\": %llu items, ", r->run_index, r->task_name,
+          (unsigned long long)r->n_items);
+  describe_choice(o, r->workers, r->schedule, r->chunk, r->n_items);
+  fprintf(o, "\n");
+  fprintf(o, "  wall %s, predicted %s (error %+.1f%%)", T(r->wall_s), T(pr->total),
+          pr->total > 0 ? 100.0 * (r->wall_s - pr->total) / pr->total : 0.0);
+  if (r->setup_s > 0) fprintf(o, "; probe+sample+plan %s before it", T(r->setup_s));
+  fprintf(o, "\n");
+  fprintf(o, "  items done %llu, failed %llu", (unsigned long long)r->items_done,
+          (unsigned long long)r->items_failed);
+  if (r->sampled_items) fprintf(o, " (%llu done while sampling)", (unsigned long long)r->sampled_items);
+  fprintf(o, "\n");
+  if (r->serial_pred_s > 0 && r->wall_s > 0 && r->run_index > 1) {
+    double sp = r->serial_pred_s / r->wall_s;
+    fprintf(o, "  speedup x%.2f over the predicted serial time, efficiency %.0f%%\n", sp,
+            100.0 * sp / r->workers);
+  }
+  for (size_t i = 0; i < r->failures.n && i < 10; i++)
+    fprintf(o, "  failed [%llu, %llu) with code %d\n", (unsigned long long)r->failures.v[i].begin,
+            (unsigned long long)r->failures.v[i].end, r->failures.v[i].code);
+  if (r->failures.n > 10) fprintf(o, "  ... and %zu more failed ranges\n", r->failures.n - 10);
+
+  fprintf(o, "\n  %-12s %10s %10s %9s\n", "term", "predicted", "measured", "diff");
+  const char *names[6] = {"start-up", "compute", "dispatch", "imbalance", "serial", "total"};
+  double pv[6] = {pr->startup, pr->compute, pr->dispatch, pr->imbalance, pr->serial, pr->total};
+  double mv[6] = {me->startup, me->compute, me->dispatch, me->imbalance, me->serial, me->total};
+  for (int i = 0; i < 6; i++)
+    fprintf(o, "  %-12s %10s %10s %9s\n", names[i], T(pv[i]), T(mv[i]), T(mv[i] - pv[i]));
+
+  fprintf(o, "\n  %-6s %12s %8s %10s %10s %10s\n", "worker", "items", "chunks", "busy", "dispatch",
+          "idle");
+  for (int w = 0; w < r->workers && w < 64; w++) {
+    const amz_worker_stats_t *s = &r->wstats[w];
+    fprintf(o, "  %-6d %12llu %8llu %10s %10s %10s\n", w, (unsigned long long)s->items,
+            (unsigned long long)s->chunks, T(s->busy_s), T(s->dispatch_s), T(s->idle_s));
+  }
+  if (r->workers > 64) fprintf(o, "  ... %d more workers\n", r->workers - 64);
+
+  fprintf(o, "\nBottlenecks\n");
+  int found = 0;
+  const char *sev;
+  if (r->items_failed > 0) {
+    fprintf(o, "  [HIGH] failures: %llu items in %zu ranges failed; see the list above and the "
+               "kernel's codes.\n",
+            (unsigned long long)r->items_failed, r->failures.n);
+    found++;
+  }
+  if ((sev = severity(me->startup / wall, 0.05, 0.10, 0.25))) {
+    fprintf(o, "  [%s] start-up: %.0f%% of the run (%s) waiting for workers to start; the loop "
+               "is short for %d threads: run more items per call, or reuse the plan so the "
+               "pool stays warm.\n",
+            sev, 100.0 * me->startup / wall, T(me->startup), r->workers);
+    found++;
+  }
+  uint64_t chunks = 0;
+  for (int w = 0; w < r->workers; w++) chunks += r->wstats[w].chunks;
+  if ((sev = severity(me->dispatch / wall, 0.02, 0.05, 0.15))) {
+    double per = chunks ? me->dispatch * r->workers / (double)chunks : 0.0;
+    fprintf(o, "  [%s] dispatch: %.0f%% of the run between chunks (%s per chunk, %llu chunks); "
+               "use larger chunks, e.g. AMZ_CHUNK=%llu.\n",
+            sev, 100.0 * me->dispatch / wall, T(per), (unsigned long long)chunks,
+            (unsigned long long)(r->chunk * 4));
+    found++;
+  }
+  if ((sev = severity(me->imbalance / wall, 0.05, 0.10, 0.25))) {
+    fprintf(o, "  [%s] imbalance: workers idle %.0f%% of the run at the end; %s\n", sev,
+            100.0 * me->imbalance / wall,
+            r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC
+                ? "costs are uneven: a dynamic schedule (factoring, guided) balances them."
+                : "the last chunks are too large: a smaller (minimum) chunk evens the finish.");
+    found++;
+  }
+  if ((sev = severity(r->contention - 1.0, 0.15, 0.3, 0.6))) {
+    fprintf(o, "  [%s] memory: items take x%.2f longer with all cores busy than alone: a shared "
+               "resource (memory bandwidth, cache) limits scaling; fewer threads may run as "
+               "fast, and better locality helps most.\n",
+            sev, r->contention);
+    found++;
+  }
+  double items_run = 0.0;
+  for (int w = 0; w < r->workers; w++) items_run += (double)r->wstats[w].items;
+  if (r->serial_pred_s < 1e-3 || (r->workers > 1 && r->serial_pred_s < 20.0 * pr->startup)) {
+    fprintf(o, "  [%s] too little work: the whole loop is %s of work; thread overheads "
+               "dominate: batch several loops into one call.\n",
+            r->serial_pred_s < 1e-4 ? "HIGH" : "MEDIUM", T(r->serial_pred_s));
+    found++;
+  }
+  if (items_run > 0 && r->mean_item_s > 0 && me->compute > 0) {
+    double per_item = me->compute * r->workers / items_run;
+    double expect = r->mean_item_s * r->contention;
+    double ratio = per_item / expect;
+    if ((sev = severity(ratio - 1.0, 0.25, 0.5, 1.0))) {
+      fprintf(o, "  [%s] contention: items ran x%.2f slower than sampled (%s vs %s): other "
+                 "processes, frequency scaling or oversubscribed cores; check the binding and "
+                 "the machine's load.\n",
+              sev, ratio, T(per_item), T(expect));
+      found++;
+    }
+  }
+  if (r->cpu_ratio < 0.5)
+    fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): %d threads shared %d cores.\n",
+            r->cpu_ratio, r->workers, r->usable_cores);
+  if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
+  return ferror(o) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
+}

@@ -1,0 +1,406 @@
+/*
+ * Internal declarations shared by the core modules. Nothing here is installed.
+ * Internal non-static functions are prefixed amz__.
+ */
+#ifndef AMORSIZE_INTERNAL_H
+#define AMORSIZE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amorsize.h"
+
+#define AMZ__MAX_WORKERS 4096
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Records a printf-style detail for amz_last_error() and returns code. */
+int amz__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- clock (clock.c) ----------------------------------------------------- */
+
+/* An injectable clock in seconds: tests drive planner and executor with fake time. */
+typedef struct amz__clock {
+  double (*now)(void *ctx);
+  void *ctx;
+} amz__clock_t;
+
+double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
+double amz__thread_cpu_now(void);        /* CLOCK_THREAD_CPUTIME_ID seconds */
+extern const amz__clock_t amz__real_clock;
+
+static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }
+
+/* ---- statistics (stats.c) ------------------------------------------------ */
+
+double amz__median(const double *x, size_t n);          /* 0 for n == 0 */
+double amz__mad(const double *x, size_t n);             /* median |x - median| */
+double amz__trimmed_mean(const double *x, size_t n, double trim); /* trim per side */
+double amz__mean(const double *x, size_t n);
+double amz__stddev(const double *x, size_t n);          /* sample sd, 0 for n < 2 */
+/* Least-squares slope and intercept of y on x; returns 0, or -1 if x is constant. */
+int amz__linear_fit(const double *x, const double *y, size_t n, double *slope,
+                    double *intercept);
+/* von Neumann successive-difference sd of a sequence: robust to smooth trends. */
+double amz__successive_sd(const double *x, size_t n);
+/* Expected maximum of k independent standard normal variables. */
+double amz__expected_max_normal(int k);
+
+/* ---- topology (topology.c) ----------------------------------------------- */
+
+typedef struct amz__topology {
+  int pus_total;        /* processing units on the machine */
+  int cores_total;      /* physical cores on the machine */
+  int numa_nodes;
+  int pus_bound;        /* PUs in this process's CPU binding */
+  int cores_bound;      /* physical cores with at least one bound PU */
+  double cpu_quota;     /* cgroup CPU quota in cores; 0 = none */
+  uint64_t mem_total;   /* bytes of RAM on the machine */
+  uint64_t mem_limit;   /* cgroup memory limit in bytes; 0 = none */
+  uint64_t l3_bytes;    /* largest last-level cache, bytes; 0 = unknown */
+  int usable_cores;     /* what compute-bound work can use: min(bound cores, quota) */
+  char host[64];
+  char cpu_model[96];
+  char binding[128];    /* bound CPUs as a list, e.g. "0-1" */
+} amz__topology_t;
+
+/* Probes hwloc and the cgroup limits. Returns 0 or AMZ_ETOPO. */
+int amz__topology_probe(amz__topology_t *t);
+/* Fills the derived usable_cores from the other fields (also for synthetic ones). */
+void amz__topology_finish(amz__topology_t *t);
+/* 64-bit FNV-1a fingerprint of what makes measured costs valid. */
+uint64_t amz__topology_fingerprint(const amz__topology_t *t);
+
+/* ---- measured machine costs (probe.c) ------------------------------------ */
+
+typedef struct amz__costs {
+  double thread_start_s; /* create + join one thread */
+  double pool_wake_s;    /* fork-join of the pool with all workers, empty job */
+  double chunk_static_s; /* per chunk, pre-assigned schedules: clock reads, record */
+  double chunk_atomic_s; /* per chunk, shared counter, one worker */
+  double chunk_contended_s; /* per chunk, shared counter, all workers hammering */
+  double chunk_awf_s;    /* per chunk, AWF compare-and-swap and re-weighting */
+  double run_serial_s;   /* amz_run's setup and result assembly, fixed part */
+  int probe_workers;     /* workers used when measuring contended costs */
+  int from_cache;        /* 1 when read from the cache file */
+  char cache_path[512];  /* file used, "" when the cache is disabled */
+} amz__costs_t;
+
+/* Measures the costs (or reads them from the cache dir when it holds a valid
+ * entry for this fingerprint, and writes it back otherwise). dir NULL/"" = no cache. */
+int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir,
+                     amz__costs_t *out);
+
+/* ---- thread pool (pool.c) ------------------------------------------------ */
+
+typedef void (*amz__job_fn)(void *ctx, int worker);
+
+typedef struct amz__pool {
+  int n_helpers; /* threads besides the caller; worker ids 1..n_helpers */
+  pthread_t *threads;
+  pthread_mutex_t mu;
+  pthread_cond_t cv_start;
+  pthread_cond_t cv_done;
+  uint64_t generation;
+  int job_workers;  /* workers taking part in the current job, caller included */
+  int pending;      /* helpers that have not finished the current job */
+  int shutdown;
+  amz__job_fn job;
+  void *ctx;
+} amz__pool_t;
+
+int amz__pool_init(amz__pool_t *p, int n_helpers);
+/* Grows the pool to at least n_helpers threads. */
+int amz__pool_grow(amz__pool_t *p, int n_helpers);
+/* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
+void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
+void amz__pool_destroy(amz__pool_t *p);
+
+/* ---- schedules (schedule.c) ---------------------------------------------- */
+
+/* The chunk sequence of a schedule, shared by the executor, the sampler-free model
+ * and (later) the simulator and MPI distribution: no schedule is implemented twice. */
+typedef struct amz__sched {
+  amz_schedule_t kind;
+  uint64_t n;        /* items in [0, n) */
+  int workers;
+  uint64_t chunk;    /* CYCLIC/DYNAMIC size; GUIDED/FACTORING/AWF minimum; STATIC 0 */
+  uint64_t n_chunks; /* known in advance for all but AWF (0 there) */
+  uint64_t *bounds;  /* GUIDED/FACTORING: n_chunks + 1 chunk boundaries */
+} amz__sched_t;
+
+int amz__sched_init(amz__sched_t *s, amz_schedule_t kind, uint64_t n, int workers,
+                    uint64_t chunk);
+void amz__sched_free(amz__sched_t *s);
+/* Chunk k (k < n_chunks) of a non-AWF schedule. */
+void amz__sched_chunk(const amz__sched_t *s, uint64_t k, uint64_t *begin,
+                      uint64_t *end);
+/* Pre-assigned schedules: STATIC and CYCLIC give chunk k to worker k % workers. */
+static inline int amz__sched_preassigned(amz_schedule_t k) {
+  return k == AMZ_SCHED_STATIC || k == AMZ_SCHED_CYCLIC;
+}
+/* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */
+uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
+                             double weight);
+
+/* ---- sorted disjoint item ranges (ranges.c) ------------------------------ */
+
+typedef struct amz__range {
+  uint64_t begin, end;
+  int code; /* failure code; 0 for plain ranges */
+} amz__range_t;
+
+typedef struct amz__rangeset {
+  amz__range_t *v;
+  size_t n, cap;
+} amz__rangeset_t;
+
+int amz__rangeset_add(amz__rangeset_t *s, uint64_t begin, uint64_t end, int code);
+void amz__rangeset_sort(amz__rangeset_t *s);
+/* Index of the first range with end > x in a sorted set (n if none). */
+size_t amz__rangeset_lower(const amz__rangeset_t *s, uint64_t x);
+uint64_t amz__rangeset_items(const amz__rangeset_t *s);
+/* 1 when [begin, end) overlaps a range of the sorted set. */
+int amz__rangeset_overlaps(const amz__rangeset_t *s, uint64_t begin, uint64_t end);
+void amz__rangeset_free(amz__rangeset_t *s);
+
+/* ---- executor (executor.c) ----------------------------------------------- */
+
+typedef struct amz__chunk_rec {
+  uint64_t begin, end;
+  double t_start, t_end; /* seconds since run start */
+  int status;
+} amz__chunk_rec_t;
+
+typedef struct amz__worker_rec {
+  amz__chunk_rec_t *chunks;
+  size_t n_chunks, cap;
+  uint64_t items, failures;
+  double busy_s, dispatch_s, t_first, t_last; /* t_* relative to run start */
+  amz__rangeset_t failed;
+  uint64_t chunks_total; /* executed, recorded or not */
+  size_t max_records;
+  int oom;
+  char pad[64];
+} amz__worker_rec_t;
+
+typedef struct amz__exec_params {
+  const amz_task_t *task;
+  amz_schedule_t schedule;
+  int workers;
+  uint64_t chunk;
+  const amz__rangeset_t *skip; /* sorted items already executed; may be NULL */
+  const amz_hooks_t *hooks;    /* may be NULL */
+  void *hooks_user;
+  double progress_interval;
+  const amz__clock_t *clock;
+  amz__pool_t *pool;           /* needs workers - 1 helpers */
+  double t_origin;             /* clock time chunk times are relative to */
+  size_t max_records;          /* chunk records kept in all (totals are always kept) */
+} amz__exec_params_t;
+
+typedef struct amz__exec_out {
+  amz__worker_rec_t *w;  /* workers records (owned) */
+  int workers;
+  double wall_s;         /* run start to end, serial parts included */
+  double parallel_s;     /* first worker start to last worker end */
+  double t_par_begin;    /* parallel region start, relative to run start */
+  double serial_s;       /* wall - parallel region */
+  uint64_t items_run;    /* items the run had to execute (skip excluded) */
+  uint64_t chunks_run;   /* chunks executed (recorded or not) */
+} amz__exec_out_t;
+
+/* Default bound on chunk records kept per run (40 bytes each): 2^20 = 40 MiB. */
+#define AMZ__MAX_RECORDS ((size_t)1 << 20)
+
+int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out);
+void amz__exec_out_free(amz__exec_out_t *o);
+
+/* ---- workload statistics from sampling (sampler.c) ----------------------- */
+
+#define AMZ__PROFILE_BINS 64
+
+typedef struct amz__workload {
+  uint64_t n_items;
+  uint64_t sampled_items;
+  size_t sampled_blocks;
+  uint64_t block_items;   /* items per sample block */
+  double mean_s;          /* per item, trimmed mean over blocks */
+  double median_s, mad_s; /* per item */
+  double cv;              /* sd / mean of per-item block costs */
+  double sigma_item_s;    /* random (trend-free) sd of one item's cost */
+  double max_item_s;      /* largest per-item cost seen */
+  double trend;           /* relative cost change from index 0 to N (slope * N / mean) */
+  double cpu_ratio;       /* thread CPU time / wall time inside the kernel */
+  double contention;      /* per-item time with all workers busy / alone; >= 1 */
+  double contention_raw;  /* the measured median ratio before clamping at 1 */
+  int contention_workers; /* workers busy when contention was measured */
+  double rel_error;       /* relative standard error of mean_s at stop */
+  double sample_wall_s;
+  double sample_work_s;   /* sum of kernel wall time of sampled blocks */
+  const char *stop_reason;
+  /* Cost profile: per-item cost density in AMZ__PROFILE_BINS equal index bins and
+   * its cumulative sum, so the cost of any range is O(1). */
+  int bins;
+  double density[AMZ__PROFILE_BINS];
+  double cumulative[AMZ__PROFILE_BINS + 1];
+} amz__workload_t;
+
+/* Builds the profile, cumulative sums and derived stats from per-block samples. */
+typedef struct amz__sample {
+  uint64_t begin, end;
+  double wall_s, cpu_s;
+  int concurrent; /* 1 when run while all workers were busy */
+} amz__sample_t;
+
+void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
+                                const amz__sample_t *s, size_t n);
+/* Expected cost (seconds) of items [b, e) from the profile. */
+double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t e);
+
+typedef struct amz__sampler_params {
+  const amz_task_t *task;
+  int workers;
+  double max_seconds;
+  double rel_error;
+  const amz__clock_t *clock;
+  amz__pool_t *pool;
+  const amz_hooks_t *hooks;
+  void *hooks_user;
+} amz__sampler_params_t;
+
+/* Samples the kernel. done receives the executed ranges (sorted), failed the failed
+ * ones with codes, records the blocks as chunks for the first run's result. */
+int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl,
+                amz__rangeset_t *done, amz__rangeset_t *failed,
+                amz__chunk_rec_t **recs, size_t *n_recs, int **rec_workers);
+
+/* ---- cost model (cost_model.c) ------------------------------------------- */
+
+typedef struct amz__machine {
+  amz__topology_t topo;
+  amz__costs_t costs;
+} amz__machine_t;
+
+/* Predicts the terms of running items [0, n) of wl with the candidate. remaining is
+ * the fraction of each range still to execute (1 - sampled fraction on a first run).
+ * first_run adds growing the pool. Returns 0 or AMZ_ENOMEM. */
+int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m,
+                       int workers, amz_schedule_t sched, uint64_t chunk,
+                       double remaining, int pool_threads, amz_terms_t *out);
+/* Slowdown factor of per-item cost with w workers (contention, time-slicing). */
+double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w);
+/* Per-chunk dispatch cost of a schedule with w workers. */
+double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w);
+
+/* ---- planner (planner.c) ------------------------------------------------- */
+
+typedef struct amz__constraints {
+  int workers;             /* 0 = choose */
+  amz_schedule_t schedule; /* AUTO = choose */
+  uint64_t chunk;          /* 0 = choose */
+  const char *workers_from, *schedule_from, *chunk_from; /* "option", "AMZ_WORKERS" */
+} amz__constraints_t;
+
+typedef struct amz__decision {
+  amz_candidate_t *cands; /* sorted by predicted time */
+  size_t n_cands;
+  size_t chosen;          /* index in cands */
+  int max_workers;        /* largest worker count considered */
+  int serial_best;        /* 1 when the plan runs serially because parallel does not pay */
+  char why[256];          /* one-line reason for the choice */
+} amz__decision_t;
+
+int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
+                     const amz__constraints_t *c, int pool_threads,
+                     amz__decision_t *d);
+void amz__decision_free(amz__decision_t *d);
+/* Largest worker count worth considering for this workload on this machine. */
+int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m);
+
+/* ---- options (options.c) ------------------------------------------------- */
+
+struct amz_options {
+  int workers;
+  amz_schedule_t schedule;
+  uint64_t chunk;
+  double sample_seconds;
+  double sample_rel_error;
+  amz_hooks_t hooks;
+  void *hooks_user;
+  int has_hooks;
+  double progress_interval;
+  char *cache_dir; /* NULL = default location */
+  int cache_set;   /* 1 once set explicitly (NULL then means disabled) */
+  int use_env;
+  const amz__clock_t *clock;      /* tests: fake clock; NULL = real */
+  const amz__machine_t *machine;  /* tests: synthetic machine; NULL = probe */
+};
+
+void amz__options_defaults(amz_options_t *o);
+/* Resolves constraints from options and, when enabled, the environment. */
+int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
+/* The default cache directory (env based) into buf; "" if none. */
+void amz__default_cache_dir(char *buf, size_t len);
+/* Strict integer / double parse of a whole string. Returns 0 or -1. */
+int amz__parse_u64(const char *s, uint64_t *out);
+
+/* ---- plan and result objects (plan.c, result.c) -------------------------- */
+
+struct amz_plan {
+  amz_task_t task;
+  char *name;
+  amz_options_t opts;      /* copy; cache_dir duplicated */
+  amz__constraints_t cons;
+  amz__machine_t machine;
+  amz__workload_t wl;
+  amz__decision_t dec;
+  amz__pool_t pool;
+  int pool_ready;
+  amz__rangeset_t sampled;        /* items executed while sampling */
+  amz__rangeset_t sampled_failed; /* failed sampled ranges, with codes */
+  amz__chunk_rec_t *sample_recs;
+  int *sample_rec_workers;
+  size_t n_sample_recs;
+  int runs;                /* completed runs */
+  atomic_int running;
+  double setup_s;
+  int workers;
+  amz_schedule_t schedule;
+  uint64_t chunk;
+  amz_terms_t next_terms;  /* predicted for the next run */
+  amz_terms_t full_terms;  /* predicted for a run of all N items */
+  double serial_pred_s;    /* predicted serial time of all N items */
+};
+
+struct amz_result {
+  char *task_name;
+  uint64_t n_items;
+  int workers;
+  amz_schedule_t schedule;
+  uint64_t chunk;
+  int run_index;           /* 1 = first run of its plan */
+  double wall_s;
+  double setup_s;
+  amz_terms_t predicted;
+  amz_terms_t measured;
+  uint64_t items_done, items_failed, sampled_items;
+  amz_chunk_info_t *chunks;
+  size_t n_chunks;
+  amz_worker_stats_t *wstats;
+  amz__rangeset_t failures;
+  /* model inputs for the bottleneck analysis */
+  double mean_item_s;      /* sampled, per item alone */
+  double contention;
+  double cpu_ratio;
+  double serial_pred_s;
+  int usable_cores;
+};
+
+/* Builds a result from an executor run (and the sampling records on a first run). */
+int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,
+                      amz_result_t **out);
+
+#endif /* AMORSIZE_INTERNAL_H */

@@ -1,0 +1,202 @@
+/* Options, their environment overrides (parsed strictly) and schedule names. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+static const char *const sched_names[AMZ_SCHED_COUNT] = {
+    "auto", "static", "cyclic", "dynamic", "guided", "factoring", "awf"};
+
+const char *amz_schedule_name(amz_schedule_t s) {
+  if ((int)s < 0 || (int)s >= AMZ_SCHED_COUNT) return "invalid";
+  return sched_names[s];
+}
+
+int amz_schedule_parse(const char *name, amz_schedule_t *out) {
+  if (!name || !out) return amz__fail(AMZ_EINVAL, "amz_schedule_parse: NULL argument");
+  for (int i = 0; i < AMZ_SCHED_COUNT; i++)
+    if (strcasecmp(name, sched_names[i]) == 0) {
+      *out = (amz_schedule_t)i;
+      return 0;
+    }
+  return amz__fail(AMZ_ESCHED,
+                   "unknown schedule '%s'; expected one of auto, static, cyclic, dynamic, "
+                   "guided, factoring, awf",
+                   name);
+}
+
+void amz__options_defaults(amz_options_t *o) {
+  memset(o, 0, sizeof *o);
+  o->sample_seconds = 0.25;
+  o->sample_rel_error = 0.03;
+  o->progress_interval = 0.5;
+  o->use_env = 1;
+}
+
+int amz_options_create(amz_options_t **opts) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_create: opts is NULL");
+  amz_options_t *o = malloc(sizeof *o);
+  if (!o) return amz__fail(AMZ_ENOMEM, "amz_options_create: out of memory");
+  amz__options_defaults(o);
+  *opts = o;
+  return 0;
+}
+
+void amz_options_destroy(amz_options_t *opts) {
+  if (!opts) return;
+  free(opts->cache_dir);
+  free(opts);
+}
+
+int amz_options_set_workers(amz_options_t *opts, int workers) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_workers: opts is NULL");
+  if (workers < 0 || workers > AMZ__MAX_WORKERS)
+    return amz__fail(AMZ_EINVAL, "workers must be in [0, %d] (0 = choose), got %d",
+                     AMZ__MAX_WORKERS, workers);
+  opts->workers = workers;
+  return 0;
+}
+
+int amz_options_set_schedule(amz_options_t *opts, amz_schedule_t schedule) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_schedule: opts is NULL");
+  if ((int)schedule < 0 || (int)schedule >= AMZ_SCHED_COUNT)
+    return amz__fail(AMZ_ESCHED, "schedule must be an amz_schedule_t in [0, %d], got %d",
+                     AMZ_SCHED_COUNT - 1, (int)schedule);
+  opts->schedule = schedule;
+  return 0;
+}
+
+int amz_options_set_chunk(amz_options_t *opts, uint64_t items) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_chunk: opts is NULL");
+  opts->chunk = items;
+  return 0;
+}
+
+int amz_options_set_sampling(amz_options_t *opts, double max_seconds, double rel_error) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_sampling: opts is NULL");
+  if (!(max_seconds > 0.0) || max_seconds > 3600.0)
+    return amz__fail(AMZ_EINVAL, "sampling budget must be in (0, 3600] seconds, got %g",
+                     max_seconds);
+  if (!(rel_error > 0.0 && rel_error < 1.0))
+    return amz__fail(AMZ_EINVAL, "sampling error target must be in (0, 1), got %g",
+                     rel_error);
+  opts->sample_seconds = max_seconds;
+  opts->sample_rel_error = rel_error;
+  return 0;
+}
+
+int amz_options_set_hooks(amz_options_t *opts, const amz_hooks_t *hooks, void *user) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_hooks: opts is NULL");
+  if (hooks) {
+    opts->hooks = *hooks;
+    opts->has_hooks = 1;
+  } else {
+    memset(&opts->hooks, 0, sizeof opts->hooks);
+    opts->has_hooks = 0;
+  }
+  opts->hooks_user = user;
+  return 0;
+}
+
+int amz_options_set_progress_interval(amz_options_t *opts, double seconds) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_progress_interval: opts is NULL");
+  if (!(seconds >= 0.0))
+    return amz__fail(AMZ_EINVAL, "progress interval must be >= 0 seconds, got %g", seconds);
+  opts->progress_interval = seconds;
+  return 0;
+}
+
+int amz_options_set_cache_dir(amz_options_t *opts, const char *dir) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_cache_dir: opts is NULL");
+  char *copy = NULL;
+  if (dir && dir[0]) {
+    copy = strdup(dir);
+    if (!copy) return amz__fail(AMZ_ENOMEM, "amz_options_set_cache_dir: out of memory");
+  }
+  free(opts->cache_dir);
+  opts->cache_dir = copy;
+  opts->cache_set = 1;
+  return 0;
+}
+
+int amz_options_set_use_env(amz_options_t *opts, int use_env) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_use_env: opts is NULL");
+  opts->use_env = use_env != 0;
+  return 0;
+}
+
+int amz__parse_u64(const char *s, uint64_t *out) {
+  if (!s) return -1;
+  while (isspace((unsigned char)*s)) s++;
+  if (!isdigit((unsigned char)*s)) return -1; /* no sign, no empty string */
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0) return -1;
+  while (isspace((unsigned char)*end)) end++;
+  if (*end != '\0') return -1;
+  *out = v;
+  return 0;
+}
+
+void amz__default_cache_dir(char *buf, size_t len) {
+  const char *v;
+  buf[0] = '\0';
+  if ((v = getenv("AMZ_CACHE_DIR")) != NULL) {
+    snprintf(buf, len, "%s", v); /* "" disables */
+  } else if ((v = getenv("XDG_CACHE_HOME")) != NULL && v[0]) {
+    snprintf(buf, len, "%s/amorsize", v);
+  } else if ((v = getenv("HOME")) != NULL && v[0]) {
+    snprintf(buf, len, "%s/.cache/amorsize", v);
+  }
+}
+
+int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
+  c->workers = o->workers;
+  c->schedule = o->schedule;
+  c->chunk = o->chunk;
+  c->workers_from = o->workers ? "option" : NULL;
+  c->schedule_from = o->schedule != AMZ_SCHED_AUTO ? "option" : NULL;
+  c->chunk_from = o->chunk ? "option" : NULL;
+  if (o->use_env) {
+    const char *v;
+    uint64_t u;
+    if ((v = getenv("AMZ_WORKERS")) != NULL) {
+      if (amz__parse_u64(v, &u) != 0 || u > AMZ__MAX_WORKERS)
+        return amz__fail(AMZ_EENV,
+                         "AMZ_WORKERS must be an integer in [0, %d] (0 = choose), got '%s'",
+                         AMZ__MAX_WORKERS, v);
+      c->workers = (int)u;
+      c->workers_from = u ? "AMZ_WORKERS" : NULL;
+    }
+    if ((v = getenv("AMZ_SCHEDULE")) != NULL) {
+      amz_schedule_t s;
+      if (amz_schedule_parse(v, &s) != 0)
+        return amz__fail(AMZ_EENV,
+                         "AMZ_SCHEDULE must be one of auto, static, cyclic, dynamic, guided, "
+                         "factoring, awf, got '%s'",
+                         v);
+      c->schedule = s;
+      c->schedule_from = s != AMZ_SCHED_AUTO ? "AMZ_SCHEDULE" : NULL;
+    }
+    if ((v = getenv("AMZ_CHUNK")) != NULL) {
+      if (amz__parse_u64(v, &u) != 0)
+        return amz__fail(AMZ_EENV,
+                         "AMZ_CHUNK must be a non-negative integer (items, 0 = choose), got '%s'",
+                         v);
+      c->chunk = u;
+      c->chunk_from = u ? "AMZ_CHUNK" : NULL;
+    }
+  }
+  if (c->schedule == AMZ_SCHED_STATIC && c->chunk > 0)
+    return amz__fail(AMZ_ECONFLICT,
+                     "schedule static (from %s) takes no chunk, but chunk = %llu (from %s); "
+                     "use cyclic for fixed chunks dealt round-robin",
+                     c->schedule_from, (unsigned long long)c->chunk, c->chunk_from);
+  return 0;
+}

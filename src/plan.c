@@ -1,0 +1,291 @@
+/* Plan objects: create (probe + sample + plan), accessors, run, refine, amz_for. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int sample_workers(const amz_plan_t *p) {
+  int P = p->cons.workers > 0 ? p->cons.workers : p->machine.topo.usable_cores;
+  if (P < 1) P = 1;
+  if (p->task.n_items > 0 && (uint64_t)P > p->task.n_items) P = (int)p->task.n_items;
+  return P;
+}
+
+static double remaining_fraction(const amz_plan_t *p) {
+  if (p->runs > 0 || p->task.n_items == 0) return 1.0;
+  return 1.0 - (double)amz__rangeset_items(&p->sampled) / (double)p->task.n_items;
+}
+
+/* Runs the search with the current workload and installs the choice. */
+static int decide(amz_plan_t *p) {
+  amz__decision_free(&p->dec);
+  int rc = amz__plan_search(&p->wl, &p->machine, &p->cons, p->pool.n_helpers, &p->dec);
+  if (rc != 0) return rc;
+  const amz_candidate_t *c = &p->dec.cands[p->dec.chosen];
+  p->workers = c->workers;
+  p->schedule = c->schedule;
+  p->chunk = c->chunk;
+  p->full_terms = c->terms;
+  rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk,
+                          remaining_fraction(p), p->pool.n_helpers, &p->next_terms);
+  if (rc != 0) return rc;
+  amz_terms_t serial;
+  rc = amz__model_predict(&p->wl, &p->machine, 1, AMZ_SCHED_STATIC, 0, 1.0, 0, &serial);
+  p->serial_pred_s = serial.total;
+  return rc;
+}
+
+int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_t **plan) {
+  if (!plan) return amz__fail(AMZ_EINVAL, "amz_plan_create: plan (the output) is NULL");
+  *plan = NULL;
+  if (!task) return amz__fail(AMZ_EINVAL, "amz_plan_create: task is NULL");
+  if (!task->fn)
+    return amz__fail(AMZ_EINVAL, "amz_plan_create: task '%s' has a NULL kernel (fn)",
+                     task->name ? task->name : "(unnamed)");
+  amz_plan_t *p = calloc(1, sizeof *p);
+  if (!p) return amz__fail(AMZ_ENOMEM, "amz_plan_create: out of memory");
+  if (opts) {
+    p->opts = *opts;
+    p->opts.cache_dir = NULL;
+  } else {
+    amz__options_defaults(&p->opts);
+  }
+  const amz__clock_t *clk = p->opts.clock ? p->opts.clock : &amz__real_clock;
+  p->opts.clock = clk;
+  double t0 = amz__clock_now(clk);
+  p->task = *task;
+  p->name = strdup(task->name ? task->name : "(unnamed)");
+  p->task.name = p->name;
+  int rc = p->name ? 0 : AMZ_ENOMEM;
+  if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
+  if (rc == 0) {
+    if (p->opts.machine) {
+      p->machine = *p->opts.machine;
+    } else {
+      rc = amz__topology_probe(&p->machine.topo);
+      char dir[512];
+      if (opts && opts->cache_set)
+        snprintf(dir, sizeof dir, "%s", opts->cache_dir ? opts->cache_dir : "");
+      else
+        amz__default_cache_dir(dir, sizeof dir);
+      if (rc == 0) rc = amz__costs_probe(&p->machine.topo, dir, &p->machine.costs);
+    }
+  }
+  if (rc == 0) {
+    rc = amz__pool_init(&p->pool, sample_workers(p) - 1);
+    p->pool_ready = rc == 0;
+  }
+  if (rc == 0) {
+    amz__sampler_params_t sp = {.task = &p->task,
+                                .workers = sample_workers(p),
+                                .max_seconds = p->opts.sample_seconds,
+                                .rel_error = p->opts.sample_rel_error,
+                                .clock = clk,
+                                .pool = &p->pool,
+                                .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
+                                .hooks_user = p->opts.hooks_user};
+    rc = amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
+                     &p->n_sample_recs, &p->sample_rec_workers);
+  }
+  if (rc == 0) rc = decide(p);
+  if (rc != 0) {
+    /* amz__fail already recorded the detail where the failure happened; keep it. */
+    amz_plan_destroy(p);
+    return rc;
+  }
+  p->setup_s = amz__clock_now(clk) - t0;
+  if (p->opts.has_hooks && p->opts.hooks.on_plan_ready)
+    p->opts.hooks.on_plan_ready(p, p->opts.hooks_user);
+  *plan = p;
+  return 0;
+}
+
+void amz_plan_destroy(amz_plan_t *p) {
+  if (!p) return;
+  if (p->pool_ready) amz__pool_destroy(&p->pool);
+  amz__decision_free(&p->dec);
+  amz__rangeset_free(&p->sampled);
+  amz__rangeset_free(&p->sampled_failed);
+  free(p->sample_recs);
+  free(p->sample_rec_workers);
+  free(p->name);
+  free(p);
+}
+
+int amz_plan_workers(const amz_plan_t *p) { return p ? p->workers : 0; }
+amz_schedule_t amz_plan_schedule(const amz_plan_t *p) {
+  return p ? p->schedule : AMZ_SCHED_AUTO;
+}
+uint64_t amz_plan_chunk(const amz_plan_t *p) {
+  if (!p) return 0;
+  if (p->schedule == AMZ_SCHED_STATIC) {
+    uint64_t W = (uint64_t)p->workers;
+    return p->task.n_items / W + (p->task.n_items % W != 0);
+  }
+  return p->chunk ? p->chunk : 1;
+}
+double amz_plan_predicted_seconds(const amz_plan_t *p) { return p ? p->next_terms.total : -1.0; }
+double amz_plan_predicted_speedup(const amz_plan_t *p) {
+  if (!p) return -1.0;
+  return p->full_terms.total > 0 ? p->serial_pred_s / p->full_terms.total : 1.0;
+}
+uint64_t amz_plan_sampled_items(const amz_plan_t *p) {
+  return p ? amz__rangeset_items(&p->sampled) : 0;
+}
+double amz_plan_setup_seconds(const amz_plan_t *p) { return p ? p->setup_s : -1.0; }
+
+int amz_plan_terms(const amz_plan_t *p, amz_terms_t *out) {
+  if (!p || !out) return amz__fail(AMZ_EINVAL, "amz_plan_terms: NULL argument");
+  *out = p->next_terms;
+  return 0;
+}
+
+size_t amz_plan_candidate_count(const amz_plan_t *p) { return p ? p->dec.n_cands : 0; }
+
+int amz_plan_candidate(const amz_plan_t *p, size_t i, amz_candidate_t *out) {
+  if (!p || !out) return amz__fail(AMZ_EINVAL, "amz_plan_candidate: NULL argument");
+  if (i >= p->dec.n_cands)
+    return amz__fail(AMZ_ERANGE, "candidate index %zu out of range [0, %zu)", i,
+                     p->dec.n_cands);
+  *out = p->dec.cands[i];
+  return 0;
+}
+
+/* After a run: the executed chunks are a census of the items' real cost. With many
+ * chunks they replace the profile; with few (static) they rescale it. The model of
+ * contention, CPU share and item spread stays from sampling. */
+static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
+  size_t n = 0;
+  for (int w = 0; w < ex->workers; w++) n += ex->w[w].n_chunks;
+  if (n == 0 || p->task.n_items == 0) return;
+  double slow = amz__model_slowdown(&p->wl, &p->machine, ex->workers);
+  double rem = remaining_fraction(p);
+  if (n >= 128) {
+    amz__sample_t *s = malloc(n * sizeof *s);
+    if (!s) return;
+    size_t k = 0;
+    for (int w = 0; w < ex->workers; w++)
+      for (size_t i = 0; i < ex->w[w].n_chunks; i++) {
+        const amz__chunk_rec_t *c = &ex->w[w].chunks[i];
+        if (c->end <= c->begin) continue;
+        /* Items of the chunk that really ran (sampled ones were cut out). */
+        double frac = rem;
+        double wall = (c->t_end - c->t_start) / slow / (frac > 0 ? frac : 1.0);
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0};
+      }
+    amz__workload_t old = p->wl, nw;
+    amz__workload_from_samples(&nw, p->task.n_items, s, k);
+    free(s);
+    nw.contention = old.contention;
+    nw.contention_workers = old.contention_workers;
+    nw.cpu_ratio = old.cpu_ratio;
+    nw.sigma_item_s = old.sigma_item_s;
+    nw.max_item_s = old.max_item_s > nw.max_item_s ? old.max_item_s : nw.max_item_s;
+    nw.sampled_items = old.sampled_items;
+    nw.sampled_blocks = old.sampled_blocks;
+    nw.block_items = old.block_items;
+    nw.rel_error = old.rel_error;
+    nw.sample_wall_s = old.sample_wall_s;
+    nw.sample_work_s = old.sample_work_s;
+    nw.stop_reason = old.stop_reason;
+    p->wl = nw;
+  } else {
+    double busy = 0.0;
+    for (int w = 0; w < ex->workers; w++) busy += ex->w[w].busy_s;
+    double predicted = amz__workload_range_cost(&p->wl, 0, p->task.n_items) * rem * slow;
+    if (predicted <= 0 || busy <= 0) return;
+    double f = busy / predicted;
+    for (int j = 0; j < p->wl.bins; j++) p->wl.density[j] *= f;
+    for (int j = 0; j <= p->wl.bins; j++) p->wl.cumulative[j] *= f;
+    p->wl.mean_s *= f;
+    p->wl.median_s *= f;
+    p->wl.sigma_item_s *= f;
+    p->wl.max_item_s *= f;
+  }
+}
+
+int amz_run(amz_plan_t *p, amz_result_t **result) {
+  if (!result) return amz__fail(AMZ_EINVAL, "amz_run: result (the output) is NULL");
+  *result = NULL;
+  if (!p) return amz__fail(AMZ_EINVAL, "amz_run: plan is NULL");
+  if (atomic_exchange(&p->running, 1))
+    return amz__fail(AMZ_EBUSY, "amz_run: plan '%s' is already running on another thread",
+                     p->name);
+  const amz__clock_t *clk = p->opts.clock;
+  double t0 = amz__clock_now(clk);
+  int first = p->runs == 0;
+  int rc = amz__pool_grow(&p->pool, p->workers - 1);
+  if (rc != 0) {
+    atomic_store(&p->running, 0);
+    return rc;
+  }
+  amz__exec_params_t ep = {.task = &p->task,
+                           .schedule = p->schedule,
+                           .workers = p->workers,
+                           .chunk = p->chunk,
+                           .skip = first ? &p->sampled : NULL,
+                           .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
+                           .hooks_user = p->opts.hooks_user,
+                           .progress_interval = p->opts.progress_interval,
+                           .clock = clk,
+                           .pool = &p->pool,
+                           .t_origin = t0};
+  amz__exec_out_t ex;
+  rc = amz__execute(&ep, &ex);
+  if (rc != 0) {
+    amz__exec_out_free(&ex);
+    atomic_store(&p->running, 0);
+    return rc;
+  }
+  amz_result_t *res = NULL;
+  rc = amz__result_build(p, &ex, first, &res);
+  if (rc == 0) {
+    res->wall_s = amz__clock_now(clk) - t0;
+    /* Measured terms: per-worker means, so that they add up to the wall time. */
+    amz_terms_t *m = &res->measured;
+    double par_end = ex.t_par_begin + ex.parallel_s;
+    for (int w = 0; w < ex.workers; w++) {
+      m->startup += ex.w[w].t_first - ex.t_par_begin;
+      m->compute += ex.w[w].busy_s;
+      m->dispatch += ex.w[w].dispatch_s;
+      m->imbalance += par_end - ex.w[w].t_last;
+    }
+    m->startup /= ex.workers;
+    m->compute /= ex.workers;
+    m->dispatch /= ex.workers;
+    m->imbalance /= ex.workers;
+    m->serial = res->wall_s - ex.parallel_s;
+    if (m->serial < 0) m->serial = 0;
+    m->total = res->wall_s;
+    refine(p, &ex);
+    p->runs++;
+    /* The next run executes all items: re-plan with the refined model. */
+    rc = decide(p);
+  }
+  amz__exec_out_free(&ex);
+  atomic_store(&p->running, 0);
+  if (rc != 0) {
+    amz_result_destroy(res);
+    return rc;
+  }
+  if (p->opts.has_hooks && p->opts.hooks.on_finish) p->opts.hooks.on_finish(res, p->opts.hooks_user);
+  *result = res;
+  if (res->items_failed > 0)
+    return amz__fail(AMZ_EITEMS, "%llu of %llu items of '%s' failed in %zu ranges",
+                     (unsigned long long)res->items_failed, (unsigned long long)res->n_items,
+                     p->name, res->failures.n);
+  return 0;
+}
+
+int amz_for(const amz_task_t *task, const amz_options_t *opts, amz_result_t **result) {
+  if (!result) return amz__fail(AMZ_EINVAL, "amz_for: result (the output) is NULL");
+  *result = NULL;
+  amz_plan_t *p = NULL;
+  int rc = amz_plan_create(task, opts, &p);
+  if (rc != 0) return rc;
+  rc = amz_run(p, result);
+  if (*result) (*result)->setup_s = p->setup_s;
+  amz_plan_destroy(p);
+  return rc;
+}

@@ -1,0 +1,178 @@
+/*
+ * The planner: enumerates candidates (workers x schedule x chunk), predicts each with
+ * the cost model, and chooses the fastest; within 2% of the fastest it prefers fewer
+ * workers (cheaper for the machine, less exposed to noise). User constraints
+ * (options, environment) restrict the enumeration and are reported as such.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PREFER_FEWER 1.02
+
+int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m) {
+  int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
+  int maxw = C;
+  /* Kernels that mostly wait (I/O, sleep: CPU/wall well below 1) keep gaining from
+   * threads until the cores are saturated: C / cpu_ratio threads. */
+  if (wl->cpu_ratio < 0.8) {
+    double r = wl->cpu_ratio > 0.005 ? wl->cpu_ratio : 0.005;
+    double w = ceil((double)C / r);
+    double cap = 32.0 * C < 1024.0 ? 32.0 * C : 1024.0;
+    maxw = (int)(w < cap ? w : cap);
+  }
+  if (wl->n_items > 0 && (uint64_t)maxw > wl->n_items) maxw = (int)wl->n_items;
+  if (maxw > AMZ__MAX_WORKERS) maxw = AMZ__MAX_WORKERS;
+  return maxw < 1 ? 1 : maxw;
+}
+
+typedef struct cand_list {
+  amz_candidate_t *v;
+  size_t n, cap;
+} cand_list_t;
+
+static int push(cand_list_t *l, const amz_candidate_t *c) {
+  for (size_t i = 0; i < l->n; i++) /* no duplicates */
+    if (l->v[i].workers == c->workers && l->v[i].schedule == c->schedule &&
+        l->v[i].chunk == c->chunk)
+      return 0;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 128;
+    amz_candidate_t *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return AMZ_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = *c;
+  return 0;
+}
+
+/* Chunk parameters worth trying for a schedule with W workers. */
+static size_t chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
+                         amz_schedule_t s, int W, uint64_t *out, size_t max) {
+  const uint64_t N = wl->n_items;
+  size_t k = 0;
+  if (s == AMZ_SCHED_STATIC) {
+    out[k++] = 0;
+    return k;
+  }
+  uint64_t per_worker = N / (uint64_t)W > 1 ? N / (uint64_t)W : 1;
+  double h = amz__model_chunk_cost(m, s, W);
+  double mu = wl->mean_s > 0 ? wl->mean_s : 1e-9;
+  /* Smallest chunk whose hand-out costs at most 1% of its work. */
+  double ch = ceil(h / (0.01 * mu));
+  /* Kruskal & Weiss (1985) optimum for fixed chunks:
+   * k* = (sqrt(2) N h / (sigma W sqrt(ln W)))^(2/3). */
+  double kw = (double)per_worker;
+  if (W > 1 && wl->sigma_item_s > 0)
+    kw = pow(M_SQRT2 * (double)N * h / (wl->sigma_item_s * W * sqrt(log((double)W))), 2.0 / 3.0);
+  double picks[3] = {1.0, ch, kw};
+  for (int i = 0; i < 3 && k < max; i++) {
+    double v = picks[i];
+    if (!(v >= 1.0)) v = 1.0;
+    if (v > (double)per_worker) v = (double)per_worker;
+    out[k++] = (uint64_t)v;
+  }
+  /* Powers of 8 between 8 and N / W. */
+  for (uint64_t c = 8; c <= per_worker && k < max; c *= 8) out[k++] = c;
+  if (s != AMZ_SCHED_DYNAMIC && s != AMZ_SCHED_CYCLIC) {
+    /* For guided/factoring/AWF the parameter is a minimum: large minimums only
+     * coarsen the tail, so keep the small ones. */
+    size_t j = 0;
+    for (size_t i = 0; i < k; i++)
+      if (out[i] <= (uint64_t)(ch > kw ? ch : kw) + 1 || out[i] <= 64) out[j++] = out[i];
+    k = j;
+  }
+  return k;
+}
+
+static int cmp_cand(const void *a, const void *b) {
+  const amz_candidate_t *x = a, *y = b;
+  if (x->predicted_s != y->predicted_s) return x->predicted_s < y->predicted_s ? -1 : 1;
+  if (x->workers != y->workers) return x->workers - y->workers;
+  if (x->schedule != y->schedule) return (int)x->schedule - (int)y->schedule;
+  return (x->chunk > y->chunk) - (x->chunk < y->chunk);
+}
+
+int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
+                     const amz__constraints_t *c, int pool_threads, amz__decision_t *d) {
+  memset(d, 0, sizeof *d);
+  int maxw = amz__planner_max_workers(wl, m);
+  d->max_workers = maxw;
+  int wlist[64], nw = 0;
+  if (c->workers > 0) {
+    wlist[nw++] = c->workers;
+  } else {
+    for (int w = 1; w <= maxw && w <= 16; w++) wlist[nw++] = w;
+    for (double w = 24; (int)w <= maxw && nw < 63; w *= 1.5) wlist[nw++] = (int)w;
+    if (wlist[nw - 1] != maxw && nw < 64) wlist[nw++] = maxw;
+  }
+  amz_schedule_t slist[AMZ_SCHED_COUNT];
+  int ns = 0;
+  if (c->schedule != AMZ_SCHED_AUTO)
+    slist[ns++] = c->schedule;
+  else
+    for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_AWF; s++) slist[ns++] = (amz_schedule_t)s;
+
+  cand_list_t l = {0};
+  int rc = 0;
+  for (int i = 0; i < nw && rc == 0; i++) {
+    int W = wlist[i];
+    for (int j = 0; j < ns && rc == 0; j++) {
+      uint64_t chunks[16];
+      size_t nc;
+      if (c->chunk > 0) {
+        chunks[0] = slist[j] == AMZ_SCHED_STATIC ? 0 : c->chunk;
+        nc = 1;
+      } else {
+        nc = chunk_grid(wl, m, slist[j], W, chunks, 16);
+      }
+      /* One worker: every schedule is the same loop; only static has no dispatch. */
+      if (W == 1 && c->schedule == AMZ_SCHED_AUTO && slist[j] != AMZ_SCHED_STATIC) continue;
+      for (size_t k = 0; k < nc && rc == 0; k++) {
+        amz_candidate_t cand = {.workers = W, .schedule = slist[j], .chunk = chunks[k]};
+        rc = amz__model_predict(wl, m, W, slist[j], chunks[k], 1.0, pool_threads, &cand.terms);
+        if (rc == 0) {
+          cand.predicted_s = cand.terms.total;
+          rc = push(&l, &cand);
+        }
+      }
+    }
+  }
+  if (rc != 0) {
+    free(l.v);
+    return amz__fail(rc, "out of memory while planning");
+  }
+  qsort(l.v, l.n, sizeof *l.v, cmp_cand);
+  /* Fastest, then the fewest workers within PREFER_FEWER of it. */
+  size_t best = 0;
+  double limit = l.v[0].predicted_s * PREFER_FEWER;
+  for (size_t i = 1; i < l.n && l.v[i].predicted_s <= limit; i++)
+    if (l.v[i].workers < l.v[best].workers) best = i;
+  d->cands = l.v;
+  d->n_cands = l.n;
+  d->chosen = best;
+  const amz_candidate_t *ch = &l.v[best];
+  d->serial_best = ch->workers == 1 && maxw > 1 && c->workers == 0;
+  if (d->serial_best)
+    snprintf(d->why, sizeof d->why,
+             "running serially: no parallel candidate is more than %.0f%% faster "
+             "(best parallel overheads exceed the gain)",
+             (PREFER_FEWER - 1.0) * 100.0);
+  else if (best != 0)
+    snprintf(d->why, sizeof d->why,
+             "within %.0f%% of the fastest candidate (%d workers) with fewer workers",
+             (PREFER_FEWER - 1.0) * 100.0, l.v[0].workers);
+  else
+    snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
+  return 0;
+}
+
+void amz__decision_free(amz__decision_t *d) {
+  free(d->cands);
+  d->cands = NULL;
+  d->n_cands = 0;
+}

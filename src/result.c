@@ -1,0 +1,129 @@
+/* Result objects: assembled from the executor's records, read through accessors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_result_t **out) {
+  amz_result_t *r = calloc(1, sizeof *r);
+  if (!r) return amz__fail(AMZ_ENOMEM, "cannot allocate the result");
+  r->task_name = strdup(p->name);
+  r->n_items = p->task.n_items;
+  r->workers = p->workers;
+  r->schedule = p->schedule;
+  r->chunk = amz_plan_chunk(p);
+  r->run_index = p->runs + 1;
+  r->setup_s = first ? p->setup_s : 0.0;
+  r->predicted = p->next_terms;
+  r->mean_item_s = p->wl.mean_s;
+  r->contention = p->wl.contention;
+  r->cpu_ratio = p->wl.cpu_ratio;
+  r->serial_pred_s = p->serial_pred_s;
+  r->usable_cores = p->machine.topo.usable_cores;
+
+  size_t nsamp = first ? p->n_sample_recs : 0, n = nsamp;
+  for (int w = 0; w < ex->workers; w++) n += ex->w[w].n_chunks;
+  r->chunks = malloc((n ? n : 1) * sizeof *r->chunks);
+  r->wstats = calloc(ex->workers > 0 ? (size_t)ex->workers : 1, sizeof *r->wstats);
+  if (!r->task_name || !r->chunks || !r->wstats) {
+    amz_result_destroy(r);
+    return amz__fail(AMZ_ENOMEM, "cannot allocate the result's records");
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < nsamp; i++) {
+    const amz__chunk_rec_t *c = &p->sample_recs[i];
+    r->chunks[k++] = (amz_chunk_info_t){c->begin, c->end, p->sample_rec_workers[i],
+                                        c->status, c->t_start, c->t_end};
+  }
+  uint64_t executed = first ? amz__rangeset_items(&p->sampled) : 0;
+  double par_end = ex->t_par_begin + ex->parallel_s;
+  int rc = 0;
+  for (int w = 0; w < ex->workers; w++) {
+    const amz__worker_rec_t *wr = &ex->w[w];
+    for (size_t i = 0; i < wr->n_chunks; i++) {
+      const amz__chunk_rec_t *c = &wr->chunks[i];
+      r->chunks[k++] = (amz_chunk_info_t){c->begin, c->end, w, c->status, c->t_start, c->t_end};
+    }
+    amz_worker_stats_t *s = &r->wstats[w];
+    s->items = wr->items;
+    s->chunks = wr->chunks_total;
+    s->failures = wr->failures;
+    s->busy_s = wr->busy_s;
+    s->dispatch_s = wr->dispatch_s;
+    s->idle_s = (wr->t_first - ex->t_par_begin) + (par_end - wr->t_last);
+    executed += wr->items;
+    for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
+      rc = amz__rangeset_add(&r->failures, wr->failed.v[i].begin, wr->failed.v[i].end,
+                             wr->failed.v[i].code);
+  }
+  r->n_chunks = k;
+  if (first)
+    for (size_t i = 0; i < p->sampled_failed.n && rc == 0; i++)
+      rc = amz__rangeset_add(&r->failures, p->sampled_failed.v[i].begin,
+                             p->sampled_failed.v[i].end, p->sampled_failed.v[i].code);
+  if (rc != 0) {
+    amz_result_destroy(r);
+    return amz__fail(AMZ_ENOMEM, "cannot record the failed ranges");
+  }
+  amz__rangeset_sort(&r->failures);
+  if (first) r->sampled_items = amz__rangeset_items(&p->sampled);
+  r->items_failed = amz__rangeset_items(&r->failures);
+  /* Counted from what really ran, not from N: tests compare done + failed with N. */
+  r->items_done = executed - r->items_failed;
+  *out = r;
+  return 0;
+}
+
+double amz_result_seconds(const amz_result_t *r) { return r ? r->wall_s : -1.0; }
+double amz_result_predicted_seconds(const amz_result_t *r) {
+  return r ? r->predicted.total : -1.0;
+}
+double amz_result_setup_seconds(const amz_result_t *r) { return r ? r->setup_s : 0.0; }
+uint64_t amz_result_items_done(const amz_result_t *r) { return r ? r->items_done : 0; }
+uint64_t amz_result_items_failed(const amz_result_t *r) { return r ? r->items_failed : 0; }
+int amz_result_workers(const amz_result_t *r) { return r ? r->workers : 0; }
+size_t amz_result_failure_count(const amz_result_t *r) { return r ? r->failures.n : 0; }
+
+int amz_result_failure(const amz_result_t *r, size_t i, uint64_t *begin, uint64_t *end,
+                       int *code) {
+  if (!r) return amz__fail(AMZ_EINVAL, "amz_result_failure: result is NULL");
+  if (i >= r->failures.n)
+    return amz__fail(AMZ_ERANGE, "failure index %zu out of range [0, %zu)", i, r->failures.n);
+  if (begin) *begin = r->failures.v[i].begin;
+  if (end) *end = r->failures.v[i].end;
+  if (code) *code = r->failures.v[i].code;
+  return 0;
+}
+
+size_t amz_result_chunk_count(const amz_result_t *r) { return r ? r->n_chunks : 0; }
+
+int amz_result_chunk(const amz_result_t *r, size_t i, amz_chunk_info_t *out) {
+  if (!r || !out) return amz__fail(AMZ_EINVAL, "amz_result_chunk: NULL argument");
+  if (i >= r->n_chunks)
+    return amz__fail(AMZ_ERANGE, "chunk index %zu out of range [0, %zu)", i, r->n_chunks);
+  *out = r->chunks[i];
+  return 0;
+}
+
+int amz_result_worker(const amz_result_t *r, int w, amz_worker_stats_t *out) {
+  if (!r || !out) return amz__fail(AMZ_EINVAL, "amz_result_worker: NULL argument");
+  if (w < 0 || w >= r->workers)
+    return amz__fail(AMZ_ERANGE, "worker %d out of range [0, %d)", w, r->workers);
+  *out = r->wstats[w];
+  return 0;
+}
+
+int amz_result_terms(const amz_result_t *r, amz_terms_t *out) {
+  if (!r || !out) return amz__fail(AMZ_EINVAL, "amz_result_terms: NULL argument");
+  *out = r->measured;
+  return 0;
+}
+
+void amz_result_destroy(amz_result_t *r) {
+  if (!r) return;
+  free(r->task_name);
+  free(r->chunks);
+  free(r->wstats);
+  amz__rangeset_free(&r->failures);
+  free(r);
+}

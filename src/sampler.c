@@ -1,0 +1,365 @@
+/*
+ * Sampling: runs the real kernel on blocks of items spread over the whole index
+ * range, on all workers at once, and turns the timings into robust statistics and
+ * an index-cost profile. Sampled items are real work: they are recorded as done and
+ * the first run skips them.
+ *
+ * Phases:
+ *  1. Calibration (worker 0 alone): grow the block size m until one block takes at
+ *     least TARGET_BLOCK_S, so that clock overhead is negligible.
+ *  2. Contention pairs: blocks (j, j+1) of adjacent slots; the first of each pair
+ *     runs alone, the second with all workers busy. Adjacent blocks have similar
+ *     cost even when cost depends on the index, so the median ratio is the
+ *     slowdown from sharing the machine (memory bandwidth, caches, SMT).
+ *  3. Rounds of concurrent blocks in bit-reversed slot order (a low-discrepancy
+ *     sequence: each round refines the coverage of the whole range) until the
+ *     relative standard error of the mean reaches the target, the time budget is
+ *     spent, or MAX_FRACTION of the items have been sampled.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define TARGET_BLOCK_S 20e-6
+#define MAX_FRACTION 0.10
+
+typedef struct samp_rec {
+  amz__sample_t s;
+  double t0, t1; /* clock, absolute */
+  int worker;
+  int rc;
+} samp_rec_t;
+
+typedef struct samp_ctx {
+  const amz__sampler_params_t *p;
+  samp_rec_t *recs;
+  size_t n;
+  _Atomic size_t next;
+} samp_ctx_t;
+
+static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker) {
+  const amz_task_t *t = p->task;
+  double c0 = amz__thread_cpu_now();
+  r->t0 = amz__clock_now(p->clock);
+  r->rc = t->fn(r->s.begin, r->s.end, t->arg);
+  r->t1 = amz__clock_now(p->clock);
+  double c1 = amz__thread_cpu_now();
+  r->s.wall_s = r->t1 - r->t0;
+  r->s.cpu_s = c1 - c0;
+  r->worker = worker;
+  if (r->rc != 0 && p->hooks && p->hooks->on_error)
+    p->hooks->on_error(r->s.begin, r->s.end, r->rc, worker, p->hooks_user);
+}
+
+static void samp_job(void *arg, int w) {
+  samp_ctx_t *x = arg;
+  for (;;) {
+    size_t i = atomic_fetch_add_explicit(&x->next, 1, memory_order_relaxed);
+    if (i >= x->n) break;
+    run_block(x->p, &x->recs[i], w);
+  }
+}
+
+/* Growing array of sample records plus the sorted set of taken ranges. */
+typedef struct samp_state {
+  samp_rec_t *v;
+  size_t n, cap;
+  amz__rangeset_t taken;
+} samp_state_t;
+
+static samp_rec_t *push(samp_state_t *st, uint64_t b, uint64_t e, int concurrent) {
+  if (st->n == st->cap) {
+    size_t cap = st->cap ? 2 * st->cap : 64;
+    samp_rec_t *v = realloc(st->v, cap * sizeof *v);
+    if (!v) return NULL;
+    st->v = v;
+    st->cap = cap;
+  }
+  samp_rec_t *r = &st->v[st->n++];
+  memset(r, 0, sizeof *r);
+  r->s.begin = b;
+  r->s.end = e;
+  r->s.concurrent = concurrent;
+  return r;
+}
+
+static uint64_t bitrev(uint64_t x, int bits) {
+  uint64_t r = 0;
+  for (int i = 0; i < bits; i++) {
+    r = (r << 1) | (x & 1);
+    x >>= 1;
+  }
+  return r;
+}
+
+/* A deterministic uniform number in [0, 1) for index i (splitmix64 finalizer): plans
+ * are reproducible, yet sample positions do not sit on a fixed grid. */
+static double hash01(uint64_t i) {
+  uint64_t z = i + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Slot iterator: jittered stratified sampling. Visit i = 0, 1, ... takes stratum
+ * bitrev(i) of 2^bits equal strata (a low-discrepancy order: every prefix covers
+ * the range evenly) and a random slot inside it. Without the jitter the sample
+ * would always contain slot 0 and sit on a grid, which biases the mean whenever the
+ * first item or a periodic pattern is atypical (Mandelbrot's row 0 is the real
+ * axis, the costliest row). */
+typedef struct slot_iter {
+  uint64_t n, m, n_slots, i, limit;
+  int bits;
+} slot_iter_t;
+
+static void slots_init(slot_iter_t *it, uint64_t n, uint64_t m) {
+  it->n = n;
+  it->m = m;
+  it->n_slots = (n + m - 1) / m;
+  it->bits = 0;
+  while (it->bits < 63 && ((uint64_t)1 << it->bits) < it->n_slots) it->bits++;
+  it->limit = (uint64_t)1 << it->bits;
+  it->i = 0;
+}
+
+/* Next free slot index, or UINT64_MAX. */
+static uint64_t slots_next(slot_iter_t *it, const amz__rangeset_t *taken, int need_pair) {
+  while (it->i < it->limit) {
+    uint64_t i = it->i++;
+    double u = ((double)bitrev(i, it->bits) + hash01(i)) / (double)it->limit;
+    uint64_t j = (uint64_t)(u * (double)it->n_slots);
+    if (j >= it->n_slots || (need_pair && j + 1 >= it->n_slots)) continue;
+    uint64_t b = j * it->m, e = (j + 1 + (uint64_t)need_pair) * it->m;
+    if (e > it->n) e = it->n;
+    if (amz__rangeset_overlaps(taken, b, e)) continue;
+    return j;
+  }
+  return UINT64_MAX;
+}
+
+static int take(samp_state_t *st, uint64_t b, uint64_t e) {
+  int rc = amz__rangeset_add(&st->taken, b, e, 0);
+  amz__rangeset_sort(&st->taken);
+  return rc;
+}
+
+static double per_item(const samp_rec_t *r) {
+  return r->s.wall_s / (double)(r->s.end - r->s.begin);
+}
+
+/* Relative standard error of the mean per-item cost, by the random-group method
+ * (Wolter, Introduction to Variance Estimation, 1985, ch. 2): blocks are cut into
+ * G groups of consecutive takes; as the take order is bit-reversed (low
+ * discrepancy), each run of consecutive takes is itself spread over the whole range, and the spread of the G group
+ * means measures the error of their average honestly, also for costs that change
+ * sharply with the index (where a successive-difference estimate is far too
+ * optimistic). */
+#define RSE_GROUPS 8
+static double rel_std_error(const samp_state_t *st, double contention) {
+  if (st->n < 2 * RSE_GROUPS) return INFINITY;
+  double wall[RSE_GROUPS] = {0}, items[RSE_GROUPS] = {0}, m[RSE_GROUPS];
+  double tw = 0.0, ti = 0.0;
+  for (size_t i = 0; i < st->n; i++) {
+    const samp_rec_t *r = &st->v[i];
+    double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
+    double k = (double)(r->s.end - r->s.begin);
+    size_t g = i * RSE_GROUPS / st->n;
+    wall[g] += w;
+    items[g] += k;
+    tw += w;
+    ti += k;
+  }
+  for (int g = 0; g < RSE_GROUPS; g++) m[g] = wall[g] / items[g];
+  double mean = tw / ti;
+  return mean > 0 ? amz__stddev(m, RSE_GROUPS) / sqrt((double)RSE_GROUPS) / mean : 0.0;
+}
+
+int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__rangeset_t *done,
+                amz__rangeset_t *failed, amz__chunk_rec_t **recs_out, size_t *n_recs,
+                int **rec_workers) {
+  const uint64_t N = p->task->n_items;
+  const int P = p->workers;
+  const amz__clock_t *clk = p->clock;
+  double t_start = amz__clock_now(clk);
+  samp_state_t st = {0};
+  int rc = 0;
+  const char *reason = "no items";
+  double contention = 1.0;
+  uint64_t sampled = 0;
+  uint64_t max_items = (uint64_t)((double)N * MAX_FRACTION);
+  if (max_items < 1) max_items = N < 1 ? 0 : 1;
+
+  /* 1. Calibration on worker 0, at random positions. */
+  uint64_t m = 1, m_cap = N / 64 > 1 ? N / 64 : 1;
+  for (int c = 1; N > 0 && sampled < max_items; c++) {
+    double frac = hash01(1000003u * (uint64_t)c);
+    uint64_t b = (uint64_t)(frac * (double)(N - (m < N ? m : N)));
+    uint64_t e = b + m > N ? N : b + m;
+    if (amz__rangeset_overlaps(&st.taken, b, e)) break;
+    samp_rec_t *r = push(&st, b, e, 0);
+    if (!r || take(&st, b, e) != 0) {
+      rc = AMZ_ENOMEM;
+      goto out;
+    }
+    run_block(p, r, 0);
+    sampled += e - b;
+    if (r->s.wall_s >= TARGET_BLOCK_S || m >= m_cap) break;
+    uint64_t grow = r->s.wall_s > 0 ? (uint64_t)ceil(TARGET_BLOCK_S / r->s.wall_s) : 16;
+    if (grow < 2) grow = 2;
+    if (grow > 16) grow = 16;
+    m = m * grow > m_cap ? m_cap : m * grow;
+    if (amz__clock_now(clk) - t_start > p->max_seconds / 4) break;
+  }
+
+  slot_iter_t it;
+  slots_init(&it, N, m);
+
+  /* 2. Contention pairs, when there is more than one worker to share with. */
+  if (P > 1 && N > 0) {
+    size_t first = st.n, pairs = 0, want = (size_t)(2 * P);
+    double solo_time = 0.0;
+    while (pairs < want && sampled + 2 * m <= max_items &&
+           solo_time < p->max_seconds / 4) {
+      uint64_t j = slots_next(&it, &st.taken, 1);
+      if (j == UINT64_MAX) break;
+      uint64_t b = j * m, e = b + m > N ? N : b + m;
+      samp_rec_t *r = push(&st, b, e, 0);
+      if (!r || take(&st, b, e + m > N ? N : e + m) != 0) {
+        rc = AMZ_ENOMEM;
+        goto out;
+      }
+      run_block(p, r, 0);
+      solo_time += r->s.wall_s;
+      sampled += e - b;
+      pairs++;
+    }
+    if (pairs > 0) {
+      size_t conc_first = st.n;
+      for (size_t i = 0; i < pairs; i++) {
+        uint64_t b = st.v[first + i].s.end, e = b + m > N ? N : b + m;
+        if (!push(&st, b, e, 1)) {
+          rc = AMZ_ENOMEM;
+          goto out;
+        }
+        sampled += e - b;
+      }
+      samp_ctx_t x = {.p = p, .recs = &st.v[conc_first], .n = pairs};
+      amz__pool_run(p->pool, P, samp_job, &x);
+      double *ratio = malloc(pairs * sizeof *ratio);
+      if (!ratio) {
+        rc = AMZ_ENOMEM;
+        goto out;
+      }
+      size_t k = 0;
+      for (size_t i = 0; i < pairs; i++) {
+        double solo = per_item(&st.v[first + i]), conc = per_item(&st.v[conc_first + i]);
+        if (solo > 0 && conc > 0) ratio[k++] = conc / solo;
+      }
+      if (k > 0) contention = amz__median(ratio, k);
+      free(ratio);
+    }
+  }
+  /* A ratio below 1 is warm-up of the solo blocks (page faults, caches, clock
+   * ramp), not a machine that gets faster when shared: keep it for the report, but
+   * model no speed-up from sharing. */
+  double contention_raw = contention;
+  if (contention < 1.0) contention = 1.0;
+
+  /* 3. Concurrent rounds until the mean is known well enough. */
+  size_t n_min = (size_t)(4 * P) > 16 ? (size_t)(4 * P) : 16;
+  size_t round = (size_t)(4 * P);
+  reason = N == 0 ? "no items" : "all slots sampled";
+  for (;;) {
+    double rse = rel_std_error(&st, contention);
+    double elapsed = amz__clock_now(clk) - t_start;
+    if (N == 0) break;
+    if (st.n >= n_min && rse <= p->rel_error) {
+      reason = "error target reached";
+      break;
+    }
+    if (elapsed >= p->max_seconds) {
+      reason = "time budget spent";
+      break;
+    }
+    if (sampled >= max_items) {
+      reason = "sampled fraction limit reached";
+      break;
+    }
+    size_t first = st.n, added = 0;
+    /* Do not overshoot the budget: estimate block time from what we have. */
+    double per_block = 0.0;
+    for (size_t i = 0; i < st.n; i++) per_block += st.v[i].s.wall_s;
+    per_block = st.n ? per_block / (double)st.n : 0.0;
+    size_t afford = per_block > 0
+                        ? (size_t)((p->max_seconds - elapsed) * P / per_block) + 1
+                        : round;
+    size_t want = round < afford ? round : afford;
+    while (added < want && sampled < max_items) {
+      uint64_t j = slots_next(&it, &st.taken, 0);
+      if (j == UINT64_MAX) break;
+      uint64_t b = j * m, e = b + m > N ? N : b + m;
+      if (!push(&st, b, e, P > 1) || take(&st, b, e) != 0) {
+        rc = AMZ_ENOMEM;
+        goto out;
+      }
+      sampled += e - b;
+      added++;
+    }
+    if (added == 0) break;
+    samp_ctx_t x = {.p = p, .recs = &st.v[first], .n = added};
+    amz__pool_run(p->pool, P, samp_job, &x);
+    if (round < (size_t)(64 * P)) round *= 2;
+  }
+
+  /* Statistics. */
+  amz__sample_t *s = malloc((st.n ? st.n : 1) * sizeof *s);
+  amz__chunk_rec_t *cr = malloc((st.n ? st.n : 1) * sizeof *cr);
+  int *cw = malloc((st.n ? st.n : 1) * sizeof *cw);
+  if (!s || !cr || !cw) {
+    free(s);
+    free(cr);
+    free(cw);
+    rc = AMZ_ENOMEM;
+    goto out;
+  }
+  double t_end = amz__clock_now(clk);
+  for (size_t i = 0; i < st.n; i++) {
+    s[i] = st.v[i].s;
+    if (s[i].concurrent && contention > 0) {
+      s[i].wall_s /= contention; /* alone-equivalent, like the calibration blocks */
+      s[i].cpu_s /= contention;
+    }
+    /* Times relative to the end of sampling, so they are negative in the first
+     * run's result (the run starts after the plan is made). */
+    cr[i] = (amz__chunk_rec_t){st.v[i].s.begin, st.v[i].s.end, st.v[i].t0 - t_end,
+                               st.v[i].t1 - t_end, st.v[i].rc};
+    cw[i] = st.v[i].worker;
+    if (amz__rangeset_add(done, s[i].begin, s[i].end, 0) != 0 ||
+        (st.v[i].rc != 0 && amz__rangeset_add(failed, s[i].begin, s[i].end, st.v[i].rc) != 0)) {
+      rc = AMZ_ENOMEM;
+    }
+  }
+  amz__rangeset_sort(done);
+  amz__rangeset_sort(failed);
+  amz__workload_from_samples(wl, N, s, st.n);
+  wl->contention = contention;
+  wl->contention_raw = contention_raw;
+  wl->contention_workers = P;
+  wl->rel_error = rel_std_error(&st, contention);
+  if (!isfinite(wl->rel_error)) wl->rel_error = 0.0;
+  wl->sample_wall_s = t_end - t_start;
+  wl->stop_reason = reason;
+  free(s);
+  *recs_out = cr;
+  *rec_workers = cw;
+  *n_recs = st.n;
+
+out:
+  free(st.v);
+  amz__rangeset_free(&st.taken);
+  if (rc != 0) return amz__fail(rc, "out of memory while sampling");
+  return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * Chunk sequences of every schedule. The executor, the cost model and (later) the
+ * simulator and the MPI distribution all take their chunks from here, so that a
+ * schedule exists exactly once.
+ *
+ * GUIDED and FACTORING sequences depend only on (n, workers, chunk), not on which
+ * worker takes which chunk, so they are computed once as a boundary table and
+ * handed out with a single fetch-and-add on a chunk index, as cheap as DYNAMIC.
+ * The tables are short: O(workers * log(n)) entries.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+static uint64_t ceil_div(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
+
+/* Appends chunk sizes produced by next_size(remaining, index) until n is covered. */
+static int build_table(amz__sched_t *s) {
+  uint64_t W = (uint64_t)s->workers, minc = s->chunk ? s->chunk : 1;
+  size_t cap = 64, k = 0;
+  uint64_t *b = malloc(cap * sizeof *b);
+  if (!b) return AMZ_ENOMEM;
+  b[0] = 0;
+  uint64_t pos = 0, batch_size = 0, batch_left = 0;
+  while (pos < s->n) {
+    uint64_t rem = s->n - pos, c;
+    if (s->kind == AMZ_SCHED_GUIDED) {
+      /* Polychronopoulos & Kuck (1987): each chunk is 1/P of what remains. */
+      c = ceil_div(rem, W);
+    } else {
+      /* FAC2 (Hummel, Schonberg & Flynn 1992): batches of P equal chunks, each
+       * batch covering half of what remained at its start. */
+      if (batch_left == 0) {
+        batch_size = ceil_div(rem, 2 * W);
+        batch_left = W;
+      }
+      batch_left--;
+      c = batch_size;
+    }
+    if (c < minc) c = minc;
+    if (c > rem) c = rem;
+    pos += c;
+    if (k + 2 > cap) {
+      cap *= 2;
+      uint64_t *nb = realloc(b, cap * sizeof *nb);
+      if (!nb) {
+        free(b);
+        return AMZ_ENOMEM;
+      }
+      b = nb;
+    }
+    b[++k] = pos;
+  }
+  s->bounds = b;
+  s->n_chunks = k;
+  return 0;
+}
+
+int amz__sched_init(amz__sched_t *s, amz_schedule_t kind, uint64_t n, int workers,
+                    uint64_t chunk) {
+  *s = (amz__sched_t){.kind = kind, .n = n, .workers = workers, .chunk = chunk};
+  if (workers < 1) return AMZ_EINVAL;
+  switch (kind) {
+    case AMZ_SCHED_STATIC:
+      s->chunk = 0;
+      s->n_chunks = n < (uint64_t)workers ? n : (uint64_t)workers;
+      return 0;
+    case AMZ_SCHED_CYCLIC:
+    case AMZ_SCHED_DYNAMIC:
+      if (s->chunk == 0) s->chunk = 1;
+      s->n_chunks = ceil_div(n, s->chunk);
+      return 0;
+    case AMZ_SCHED_GUIDED:
+    case AMZ_SCHED_FACTORING:
+      if (s->chunk == 0) s->chunk = 1;
+      return build_table(s);
+    case AMZ_SCHED_AWF:
+      if (s->chunk == 0) s->chunk = 1;
+      s->n_chunks = 0;
+      return 0;
+    default:
+      return AMZ_ESCHED;
+  }
+}
+
+void amz__sched_free(amz__sched_t *s) {
+  free(s->bounds);
+  s->bounds = NULL;
+}
+
+void amz__sched_chunk(const amz__sched_t *s, uint64_t k, uint64_t *begin,
+                      uint64_t *end) {
+  switch (s->kind) {
+    case AMZ_SCHED_STATIC: {
+      /* Balanced blocks: the first n % P blocks get one item more. 128-bit keeps
+       * k * n exact for any n below 2^64. */
+      uint64_t P = s->n < (uint64_t)s->workers ? s->n : (uint64_t)s->workers;
+      *begin = (uint64_t)(((unsigned __int128)k * s->n) / P);
+      *end = (uint64_t)(((unsigned __int128)(k + 1) * s->n) / P);
+      return;
+    }
+    case AMZ_SCHED_GUIDED:
+    case AMZ_SCHED_FACTORING:
+      *begin = s->bounds[k];
+      *end = s->bounds[k + 1];
+      return;
+    default: {
+      uint64_t b = k * s->chunk;
+      *begin = b;
+      *end = (s->n - b < s->chunk) ? s->n : b + s->chunk;
+      return;
+    }
+  }
+}
+
+/* AWF: a FAC2-style chunk, half of the remaining work shared among P workers, scaled
+ * by the requesting worker's measured relative speed (Banicescu & Velusamy 2002). */
+uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
+                             double weight) {
+  if (remaining == 0) return 0;
+  if (!(weight > 0.05)) weight = 0.05;
+  if (weight > 20.0) weight = 20.0;
+  double c = (double)remaining * weight / (2.0 * (double)s->workers);
+  uint64_t size = (uint64_t)c;
+  if ((double)size < c) size++;
+  if (size < s->chunk) size = s->chunk;
+  if (size > remaining) size = remaining;
+  return size;
+}
