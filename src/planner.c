@@ -12,6 +12,10 @@
 #include "internal.h"
 
 #define PREFER_FEWER 1.02
+/* Among candidates with the chosen worker count this close to its best, the
+ * simplest schedule wins (static before cyclic before dynamic ...): no dispatch, a
+ * fixed item-to-worker placement for caches, and nothing to gain from the others. */
+#define PREFER_SIMPLER 1.005
 
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
@@ -152,20 +156,31 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
   double limit = l.v[0].predicted_s * PREFER_FEWER;
   for (size_t i = 1; i < l.n && l.v[i].predicted_s <= limit; i++)
     if (l.v[i].workers < l.v[best].workers) best = i;
+  size_t fewer = best;
+  double simpler = l.v[best].predicted_s * PREFER_SIMPLER;
+  for (size_t i = 0; i < l.n && l.v[i].predicted_s <= simpler; i++)
+    if (l.v[i].workers == l.v[best].workers && l.v[i].schedule < l.v[best].schedule) best = i;
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;
   const amz_candidate_t *ch = &l.v[best];
   d->serial_best = ch->workers == 1 && maxw > 1 && c->workers == 0;
-  if (d->serial_best)
+  if (d->serial_best && l.v[0].workers > 1)
     snprintf(d->why, sizeof d->why,
-             "running serially: no parallel candidate is more than %.0f%% faster "
-             "(best parallel overheads exceed the gain)",
-             (PREFER_FEWER - 1.0) * 100.0);
-  else if (best != 0)
+             "running serially: the fastest parallel candidate (%d workers) gains less "
+             "than %.0f%%, not worth the extra cores",
+             l.v[0].workers, (PREFER_FEWER - 1.0) * 100.0);
+  else if (d->serial_best)
+    snprintf(d->why, sizeof d->why,
+             "running serially: parallel overheads exceed the gain for every worker count");
+  else if (fewer != 0)
     snprintf(d->why, sizeof d->why,
              "within %.0f%% of the fastest candidate (%d workers) with fewer workers",
              (PREFER_FEWER - 1.0) * 100.0, l.v[0].workers);
+  else if (best != fewer)
+    snprintf(d->why, sizeof d->why,
+             "within %.1f%% of the fastest of %zu candidates (%s) and simpler",
+             (PREFER_SIMPLER - 1.0) * 100.0, l.n, amz_schedule_name(l.v[0].schedule));
   else
     snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
   return 0;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole CTest suite.
+#
+#   ./scripts/test.sh            sanitizer passes + the -Werror build (the CI run)
+#   ./scripts/test.sh --quick    only the -Werror build and its suite
+#
+# Passes, in this order:
+#   1. build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, whole suite;
+#   2. build-tsan: ThreadSanitizer over the threaded executor, sampler and API tests;
+#   3. build:      -Wall -Wextra -Werror, whole suite (its CTest summary comes last).
+# A final line sums the three: "total: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+amz_ensure_packages
+
+quick=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "error: unknown option '$a' (expected --quick or --help)" >&2; exit 2 ;;
+  esac
+done
+
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0 failed=0 skipped=0 status=0
+
+# Runs ctest in a build dir, adds its counts to the totals.
+run_ctest() {
+  local dir=$1; shift
+  local log="$dir/ctest.log" rc=0
+  (cd "$dir" && ctest --output-on-failure "$@") 2>&1 | tee "$log" || rc=$?
+  [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+  local total nfail nskip
+  total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$log" | tail -1)
+  nfail=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of.*/\1/p' "$log" | tail -1)
+  nskip=$(grep -c '(Skipped)' "$log" || true)
+  total=${total:-0}; nfail=${nfail:-0}
+  passed=$((passed + total - nfail - nskip)); failed=$((failed + nfail)); skipped=$((skipped + nskip))
+  [ "$rc" = 0 ] || status=1
+}
+
+build() {
+  local dir=$1; shift
+  echo "== configure and build $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' || true
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "error: build of $dir failed" >&2; exit 1; }
+}
+
+if [ "$quick" = 0 ]; then
+  build build-asan -DAMORSIZE_SANITIZE=address,undefined
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer: whole suite"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest build-asan
+  build build-tsan -DAMORSIZE_SANITIZE=thread
+  echo "== ThreadSanitizer: threaded executor, sampler, API"
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api)'
+fi
+build build -DAMORSIZE_WERROR=ON
+echo "== -Wall -Wextra -Werror build: whole suite"
+run_ctest build
+
+echo "total: $passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,289 @@
+/*
+ * Benchmark of the single-process planner and executor (issue 2 targets).
+ *
+ * For each workload: serial time (a plain loop, no library), the plan's time
+ * (amz_plan_create + first amz_run: probe, sampling and planning included), the
+ * plan's steady-state time (second amz_run of the same plan), the best of a grid
+ * over workers x schedule x chunk run on the same executor without planning, and
+ * the prediction against the measurement.
+ *
+ *   bench_core [--scale S] [--reps R] [--only NAME] [--no-grid]
+ *
+ * S scales every workload's item count (default 1: about 2 s of serial work each);
+ * R is the number of repetitions whose median is reported (default 3).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static volatile double sink;
+
+static double now(void) { return amz__monotonic_now(NULL); }
+
+/* ---- kernels --------------------------------------------------------------- */
+
+static long spin_per_us = 100; /* calibrated in main */
+
+static double spin(long iters) {
+  double x = 1.0;
+  for (long k = 0; k < iters; k++) x = x * 1.0000001 + 1e-9;
+  return x;
+}
+
+typedef struct wl {
+  const char *name;
+  const char *what;
+  uint64_t n;
+  amz_range_fn fn;
+  double *cost_us; /* per-item cost table for synthetic workloads, or NULL */
+  int max_workers; /* grid bound */
+} wl_t;
+
+static int k_table(uint64_t b, uint64_t e, void *arg) {
+  const double *cost = arg;
+  double acc = 0;
+  for (uint64_t i = b; i < e; i++) acc += spin((long)(cost[i] * (double)spin_per_us));
+  sink = acc;
+  return 0;
+}
+
+typedef struct mandel {
+  int rows, cols, max_iter;
+} mandel_t;
+static mandel_t g_mandel = {1200, 1200, 500};
+
+/* Upper half-plane, y in [0, 1.5]: costly rows near the axis, cheap at the top. */
+static int k_mandel(uint64_t b, uint64_t e, void *arg) {
+  (void)arg;
+  const mandel_t *m = &g_mandel;
+  long total = 0;
+  for (uint64_t r = b; r < e; r++) {
+    double y = 1.5 * (double)r / m->rows;
+    for (int c = 0; c < m->cols; c++) {
+      double x = -2.0 + 2.6 * c / m->cols, zr = 0, zi = 0;
+      int k = 0;
+      while (k < m->max_iter && zr * zr + zi * zi < 4.0) {
+        double t = zr * zr - zi * zi + x;
+        zi = 2 * zr * zi + y;
+        zr = t;
+        k++;
+      }
+      total += k;
+    }
+  }
+  sink = (double)total;
+  return 0;
+}
+
+/* Memory-bandwidth bound: each item streams a 256 KiB slice of three arrays far
+ * larger than the caches (triad a = b + s c). */
+#define MEM_SLICE (32 * 1024)
+static double *g_a, *g_b, *g_c;
+static uint64_t g_slices = 1;
+static int k_mem(uint64_t b, uint64_t e, void *arg) {
+  (void)arg;
+  for (uint64_t i = b; i < e; i++) {
+    uint64_t off = (i % g_slices) * MEM_SLICE;
+    double *a = g_a + off, *x = g_b + off, *y = g_c + off;
+    for (int j = 0; j < MEM_SLICE; j++) a[j] = x[j] + 1.5 * y[j];
+  }
+  return 0;
+}
+
+static int k_sleep(uint64_t b, uint64_t e, void *arg) {
+  (void)arg;
+  for (uint64_t i = b; i < e; i++) {
+    struct timespec ts = {0, 1000000}; /* 1 ms of waiting, e.g. I/O */
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
+/* ---- measurement helpers ---------------------------------------------------- */
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_d);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double run_fixed(amz__pool_t *pool, const amz_task_t *t, int w, amz_schedule_t s,
+                        uint64_t chunk) {
+  amz__exec_params_t p = {.task = t, .schedule = s, .workers = w, .chunk = chunk,
+                          .clock = &amz__real_clock, .pool = pool};
+  double t0 = now();
+  p.t_origin = t0;
+  amz__exec_out_t o;
+  if (amz__execute(&p, &o) != 0) return INFINITY;
+  amz__exec_out_free(&o);
+  return now() - t0;
+}
+
+typedef struct row {
+  double serial, total, steady, best, predicted, overhead;
+  int w, best_w;
+  amz_schedule_t s, best_s;
+  uint64_t c, best_c;
+} row_t;
+
+static void bench(const wl_t *wl, int reps, int grid, amz__pool_t *pool, row_t *r) {
+  amz_task_t task = {wl->name, wl->n, wl->fn, wl->cost_us};
+  double ser[16], tot[16], st[16], pred[16], ovh[16];
+  for (int k = 0; k < reps; k++) {
+    double t0 = now();
+    wl->fn(0, wl->n, wl->cost_us);
+    ser[k] = now() - t0;
+
+    amz_plan_t *p = NULL;
+    amz_result_t *res = NULL;
+    t0 = now();
+    if (amz_plan_create(&task, NULL, &p) != 0) {
+      fprintf(stderr, "%s: %s\n", wl->name, amz_last_error());
+      exit(1);
+    }
+    double setup = amz_plan_setup_seconds(p);
+    /* Productive part of the setup: sampled items ran on all sampling workers. */
+    double productive = p->wl.sample_work_s * p->wl.contention /
+                        (p->wl.contention_workers > 0 ? p->wl.contention_workers : 1);
+    pred[k] = amz_plan_predicted_seconds(p);
+    r->w = amz_plan_workers(p);
+    r->s = amz_plan_schedule(p);
+    r->c = amz_plan_chunk(p);
+    amz_run(p, &res);
+    tot[k] = now() - t0;
+    double run1 = amz_result_seconds(res);
+    pred[k] = (run1 - pred[k]) / pred[k];
+    amz_result_destroy(res);
+    ovh[k] = (setup - productive) / tot[k];
+    amz_run(p, &res);
+    st[k] = amz_result_seconds(res);
+    amz_result_destroy(res);
+    amz_plan_destroy(p);
+  }
+  r->serial = median(ser, reps);
+  r->total = median(tot, reps);
+  r->steady = median(st, reps);
+  r->predicted = median(pred, reps);
+  r->overhead = median(ovh, reps);
+  r->best = INFINITY;
+  if (!grid) return;
+  static const uint64_t chunks[] = {1, 8, 64, 512, 4096};
+  for (int w = 1; w <= wl->max_workers; w *= 2) {
+    for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_AWF; s++) {
+      for (size_t ci = 0; ci < sizeof chunks / sizeof *chunks; ci++) {
+        if (s == AMZ_SCHED_STATIC && ci > 0) break;
+        if (chunks[ci] > wl->n) break;
+        double t = run_fixed(pool, &task, w, (amz_schedule_t)s, s == AMZ_SCHED_STATIC ? 0 : chunks[ci]);
+        if (t < r->best) {
+          r->best = t;
+          r->best_w = w;
+          r->best_s = (amz_schedule_t)s;
+          r->best_c = s == AMZ_SCHED_STATIC ? 0 : chunks[ci];
+        }
+      }
+      if (w == 1) break; /* one worker: every schedule is the same loop */
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  double scale = 1.0;
+  int reps = 3, grid = 1;
+  const char *only = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--scale") && i + 1 < argc) scale = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!strcmp(argv[i], "--no-grid")) grid = 0;
+    else {
+      fprintf(stderr, "usage: %s [--scale S] [--reps R (1..15)] [--only NAME] [--no-grid]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (reps < 1 || reps > 15 || !(scale > 0)) {
+    fprintf(stderr, "error: --reps must be in 1..15 and --scale > 0\n");
+    return 2;
+  }
+  /* Calibrate the spin loop: iterations per microsecond. */
+  double t0 = now();
+  sink = spin(20000000);
+  spin_per_us = (long)(20000000 / ((now() - t0) * 1e6));
+
+  uint64_t n_tiny = (uint64_t)(1e7 * scale), n_heavy = (uint64_t)(400 * scale);
+  uint64_t n_inc = (uint64_t)(2000 * scale), n_logn = (uint64_t)(20000 * scale);
+  double *tiny = malloc(n_tiny * sizeof *tiny), *heavy = malloc(n_heavy * sizeof *heavy);
+  double *inc = malloc(n_inc * sizeof *inc), *logn = malloc(n_logn * sizeof *logn);
+  for (uint64_t i = 0; i < n_tiny; i++) tiny[i] = 0.2;
+  for (uint64_t i = 0; i < n_heavy; i++) heavy[i] = 5000.0;
+  for (uint64_t i = 0; i < n_inc; i++) inc[i] = 2000.0 * (double)i / (double)n_inc;
+  srand(42);
+  for (uint64_t i = 0; i < n_logn; i++) {
+    /* Lognormal with sigma 1.2 and mean 100 us (Box-Muller). */
+    double u1 = (rand() + 1.0) / (RAND_MAX + 2.0), u2 = (rand() + 1.0) / (RAND_MAX + 2.0);
+    double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2), s = 1.2;
+    logn[i] = 100.0 * exp(s * z - s * s / 2);
+  }
+  g_mandel.rows = g_mandel.cols = (int)(2200 * sqrt(scale));
+  uint64_t n_mem = (uint64_t)(6000 * scale);
+  size_t mem_items = 256; /* items reuse 256 slices: 3 x 64 MiB, far beyond the caches */
+  g_slices = mem_items;
+  g_a = calloc(mem_items * MEM_SLICE, sizeof(double));
+  g_b = calloc(mem_items * MEM_SLICE, sizeof(double));
+  g_c = calloc(mem_items * MEM_SLICE, sizeof(double));
+  if (!g_a || !g_b || !g_c) {
+    fprintf(stderr, "error: cannot allocate the memory workload's 192 MiB\n");
+    return 1;
+  }
+  /* Touch every page now, so no measured run pays the first-touch page faults. */
+  for (size_t j = 0; j < mem_items * MEM_SLICE; j++) g_a[j] = g_b[j] = g_c[j] = 1.0;
+  int cores = 1;
+  {
+    amz__topology_t t;
+    if (amz__topology_probe(&t) == 0) cores = t.usable_cores;
+  }
+  wl_t wls[] = {
+      {"tiny", "uniform ~0.2 us items", n_tiny, k_table, tiny, cores},
+      {"heavy", "uniform ~5 ms items", n_heavy, k_table, heavy, cores},
+      {"increasing", "cost 0..2 ms rising with the index", n_inc, k_table, inc, cores},
+      {"lognormal", "lognormal cost, mean 100 us, sigma 1.2", n_logn, k_table, logn, cores},
+      {"mandelbrot", "Mandelbrot rows, y in [0, 1.5]", (uint64_t)g_mandel.rows, k_mandel, NULL, cores},
+      {"memory", "triad over 256 KiB slices (bandwidth bound)", n_mem, k_mem, NULL, cores},
+      {"sleep", "1 ms of waiting per item", (uint64_t)(2000 * scale), k_sleep, NULL, 64},
+  };
+  amz__pool_t pool;
+  amz__pool_init(&pool, 63);
+  printf("amorsize %s bench_core: %d usable cores, %d reps (median), scale %g\n\n",
+         amz_version_string(), cores, reps, scale);
+  printf("%-11s %8s %-26s %8s %8s %8s %-22s %7s %7s %8s %7s\n", "workload", "serial",
+         "plan (workers sched chunk)", "plan+run", "rerun", "grid", "grid best", "x best",
+         "x serial", "pred err", "ovh");
+  for (size_t i = 0; i < sizeof wls / sizeof *wls; i++) {
+    if (only && strcmp(only, wls[i].name) != 0) continue;
+    row_t r = {0};
+    bench(&wls[i], reps, grid, &pool, &r);
+    char plan[64], best[64];
+    snprintf(plan, sizeof plan, "%d %s %llu", r.w, amz_schedule_name(r.s), (unsigned long long)r.c);
+    snprintf(best, sizeof best, "%d %s %llu", r.best_w, amz_schedule_name(r.best_s),
+             (unsigned long long)r.best_c);
+    double ref = r.best < r.steady ? r.best : r.steady;
+    printf("%-11s %7.3fs %-26s %7.3fs %7.3fs %7.3fs %-22s %6.2fx %7.2fx %+7.1f%% %6.2f%%\n",
+           wls[i].name, r.serial, plan, r.total, r.steady, r.best, grid ? best : "-",
+           grid ? r.total / ref : 0.0, r.serial / r.total, 100.0 * r.predicted,
+           100.0 * r.overhead);
+    fflush(stdout);
+  }
+  printf("\nplan+run: amz_plan_create + first amz_run (probe, sampling, planning included);\n"
+         "rerun: second amz_run of the same plan; grid: best fixed configuration on the same\n"
+         "executor (workers 1..%d x 6 schedules x chunk 1..4096); x best = plan+run / min(grid, rerun);\n"
+         "pred err = (measured - predicted) / predicted for the first run; ovh = probe+sample+plan\n"
+         "time minus the productive sampled work, as a share of plan+run.\n", cores);
+  amz__pool_destroy(&pool);
+  return 0;
+}
