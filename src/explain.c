@@ -105,8 +105,8 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
   fprintf(o, "Resources\n");
   fprintf(o, "  host                 %s, %s\n", t->host, t->cpu_model);
   fprintf(o, "  cores                %d physical / %d PUs on the machine; bound to PUs %s "
-             "(%d cores)\n",
-          t->cores_total, t->pus_total, t->binding, t->cores_bound);
+             "(%d core%s)\n",
+          t->cores_total, t->pus_total, t->binding, t->cores_bound, t->cores_bound == 1 ? "" : "s");
   if (t->cpu_quota > 0)
     fprintf(o, "  cgroup CPU quota     %.2f cores\n", t->cpu_quota);
   else

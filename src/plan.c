@@ -17,6 +17,20 @@ static double remaining_fraction(const amz_plan_t *p) {
   return 1.0 - (double)amz__rangeset_items(&p->sampled) / (double)p->task.n_items;
 }
 
+/* Predicts the installed choice for the next run and the serial reference. */
+static int predict_choice(amz_plan_t *p) {
+  int rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk,
+                              remaining_fraction(p), p->pool.n_helpers, &p->next_terms);
+  if (rc == 0)
+    rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk, 1.0,
+                            p->pool.n_helpers, &p->full_terms);
+  amz_terms_t serial;
+  if (rc == 0)
+    rc = amz__model_predict(&p->wl, &p->machine, 1, AMZ_SCHED_STATIC, 0, 1.0, 0, &serial);
+  p->serial_pred_s = serial.total;
+  return rc;
+}
+
 /* Runs the search with the current workload and installs the choice. */
 static int decide(amz_plan_t *p) {
   amz__decision_free(&p->dec);
@@ -26,14 +40,16 @@ static int decide(amz_plan_t *p) {
   p->workers = c->workers;
   p->schedule = c->schedule;
   p->chunk = c->chunk;
-  p->full_terms = c->terms;
-  rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk,
-                          remaining_fraction(p), p->pool.n_helpers, &p->next_terms);
-  if (rc != 0) return rc;
-  amz_terms_t serial;
-  rc = amz__model_predict(&p->wl, &p->machine, 1, AMZ_SCHED_STATIC, 0, 1.0, 0, &serial);
-  p->serial_pred_s = serial.total;
-  return rc;
+  return predict_choice(p);
+}
+
+/* Whether a finished run should trigger a new search: after runs 1, 2, 4, 8, ...
+ * (the model sharpens quickly, then a time-step loop should not pay for planning
+ * every step), or whenever the prediction missed by more than 20%. */
+static int should_replan(const amz_plan_t *p, double measured, double predicted) {
+  int r = p->runs;
+  if ((r & (r - 1)) == 0) return 1;
+  return predicted > 0 && fabs(measured - predicted) > 0.2 * predicted;
 }
 
 int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_t **plan) {
@@ -260,8 +276,9 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
     m->total = res->wall_s;
     refine(p, &ex);
     p->runs++;
-    /* The next run executes all items: re-plan with the refined model. */
-    rc = decide(p);
+    /* The next run executes all items: predict it with the refined model, and
+     * search again when it is worth it. */
+    rc = should_replan(p, res->wall_s, res->predicted.total) ? decide(p) : predict_choice(p);
   }
   amz__exec_out_free(&ex);
   atomic_store(&p->running, 0);
