@@ -418,7 +418,14 @@ AMZ_API size_t amz_result_failure_count(const amz_result_t *result);
 AMZ_API int amz_result_failure(const amz_result_t *result, size_t i, uint64_t *begin,
                                uint64_t *end, int *code);
 
-/** @brief Number of recorded chunks (sampling blocks of a first run included). */
+/**
+ * @brief Number of recorded chunks (sampling blocks of a first run included).
+ *
+ * Sampling blocks have negative times (they ran before the run started) and may name
+ * a worker index up to the number of workers used for sampling, which can exceed
+ * amz_result_workers(). At most 2^20 chunks are recorded per run; per-worker totals
+ * (amz_result_worker) always count every chunk.
+ */
 AMZ_API size_t amz_result_chunk_count(const amz_result_t *result);
 /**
  * @brief Recorded chunk i (ordered by worker, then by time).

@@ -90,6 +90,11 @@ static void report_progress(exec_ctx_t *x, double now_rel, int final) {
   if (!final && now_rel < atomic_load_explicit(&x->next_progress, memory_order_relaxed))
     return;
   if (atomic_flag_test_and_set_explicit(&x->progress_busy, memory_order_acquire)) return;
+  /* Another worker may have reported between our check and the flag: look again. */
+  if (!final && now_rel < atomic_load_explicit(&x->next_progress, memory_order_relaxed)) {
+    atomic_flag_clear_explicit(&x->progress_busy, memory_order_release);
+    return;
+  }
   atomic_store_explicit(&x->next_progress, now_rel + p->progress_interval,
                         memory_order_relaxed);
   amz_progress_t pr;
@@ -196,6 +201,10 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   const amz__clock_t *clk = p->clock;
   double t_begin = amz__clock_now(clk) - p->t_origin;
   int W = p->workers;
+  /* A pool too small would silently drop the missing workers' static chunks. */
+  if (W < 1 || W > p->pool->n_helpers + 1)
+    return amz__fail(AMZ_EINVAL, "executor: %d workers requested, the pool has %d", W,
+                     p->pool->n_helpers + 1);
   exec_ctx_t *x = aligned_alloc(64, (sizeof(exec_ctx_t) + 63) / 64 * 64);
   if (!x) return amz__fail(AMZ_ENOMEM, "cannot allocate the executor state");
   memset(x, 0, sizeof *x);
@@ -216,7 +225,18 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
     return amz__fail(AMZ_ENOMEM, "cannot allocate records for %d workers", W);
   }
   size_t max_rec = p->max_records ? p->max_records : AMZ__MAX_RECORDS;
-  for (int i = 0; i < W; i++) x->w[i].max_records = max_rec / (size_t)W + 1;
+  /* Reserve the records each worker is expected to write, so the hot path does not
+   * copy growing arrays: exact for pre-assigned schedules, a fair share plus slack
+   * for shared ones (AWF's count is unknown: it grows on demand). */
+  uint64_t share = x->sched.n_chunks / (uint64_t)W + 1;
+  if (!amz__sched_preassigned(p->schedule)) share += share / 4 + 16;
+  for (int i = 0; i < W; i++) {
+    amz__worker_rec_t *r = &x->w[i];
+    r->max_records = max_rec / (size_t)W + 1;
+    size_t want = share < r->max_records ? (size_t)share : r->max_records;
+    if (p->schedule != AMZ_SCHED_AWF && want > 0 && (r->chunks = malloc(want * sizeof *r->chunks)))
+      r->cap = want;
+  }
   uint64_t skipped = 0;
   if (p->skip) skipped = amz__rangeset_items(p->skip);
   x->items_total = p->task->n_items - skipped;
@@ -240,7 +260,8 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
     amz__rangeset_sort(&x->w[i].failed);
     oom |= x->w[i].oom;
   }
-  out->serial_s = (t_par0 - t_begin);
+  out->wall_s = amz__clock_now(clk) - p->t_origin - t_begin;
+  out->serial_s = out->wall_s - out->parallel_s;
   free((void *)x->rate);
   amz__sched_free(&x->sched);
   free(x);

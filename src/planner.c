@@ -12,10 +12,11 @@
 #include "internal.h"
 
 #define PREFER_FEWER 1.02
-/* Among candidates with the chosen worker count this close to its best, the
- * simplest schedule wins (static before cyclic before dynamic ...): no dispatch, a
- * fixed item-to-worker placement for caches, and nothing to gain from the others. */
-#define PREFER_SIMPLER 1.005
+/* Static blocks this close to the choice win (never beyond PREFER_FEWER of the
+ * fastest): no dispatch and a fixed item-to-worker placement that keeps caches and
+ * NUMA pages warm across runs. Other pre-assigned schedules get no such bonus: a
+ * dynamic schedule also absorbs interference the model cannot see. */
+#define PREFER_STATIC 1.005
 
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
@@ -157,9 +158,12 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
   for (size_t i = 1; i < l.n && l.v[i].predicted_s <= limit; i++)
     if (l.v[i].workers < l.v[best].workers) best = i;
   size_t fewer = best;
-  double simpler = l.v[best].predicted_s * PREFER_SIMPLER;
+  double simpler = l.v[best].predicted_s * PREFER_STATIC;
+  if (simpler > limit) simpler = limit;
   for (size_t i = 0; i < l.n && l.v[i].predicted_s <= simpler; i++)
-    if (l.v[i].workers == l.v[best].workers && l.v[i].schedule < l.v[best].schedule) best = i;
+    if (l.v[i].workers == l.v[best].workers && l.v[i].schedule == AMZ_SCHED_STATIC &&
+        l.v[best].schedule != AMZ_SCHED_STATIC)
+      best = i;
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;
@@ -179,8 +183,9 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
              (PREFER_FEWER - 1.0) * 100.0, l.v[0].workers);
   else if (best != fewer)
     snprintf(d->why, sizeof d->why,
-             "within %.1f%% of the fastest of %zu candidates (%s) and simpler",
-             (PREFER_SIMPLER - 1.0) * 100.0, l.n, amz_schedule_name(l.v[0].schedule));
+             "static blocks within %.1f%% of the fastest of %zu candidates (%s): no "
+             "dispatch and a fixed placement",
+             (PREFER_STATIC - 1.0) * 100.0, l.n, amz_schedule_name(l.v[fewer].schedule));
   else
     snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
   return 0;

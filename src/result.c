@@ -4,6 +4,13 @@
 
 #include "internal.h"
 
+static int cmp_chunk(const void *a, const void *b) {
+  const amz_chunk_info_t *x = a, *y = b;
+  if (x->worker != y->worker) return x->worker - y->worker;
+  if (x->t_start != y->t_start) return x->t_start < y->t_start ? -1 : 1;
+  return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
 int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_result_t **out) {
   amz_result_t *r = calloc(1, sizeof *r);
   if (!r) return amz__fail(AMZ_ENOMEM, "cannot allocate the result");
@@ -57,6 +64,9 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
                              wr->failed.v[i].code);
   }
   r->n_chunks = k;
+  /* Sampling blocks came in sampling order with workers mixed: order everything by
+   * worker, then time (sampling times are negative, so they lead each worker). */
+  if (nsamp > 0) qsort(r->chunks, k, sizeof *r->chunks, cmp_chunk);
   if (first)
     for (size_t i = 0; i < p->sampled_failed.n && rc == 0; i++)
       rc = amz__rangeset_add(&r->failures, p->sampled_failed.v[i].begin,

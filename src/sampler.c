@@ -233,7 +233,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       }
       run_block(p, r, 0);
       solo_time += r->s.wall_s;
-      sampled += e - b;
+      /* Both halves count against the limit: the second runs just below. */
+      sampled += (e + m > N ? N : e + m) - b;
       pairs++;
     }
     if (pairs > 0) {
@@ -244,7 +245,6 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
           rc = AMZ_ENOMEM;
           goto out;
         }
-        sampled += e - b;
       }
       samp_ctx_t x = {.p = p, .recs = &st.v[conc_first], .n = pairs};
       amz__pool_run(p->pool, P, samp_job, &x);

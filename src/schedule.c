@@ -92,11 +92,11 @@ void amz__sched_chunk(const amz__sched_t *s, uint64_t k, uint64_t *begin,
                       uint64_t *end) {
   switch (s->kind) {
     case AMZ_SCHED_STATIC: {
-      /* Balanced blocks: the first n % P blocks get one item more. 128-bit keeps
-       * k * n exact for any n below 2^64. */
+      /* Balanced blocks: the first n % P blocks get one item more. */
       uint64_t P = s->n < (uint64_t)s->workers ? s->n : (uint64_t)s->workers;
-      *begin = (uint64_t)(((unsigned __int128)k * s->n) / P);
-      *end = (uint64_t)(((unsigned __int128)(k + 1) * s->n) / P);
+      uint64_t q = s->n / P, r = s->n % P;
+      *begin = k * q + (k < r ? k : r);
+      *end = *begin + q + (k < r);
       return;
     }
     case AMZ_SCHED_GUIDED:

@@ -1,0 +1,484 @@
+/*
+ * The sampler (sampler.c) with a real thread pool and a recording kernel. Sampled
+ * items are real work that the first run skips, so the sampler must execute each
+ * sampled item exactly once and report exactly what it executed. Costs are
+ * synthetic: the kernel advances a fake clock by the cost of its items, which makes
+ * one-worker runs deterministic and lets us check the statistics exactly.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+typedef struct call {
+  uint64_t begin, end;
+  int rc;
+} call_t;
+
+/* What the kernel does and records. Cost of item i: c0 (1 + a i / n), times a
+ * pseudo-random factor in [0.1, 1.9) when noisy. Ranges overlapping
+ * [fail_begin, fail_end) fail with code 100 + begin % 7. */
+typedef struct kstate {
+  uint64_t n;
+  double c0, a;
+  int noisy;
+  uint64_t fail_begin, fail_end;
+  amz_fake_clock_t *clock;
+  _Atomic unsigned *count;
+  pthread_mutex_t mu;
+  call_t *calls;
+  size_t n_calls, cap_calls;
+  _Atomic int on_error_calls;
+} kstate_t;
+
+static double hash01(uint64_t i) {
+  uint64_t z = i * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return (double)(z >> 11) / 9007199254740992.0;
+}
+
+static double item_cost(const kstate_t *k, uint64_t i) {
+  double c = k->c0 * (1.0 + k->a * (double)i / (double)k->n);
+  return k->noisy ? c * (0.1 + 1.8 * hash01(i)) : c;
+}
+
+static int kernel(uint64_t begin, uint64_t end, void *arg) {
+  kstate_t *k = arg;
+  double cost = 0.0;
+  for (uint64_t i = begin; i < end; i++) {
+    if (i < k->n) atomic_fetch_add(&k->count[i], 1u);
+    cost += item_cost(k, i);
+  }
+  if (k->clock) amz_fake_advance(k->clock, cost);
+  int rc = (begin < k->fail_end && end > k->fail_begin) ? 100 + (int)(begin % 7) : 0;
+  pthread_mutex_lock(&k->mu);
+  if (k->n_calls < k->cap_calls) k->calls[k->n_calls] = (call_t){begin, end, rc};
+  k->n_calls++;
+  pthread_mutex_unlock(&k->mu);
+  return rc;
+}
+
+static void on_error(uint64_t begin, uint64_t end, int code, int worker, void *user) {
+  (void)begin;
+  (void)end;
+  (void)code;
+  (void)worker;
+  kstate_t *k = user;
+  atomic_fetch_add(&k->on_error_calls, 1);
+}
+
+static void kstate_init(kstate_t *k, uint64_t n, double c0, double a, amz_fake_clock_t *clock) {
+  memset(k, 0, sizeof *k);
+  k->n = n;
+  k->c0 = c0;
+  k->a = a;
+  k->clock = clock;
+  k->count = calloc(n ? n : 1, sizeof *k->count);
+  /* Every call executes at least one item, so n calls at most (plus one for n = 0
+   * so that a call that should not happen is still seen); sampling makes far fewer
+   * calls than 65536 on the sizes used here. */
+  k->cap_calls = n + 1 < 65536 ? n + 1 : 65536;
+  k->calls = calloc(k->cap_calls, sizeof *k->calls);
+  pthread_mutex_init(&k->mu, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(k->count);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(k->calls);
+}
+
+static void kstate_free(kstate_t *k) {
+  free((void *)k->count);
+  free(k->calls);
+  pthread_mutex_destroy(&k->mu);
+}
+
+/* Everything amz__sample returns, so that each test frees it the same way. */
+typedef struct sample_out {
+  int rc;
+  amz__workload_t wl;
+  amz__rangeset_t done, failed;
+  amz__chunk_rec_t *recs;
+  int *rec_workers;
+  size_t n_recs;
+} sample_out_t;
+
+static void run_sampler(kstate_t *k, int workers, double max_seconds, double rel_error,
+                        const amz__clock_t *clock, sample_out_t *o) {
+  memset(o, 0, sizeof *o);
+  amz__pool_t pool;
+  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, workers - 1), 0);
+  amz_task_t task = {"sampler test", k->n, kernel, k};
+  amz_hooks_t hooks = {.on_error = on_error};
+  amz__sampler_params_t p = {.task = &task,
+                             .workers = workers,
+                             .max_seconds = max_seconds,
+                             .rel_error = rel_error,
+                             .clock = clock,
+                             .pool = &pool,
+                             .hooks = &hooks,
+                             .hooks_user = k};
+  o->rc = amz__sample(&p, &o->wl, &o->done, &o->failed, &o->recs, &o->n_recs, &o->rec_workers);
+  amz__pool_destroy(&pool);
+}
+
+static void sample_out_free(sample_out_t *o) {
+  amz__rangeset_free(&o->done);
+  amz__rangeset_free(&o->failed);
+  free(o->recs);
+  free(o->rec_workers);
+}
+
+static int cmp_call(const void *a, const void *b) {
+  const call_t *x = a, *y = b;
+  return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+static int cmp_rec(const void *a, const void *b) {
+  const amz__chunk_rec_t *x = a, *y = b;
+  return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+static uint64_t longest_range(const amz__rangeset_t *s) {
+  uint64_t m = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].end - s->v[i].begin > m) m = s->v[i].end - s->v[i].begin;
+  return m;
+}
+
+/* The exactly-once contract: the kernel calls, the executed items, `done`, `failed`
+ * and the chunk records all describe the same set of disjoint ranges. */
+static void check_exactly_once(kstate_t *k, const sample_out_t *o, int workers) {
+  const amz__rangeset_t *d = &o->done;
+  CU_ASSERT_EQUAL_FATAL(o->rc, 0);
+  /* done: sorted, disjoint, non-empty ranges inside [0, n). */
+  for (size_t i = 0; i < d->n; i++) {
+    CU_ASSERT(d->v[i].begin < d->v[i].end);
+    CU_ASSERT(d->v[i].end <= k->n);
+    if (i > 0) CU_ASSERT(d->v[i - 1].end <= d->v[i].begin);
+  }
+  /* Items executed once inside done, never outside. */
+  size_t r = 0;
+  uint64_t wrong = 0;
+  for (uint64_t i = 0; i < k->n; i++) {
+    while (r < d->n && d->v[r].end <= i) r++;
+    unsigned want = (r < d->n && d->v[r].begin <= i) ? 1u : 0u;
+    if (atomic_load(&k->count[i]) != want) wrong++;
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+  /* One kernel call per done range, with the same bounds. */
+  CU_ASSERT_FATAL(k->n_calls <= k->cap_calls);
+  CU_ASSERT_EQUAL_FATAL(k->n_calls, d->n);
+  qsort(k->calls, k->n_calls, sizeof *k->calls, cmp_call);
+  size_t n_failed_calls = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    CU_ASSERT_EQUAL(k->calls[i].begin, d->v[i].begin);
+    CU_ASSERT_EQUAL(k->calls[i].end, d->v[i].end);
+    n_failed_calls += k->calls[i].rc != 0;
+  }
+  /* failed: exactly the calls that returned non-zero, with their codes. */
+  CU_ASSERT_EQUAL_FATAL(o->failed.n, n_failed_calls);
+  for (size_t i = 0, f = 0; i < d->n; i++) {
+    if (k->calls[i].rc == 0) continue;
+    CU_ASSERT_EQUAL(o->failed.v[f].begin, k->calls[i].begin);
+    CU_ASSERT_EQUAL(o->failed.v[f].end, k->calls[i].end);
+    CU_ASSERT_EQUAL(o->failed.v[f].code, k->calls[i].rc);
+    f++;
+  }
+  CU_ASSERT_EQUAL(atomic_load(&k->on_error_calls), (int)n_failed_calls);
+  /* One chunk record per block, with the kernel's status and sane times: relative
+   * to the end of sampling, so never positive. */
+  CU_ASSERT_EQUAL_FATAL(o->n_recs, d->n);
+  for (size_t i = 0; i < o->n_recs; i++) {
+    CU_ASSERT(o->rec_workers[i] >= 0 && o->rec_workers[i] < workers);
+    CU_ASSERT(o->recs[i].t_start <= o->recs[i].t_end);
+    CU_ASSERT(o->recs[i].t_end <= 0.0);
+  }
+  amz__chunk_rec_t *sorted = malloc((o->n_recs ? o->n_recs : 1) * sizeof *sorted);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(sorted);
+  if (o->n_recs) memcpy(sorted, o->recs, o->n_recs * sizeof *sorted);
+  qsort(sorted, o->n_recs, sizeof *sorted, cmp_rec);
+  for (size_t i = 0; i < o->n_recs; i++) {
+    CU_ASSERT_EQUAL(sorted[i].begin, d->v[i].begin);
+    CU_ASSERT_EQUAL(sorted[i].end, d->v[i].end);
+    CU_ASSERT_EQUAL(sorted[i].status, k->calls[i].rc);
+  }
+  free(sorted);
+  /* The workload counts what was sampled. */
+  CU_ASSERT_EQUAL(o->wl.n_items, k->n);
+  CU_ASSERT_EQUAL(o->wl.sampled_items, amz__rangeset_items(d));
+  CU_ASSERT_EQUAL(o->wl.sampled_blocks, d->n);
+}
+
+/* At most 10% of the items, overshooting by less than one block. */
+static void check_fraction(const kstate_t *k, const sample_out_t *o) {
+  uint64_t limit = (uint64_t)((double)k->n * 0.10);
+  if (limit < 1) limit = k->n < 1 ? 0 : 1;
+  uint64_t items = amz__rangeset_items(&o->done);
+  if (items > limit + longest_range(&o->done))
+    fprintf(stderr, "\n  sampled %llu of %llu items, limit %llu + block %llu",
+            (unsigned long long)items, (unsigned long long)k->n, (unsigned long long)limit,
+            (unsigned long long)longest_range(&o->done));
+  CU_ASSERT(items <= limit + longest_range(&o->done));
+}
+
+/* Samples cover the whole range: every quarter holds a block, and the first blocks
+ * taken after calibration already reach both the first and the last quarter. */
+static void check_spread(const kstate_t *k, const sample_out_t *o) {
+  int quarter[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < o->done.n; i++) {
+    uint64_t mid = o->done.v[i].begin + (o->done.v[i].end - o->done.v[i].begin) / 2;
+    quarter[mid * 4 / k->n]++;
+  }
+  for (int q = 0; q < 4; q++) CU_ASSERT(quarter[q] > 0);
+  int first = 0, last = 0;
+  size_t upto = o->n_recs < 12 ? o->n_recs : 12;
+  for (size_t i = 0; i < upto; i++) {
+    first |= o->recs[i].end <= k->n / 4;
+    last |= o->recs[i].begin >= k->n - k->n / 4;
+  }
+  CU_ASSERT_TRUE(first);
+  CU_ASSERT_TRUE(last);
+}
+
+/* Exact mean cost of the sampled items, from the synthetic cost function. */
+static double sampled_mean(const kstate_t *k, const amz__rangeset_t *d) {
+  double sum = 0.0;
+  uint64_t items = 0;
+  for (size_t r = 0; r < d->n; r++)
+    for (uint64_t i = d->v[r].begin; i < d->v[r].end; i++) {
+      sum += item_cost(k, i);
+      items++;
+    }
+  return items ? sum / (double)items : 0.0;
+}
+
+static void test_uniform_cost_one_worker_is_exact(void) {
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc};
+  kstate_t k;
+  kstate_init(&k, 100000, 1e-6, 0.0, &fc);
+  sample_out_t o;
+  run_sampler(&k, 1, 10.0, 0.03, &clk, &o);
+  check_exactly_once(&k, &o, 1);
+  check_fraction(&k, &o);
+  check_spread(&k, &o);
+  /* With one worker the fake clock sees only the kernel's own cost. */
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.mean_s, 1e-6, 1e-15);
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.median_s, 1e-6, 1e-15);
+  CU_ASSERT(fabs(o.wl.trend) < 1e-6);
+  CU_ASSERT(o.wl.cv < 1e-6);
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.contention, 1.0, 0.0);
+  /* The blocks grew until one took at least 20 us (the calibration target). */
+  CU_ASSERT(longest_range(&o.done) >= 20);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, "error target reached");
+  /* Sampling time is the fake time the kernel spent. */
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.sample_wall_s, 1e-6 * (double)amz__rangeset_items(&o.done), 1e-12);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_ramp_one_worker_detects_the_trend(void) {
+  /* Cost rising from 1 to 4 us over the index: the sampler's mean must be the exact
+   * mean of what it sampled, the trend near 3 / 2.5 = 1.2, and the second half
+   * about 1.625 / 0.875 times costlier than the first. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc};
+  kstate_t k;
+  kstate_init(&k, 200000, 1e-6, 3.0, &fc);
+  sample_out_t o;
+  run_sampler(&k, 1, 10.0, 0.03, &clk, &o);
+  check_exactly_once(&k, &o, 1);
+  check_fraction(&k, &o);
+  check_spread(&k, &o);
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.mean_s, sampled_mean(&k, &o.done), 1e-9 * o.wl.mean_s);
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.mean_s, 2.5e-6, 0.1 * 2.5e-6);
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.trend, 1.2, 0.15 * 1.2);
+  double first = amz__workload_range_cost(&o.wl, 0, k.n / 2);
+  double second = amz__workload_range_cost(&o.wl, k.n / 2, k.n);
+  CU_ASSERT_DOUBLE_EQUAL(second / first, 1.625 / 0.875, 0.1 * 1.625 / 0.875);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_two_workers_execute_each_sampled_item_once(void) {
+  /* Two workers share the fake clock, so timings mix; the structure must not. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc};
+  kstate_t k;
+  kstate_init(&k, 100000, 1e-6, 1.0, &fc);
+  sample_out_t o;
+  run_sampler(&k, 2, 10.0, 0.03, &clk, &o);
+  check_exactly_once(&k, &o, 2);
+  check_fraction(&k, &o);
+  check_spread(&k, &o);
+  CU_ASSERT_EQUAL(o.wl.contention_workers, 2);
+  CU_ASSERT(o.wl.contention >= 1.0);
+  CU_ASSERT(o.wl.mean_s > 0.0);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_two_workers_with_the_real_clock(void) {
+  /* The real clock and a kernel that costs almost nothing: the sampler stops on its
+   * own criteria (error, fraction or a 50 ms budget); only structure is checked. */
+  kstate_t k;
+  kstate_init(&k, 50000, 0.0, 0.0, NULL);
+  sample_out_t o;
+  run_sampler(&k, 2, 0.05, 0.03, &amz__real_clock, &o);
+  check_exactly_once(&k, &o, 2);
+  check_fraction(&k, &o);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void failing_kernel_case(int workers) {
+  /* Ranges touching [n/4, n/2) fail: a quarter of the index range, so some sampled
+   * blocks surely land there. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc};
+  kstate_t k;
+  kstate_init(&k, 40000, 2e-6, 0.0, &fc);
+  k.fail_begin = k.n / 4;
+  k.fail_end = k.n / 2;
+  sample_out_t o;
+  run_sampler(&k, workers, 10.0, 0.03, &clk, &o);
+  check_exactly_once(&k, &o, workers);
+  CU_ASSERT(o.failed.n > 0);
+  CU_ASSERT(o.failed.n < o.done.n);
+  for (size_t i = 0; i < o.failed.n; i++) {
+    /* A failed range is also executed (done), overlaps the failing region and
+     * carries the code the kernel returned for it. */
+    CU_ASSERT(o.failed.v[i].begin < k.fail_end && o.failed.v[i].end > k.fail_begin);
+    CU_ASSERT_EQUAL(o.failed.v[i].code, 100 + (int)(o.failed.v[i].begin % 7));
+    CU_ASSERT(amz__rangeset_overlaps(&o.done, o.failed.v[i].begin, o.failed.v[i].end));
+  }
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_failing_ranges_land_in_failed_one_worker(void) { failing_kernel_case(1); }
+static void test_failing_ranges_land_in_failed_two_workers(void) { failing_kernel_case(2); }
+
+static void test_zero_items(void) {
+  for (int workers = 1; workers <= 2; workers++) {
+    amz_fake_clock_t fc = {0.0};
+    amz__clock_t clk = {amz_fake_now, &fc};
+    kstate_t k;
+    kstate_init(&k, 0, 1e-6, 0.0, &fc);
+    sample_out_t o;
+    run_sampler(&k, workers, 10.0, 0.03, &clk, &o);
+    CU_ASSERT_EQUAL(o.rc, 0);
+    CU_ASSERT_EQUAL(k.n_calls, 0);
+    CU_ASSERT_EQUAL(o.done.n, 0);
+    CU_ASSERT_EQUAL(o.failed.n, 0);
+    CU_ASSERT_EQUAL(o.n_recs, 0);
+    CU_ASSERT_EQUAL(o.wl.n_items, 0);
+    CU_ASSERT_EQUAL(o.wl.sampled_items, 0);
+    CU_ASSERT_PTR_NOT_NULL(o.wl.stop_reason);
+    CU_ASSERT_DOUBLE_EQUAL(amz__workload_range_cost(&o.wl, 0, 10), 0.0, 0.0);
+    sample_out_free(&o);
+    kstate_free(&k);
+  }
+}
+
+static void test_one_item(void) {
+  for (int workers = 1; workers <= 2; workers++) {
+    amz_fake_clock_t fc = {0.0};
+    amz__clock_t clk = {amz_fake_now, &fc};
+    kstate_t k;
+    kstate_init(&k, 1, 3e-6, 0.0, &fc);
+    sample_out_t o;
+    run_sampler(&k, workers, 10.0, 0.03, &clk, &o);
+    check_exactly_once(&k, &o, workers);
+    /* The only item is the only sample. */
+    CU_ASSERT_EQUAL_FATAL(o.done.n, 1);
+    CU_ASSERT_EQUAL(o.done.v[0].begin, 0);
+    CU_ASSERT_EQUAL(o.done.v[0].end, 1);
+    CU_ASSERT_DOUBLE_EQUAL(o.wl.mean_s, 3e-6, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(amz__workload_range_cost(&o.wl, 0, 1), 3e-6, 1e-15);
+    sample_out_free(&o);
+    kstate_free(&k);
+  }
+}
+
+static void test_small_n_on_two_workers(void) {
+  static const uint64_t ns[] = {2, 3, 7, 13, 64, 97, 1000};
+  for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+    amz_fake_clock_t fc = {0.0};
+    amz__clock_t clk = {amz_fake_now, &fc};
+    kstate_t k;
+    kstate_init(&k, ns[i], 1e-6, 2.0, &fc);
+    k.noisy = 1;
+    sample_out_t o;
+    run_sampler(&k, 2, 10.0, 0.03, &clk, &o);
+    check_exactly_once(&k, &o, 2);
+    check_fraction(&k, &o);
+    CU_ASSERT(o.done.n >= 1);
+    sample_out_free(&o);
+    kstate_free(&k);
+  }
+}
+
+static void test_fraction_limit_stops_noisy_sampling(void) {
+  /* Noisy costs and an unreachable error target, with unlimited time: only the 10%
+   * limit can stop the sampler. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc};
+  kstate_t k;
+  kstate_init(&k, 20000, 1e-6, 0.0, &fc);
+  k.noisy = 1;
+  sample_out_t o;
+  run_sampler(&k, 1, 1e6, 1e-9, &clk, &o);
+  check_exactly_once(&k, &o, 1);
+  check_fraction(&k, &o);
+  check_spread(&k, &o);
+  /* It does use its allowance: at least the limit minus one block. */
+  CU_ASSERT(amz__rangeset_items(&o.done) + longest_range(&o.done) >= 2000);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, "sampled fraction limit reached");
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.mean_s, sampled_mean(&k, &o.done), 1e-9 * o.wl.mean_s);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_time_budget_stops_sampling(void) {
+  /* Items of about 1 ms (fake), noisy, a 50 ms budget and an unreachable error
+   * target: the sampler stops on time, overshooting by at most a few blocks. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc};
+  kstate_t k;
+  kstate_init(&k, 1000000, 1e-3, 0.0, &fc);
+  k.noisy = 1;
+  sample_out_t o;
+  run_sampler(&k, 1, 0.05, 1e-9, &clk, &o);
+  check_exactly_once(&k, &o, 1);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, "time budget spent");
+  CU_ASSERT(o.wl.sample_wall_s >= 0.05);
+  CU_ASSERT(o.wl.sample_wall_s <= 0.05 + 3 * 1.9e-3 * (double)longest_range(&o.done));
+  CU_ASSERT(amz__rangeset_items(&o.done) < 100000);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return CU_get_error();
+  CU_pSuite s = CU_add_suite("sampler", NULL, NULL);
+  if (!s) return CU_get_error();
+  CU_add_test(s, "uniform cost, one worker: exact statistics",
+              test_uniform_cost_one_worker_is_exact);
+  CU_add_test(s, "ramp, one worker: detects the trend", test_ramp_one_worker_detects_the_trend);
+  CU_add_test(s, "two workers execute each sampled item once",
+              test_two_workers_execute_each_sampled_item_once);
+  CU_add_test(s, "two workers with the real clock", test_two_workers_with_the_real_clock);
+  CU_add_test(s, "failing ranges land in failed (1 worker)",
+              test_failing_ranges_land_in_failed_one_worker);
+  CU_add_test(s, "failing ranges land in failed (2 workers)",
+              test_failing_ranges_land_in_failed_two_workers);
+  CU_add_test(s, "zero items", test_zero_items);
+  CU_add_test(s, "one item", test_one_item);
+  CU_add_test(s, "small n on two workers", test_small_n_on_two_workers);
+  CU_add_test(s, "fraction limit stops noisy sampling", test_fraction_limit_stops_noisy_sampling);
+  CU_add_test(s, "time budget stops sampling", test_time_budget_stops_sampling);
+  return amz_test_run();
+}
