@@ -26,7 +26,7 @@
 /* Chunk sequences longer than this are list-scheduled in groups of consecutive
  * chunks; the error is at most one group per worker, under 1/SIM_GROUPS of the
  * work per worker. */
-#define SIM_GROUPS 2048
+#define SIM_GROUPS 1024
 
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
@@ -127,7 +127,7 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W
   }
   double tail_items; /* items in a chunk that can finish last */
   if (amz__sched_preassigned(kind)) {
-    if (s.n_chunks <= (uint64_t)SIM_GROUPS * (uint64_t)W) {
+    if (s.n_chunks <= 4 * (uint64_t)SIM_GROUPS) {
       for (uint64_t k = 0; k < s.n_chunks; k++) {
         uint64_t b, e;
         amz__sched_chunk(&s, k, &b, &e);

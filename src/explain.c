@@ -76,11 +76,12 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
 
   fprintf(o, "Workload\n");
   fprintf(o, "  items                %llu\n", (unsigned long long)N);
-  fprintf(o, "  sampled              %llu items in %zu blocks of ~%llu (%.1f%%), in %s; "
-             "stop: %s\n",
+  fprintf(o, "  sampled              %llu items in %zu blocks of ~%llu (%.1f%%) on %d thread%s, "
+             "in %s; stop: %s\n",
           (unsigned long long)wl->sampled_items, wl->sampled_blocks,
           (unsigned long long)wl->block_items,
-          N ? 100.0 * (double)wl->sampled_items / (double)N : 0.0, T(wl->sample_wall_s),
+          N ? 100.0 * (double)wl->sampled_items / (double)N : 0.0, wl->sample_workers,
+          wl->sample_workers == 1 ? "" : "s", T(wl->sample_wall_s),
           wl->stop_reason ? wl->stop_reason : "-");
   fprintf(o, "  cost per item        mean %s, median %s, MAD %s, CV %.2f (+/- %.1f%% on the mean)\n",
           T(wl->mean_s), T(wl->median_s), T(wl->mad_s), wl->cv, 100.0 * wl->rel_error);

@@ -237,6 +237,7 @@ typedef struct amz__workload {
   double contention;      /* per-item time with all workers busy / alone; >= 1 */
   double contention_raw;  /* the measured median ratio before clamping at 1 */
   int contention_workers; /* workers busy when contention was measured */
+  int sample_workers;     /* threads used by the concurrent sampling rounds */
   double rel_error;       /* relative standard error of mean_s at stop */
   double sample_wall_s;
   double sample_work_s;   /* sum of kernel wall time of sampled blocks */

@@ -111,8 +111,13 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
   if (c->workers > 0) {
     wlist[nw++] = c->workers;
   } else {
-    for (int w = 1; w <= maxw && w <= 16; w++) wlist[nw++] = w;
-    for (double w = 24; (int)w <= maxw && nw < 63; w *= 1.5) wlist[nw++] = (int)w;
+    /* Every count up to the cores (at most 16), then steps of 1.5x: beyond the
+     * cores only waiting kernels gain, and they gain smoothly. */
+    int C = m->topo.usable_cores < 16 ? m->topo.usable_cores : 16;
+    if (C < 1) C = 1;
+    for (int w = 1; w <= maxw && w <= C; w++) wlist[nw++] = w;
+    for (double w = C * 1.5; (int)w < maxw && nw < 63; w *= 1.5)
+      if ((int)w > wlist[nw - 1]) wlist[nw++] = (int)w;
     if (wlist[nw - 1] != maxw && nw < 64) wlist[nw++] = maxw;
   }
   amz_schedule_t slist[AMZ_SCHED_COUNT];

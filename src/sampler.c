@@ -268,9 +268,28 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   double contention_raw = contention;
   if (contention < 1.0) contention = 1.0;
 
-  /* 3. Concurrent rounds until the mean is known well enough. */
-  size_t n_min = (size_t)(4 * P) > 16 ? (size_t)(4 * P) : 16;
-  size_t round = (size_t)(4 * P);
+  /* 3. Concurrent rounds until the mean is known well enough. A kernel that mostly
+   * waits (CPU/wall well below 1: I/O, sleeps) is sampled with as many threads as
+   * the cores could keep busy, as the plan will run it: sampling on the cores alone
+   * would take most of the run. */
+  int PR = P;
+  {
+    double cw = 0.0, cc = 0.0;
+    for (size_t i = 0; i < st.n; i++) {
+      cw += st.v[i].s.wall_s;
+      cc += st.v[i].s.cpu_s;
+    }
+    double r = cw > 0 ? cc / cw : 1.0;
+    if (r < 0.5 && P >= 1) {
+      double want = ceil((double)P / (r > 0.01 ? r : 0.01));
+      double cap = 32.0 * P < 256.0 ? 32.0 * P : 256.0;
+      int target = (int)(want < cap ? want : cap);
+      if (N / m > 0 && (uint64_t)target > N / m / 4) target = (int)(N / m / 4);
+      if (target > PR && amz__pool_grow(p->pool, target - 1) == 0) PR = target;
+    }
+  }
+  size_t n_min = (size_t)(4 * PR) > 16 ? (size_t)(4 * PR) : 16;
+  size_t round = (size_t)(4 * PR);
   reason = N == 0 ? "no items" : "all slots sampled";
   for (;;) {
     double rse = rel_std_error(&st, contention);
@@ -294,14 +313,14 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     for (size_t i = 0; i < st.n; i++) per_block += st.v[i].s.wall_s;
     per_block = st.n ? per_block / (double)st.n : 0.0;
     size_t afford = per_block > 0
-                        ? (size_t)((p->max_seconds - elapsed) * P / per_block) + 1
+                        ? (size_t)((p->max_seconds - elapsed) * PR / per_block) + 1
                         : round;
     size_t want = round < afford ? round : afford;
     while (added < want && sampled < max_items) {
       uint64_t j = slots_next(&it, &st.taken, 0);
       if (j == UINT64_MAX) break;
       uint64_t b = j * m, e = b + m > N ? N : b + m;
-      if (!push(&st, b, e, P > 1) || take(&st, b, e) != 0) {
+      if (!push(&st, b, e, PR > 1) || take(&st, b, e) != 0) {
         rc = AMZ_ENOMEM;
         goto out;
       }
@@ -310,8 +329,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     }
     if (added == 0) break;
     samp_ctx_t x = {.p = p, .recs = &st.v[first], .n = added};
-    amz__pool_run(p->pool, P, samp_job, &x);
-    if (round < (size_t)(64 * P)) round *= 2;
+    amz__pool_run(p->pool, PR, samp_job, &x);
+    if (round < (size_t)(64 * PR)) round *= 2;
   }
 
   /* Statistics. */
@@ -351,6 +370,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   wl->rel_error = rel_std_error(&st, contention);
   if (!isfinite(wl->rel_error)) wl->rel_error = 0.0;
   wl->sample_wall_s = t_end - t_start;
+  wl->sample_workers = PR;
   wl->stop_reason = reason;
   free(s);
   *recs_out = cr;

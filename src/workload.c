@@ -121,11 +121,14 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   free(pos);
 }
 
+/* Cumulative cost of items [0, x). In doubles: this runs for every simulated chunk
+ * group of every candidate, and bins are far coarser than a rounding error. */
 static double cum(const amz__workload_t *wl, uint64_t x) {
   if (x >= wl->n_items) return wl->cumulative[wl->bins];
-  int j = (int)(((unsigned __int128)x * (unsigned)wl->bins) / wl->n_items);
-  uint64_t b0 = bin_start(wl->n_items, wl->bins, j);
-  return wl->cumulative[j] + wl->density[j] * (double)(x - b0);
+  double n = (double)wl->n_items, pos = (double)x * (double)wl->bins / n;
+  int j = (int)pos;
+  if (j >= wl->bins) j = wl->bins - 1;
+  return wl->cumulative[j] + wl->density[j] * ((double)x - (double)j * n / (double)wl->bins);
 }
 
 double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t e) {
