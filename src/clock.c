@@ -11,10 +11,11 @@ double amz__monotonic_now(void *ctx) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-double amz__thread_cpu_now(void) {
+double amz__thread_cpu_now(void *ctx) {
+  (void)ctx;
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-const amz__clock_t amz__real_clock = {amz__monotonic_now, NULL};
+const amz__clock_t amz__real_clock = {amz__monotonic_now, NULL, amz__thread_cpu_now};

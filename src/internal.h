@@ -25,13 +25,19 @@ int amz__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 typedef struct amz__clock {
   double (*now)(void *ctx);
   void *ctx;
+  /* CPU time of the calling thread; NULL = the wall clock above (a fake clock then
+   * describes a compute-bound kernel: CPU/wall = 1). */
+  double (*cpu_now)(void *ctx);
 } amz__clock_t;
 
 double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
-double amz__thread_cpu_now(void);        /* CLOCK_THREAD_CPUTIME_ID seconds */
+double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
 extern const amz__clock_t amz__real_clock;
 
 static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }
+static inline double amz__clock_cpu(const amz__clock_t *c) {
+  return c->cpu_now ? c->cpu_now(c->ctx) : c->now(c->ctx);
+}
 
 /* ---- statistics (stats.c) ------------------------------------------------ */
 

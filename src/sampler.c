@@ -41,11 +41,11 @@ typedef struct samp_ctx {
 
 static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker) {
   const amz_task_t *t = p->task;
-  double c0 = amz__thread_cpu_now();
+  double c0 = amz__clock_cpu(p->clock);
   r->t0 = amz__clock_now(p->clock);
   r->rc = t->fn(r->s.begin, r->s.end, t->arg);
   r->t1 = amz__clock_now(p->clock);
-  double c1 = amz__thread_cpu_now();
+  double c1 = amz__clock_cpu(p->clock);
   r->s.wall_s = r->t1 - r->t0;
   r->s.cpu_s = c1 - c0;
   r->worker = worker;

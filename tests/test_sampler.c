@@ -256,7 +256,7 @@ static double sampled_mean(const kstate_t *k, const amz__rangeset_t *d) {
 
 static void test_uniform_cost_one_worker_is_exact(void) {
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL};
   kstate_t k;
   kstate_init(&k, 100000, 1e-6, 0.0, &fc);
   sample_out_t o;
@@ -284,7 +284,7 @@ static void test_ramp_one_worker_detects_the_trend(void) {
    * mean of what it sampled, the trend near 3 / 2.5 = 1.2, and the second half
    * about 1.625 / 0.875 times costlier than the first. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL};
   kstate_t k;
   kstate_init(&k, 200000, 1e-6, 3.0, &fc);
   sample_out_t o;
@@ -305,7 +305,7 @@ static void test_ramp_one_worker_detects_the_trend(void) {
 static void test_two_workers_execute_each_sampled_item_once(void) {
   /* Two workers share the fake clock, so timings mix; the structure must not. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL};
   kstate_t k;
   kstate_init(&k, 100000, 1e-6, 1.0, &fc);
   sample_out_t o;
@@ -337,7 +337,7 @@ static void failing_kernel_case(int workers) {
   /* Ranges touching [n/4, n/2) fail: a quarter of the index range, so some sampled
    * blocks surely land there. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL};
   kstate_t k;
   kstate_init(&k, 40000, 2e-6, 0.0, &fc);
   k.fail_begin = k.n / 4;
@@ -364,7 +364,7 @@ static void test_failing_ranges_land_in_failed_two_workers(void) { failing_kerne
 static void test_zero_items(void) {
   for (int workers = 1; workers <= 2; workers++) {
     amz_fake_clock_t fc = {0.0};
-    amz__clock_t clk = {amz_fake_now, &fc};
+    amz__clock_t clk = {amz_fake_now, &fc, NULL};
     kstate_t k;
     kstate_init(&k, 0, 1e-6, 0.0, &fc);
     sample_out_t o;
@@ -386,7 +386,7 @@ static void test_zero_items(void) {
 static void test_one_item(void) {
   for (int workers = 1; workers <= 2; workers++) {
     amz_fake_clock_t fc = {0.0};
-    amz__clock_t clk = {amz_fake_now, &fc};
+    amz__clock_t clk = {amz_fake_now, &fc, NULL};
     kstate_t k;
     kstate_init(&k, 1, 3e-6, 0.0, &fc);
     sample_out_t o;
@@ -407,7 +407,7 @@ static void test_small_n_on_two_workers(void) {
   static const uint64_t ns[] = {2, 3, 7, 13, 64, 97, 1000};
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
     amz_fake_clock_t fc = {0.0};
-    amz__clock_t clk = {amz_fake_now, &fc};
+    amz__clock_t clk = {amz_fake_now, &fc, NULL};
     kstate_t k;
     kstate_init(&k, ns[i], 1e-6, 2.0, &fc);
     k.noisy = 1;
@@ -425,7 +425,7 @@ static void test_fraction_limit_stops_noisy_sampling(void) {
   /* Noisy costs and an unreachable error target, with unlimited time: only the 10%
    * limit can stop the sampler. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL};
   kstate_t k;
   kstate_init(&k, 20000, 1e-6, 0.0, &fc);
   k.noisy = 1;
@@ -446,7 +446,7 @@ static void test_time_budget_stops_sampling(void) {
   /* Items of about 1 ms (fake), noisy, a 50 ms budget and an unreachable error
    * target: the sampler stops on time, overshooting by at most a few blocks. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL};
   kstate_t k;
   kstate_init(&k, 1000000, 1e-3, 0.0, &fc);
   k.noisy = 1;
