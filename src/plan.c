@@ -89,7 +89,9 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
     }
   }
   if (rc == 0) {
-    rc = amz__pool_init(&p->pool, sample_workers(p) - 1);
+    /* Threads start only when sampling needs them: a loop too short to sample in
+     * parallel never pays for them. */
+    rc = amz__pool_init(&p->pool, 0);
     p->pool_ready = rc == 0;
   }
   if (rc == 0) {

@@ -24,6 +24,7 @@
 
 #define TARGET_BLOCK_S 20e-6
 #define MAX_FRACTION 0.10
+#define TINY_LOOP_S 2e-3
 
 typedef struct samp_rec {
   amz__sample_t s;
@@ -217,8 +218,24 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   slot_iter_t it;
   slots_init(&it, N, m);
 
+  /* A loop whose whole work is a couple of milliseconds cannot repay threads much,
+   * nor more measuring: stop with the calibration blocks, alone. */
+  int tiny = 0;
+  if (st.n > 0 && N > 0) {
+    double w = 0.0, k = 0.0;
+    for (size_t i = 0; i < st.n; i++) {
+      w += st.v[i].s.wall_s;
+      k += (double)(st.v[i].s.end - st.v[i].s.begin);
+    }
+    tiny = w / k * (double)N < TINY_LOOP_S;
+  }
+  if (!tiny && P > 1 && amz__pool_grow(p->pool, P - 1) != 0) {
+    rc = AMZ_ESYS;
+    goto out;
+  }
+
   /* 2. Contention pairs, when there is more than one worker to share with. */
-  if (P > 1 && N > 0) {
+  if (P > 1 && N > 0 && !tiny) {
     size_t first = st.n, pairs = 0, want = (size_t)(2 * P);
     double solo_time = 0.0;
     while (pairs < want && sampled + 2 * m <= max_items &&
@@ -273,7 +290,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * the cores could keep busy, as the plan will run it: sampling on the cores alone
    * would take most of the run. */
   int PR = P;
-  {
+  if (!tiny) {
     double cw = 0.0, cc = 0.0;
     for (size_t i = 0; i < st.n; i++) {
       cw += st.v[i].s.wall_s;
@@ -288,13 +305,20 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       if (target > PR && amz__pool_grow(p->pool, target - 1) == 0) PR = target;
     }
   }
+  /* Rounds end on a barrier, where workers wait for the slowest block (with
+   * heavy-tailed costs, several mean items): few, growing rounds keep that waste
+   * small, and overshooting the error target costs nothing, the work is real. */
   size_t n_min = (size_t)(4 * PR) > 16 ? (size_t)(4 * PR) : 16;
-  size_t round = (size_t)(4 * PR);
+  size_t round = (size_t)(8 * PR);
   reason = N == 0 ? "no items" : "all slots sampled";
   for (;;) {
     double rse = rel_std_error(&st, contention);
     double elapsed = amz__clock_now(clk) - t_start;
     if (N == 0) break;
+    if (tiny) {
+      reason = "whole loop under 2 ms: calibration blocks only";
+      break;
+    }
     if (st.n >= n_min && rse <= p->rel_error) {
       reason = "error target reached";
       break;
@@ -330,7 +354,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     if (added == 0) break;
     samp_ctx_t x = {.p = p, .recs = &st.v[first], .n = added};
     amz__pool_run(p->pool, PR, samp_job, &x);
-    if (round < (size_t)(64 * PR)) round *= 2;
+    if (round < (size_t)(256 * PR)) round *= 4;
   }
 
   /* Statistics. */
