@@ -279,9 +279,9 @@ int main(int argc, char **argv) {
   amz__pool_init(&pool, 63);
   printf("amorsize %s bench_core: %d usable cores, %d reps (median), scale %g\n\n",
          amz_version_string(), cores, reps, scale);
-  printf("%-11s %9s %-26s %9s %9s %9s %-22s %7s %7s %8s %7s\n", "workload", "serial",
-         "plan (workers sched chunk)", "plan+run", "rerun", "grid", "grid best", "x best",
-         "x serial", "pred err", "ovh");
+  printf("%-11s %9s %-24s %9s %9s %9s %-20s %7s %7s %7s %8s %6s\n", "workload", "serial",
+         "plan (workers sched chunk)", "plan+run", "rerun", "grid", "grid best", "x grid", "rerun/g",
+         "speedup", "pred err", "ovh");
   for (size_t i = 0; i < sizeof wls / sizeof *wls; i++) {
     if (only && strcmp(only, wls[i].name) != 0) continue;
     row_t r = {0};
@@ -291,19 +291,20 @@ int main(int argc, char **argv) {
     snprintf(plan, sizeof plan, "%d %s %llu", r.w, amz_schedule_name(r.s), (unsigned long long)r.c);
     snprintf(best, sizeof best, "%d %s %llu", r.best_w, amz_schedule_name(r.best_s),
              (unsigned long long)r.best_c);
-    double ref = r.best;
-    printf("%-11s %7.4fs %-26s %7.4fs %7.4fs %7.4fs %-22s %6.2fx %7.2fx %+7.1f%% %6.2f%%\n",
+    printf("%-11s %9.4g %-24s %9.4g %9.4g %9.4g %-20s %6.2fx %6.2fx %6.2fx %+7.1f%% %5.1f%%\n",
            wls[i].name, r.serial, plan, r.total, r.steady, r.best, grid ? best : "-",
-           grid ? r.total / ref : 0.0, r.serial / r.total, 100.0 * r.predicted,
-           100.0 * r.overhead);
+           grid ? r.total / r.best : 0.0, grid ? r.steady / r.best : 0.0, r.serial / r.total,
+           100.0 * r.predicted, 100.0 * r.overhead);
     fflush(stdout);
   }
-  printf("\nserial: plain loop (sleep: 1/50 of the items, scaled); plan+run: amz_plan_create +\n"
-         "first amz_run (probe, sampling, planning included); rerun: second amz_run of the same\n"
-         "plan; grid: the best fixed configuration on the same executor (workers 1..%d, sleep\n"
-         "16..64, x 6 schedules x chunk 1..4096), re-timed alternately with the plan; x best =\n"
-         "plan+run / grid; pred err = (measured - predicted) / predicted, first run; ovh =\n"
-         "probe+sample+plan time minus the productive sampled work, share of plan+run.\n", cores);
+  printf("\nTimes in seconds. serial: plain loop (sleep: 1/50 of the items, scaled);\n"
+         "plan+run: amz_plan_create + first amz_run (probe, sampling, planning included);\n"
+         "rerun: second amz_run of the same plan; grid: the best fixed configuration on the\n"
+         "same executor (workers 1..%d, sleep 16..64, x 6 schedules x chunk 1..4096), re-timed\n"
+         "alternately with the plan; x grid = plan+run / grid; rerun/g = rerun / grid;\n"
+         "speedup = serial / plan+run; pred err = (measured - predicted) / predicted, first\n"
+         "run; ovh = probe+sample+plan time minus the productive sampled work, share of\n"
+         "plan+run.\n", cores);
   amz__pool_destroy(&pool);
   return 0;
 }
