@@ -141,10 +141,18 @@ static uint64_t slots_next(slot_iter_t *it, const amz__rangeset_t *taken, int ne
   return UINT64_MAX;
 }
 
+/* Inserts [b, e) into the sorted taken set in place (a binary search and a move,
+ * not a re-sort per block: sampling takes thousands of blocks). */
 static int take(samp_state_t *st, uint64_t b, uint64_t e) {
-  int rc = amz__rangeset_add(&st->taken, b, e, 0);
-  amz__rangeset_sort(&st->taken);
-  return rc;
+  amz__rangeset_t *t = &st->taken;
+  int rc = amz__rangeset_add(t, b, e, 0);
+  if (rc != 0) return rc;
+  size_t i = amz__rangeset_lower(t, b); /* ranges are disjoint: first with end > b */
+  if (i < t->n - 1) {
+    memmove(&t->v[i + 1], &t->v[i], (t->n - 1 - i) * sizeof *t->v);
+    t->v[i] = (amz__range_t){b, e, 0};
+  }
+  return 0;
 }
 
 static double per_item(const samp_rec_t *r) {
@@ -236,7 +244,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
 
   /* 2. Contention pairs, when there is more than one worker to share with. */
   if (P > 1 && N > 0 && !tiny) {
-    size_t first = st.n, pairs = 0, want = (size_t)(2 * P);
+    size_t first = st.n, pairs = 0, want = (size_t)(3 * P) > 6 ? (size_t)(3 * P) : 6;
     double solo_time = 0.0;
     while (pairs < want && sampled + 2 * m <= max_items &&
            solo_time < p->max_seconds / 4) {
@@ -270,12 +278,20 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
         rc = AMZ_ENOMEM;
         goto out;
       }
+      /* Log ratios of the pairs: their mean is the slowdown, and it counts only when
+       * it stands out of the pairs' own noise (two standard errors). Adjacent
+       * blocks of a smooth or memory-bound kernel cost alike, so a real slowdown is
+       * clear; for independent heavy-tailed item costs the ratios are noise, and
+       * taking them at face value would make the model refuse parallelism. */
       size_t k = 0;
       for (size_t i = 0; i < pairs; i++) {
         double solo = per_item(&st.v[first + i]), conc = per_item(&st.v[conc_first + i]);
-        if (solo > 0 && conc > 0) ratio[k++] = conc / solo;
+        if (solo > 0 && conc > 0) ratio[k++] = log(conc / solo);
       }
-      if (k > 0) contention = amz__median(ratio, k);
+      if (k >= 3) {
+        double mean = amz__mean(ratio, k), se = amz__stddev(ratio, k) / sqrt((double)k);
+        contention = fabs(mean) > 2.0 * se ? exp(mean) : 1.0;
+      }
       free(ratio);
     }
   }
