@@ -13,6 +13,9 @@
 #include "amorsize.h"
 
 #define AMZ__MAX_WORKERS 4096
+/* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
+ * more threads than cores. Memory-bound kernels stall on the CPU and stay near 1. */
+#define AMZ__WAITING_CPU_RATIO 0.5
 
 /* ---- errors (error.c) ---------------------------------------------------- */
 

@@ -23,7 +23,7 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
   int maxw = C;
   /* Kernels that mostly wait (I/O, sleep: CPU/wall well below 1) keep gaining from
    * threads until the cores are saturated: C / cpu_ratio threads. */
-  if (wl->cpu_ratio < 0.8) {
+  if (wl->cpu_ratio < AMZ__WAITING_CPU_RATIO) {
     double r = wl->cpu_ratio > 0.005 ? wl->cpu_ratio : 0.005;
     double w = ceil((double)C / r);
     double cap = 32.0 * C < 1024.0 ? 32.0 * C : 1024.0;

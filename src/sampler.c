@@ -313,7 +313,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       cc += st.v[i].s.cpu_s;
     }
     double r = cw > 0 ? cc / cw : 1.0;
-    if (r < 0.5 && P >= 1) {
+    if (r < AMZ__WAITING_CPU_RATIO && P >= 1) {
       double want = ceil((double)P / (r > 0.01 ? r : 0.01));
       double cap = 32.0 * P < 256.0 ? 32.0 * P : 256.0;
       int target = (int)(want < cap ? want : cap);
