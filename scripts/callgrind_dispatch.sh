@@ -16,7 +16,7 @@ count() { # schedule chunks -> total instructions
   sed -n 's/^summary: *//p' "$out"; rm -f "$out"
 }
 printf '%-10s %18s\n' schedule "instructions/chunk"
-for s in cyclic dynamic guided factoring awf; do
+for s in cyclic dynamic; do
   a=$(count "$s" 20000); b=$(count "$s" 120000)
   awk -v a="$a" -v b="$b" -v s="$s" 'BEGIN { printf "%-10s %18.1f\n", s, (b - a) / 100000 }'
 done

@@ -26,8 +26,11 @@ static int empty_kernel(uint64_t b, uint64_t e, void *arg) {
 
 static void *thread_noop(void *arg) { return arg; }
 
-/* Median over repeats of the per-chunk critical-path cost of a schedule. */
-static double chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, uint64_t n) {
+/* Median over repeats of the per-chunk critical-path cost of a schedule, less the
+ * fork-join cost `fixed` (AWF hands out few, shrinking chunks: without the
+ * subtraction the pool's wake-up would be billed to them). */
+static double chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, uint64_t n,
+                         double fixed) {
   amz_task_t task = {"probe", n, empty_kernel, NULL};
   double v[PROBE_REPEATS];
   int k = 0;
@@ -41,7 +44,8 @@ static double chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, ui
     uint64_t most = 1;
     for (int i = 0; i < o.workers; i++)
       if (o.w[i].chunks_total > most) most = o.w[i].chunks_total;
-    v[k++] = o.parallel_s / (double)most;
+    double per = (o.parallel_s - fixed) / (double)most;
+    v[k++] = per > 0 ? per : 0.0;
     amz__exec_out_free(&o);
   }
   return k ? amz__median(v, (size_t)k) : 0.0;
@@ -93,11 +97,32 @@ static int measure(const amz__topology_t *topo, amz__costs_t *c) {
   }
   c->run_serial_s = amz__median(wake, 16);
 
-  c->chunk_static_s = chunk_cost(&pool, AMZ_SCHED_CYCLIC, 1, 20000);
-  c->chunk_atomic_s = chunk_cost(&pool, AMZ_SCHED_DYNAMIC, 1, 20000);
+  c->chunk_static_s = chunk_cost(&pool, AMZ_SCHED_CYCLIC, 1, 20000, 0.0);
+  c->chunk_atomic_s = chunk_cost(&pool, AMZ_SCHED_DYNAMIC, 1, 20000, 0.0);
   c->chunk_contended_s =
-      P > 1 ? chunk_cost(&pool, AMZ_SCHED_DYNAMIC, P, 20000) : c->chunk_atomic_s;
-  c->chunk_awf_s = chunk_cost(&pool, AMZ_SCHED_AWF, P, 20000);
+      P > 1 ? chunk_cost(&pool, AMZ_SCHED_DYNAMIC, P, 20000, c->pool_wake_s) : c->chunk_atomic_s;
+  /* AWF hands out few, shrinking chunks, so timing it per chunk measures its fixed
+   * costs. Its chunk is the shared counter (a compare-and-swap instead of a
+   * fetch-and-add) plus the sizing arithmetic and reading every worker's rate: the
+   * counter's measured cost plus a timed loop of that extra work. */
+  amz__sched_t s;
+  double extra = 0.0;
+  if (amz__sched_init(&s, AMZ_SCHED_AWF, 1000000, P, 1) == 0) {
+    _Atomic double rates[64];
+    for (int i = 0; i < P; i++) atomic_store(&rates[i], 1.0 + i);
+    volatile uint64_t sink = 0;
+    const int reps = 20000;
+    double t0 = amz__monotonic_now(NULL);
+    for (int r = 0; r < reps; r++) {
+      double sum = 0.0;
+      for (int i = 0; i < P; i++) sum += atomic_load_explicit(&rates[i], memory_order_relaxed);
+      sink += amz__sched_awf_size(&s, 1000000 - (uint64_t)r, (1.0 + r % P) * P / sum);
+    }
+    extra = (amz__monotonic_now(NULL) - t0) / reps;
+    (void)sink;
+    amz__sched_free(&s);
+  }
+  c->chunk_awf_s = c->chunk_contended_s + extra;
   amz__pool_destroy(&pool);
   return 0;
 }
