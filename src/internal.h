@@ -383,6 +383,7 @@ struct amz_plan {
   amz_terms_t next_terms;  /* predicted for the next run */
   amz_terms_t full_terms;  /* predicted for a run of all N items */
   double serial_pred_s;    /* predicted serial time of all N items */
+  double search_s;         /* wall time of the last candidate search */
 };
 
 struct amz_result {

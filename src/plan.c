@@ -24,6 +24,13 @@ static int predict_choice(amz_plan_t *p) {
   if (rc == 0)
     rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk, 1.0,
                             p->pool.n_helpers, &p->full_terms);
+  /* After runs 1, 2, 4, 8, ... amz_run searches again before it returns: that
+   * search is part of the run's serial term. */
+  int next = p->runs + 1;
+  if (rc == 0 && (next & (next - 1)) == 0) {
+    p->next_terms.serial += p->search_s;
+    p->next_terms.total += p->search_s;
+  }
   amz_terms_t serial;
   if (rc == 0)
     rc = amz__model_predict(&p->wl, &p->machine, 1, AMZ_SCHED_STATIC, 0, 1.0, 0, &serial);
@@ -34,8 +41,10 @@ static int predict_choice(amz_plan_t *p) {
 /* Runs the search with the current workload and installs the choice. */
 static int decide(amz_plan_t *p) {
   amz__decision_free(&p->dec);
+  double t0 = amz__clock_now(p->opts.clock);
   int rc = amz__plan_search(&p->wl, &p->machine, &p->cons, p->pool.n_helpers, &p->dec);
   if (rc != 0) return rc;
+  p->search_s = amz__clock_now(p->opts.clock) - t0;
   const amz_candidate_t *c = &p->dec.cands[p->dec.chosen];
   p->workers = c->workers;
   p->schedule = c->schedule;
