@@ -83,8 +83,10 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
           N ? 100.0 * (double)wl->sampled_items / (double)N : 0.0, wl->sample_workers,
           wl->sample_workers == 1 ? "" : "s", T(wl->sample_wall_s),
           wl->stop_reason ? wl->stop_reason : "-");
-  fprintf(o, "  cost per item        mean %s, median %s, MAD %s, CV %.2f (+/- %.1f%% on the mean)\n",
-          T(wl->mean_s), T(wl->median_s), T(wl->mad_s), wl->cv, 100.0 * wl->rel_error);
+  fprintf(o, "  cost per item        mean %s (+/- %.1f%%), median %s, MAD %s, 10%%-trimmed mean %s, "
+             "CV %.2f, longest %s\n",
+          T(wl->mean_s), 100.0 * wl->rel_error, T(wl->median_s), T(wl->mad_s),
+          T(wl->trimmed_mean_s), wl->cv, T(wl->max_item_s));
   {
     /* The profile's last tenth against its first tenth says more than the slope. */
     uint64_t tenth = N / 10 ? N / 10 : 1;
@@ -112,7 +114,9 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     fprintf(o, "  cgroup CPU quota     %.2f cores\n", t->cpu_quota);
   else
     fprintf(o, "  cgroup CPU quota     none\n");
-  fprintf(o, "  memory               %s, cgroup limit %s\n", B(t->mem_total), B(t->mem_limit));
+  fprintf(o, "  memory               %s, cgroup limit %s; %d NUMA node%s, largest cache %s\n",
+          B(t->mem_total), B(t->mem_limit), t->numa_nodes, t->numa_nodes == 1 ? "" : "s",
+          B(t->l3_bytes));
   fprintf(o, "  usable for compute   %d core%s\n", t->usable_cores, t->usable_cores == 1 ? "" : "s");
   fprintf(o, "  measured costs       thread start %s, pool wake %s, per chunk: static %s, "
              "shared counter %s (%s contended), AWF %s%s\n\n",

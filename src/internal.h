@@ -238,6 +238,7 @@ typedef struct amz__workload {
   uint64_t block_items;   /* items per sample block */
   double mean_s;          /* per item, trimmed mean over blocks */
   double median_s, mad_s; /* per item */
+  double trimmed_mean_s;  /* per item, 10% trimmed each side: the typical item */
   double cv;              /* sd / mean of per-item block costs */
   double sigma_item_s;    /* random (trend-free) sd of one item's cost */
   double max_item_s;      /* largest per-item cost seen */

@@ -58,6 +58,7 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   wl->mean_s = wall / items;
   wl->median_s = amz__median(x, n);
   wl->mad_s = amz__mad(x, n);
+  wl->trimmed_mean_s = amz__trimmed_mean(x, n, 0.1);
   wl->cv = wl->mean_s > 0 ? amz__stddev(x, n) / wl->mean_s : 0.0;
   wl->max_item_s = maxc;
   wl->sample_work_s = wall;
