@@ -127,6 +127,11 @@ int amz__pool_grow(amz__pool_t *p, int n_helpers);
 void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
 void amz__pool_destroy(amz__pool_t *p);
 
+/* (probe.c) Median per-chunk critical-path cost of `kind` with 1-item chunks and an empty
+ * kernel over n items, minus `fixed` seconds of fork-join. */
+double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, uint64_t n,
+                             double fixed);
+
 /* ---- schedules (schedule.c) ---------------------------------------------- */
 
 /* The chunk sequence of a schedule, shared by the executor, the sampler-free model

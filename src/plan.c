@@ -17,6 +17,10 @@ static double remaining_fraction(const amz_plan_t *p) {
   return 1.0 - (double)amz__rangeset_items(&p->sampled) / (double)p->task.n_items;
 }
 
+/* amz_run searches the candidates again after runs 1, 2, 4, 8, ...: the model
+ * sharpens quickly, then a time-step loop should not pay for planning every step. */
+static int searches_after_run(int run) { return (run & (run - 1)) == 0; }
+
 /* Predicts the installed choice for the next run and the serial reference. */
 static int predict_choice(amz_plan_t *p) {
   int rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk,
@@ -26,8 +30,7 @@ static int predict_choice(amz_plan_t *p) {
                             p->pool.n_helpers, &p->full_terms);
   /* After runs 1, 2, 4, 8, ... amz_run searches again before it returns: that
    * search is part of the run's serial term. */
-  int next = p->runs + 1;
-  if (rc == 0 && (next & (next - 1)) == 0) {
+  if (rc == 0 && searches_after_run(p->runs + 1)) {
     p->next_terms.serial += p->search_s;
     p->next_terms.total += p->search_s;
   }
@@ -52,12 +55,10 @@ static int decide(amz_plan_t *p) {
   return predict_choice(p);
 }
 
-/* Whether a finished run should trigger a new search: after runs 1, 2, 4, 8, ...
- * (the model sharpens quickly, then a time-step loop should not pay for planning
- * every step), or whenever the prediction missed by more than 20%. */
+/* Whether a finished run triggers a new search: on the schedule above, or whenever
+ * the prediction missed by more than 20%. */
 static int should_replan(const amz_plan_t *p, double measured, double predicted) {
-  int r = p->runs;
-  if ((r & (r - 1)) == 0) return 1;
+  if (searches_after_run(p->runs)) return 1;
   return predicted > 0 && fabs(measured - predicted) > 0.2 * predicted;
 }
 
@@ -196,27 +197,27 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
       for (size_t i = 0; i < ex->w[w].n_chunks; i++) {
         const amz__chunk_rec_t *c = &ex->w[w].chunks[i];
         if (c->end <= c->begin) continue;
-        /* Items of the chunk that really ran (sampled ones were cut out). */
-        double frac = rem;
-        double wall = (c->t_end - c->t_start) / slow / (frac > 0 ? frac : 1.0);
+        /* On a first run the sampled items were cut out of the chunks: scale the
+         * chunk's time up to all of its items. */
+        double wall = (c->t_end - c->t_start) / slow / (rem > 0 ? rem : 1.0);
         s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0};
       }
-    amz__workload_t old = p->wl, nw;
-    amz__workload_from_samples(&nw, p->task.n_items, s, k);
+    /* The census replaces what it measures better than the sample: the cost level
+     * and profile. Contention, CPU share, item spread and the sampling record stay. */
+    amz__workload_t c;
+    amz__workload_from_samples(&c, p->task.n_items, s, k);
     free(s);
-    nw.contention = old.contention;
-    nw.contention_workers = old.contention_workers;
-    nw.cpu_ratio = old.cpu_ratio;
-    nw.sigma_item_s = old.sigma_item_s;
-    nw.max_item_s = old.max_item_s > nw.max_item_s ? old.max_item_s : nw.max_item_s;
-    nw.sampled_items = old.sampled_items;
-    nw.sampled_blocks = old.sampled_blocks;
-    nw.block_items = old.block_items;
-    nw.rel_error = old.rel_error;
-    nw.sample_wall_s = old.sample_wall_s;
-    nw.sample_work_s = old.sample_work_s;
-    nw.stop_reason = old.stop_reason;
-    p->wl = nw;
+    amz__workload_t *wl = &p->wl;
+    wl->mean_s = c.mean_s;
+    wl->median_s = c.median_s;
+    wl->mad_s = c.mad_s;
+    wl->trimmed_mean_s = c.trimmed_mean_s;
+    wl->cv = c.cv;
+    wl->trend = c.trend;
+    if (c.max_item_s > wl->max_item_s) wl->max_item_s = c.max_item_s;
+    wl->bins = c.bins;
+    memcpy(wl->density, c.density, sizeof wl->density);
+    memcpy(wl->cumulative, c.cumulative, sizeof wl->cumulative);
   } else {
     double busy = 0.0;
     for (int w = 0; w < ex->workers; w++) busy += ex->w[w].busy_s;

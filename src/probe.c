@@ -26,11 +26,11 @@ static int empty_kernel(uint64_t b, uint64_t e, void *arg) {
 
 static void *thread_noop(void *arg) { return arg; }
 
-/* Median over repeats of the per-chunk critical-path cost of a schedule, less the
- * fork-join cost `fixed` (AWF hands out few, shrinking chunks: without the
- * subtraction the pool's wake-up would be billed to them). */
-static double chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, uint64_t n,
-                         double fixed) {
+/* Median over repeats of the per-chunk critical-path cost of a schedule with
+ * 1-item chunks and an empty kernel, less the fork-join cost `fixed` (with several
+ * workers the pool's wake-up is not a per-chunk cost). Also used by bench_dispatch. */
+double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, uint64_t n,
+                             double fixed) {
   amz_task_t task = {"probe", n, empty_kernel, NULL};
   double v[PROBE_REPEATS];
   int k = 0;
@@ -97,10 +97,10 @@ static int measure(const amz__topology_t *topo, amz__costs_t *c) {
   }
   c->run_serial_s = amz__median(wake, 16);
 
-  c->chunk_static_s = chunk_cost(&pool, AMZ_SCHED_CYCLIC, 1, 20000, 0.0);
-  c->chunk_atomic_s = chunk_cost(&pool, AMZ_SCHED_DYNAMIC, 1, 20000, 0.0);
+  c->chunk_static_s = amz__probe_chunk_cost(&pool, AMZ_SCHED_CYCLIC, 1, 20000, 0.0);
+  c->chunk_atomic_s = amz__probe_chunk_cost(&pool, AMZ_SCHED_DYNAMIC, 1, 20000, 0.0);
   c->chunk_contended_s =
-      P > 1 ? chunk_cost(&pool, AMZ_SCHED_DYNAMIC, P, 20000, c->pool_wake_s) : c->chunk_atomic_s;
+      P > 1 ? amz__probe_chunk_cost(&pool, AMZ_SCHED_DYNAMIC, P, 20000, c->pool_wake_s) : c->chunk_atomic_s;
   /* AWF hands out few, shrinking chunks, so timing it per chunk measures its fixed
    * costs. Its chunk is the shared counter (a compare-and-swap instead of a
    * fetch-and-add) plus the sizing arithmetic and reading every worker's rate: the

@@ -155,6 +155,16 @@ static int take(samp_state_t *st, uint64_t b, uint64_t e) {
   return 0;
 }
 
+/* Sums over the blocks sampled so far (raw times, as measured). */
+static void samp_totals(const samp_state_t *st, double *wall, double *cpu, double *items) {
+  *wall = *cpu = *items = 0.0;
+  for (size_t i = 0; i < st->n; i++) {
+    *wall += st->v[i].s.wall_s;
+    *cpu += st->v[i].s.cpu_s;
+    *items += (double)(st->v[i].s.end - st->v[i].s.begin);
+  }
+}
+
 static double per_item(const samp_rec_t *r) {
   return r->s.wall_s / (double)(r->s.end - r->s.begin);
 }
@@ -230,11 +240,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * nor more measuring: stop with the calibration blocks, alone. */
   int tiny = 0;
   if (st.n > 0 && N > 0) {
-    double w = 0.0, k = 0.0;
-    for (size_t i = 0; i < st.n; i++) {
-      w += st.v[i].s.wall_s;
-      k += (double)(st.v[i].s.end - st.v[i].s.begin);
-    }
+    double w, c, k;
+    samp_totals(&st, &w, &c, &k);
     tiny = w / k * (double)N < TINY_LOOP_S;
   }
   if (!tiny && P > 1 && amz__pool_grow(p->pool, P - 1) != 0) {
@@ -307,11 +314,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * would take most of the run. */
   int PR = P;
   if (!tiny) {
-    double cw = 0.0, cc = 0.0;
-    for (size_t i = 0; i < st.n; i++) {
-      cw += st.v[i].s.wall_s;
-      cc += st.v[i].s.cpu_s;
-    }
+    double cw, cc, ck;
+    samp_totals(&st, &cw, &cc, &ck);
     double r = cw > 0 ? cc / cw : 1.0;
     if (r < AMZ__WAITING_CPU_RATIO && P >= 1) {
       double want = ceil((double)P / (r > 0.01 ? r : 0.01));
@@ -349,9 +353,9 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     }
     size_t first = st.n, added = 0;
     /* Do not overshoot the budget: estimate block time from what we have. */
-    double per_block = 0.0;
-    for (size_t i = 0; i < st.n; i++) per_block += st.v[i].s.wall_s;
-    per_block = st.n ? per_block / (double)st.n : 0.0;
+    double bw, bc, bk;
+    samp_totals(&st, &bw, &bc, &bk);
+    double per_block = st.n ? bw / (double)st.n : 0.0;
     size_t afford = per_block > 0
                         ? (size_t)((p->max_seconds - elapsed) * PR / per_block) + 1
                         : round;

@@ -22,20 +22,14 @@ static int empty(uint64_t b, uint64_t e, void *arg) {
   return 0;
 }
 
-static double run(amz__pool_t *pool, amz_schedule_t s, int w, uint64_t n) {
+/* One run of n 1-item chunks (the callgrind mode: counted once, no median). */
+static void run_once(amz__pool_t *pool, amz_schedule_t s, uint64_t n) {
   amz_task_t t = {"dispatch", n, empty, NULL};
-  amz__exec_params_t p = {.task = &t, .schedule = s, .workers = w, .chunk = 1,
+  amz__exec_params_t p = {.task = &t, .schedule = s, .workers = 1, .chunk = 1,
                           .clock = &amz__real_clock, .pool = pool, .max_records = 2 * n};
   p.t_origin = amz__monotonic_now(NULL);
   amz__exec_out_t o;
-  if (amz__execute(&p, &o) != 0) return -1;
-  /* Chunks on the critical path: the busiest worker's. */
-  uint64_t most = 1;
-  for (int i = 0; i < o.workers; i++)
-    if (o.w[i].chunks_total > most) most = o.w[i].chunks_total;
-  double per = o.parallel_s / (double)most;
-  amz__exec_out_free(&o);
-  return per;
+  if (amz__execute(&p, &o) == 0) amz__exec_out_free(&o);
 }
 
 int main(int argc, char **argv) {
@@ -47,7 +41,7 @@ int main(int argc, char **argv) {
       return 2;
     }
     amz__pool_init(&pool, 0);
-    run(&pool, s == AMZ_SCHED_STATIC ? AMZ_SCHED_CYCLIC : s, 1, strtoull(argv[3], NULL, 10));
+    run_once(&pool, s == AMZ_SCHED_STATIC ? AMZ_SCHED_CYCLIC : s, strtoull(argv[3], NULL, 10));
     amz__pool_destroy(&pool);
     return 0;
   }
@@ -59,13 +53,11 @@ int main(int argc, char **argv) {
          amz_version_string(), (unsigned long long)n);
   printf("%-10s %14s %14s\n", "schedule", "1 worker", "all workers");
   for (int s = AMZ_SCHED_CYCLIC; s <= AMZ_SCHED_DYNAMIC; s++) {
-    double v[2][5];
-    for (int k = 0; k < 5; k++) {
-      v[0][k] = run(&pool, (amz_schedule_t)s, 1, n);
-      v[1][k] = run(&pool, (amz_schedule_t)s, P, n);
-    }
+    /* The probe's own measurement (median of 5), with the fork-join left in. */
+    double one = amz__probe_chunk_cost(&pool, (amz_schedule_t)s, 1, n, 0.0);
+    double all = amz__probe_chunk_cost(&pool, (amz_schedule_t)s, P, n, 0.0);
     printf("%-10s %11.1f ns %11.1f ns\n", amz_schedule_name((amz_schedule_t)s),
-           1e9 * amz__median(v[0], 5), 1e9 * amz__median(v[1], 5));
+           1e9 * one, 1e9 * all);
   }
   printf("\n(%d workers; cyclic stands for the pre-assigned schedules, static having one\n"
          "chunk per worker; guided and factoring hand out chunks with the same fetch-and-add\n"
