@@ -216,9 +216,22 @@ AMZ_API void amz_options_destroy(amz_options_t *opts);
 
 /**
  * @brief Fix the number of workers (threads); 0 = let the planner choose.
+ *
+ * For MPI plans this is the number of threads in each rank.
+ * Environment: AMZ_WORKERS (when amz_options_set_use_env is on, the default).
  * @return 0, or AMZ_EINVAL for NULL opts or workers < 0 or > 4096.
  */
 AMZ_API int amz_options_set_workers(amz_options_t *opts, int workers);
+
+/**
+ * @brief MPI plans: fix how many of the launched ranks run the loop; 0 = let the
+ *        planner choose. Ignored by amz_plan_create(). A value above the ranks
+ *        launched makes amz_mpi_plan_create() fail with AMZ_EINVAL.
+ *
+ * Environment: AMZ_RANKS. Local; not thread-safe on the same options object.
+ * @return 0, or AMZ_EINVAL for NULL opts or ranks < 0.
+ */
+AMZ_API int amz_options_set_ranks(amz_options_t *opts, int ranks);
 
 /**
  * @brief Fix the schedule; AMZ_SCHED_AUTO = let the planner choose.
@@ -327,7 +340,11 @@ typedef struct amz_terms {
   double dispatch;  /**< Chunk hand-out and recording on the critical worker. */
   double imbalance; /**< Tail: the last worker finishing after the mean. */
   double serial;    /**< Setup and result assembly outside the parallel region. */
-  double total;     /**< Sum of the above. */
+  double total;     /**< Sum of all terms, data included. */
+  /** Moving items' inputs and outputs between ranks (MPI map mode: bytes over the
+   *  measured bandwidth plus messages times latency); 0 for threads in one process.
+   *  Placed last so that code written for the five terms above keeps compiling. */
+  double data;
 } amz_terms_t;
 
 /**
@@ -343,6 +360,9 @@ typedef struct amz_candidate {
   uint64_t chunk;
   double predicted_s; /**< Predicted time of a full run of all N items. */
   amz_terms_t terms;
+  /** MPI plans: ranks used, each running `workers` threads; 1 for plans made by
+   *  amz_plan_create(). */
+  int ranks;
 } amz_candidate_t;
 
 /** @brief Number of candidates evaluated (the chosen one included). */

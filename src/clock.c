@@ -18,4 +18,6 @@ double amz__thread_cpu_now(void *ctx) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+_Thread_local double amz__tls_excluded_s = 0.0;
+
 const amz__clock_t amz__real_clock = {amz__monotonic_now, NULL, amz__thread_cpu_now};

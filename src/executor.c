@@ -127,6 +127,7 @@ static double awf_weight(exec_ctx_t *x, int w) {
 
 /* Next chunk for worker w; j counts the worker's chunks so far. Returns 0 when done. */
 static int next_chunk(exec_ctx_t *x, int w, uint64_t j, uint64_t *b, uint64_t *e) {
+  if (x->p->source) return x->p->source(x->p->source_ctx, w, j, b, e);
   const amz__sched_t *s = &x->sched;
   switch (s->kind) {
     case AMZ_SCHED_STATIC:
@@ -172,12 +173,13 @@ static void worker_main(void *arg, int w) {
   r->t_first = t_prev;
   uint64_t b, e;
   for (uint64_t j = 0; next_chunk(x, w, j, &b, &e); j++) {
-    double ts = amz__clock_now(clk) - p->t_origin;
+    double ts = amz__clock_now(clk) - p->t_origin, x0 = amz__tls_excluded_s;
     uint64_t items = 0;
     int status = run_range(x, r, w, b, e, &items);
-    double te = amz__clock_now(clk) - p->t_origin;
+    double te = amz__clock_now(clk) - p->t_origin, moved = amz__tls_excluded_s - x0;
     r->dispatch_s += ts - t_prev;
-    r->busy_s += te - ts;
+    r->busy_s += te - ts - moved;
+    r->data_s += moved;
     r->items += items;
     record_chunk(r, b, e, ts, te, status);
     if (x->rate && te > ts)

@@ -7,7 +7,7 @@
 #include "internal.h"
 
 /* Formats seconds with a unit that keeps 3 significant digits. */
-static const char *fmt_s(char *buf, size_t len, double s) {
+const char *amz__fmt_seconds(char *buf, size_t len, double s) {
   double a = fabs(s);
   if (a == 0.0)
     snprintf(buf, len, "0 s");
@@ -22,9 +22,9 @@ static const char *fmt_s(char *buf, size_t len, double s) {
   return buf;
 }
 
-#define T(x) fmt_s((char[32]){0}, 32, (x))
+#define T(x) amz__fmt_seconds((char[32]){0}, 32, (x))
 
-static const char *fmt_bytes(char *buf, size_t len, uint64_t b) {
+const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b) {
   if (b == 0) snprintf(buf, len, "none");
   else if (b >= (1ULL << 30)) snprintf(buf, len, "%.1f GiB", (double)b / (1ULL << 30));
   else if (b >= (1ULL << 20)) snprintf(buf, len, "%.1f MiB", (double)b / (1ULL << 20));
@@ -32,7 +32,7 @@ static const char *fmt_bytes(char *buf, size_t len, uint64_t b) {
   return buf;
 }
 
-#define B(x) fmt_bytes((char[32]){0}, 32, (x))
+#define B(x) amz__fmt_bytes((char[32]){0}, 32, (x))
 
 static void describe_choice(FILE *o, int w, amz_schedule_t s, uint64_t chunk, uint64_t n) {
   fprintf(o, "%d worker%s, %s", w, w == 1 ? "" : "s", amz_schedule_name(s));
@@ -66,14 +66,10 @@ static void terms_line(FILE *o, const char *label, double v, double total) {
   fprintf(o, "    %-12s %10s  %5.1f%%\n", label, T(v), total > 0 ? 100.0 * v / total : 0.0);
 }
 
-int amz_plan_explain(const amz_plan_t *p, FILE *o) {
-  if (!p || !o) return amz__fail(AMZ_EINVAL, "amz_plan_explain: NULL argument");
+/* The Workload section, shared with the MPI explanation. */
+void amz__explain_workload(const amz_plan_t *p, FILE *o) {
   const amz__workload_t *wl = &p->wl;
-  const amz__topology_t *t = &p->machine.topo;
-  const amz__costs_t *c = &p->machine.costs;
   const uint64_t N = p->task.n_items;
-  fprintf(o, "Amorsize plan for \"%s\" (amorsize %s)\n\n", p->name, AMZ_VERSION_STRING);
-
   fprintf(o, "Workload\n");
   fprintf(o, "  items                %llu\n", (unsigned long long)N);
   fprintf(o, "  sampled              %llu items in %zu blocks of ~%llu (%.1f%%) on %d thread%s, "
@@ -104,6 +100,17 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
           wl->contention, wl->contention_workers, wl->contention_raw,
           wl->contention > 1.15 ? " (shared resources, likely memory bandwidth)" : "");
   fprintf(o, "  serial estimate      %s for all items on one worker\n\n", T(p->serial_pred_s));
+}
+
+int amz_plan_explain(const amz_plan_t *p, FILE *o) {
+  if (!p || !o) return amz__fail(AMZ_EINVAL, "amz_plan_explain: NULL argument");
+  const amz__workload_t *wl = &p->wl;
+  const amz__topology_t *t = &p->machine.topo;
+  const amz__costs_t *c = &p->machine.costs;
+  const uint64_t N = p->task.n_items;
+  if (p->ext_ops && p->ext_ops->explain) return p->ext_ops->explain(p, o);
+  fprintf(o, "Amorsize plan for \"%s\" (amorsize %s)\n\n", p->name, AMZ_VERSION_STRING);
+  amz__explain_workload(p, o);
 
   fprintf(o, "Resources\n");
   fprintf(o, "  host                 %s, %s\n", t->host, t->cpu_model);
@@ -240,10 +247,27 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   if (!r || !o) return amz__fail(AMZ_EINVAL, "amz_result_explain: NULL argument");
   const amz_terms_t *pr = &r->predicted, *me = &r->measured;
   double wall = r->wall_s > 0 ? r->wall_s : 1e-12;
+  const amz__result_ext_t *x = r->ext;
+  if (x && x->excluded) {
+    fprintf(o, "Amorsize run %d of \"%s\": this rank (%d) was excluded by the plan\n  %s\n",
+            r->run_index, r->task_name, x->rank, x->why);
+    if (x->local_done || x->local_failed)
+      fprintf(o, "  it ran %llu sampled items while planning (%llu failed)\n",
+              (unsigned long long)(x->local_done + x->local_failed),
+              (unsigned long long)x->local_failed);
+    return ferror(o) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
+  }
+  int all_workers = r->workers * (x ? x->ranks : 1);
   fprintf(o, "Amorsize run %d of \"%s\": %llu items, ", r->run_index, r->task_name,
           (unsigned long long)r->n_items);
+  if (x) fprintf(o, "%d rank%s x ", x->ranks, x->ranks == 1 ? "" : "s");
   describe_choice(o, r->workers, r->schedule, r->chunk, r->n_items);
   fprintf(o, "\n");
+  if (x)
+    fprintf(o, "  %d node%s; this rank (%d): %llu items done, %llu failed, %s; totals below are "
+               "over all ranks\n",
+            x->nodes, x->nodes == 1 ? "" : "s", x->rank, (unsigned long long)x->local_done,
+            (unsigned long long)x->local_failed, T(x->local_wall_s));
   fprintf(o, "  wall %s, predicted %s (error %+.1f%%)", T(r->wall_s), T(pr->total),
           pr->total > 0 ? 100.0 * (r->wall_s - pr->total) / pr->total : 0.0);
   if (r->setup_s > 0) fprintf(o, "; probe+sample+plan %s before it", T(r->setup_s));
@@ -255,7 +279,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   if (r->serial_pred_s > 0 && r->wall_s > 0 && r->run_index > 1) {
     double sp = r->serial_pred_s / r->wall_s;
     fprintf(o, "  speedup x%.2f over the predicted serial time, efficiency %.0f%%\n", sp,
-            100.0 * sp / r->workers);
+            100.0 * sp / all_workers);
   }
   for (size_t i = 0; i < r->failures.n && i < 10; i++)
     fprintf(o, "  failed [%llu, %llu) with code %d\n", (unsigned long long)r->failures.v[i].begin,
@@ -263,14 +287,16 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   if (r->failures.n > 10) fprintf(o, "  ... and %zu more failed ranges\n", r->failures.n - 10);
 
   fprintf(o, "\n  %-12s %10s %10s %9s\n", "term", "predicted", "measured", "diff");
-  const char *names[6] = {"start-up", "compute", "dispatch", "imbalance", "serial", "total"};
-  double pv[6] = {pr->startup, pr->compute, pr->dispatch, pr->imbalance, pr->serial, pr->total};
-  double mv[6] = {me->startup, me->compute, me->dispatch, me->imbalance, me->serial, me->total};
-  for (int i = 0; i < 6; i++)
+  const char *names[7] = {"start-up", "compute", "dispatch", "imbalance", "serial", "data", "total"};
+  double pv[7] = {pr->startup, pr->compute, pr->dispatch, pr->imbalance, pr->serial, pr->data, pr->total};
+  double mv[7] = {me->startup, me->compute, me->dispatch, me->imbalance, me->serial, me->data, me->total};
+  for (int i = 0; i < 7; i++) {
+    if (i == 5 && pv[i] == 0 && mv[i] == 0) continue; /* no data moved */
     fprintf(o, "  %-12s %10s %10s %9s\n", names[i], T(pv[i]), T(mv[i]), T(mv[i] - pv[i]));
+  }
 
-  fprintf(o, "\n  %-6s %12s %8s %10s %10s %10s\n", "worker", "items", "chunks", "busy", "dispatch",
-          "idle");
+  fprintf(o, "\n  %-6s %12s %8s %10s %10s %10s%s\n", "worker", "items", "chunks", "busy", "dispatch",
+          "idle", x ? "  (this rank's threads)" : "");
   for (int w = 0; w < r->workers && w < 64; w++) {
     const amz_worker_stats_t *s = &r->wstats[w];
     fprintf(o, "  %-6d %12llu %8llu %10s %10s %10s\n", w, (unsigned long long)s->items,

@@ -8,9 +8,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "amorsize.h"
+
+/* Internal functions are hidden from users but visible to the project's own MPI
+ * library (libamorsize_mpi), which links libamorsize: they appear in its dynamic
+ * symbol table with the amz__ prefix and carry no ABI promise. */
+#pragma GCC visibility push(default)
 
 #define AMZ__MAX_WORKERS 4096
 /* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
@@ -35,6 +41,11 @@ typedef struct amz__clock {
 
 double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
 double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
+/* Seconds a kernel wrapper spent inside the kernel call on work that is not the
+ * kernel's own (the MPI map mode moving a block's data). The sampler subtracts
+ * what accumulates here during a block from the block's time: the model counts
+ * data movement in its own term. Per thread; only ever grows. */
+extern _Thread_local double amz__tls_excluded_s;
 extern const amz__clock_t amz__real_clock;
 
 static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }
@@ -73,6 +84,10 @@ typedef struct amz__topology {
   char host[64];
   char cpu_model[96];
   char binding[128];    /* bound CPUs as a list, e.g. "0-1" */
+  /* Bound PUs as a bit mask (OS indexes below AMZ__CPUMASK_BITS), so that ranks on
+   * one node can tell whether their bindings overlap. */
+#define AMZ__CPUMASK_BITS 1024
+  uint64_t cpumask[AMZ__CPUMASK_BITS / 64];
 } amz__topology_t;
 
 /* Probes hwloc and the cgroup limits. Returns 0 or AMZ_ETOPO. */
@@ -193,6 +208,7 @@ typedef struct amz__worker_rec {
   size_t n_chunks, cap;
   uint64_t items, failures;
   double busy_s, dispatch_s, t_first, t_last; /* t_* relative to run start */
+  double data_s; /* inside kernel calls but moving data (amz__tls_excluded_s) */
   amz__rangeset_t failed;
   uint64_t chunks_total; /* executed, recorded or not */
   size_t max_records;
@@ -213,6 +229,11 @@ typedef struct amz__exec_params {
   amz__pool_t *pool;           /* needs workers - 1 helpers */
   double t_origin;             /* clock time chunk times are relative to */
   size_t max_records;          /* chunk records kept in all (totals are always kept) */
+  /* Optional chunk source replacing the schedule's own hand-out (the MPI layer's
+   * preassigned global workers and node-shared counters). Called by worker w for
+   * its j-th chunk; returns 1 with [*b, *e) or 0 when the worker is done. */
+  int (*source)(void *ctx, int worker, uint64_t j, uint64_t *b, uint64_t *e);
+  void *source_ctx;
 } amz__exec_params_t;
 
 typedef struct amz__exec_out {
@@ -285,6 +306,10 @@ typedef struct amz__sampler_params {
   amz__pool_t *pool;
   const amz_hooks_t *hooks;
   void *hooks_user;
+  /* Optional: receives the per-block samples as the statistics saw them (concurrent
+   * blocks scaled to alone-equivalent), malloc'ed, for the MPI layer to merge. */
+  amz__sample_t **samples_out;
+  size_t *n_samples_out;
 } amz__sampler_params_t;
 
 /* Samples the kernel. done receives the executed ranges (sorted), failed the failed
@@ -315,6 +340,8 @@ double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w);
 
 typedef struct amz__constraints {
   int workers;             /* 0 = choose */
+  int ranks;               /* MPI plans; 0 = choose */
+  const char *ranks_from;
   amz_schedule_t schedule; /* AUTO = choose */
   uint64_t chunk;          /* 0 = choose */
   const char *workers_from, *schedule_from, *chunk_from; /* "option", "AMZ_WORKERS" */
@@ -333,6 +360,9 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
                      const amz__constraints_t *c, int pool_threads,
                      amz__decision_t *d);
 void amz__decision_free(amz__decision_t *d);
+/* Chunk parameters worth trying for schedule s with W workers (at most max). */
+size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
+                               amz_schedule_t s, int W, uint64_t *out, size_t max);
 /* Largest worker count worth considering for this workload on this machine. */
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m);
 
@@ -340,6 +370,7 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
 
 struct amz_options {
   int workers;
+  int ranks;               /* MPI plans: ranks to use; 0 = choose */
   amz_schedule_t schedule;
   uint64_t chunk;
   double sample_seconds;
@@ -365,6 +396,15 @@ int amz__parse_u64(const char *s, uint64_t *out);
 
 /* ---- plan and result objects (plan.c, result.c) -------------------------- */
 
+/* A plan made by an extension (the MPI layer): it owns ext, adds its part of the
+ * explanation, and runs the plan itself (amz_run refuses such plans). */
+typedef struct amz__plan_ext_ops {
+  const char *kind;        /* "MPI" */
+  const char *run_with;    /* the call that runs such plans, for amz_run's error */
+  void (*destroy)(void *ext);
+  int (*explain)(const amz_plan_t *plan, FILE *out);
+} amz__plan_ext_ops_t;
+
 struct amz_plan {
   amz_task_t task;
   char *name;
@@ -383,14 +423,29 @@ struct amz_plan {
   int runs;                /* completed runs */
   atomic_int running;
   double setup_s;
-  int workers;
+  int workers;             /* threads (per rank for MPI plans) */
+  int ranks;               /* MPI plans: ranks used; 1 otherwise */
   amz_schedule_t schedule;
   uint64_t chunk;
   amz_terms_t next_terms;  /* predicted for the next run */
   amz_terms_t full_terms;  /* predicted for a run of all N items */
   double serial_pred_s;    /* predicted serial time of all N items */
   double search_s;         /* wall time of the last candidate search */
+  const amz__plan_ext_ops_t *ext_ops; /* NULL for plans of amz_plan_create */
+  void *ext;
 };
+
+/* What an extension's run adds to a result (the MPI layer: global totals). */
+typedef struct amz__result_ext {
+  int ranks, rank;           /* ranks that ran; this rank in the plan's comm */
+  int excluded;              /* 1 when this rank took no part in the run */
+  char why[512];             /* reason for the exclusion */
+  uint64_t local_done, local_failed;
+  double local_wall_s;
+  amz__rangeset_t local_ranges; /* item ranges this rank executed, sampled included */
+  int nodes;
+  int threads;               /* threads per rank */
+} amz__result_ext_t;
 
 struct amz_result {
   char *task_name;
@@ -414,10 +469,18 @@ struct amz_result {
   double cpu_ratio;
   double serial_pred_s;
   int usable_cores;
+  amz__result_ext_t *ext;  /* MPI runs; NULL otherwise */
 };
+
+/* (explain.c) Formatting helpers and the Workload section of a plan explanation. */
+const char *amz__fmt_seconds(char *buf, size_t len, double s);
+const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
+void amz__explain_workload(const amz_plan_t *p, FILE *o);
 
 /* Builds a result from an executor run (and the sampling records on a first run). */
 int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,
                       amz_result_t **out);
+
+#pragma GCC visibility pop
 
 #endif /* AMORSIZE_INTERNAL_H */

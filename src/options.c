@@ -53,6 +53,14 @@ void amz_options_destroy(amz_options_t *opts) {
   free(opts);
 }
 
+int amz_options_set_ranks(amz_options_t *opts, int ranks) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_ranks: opts is NULL");
+  if (ranks < 0)
+    return amz__fail(AMZ_EINVAL, "ranks must be >= 0 (0 = choose), got %d", ranks);
+  opts->ranks = ranks;
+  return 0;
+}
+
 int amz_options_set_workers(amz_options_t *opts, int workers) {
   if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_workers: opts is NULL");
   if (workers < 0 || workers > AMZ__MAX_WORKERS)
@@ -161,6 +169,8 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
   c->schedule = o->schedule;
   c->chunk = o->chunk;
   c->workers_from = o->workers ? "option" : NULL;
+  c->ranks = o->ranks;
+  c->ranks_from = o->ranks ? "option" : NULL;
   c->schedule_from = o->schedule != AMZ_SCHED_AUTO ? "option" : NULL;
   c->chunk_from = o->chunk ? "option" : NULL;
   if (o->use_env) {
@@ -173,6 +183,14 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
                          AMZ__MAX_WORKERS, v);
       c->workers = (int)u;
       c->workers_from = u ? "AMZ_WORKERS" : NULL;
+    }
+    if ((v = getenv("AMZ_RANKS")) != NULL) {
+      if (amz__parse_u64(v, &u) != 0 || u > INT32_MAX)
+        return amz__fail(AMZ_EENV,
+                         "AMZ_RANKS must be a non-negative integer (ranks, 0 = choose), got '%s'",
+                         v);
+      c->ranks = (int)u;
+      c->ranks_from = u ? "AMZ_RANKS" : NULL;
     }
     if ((v = getenv("AMZ_SCHEDULE")) != NULL) {
       amz_schedule_t s;

@@ -50,6 +50,7 @@ static int decide(amz_plan_t *p) {
   p->search_s = amz__clock_now(p->opts.clock) - t0;
   const amz_candidate_t *c = &p->dec.cands[p->dec.chosen];
   p->workers = c->workers;
+  p->ranks = 1;
   p->schedule = c->schedule;
   p->chunk = c->chunk;
   return predict_choice(p);
@@ -131,6 +132,7 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
 
 void amz_plan_destroy(amz_plan_t *p) {
   if (!p) return;
+  if (p->ext_ops && p->ext_ops->destroy) p->ext_ops->destroy(p->ext);
   if (p->pool_ready) amz__pool_destroy(&p->pool);
   amz__decision_free(&p->dec);
   amz__rangeset_free(&p->sampled);
@@ -148,7 +150,7 @@ amz_schedule_t amz_plan_schedule(const amz_plan_t *p) {
 uint64_t amz_plan_chunk(const amz_plan_t *p) {
   if (!p) return 0;
   if (p->schedule == AMZ_SCHED_STATIC) {
-    uint64_t W = (uint64_t)p->workers;
+    uint64_t W = (uint64_t)p->workers * (uint64_t)(p->ranks > 0 ? p->ranks : 1);
     return p->task.n_items / W + (p->task.n_items % W != 0);
   }
   return p->chunk ? p->chunk : 1;
@@ -237,6 +239,9 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
   if (!result) return amz__fail(AMZ_EINVAL, "amz_run: result (the output) is NULL");
   *result = NULL;
   if (!p) return amz__fail(AMZ_EINVAL, "amz_run: plan is NULL");
+  if (p->ext_ops)
+    return amz__fail(AMZ_EINVAL, "amz_run: plan '%s' is an %s plan; run it with %s", p->name,
+                     p->ext_ops->kind, p->ext_ops->run_with);
   if (atomic_exchange(&p->running, 1))
     return amz__fail(AMZ_EBUSY, "amz_run: plan '%s' is already running on another thread",
                      p->name);

@@ -56,7 +56,7 @@ static int push(cand_list_t *l, const amz_candidate_t *c) {
 }
 
 /* Chunk parameters worth trying for a schedule with W workers. */
-static size_t chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
+size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
                          amz_schedule_t s, int W, uint64_t *out, size_t max) {
   const uint64_t N = wl->n_items;
   size_t k = 0;
@@ -138,12 +138,12 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
         chunks[0] = slist[j] == AMZ_SCHED_STATIC ? 0 : c->chunk;
         nc = 1;
       } else {
-        nc = chunk_grid(wl, m, slist[j], W, chunks, 16);
+        nc = amz__planner_chunk_grid(wl, m, slist[j], W, chunks, 16);
       }
       /* One worker: every schedule is the same loop; only static has no dispatch. */
       if (W == 1 && c->schedule == AMZ_SCHED_AUTO && slist[j] != AMZ_SCHED_STATIC) continue;
       for (size_t k = 0; k < nc && rc == 0; k++) {
-        amz_candidate_t cand = {.workers = W, .schedule = slist[j], .chunk = chunks[k]};
+        amz_candidate_t cand = {.workers = W, .schedule = slist[j], .chunk = chunks[k], .ranks = 1};
         rc = amz__model_predict(wl, m, W, slist[j], chunks[k], 1.0, pool_threads, &cand.terms);
         if (rc == 0) {
           cand.predicted_s = cand.terms.total;

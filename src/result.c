@@ -135,5 +135,9 @@ void amz_result_destroy(amz_result_t *r) {
   free(r->chunks);
   free(r->wstats);
   amz__rangeset_free(&r->failures);
+  if (r->ext) {
+    amz__rangeset_free(&r->ext->local_ranges);
+    free(r->ext);
+  }
   free(r);
 }

@@ -209,6 +209,10 @@ int amz__topology_probe(amz__topology_t *t) {
     if (hwloc_bitmap_intersects(core->cpuset, set)) t->cores_bound++;
   if (t->cores_bound == 0) t->cores_bound = t->pus_bound;
   hwloc_bitmap_list_snprintf(t->binding, sizeof t->binding, set);
+  memset(t->cpumask, 0, sizeof t->cpumask);
+  for (int i = hwloc_bitmap_first(set); i >= 0 && i < AMZ__CPUMASK_BITS;
+       i = hwloc_bitmap_next(set, i))
+    t->cpumask[i / 64] |= (uint64_t)1 << (i % 64);
   hwloc_bitmap_free(set);
 
   /* Binding and cgroup limits are read on every probe: they can change at run time

@@ -1,0 +1,198 @@
+/**
+ * @file amorsize_mpi.h
+ * @brief Amorsize across MPI ranks and nodes (library target amorsize::mpi).
+ *
+ * The same pipeline as amorsize.h (probe, sample, model, plan, run), extended to a
+ * cluster: the plan chooses how many of the launched ranks to use, threads per
+ * rank, and the schedule and chunk of the items across nodes.
+ *
+ * - Ranks are grouped into nodes with MPI_Comm_split_type(MPI_COMM_TYPE_SHARED).
+ * - Sampling runs on all ranks at once, each on its share of stratified items; the
+ *   statistics are exchanged so that every rank computes the same plan (the plan's
+ *   fingerprint is compared across ranks; a mismatch is an AMZ_EMPI error).
+ * - Static and cyclic schedules run with no messages. Dynamic ones (dynamic,
+ *   guided, factoring; awf maps to factoring chunks) take chunks from a node-local
+ *   shared counter and refill nodes in batches over two-sided messages, sized by
+ *   weighted factoring from each node's measured speed. Refills across nodes are
+ *   served by a sleeping progress thread on rank 0, so a computing rank never
+ *   starves another node; this needs MPI_THREAD_MULTIPLE. With a lower thread
+ *   level, batches are dealt to nodes round-robin in advance (no messages).
+ *
+ * Rules: the library never calls MPI_Init or MPI_Finalize; MPI must be initialized
+ * before any call here. It duplicates the communicator it is given. It prints
+ * nothing. Every collective call returns the same status on every rank that takes
+ * part; MPI failures are reported as AMZ_EMPI with the MPI error string in
+ * amz_last_error().
+ *
+ * Plans made here are destroyed with amz_plan_destroy(), which is then *collective*
+ * over the plan's communicator (it frees communicators and a shared window).
+ * amz_run() refuses them with AMZ_EINVAL: run them with amz_mpi_run().
+ */
+#ifndef AMORSIZE_MPI_H
+#define AMORSIZE_MPI_H
+
+#include <mpi.h>
+
+#include "amorsize.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Plan a loop over the ranks of comm. *Collective over comm.*
+ *
+ * Every rank passes the same task (same n_items; fn and arg are each rank's own)
+ * and equivalent options. Ranks the plan does not need are told so by
+ * amz_plan_ranks() and amz_mpi_plan_used(); amz_plan_explain() on any rank says why.
+ * amz_plan_workers() is the number of threads per rank.
+ *
+ * Sampled items are real work: each is executed once, on the rank that sampled it,
+ * and never again (amz_mpi_gather_items() collects their outputs too).
+ *
+ * @param comm  a communicator; duplicated, the caller keeps ownership.
+ * @param task  the loop; copied (name duplicated).
+ * @param opts  may be NULL (all defaults); read, not kept.
+ * @param[out] plan receives the plan; destroy with amz_plan_destroy (collective).
+ * @return 0; AMZ_EINVAL (NULL argument, NULL task->fn, MPI not initialized or
+ *         already finalized, ranks option above the ranks launched, n_items differing
+ *         between ranks); AMZ_EENV (malformed environment variable); AMZ_ENOMEM;
+ *         AMZ_ESYS (threads); AMZ_ETOPO (hwloc); AMZ_EMPI (an MPI call failed, or the
+ *         ranks computed different plans).
+ */
+AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
+                                const amz_options_t *opts, amz_plan_t **plan);
+
+/**
+ * @brief Run the plan once. *Collective over the plan's communicator.*
+ *
+ * Ranks the plan excludes return at once with a result whose
+ * amz_result_mpi_excluded() is 1 and whose global totals are 0: they do not wait
+ * for the others. On the ranks that run, amz_result_items_done(),
+ * amz_result_items_failed() and amz_result_seconds() are global (the same value on
+ * every such rank); the amz_result_local_* accessors give this rank's part.
+ * amz_result_chunk() lists this rank's chunks.
+ *
+ * @param plan a plan from amz_mpi_plan_create().
+ * @param[out] result receives the result (also on AMZ_EITEMS); destroy with
+ *             amz_result_destroy (local).
+ * @return 0; AMZ_EINVAL (NULL, or a plan not made by amz_mpi_plan_create);
+ *         AMZ_EBUSY (the plan is running on another thread); AMZ_EITEMS (some
+ *         ranges failed on some rank: every running rank returns it, with the
+ *         same failure list); AMZ_ENOMEM; AMZ_ESYS; AMZ_EMPI.
+ */
+AMZ_API int amz_mpi_run(amz_plan_t *plan, amz_result_t **result);
+
+/**
+ * @brief Plan and run once, then destroy the plan. *Collective over comm.*
+ * @return as amz_mpi_plan_create() and amz_mpi_run(); *result is NULL on errors
+ *         other than AMZ_EITEMS.
+ */
+AMZ_API int amz_mpi_for(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,
+                        amz_result_t **result);
+
+/** @brief Ranks the plan uses (1 for plans of amz_plan_create); 0 for NULL. *Local.* */
+AMZ_API int amz_plan_ranks(const amz_plan_t *plan);
+
+/** @brief 1 when the calling rank takes part in the plan's runs, else 0. *Local.* */
+AMZ_API int amz_mpi_plan_used(const amz_plan_t *plan);
+
+/* ------------------------------------------------------------------------- */
+/* Map mode: inputs on rank 0 in, outputs to rank 0 out                       */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * @brief Map kernel: items [begin, end) with their inputs (bytes_in each,
+ *        contiguous, item begin first) and room for their outputs (bytes_out each).
+ *        Returns 0 or a non-zero failure code, as amz_range_fn.
+ */
+typedef int (*amz_map_fn)(uint64_t begin, uint64_t end, const void *in, void *out,
+                          void *arg);
+
+/**
+ * @brief A loop whose item data lives on rank 0.
+ *
+ * Rank 0 passes `input` (n_items * bytes_in bytes) and `output` (n_items *
+ * bytes_out bytes); other ranks pass NULL for both (they are ignored there). The
+ * library moves each chunk's inputs to the rank that runs it and its outputs back
+ * to rank 0 in item order; the cost model counts those bytes with the measured
+ * bandwidth. The outputs of a range whose kernel call failed are not defined
+ * (those from other ranks are not copied back; rank 0's own keep what its kernel
+ * wrote).
+ */
+typedef struct amz_map_task {
+  const char *name;  /**< Label; may be NULL. */
+  uint64_t n_items;  /**< Number of items; the same on every rank. */
+  size_t bytes_in;   /**< Input bytes per item (0 = none). */
+  size_t bytes_out;  /**< Output bytes per item (0 = none). */
+  const void *input; /**< Rank 0: n_items * bytes_in bytes; read only. */
+  void *output;      /**< Rank 0: n_items * bytes_out bytes; written. */
+  amz_map_fn fn;     /**< The kernel; must not be NULL. */
+  void *arg;         /**< Passed unchanged to fn. */
+} amz_map_task_t;
+
+/**
+ * @brief Plan a map-mode loop. *Collective over comm.* As amz_mpi_plan_create();
+ *        with more than one rank it needs MPI_THREAD_MULTIPLE (rank 0 serves data
+ *        from a progress thread), else AMZ_EMPI names the thread level found.
+ *        The task's buffers must stay valid until the plan is destroyed.
+ * @return as amz_mpi_plan_create(); AMZ_EINVAL also for NULL buffers on rank 0 with
+ *         non-zero sizes.
+ */
+AMZ_API int amz_mpi_map_plan_create(MPI_Comm comm, const amz_map_task_t *task,
+                                    const amz_options_t *opts, amz_plan_t **plan);
+
+/** @brief Plan, run once and destroy a map-mode loop. *Collective over comm.* */
+AMZ_API int amz_mpi_map_for(MPI_Comm comm, const amz_map_task_t *task,
+                            const amz_options_t *opts, amz_result_t **result);
+
+/* ------------------------------------------------------------------------- */
+/* Results of MPI runs                                                        */
+/* ------------------------------------------------------------------------- */
+
+/** @brief Items this rank completed (sampled items included on a first run). *Local.* */
+AMZ_API uint64_t amz_result_local_items_done(const amz_result_t *result);
+/** @brief Items that failed on this rank. *Local.* */
+AMZ_API uint64_t amz_result_local_items_failed(const amz_result_t *result);
+/** @brief Seconds this rank spent in the run. *Local.* */
+AMZ_API double amz_result_local_seconds(const amz_result_t *result);
+/** @brief Number of sorted, disjoint item ranges this rank executed (failed ones
+ *         included; on a first run, its sampled blocks too). *Local.* */
+AMZ_API size_t amz_result_local_range_count(const amz_result_t *result);
+/**
+ * @brief Range i of this rank's executed ranges. *Local.*
+ * @return 0, AMZ_EINVAL (NULL result or a result of amz_run), AMZ_ERANGE.
+ */
+AMZ_API int amz_result_local_range(const amz_result_t *result, size_t i, uint64_t *begin,
+                                   uint64_t *end);
+/** @brief Ranks that ran; 1 for results of amz_run. *Local.* */
+AMZ_API int amz_result_ranks(const amz_result_t *result);
+/** @brief 1 when this rank was excluded from the run by the plan. *Local.* */
+AMZ_API int amz_result_mpi_excluded(const amz_result_t *result);
+/** @brief Why this rank was excluded ("" when it ran); owned by the result. *Local.* */
+AMZ_API const char *amz_result_mpi_why(const amz_result_t *result);
+
+/** Root value of amz_mpi_gather_items() that gathers to every rank. */
+#define AMZ_MPI_ALL (-1)
+
+/**
+ * @brief Range mode helper: collect a per-item output array. *Collective over comm,*
+ *        which must be the communicator the plan was created on (or a congruent one).
+ *
+ * Every rank holds `buf` of n_items * item_bytes bytes in which the kernel wrote
+ * the items it ran (the ranges amz_result_local_range() lists; excluded ranks pass
+ * their result too: they hold their sampled items). After the call, on `root` (or
+ * on every rank with AMZ_MPI_ALL) buf holds every item; elsewhere buf is unchanged.
+ * Pass the results of every run of the plan one at a time (each run's own ranges).
+ *
+ * @return 0; AMZ_EINVAL (NULL, item_bytes 0, a result of amz_run, root out of
+ *         range, total bytes over the MPI count limit); AMZ_ENOMEM; AMZ_EMPI.
+ */
+AMZ_API int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *result, void *buf,
+                                 size_t item_bytes, int root);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AMORSIZE_MPI_H */

@@ -1,0 +1,184 @@
+/*
+ * Rank 0's progress thread and the map-mode data path.
+ *
+ * Open MPI 4.1 does not progress passive-target one-sided operations across nodes
+ * while the target computes (DESIGN.md section 4), and a rank that answers
+ * requests only between its own chunks starves the others when chunks are long.
+ * So rank 0 answers from a thread of its own that sleeps when idle: it polls with
+ * MPI_Iprobe and pauses up to SERVER_PAUSE_MAX between polls, so it costs well
+ * under 1% of a core and answers within about that pause plus the latency. It
+ * serves two kinds of requests:
+ *  - batch refills from other nodes (weighted factoring over the node-0 counter);
+ *  - map mode: inputs of a piece to the rank that runs it, outputs of a piece back
+ *    into rank 0's output array.
+ * It ends when every peer said DONE and every remote node got its last batch.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mpi_internal.h"
+
+#define SERVER_PAUSE_MAX_NS 100000
+/* Pieces larger than this are moved in several messages (MPI counts are int). */
+#define MAX_PIECE_BYTES ((size_t)1 << 28)
+
+static void *server_main(void *arg) {
+  amz__server_params_t sp = *(amz__server_params_t *)arg;
+  free(arg);
+  amz__mpi_t *m = sp.m;
+  int done = 0, finals = 0;
+  long pause_ns = 0;
+  char *buf = NULL;
+  size_t cap = 0;
+  while (done < sp.peers || finals < sp.refill_nodes) {
+    int flag = 0;
+    MPI_Status st;
+    if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, sp.comm, &flag, &st) != MPI_SUCCESS) break;
+    if (!flag) {
+      pause_ns = pause_ns ? pause_ns * 2 : 1000;
+      if (pause_ns > SERVER_PAUSE_MAX_NS) pause_ns = SERVER_PAUSE_MAX_NS;
+      struct timespec ts = {0, pause_ns};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    pause_ns = 0;
+    int src = st.MPI_SOURCE, count = 0;
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    if ((size_t)count > cap) {
+      char *nb = realloc(buf, (size_t)count);
+      if (!nb) break; /* the peers' sends would hang: nothing better to do */
+      buf = nb;
+      cap = (size_t)count;
+    }
+    MPI_Recv(buf, count, MPI_BYTE, src, st.MPI_TAG, sp.comm, MPI_STATUS_IGNORE);
+    switch (st.MPI_TAG) {
+      case AMZ__TAG_REFILL: {
+        double req[2];
+        memcpy(req, buf, sizeof req);
+        int node = (int)req[0];
+        if (node > 0 && node < sp.run_nodes && req[1] > 0) {
+          uint64_t bits;
+          memcpy(&bits, &req[1], sizeof bits);
+          atomic_store_explicit(&sp.node0->rate_bits[node], bits, memory_order_relaxed);
+        }
+        uint64_t rep[2] = {0, 0};
+        rep[1] = amz__take_batch(sp.node0, sp.sched, sp.run_nodes, node, sp.min_batch, &rep[0]);
+        MPI_Send(rep, 2, MPI_UINT64_T, src, AMZ__TAG_BATCH, sp.comm);
+        if (rep[1] == 0) finals++;
+        break;
+      }
+      case AMZ__TAG_DATA_REQ: {
+        uint64_t req[3];
+        memcpy(req, buf, sizeof req);
+        size_t bin = m->mt.bytes_in;
+        const char *in = (const char *)m->mt.input + req[0] * bin;
+        MPI_Send(bin ? in : NULL, (int)((req[1] - req[0]) * bin), MPI_BYTE, src, (int)req[2],
+                 sp.comm);
+        break;
+      }
+      case AMZ__TAG_DATA_OUT: {
+        uint64_t hdr[2];
+        memcpy(hdr, buf, sizeof hdr);
+        size_t bout = m->mt.bytes_out;
+        if (bout) memcpy((char *)m->mt.output + hdr[0] * bout, buf + sizeof hdr, (hdr[1] - hdr[0]) * bout);
+        break;
+      }
+      case AMZ__TAG_DONE:
+        done++;
+        break;
+      default:
+        break; /* not ours: dropped */
+    }
+  }
+  free(buf);
+  return NULL;
+}
+
+int amz__server_start(amz__server_params_t *sp, pthread_t *th) {
+  amz__server_params_t *copy = malloc(sizeof *copy);
+  if (!copy) return amz__fail(AMZ_ENOMEM, "cannot allocate the progress thread's state");
+  *copy = *sp;
+  int rc = pthread_create(th, NULL, server_main, copy);
+  if (rc != 0) {
+    free(copy);
+    return amz__fail(AMZ_ESYS, "cannot start rank 0's progress thread: %s", strerror(rc));
+  }
+  return 0;
+}
+
+int amz__server_join(pthread_t th) {
+  pthread_join(th, NULL);
+  return 0;
+}
+
+int amz__map_done(MPI_Comm comm) {
+  return amz__mpi_check(MPI_Send(NULL, 0, MPI_BYTE, 0, AMZ__TAG_DONE, comm), "MPI_Send(done)");
+}
+
+/* Per-thread staging buffers and reply tag of remote map kernels. */
+static _Atomic int next_slot;
+static _Thread_local int slot = -1;
+static _Thread_local char *stage;
+static _Thread_local size_t stage_cap;
+
+static void free_stage(void) {
+  free(stage);
+  stage = NULL;
+  stage_cap = 0;
+}
+
+static int run_piece(amz__mpi_t *m, uint64_t b, uint64_t e) {
+  const amz_map_task_t *t = &m->mt;
+  size_t bin = t->bytes_in, bout = t->bytes_out, n = (size_t)(e - b);
+  size_t need = 16 + n * bin + n * bout;
+  if (need > stage_cap) {
+    char *s = realloc(stage, need);
+    if (!s) return AMZ_ENOMEM;
+    stage = s;
+    stage_cap = need;
+  }
+  char *in = stage + 16, *out = in + n * bin;
+  double t0 = amz__monotonic_now(NULL);
+  uint64_t req[3] = {b, e, (uint64_t)(AMZ__TAG_DATA_IN + slot)};
+  if (MPI_Send(req, 3, MPI_UINT64_T, 0, AMZ__TAG_DATA_REQ, m->data_comm) != MPI_SUCCESS ||
+      MPI_Recv(in, (int)(n * bin), MPI_BYTE, 0, AMZ__TAG_DATA_IN + slot, m->data_comm,
+               MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    return AMZ_EMPI;
+  double t1 = amz__monotonic_now(NULL);
+  int rc = t->fn(b, e, in, out, t->arg);
+  double t2 = amz__monotonic_now(NULL);
+  if (rc == 0) {
+    /* Outputs go back with their range in front: {b, e} + bytes. */
+    uint64_t hdr[2] = {b, e};
+    char *msg = out - 16; /* over the inputs' tail (used up) or the spare header */
+    memcpy(msg, hdr, 16);
+    if (MPI_Send(msg, (int)(16 + n * bout), MPI_BYTE, 0, AMZ__TAG_DATA_OUT, m->data_comm) !=
+        MPI_SUCCESS)
+      rc = AMZ_EMPI;
+  }
+  amz__tls_excluded_s += (t1 - t0) + (amz__monotonic_now(NULL) - t2);
+  return rc;
+}
+
+int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
+  amz__mpi_t *m = arg;
+  const amz_map_task_t *t = &m->mt;
+  if (m->rank == 0) {
+    const char *in = t->bytes_in ? (const char *)t->input + b * t->bytes_in : NULL;
+    char *out = t->bytes_out ? (char *)t->output + b * t->bytes_out : NULL;
+    return t->fn(b, e, in, out, t->arg);
+  }
+  if (slot < 0) slot = atomic_fetch_add(&next_slot, 1) % 8192;
+  size_t per = t->bytes_in + t->bytes_out;
+  uint64_t step = per ? MAX_PIECE_BYTES / per : (uint64_t)1 << 40;
+  if (step < 1) step = 1;
+  int first_rc = 0;
+  for (uint64_t pb = b; pb < e; pb += step) {
+    uint64_t pe = e - pb > step ? pb + step : e;
+    int rc = run_piece(m, pb, pe);
+    if (rc != 0 && first_rc == 0) first_rc = rc;
+  }
+  if (stage_cap > MAX_PIECE_BYTES) free_stage(); /* do not keep huge buffers */
+  return first_rc;
+}

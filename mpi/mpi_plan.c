@@ -1,0 +1,491 @@
+/*
+ * MPI plans: probe every rank and the network, sample the kernel on all ranks at
+ * once (each on its stratum of the index range), exchange the samples so that every
+ * rank builds the same workload model, search ranks x threads x schedule x chunk,
+ * and check that every rank chose the same plan.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi_internal.h"
+
+static const amz__plan_ext_ops_t mpi_ops = {"MPI", "amz_mpi_run()", amz__mpi_free,
+                                            amz__mpi_explain};
+
+/* The task seen by the sampler on a rank: its stratum, shifted to start at 0. */
+typedef struct offset_task {
+  const amz_task_t *t;
+  uint64_t off;
+} offset_task_t;
+
+static int offset_fn(uint64_t b, uint64_t e, void *arg) {
+  const offset_task_t *o = arg;
+  return o->t->fn(b + o->off, e + o->off, o->t->arg);
+}
+
+/* What each rank tells the others after sampling. */
+typedef struct samp_header {
+  uint64_t n_samples, n_failed, sampled_items;
+  double contention, contention_raw, rel_error, wall_s;
+  int contention_workers, threads;
+  char stop[72];
+} samp_header_t;
+
+/* Gathers variable-length byte arrays from every rank of comm into *all (malloc'ed),
+ * waiting politely. counts[r] are bytes. */
+static int allgatherv_bytes(MPI_Comm comm, int size, const void *mine, const uint64_t *bytes,
+                            void **all) {
+  int *cnt = malloc((size_t)size * sizeof *cnt), *dsp = malloc((size_t)size * sizeof *dsp);
+  uint64_t total = 0;
+  if (!cnt || !dsp) {
+    free(cnt);
+    free(dsp);
+    return amz__fail(AMZ_ENOMEM, "cannot allocate gather counts");
+  }
+  for (int r = 0; r < size; r++) {
+    if (bytes[r] > INT32_MAX || total + bytes[r] > INT32_MAX) {
+      free(cnt);
+      free(dsp);
+      return amz__fail(AMZ_ERANGE, "sample exchange of %llu bytes exceeds the MPI count limit",
+                       (unsigned long long)(total + bytes[r]));
+    }
+    cnt[r] = (int)bytes[r];
+    dsp[r] = (int)total;
+    total += bytes[r];
+  }
+  *all = malloc(total ? total : 1);
+  int rc = *all ? 0 : amz__fail(AMZ_ENOMEM, "cannot allocate %llu bytes of samples",
+                                (unsigned long long)total);
+  if (rc == 0) {
+    MPI_Request req;
+    int me;
+    MPI_Comm_rank(comm, &me);
+    rc = amz__mpi_check(MPI_Iallgatherv(mine, cnt[me], MPI_BYTE, *all, cnt, dsp, MPI_BYTE,
+                                        comm, &req),
+                        "MPI_Iallgatherv(samples)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  free(cnt);
+  free(dsp);
+  return rc;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= c[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+static uint64_t decision_fingerprint(const amz_plan_t *p) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < p->dec.n_cands; i++) {
+    const amz_candidate_t *c = &p->dec.cands[i];
+    h = fnv(h, &c->ranks, sizeof c->ranks);
+    h = fnv(h, &c->workers, sizeof c->workers);
+    h = fnv(h, &c->schedule, sizeof c->schedule);
+    h = fnv(h, &c->chunk, sizeof c->chunk);
+    h = fnv(h, &c->predicted_s, sizeof c->predicted_s);
+  }
+  h = fnv(h, &p->dec.chosen, sizeof p->dec.chosen);
+  return h;
+}
+
+/* Samples this rank's stratum and exchanges the samples; builds p->wl, p->sampled,
+ * p->sampled_failed on every rank identically. */
+static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *task) {
+  const uint64_t N = task->n_items;
+  /* Sampling ranks: on each node as many as it has cores (more would only share
+   * them and distort the timings), each with its share of the node's cores. */
+  int S = 0, my_stratum = -1, threads = 1;
+  for (int n = 0, k = 0; n < m->nodes; n++) {
+    int take = m->ni[n].ranks < m->ni[n].cores ? m->ni[n].ranks : m->ni[n].cores;
+    for (int i = 0; i < m->ni[n].ranks; i++, k++) {
+      if (i >= take) continue;
+      if (m->order[k] == m->rank) {
+        my_stratum = S;
+        threads = amz__mpi_threads_cap(m, n, take);
+      }
+      S++;
+    }
+  }
+  if (N > 0 && (uint64_t)S > N) S = (int)N;
+  if (my_stratum >= S) my_stratum = -1;
+  if (p->cons.workers > 0) threads = p->cons.workers;
+  m->sample_ranks = S;
+  m->sample_threads = threads;
+
+  samp_header_t h;
+  memset(&h, 0, sizeof h);
+  amz__sample_t *samples = NULL;
+  size_t n_samples = 0;
+  amz__rangeset_t done = {0}, failed = {0};
+  uint64_t off = 0;
+  int rc = 0;
+  if (my_stratum >= 0 && N > 0) {
+    off = (uint64_t)(((unsigned __int128)N * (unsigned)my_stratum) / (unsigned)S);
+    uint64_t end = (uint64_t)(((unsigned __int128)N * (unsigned)(my_stratum + 1)) / (unsigned)S);
+    offset_task_t ot = {task, off};
+    amz_task_t sub = {p->name, end - off, offset_fn, &ot};
+    amz__sampler_params_t sp = {.task = &sub,
+                                .workers = threads,
+                                .max_seconds = p->opts.sample_seconds,
+                                .rel_error = p->opts.sample_rel_error,
+                                .clock = p->opts.clock,
+                                .pool = &p->pool,
+                                .samples_out = &samples,
+                                .n_samples_out = &n_samples};
+    amz__workload_t wl;
+    rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
+                     &p->sample_rec_workers);
+    if (rc == 0) {
+      for (size_t i = 0; i < n_samples; i++) samples[i].begin += off, samples[i].end += off;
+      for (size_t i = 0; i < p->n_sample_recs; i++)
+        p->sample_recs[i].begin += off, p->sample_recs[i].end += off;
+      for (size_t i = 0; i < done.n; i++) done.v[i].begin += off, done.v[i].end += off;
+      for (size_t i = 0; i < failed.n; i++) failed.v[i].begin += off, failed.v[i].end += off;
+      h.n_samples = n_samples;
+      h.n_failed = failed.n;
+      h.sampled_items = amz__rangeset_items(&done);
+      h.contention = wl.contention;
+      h.contention_raw = wl.contention_raw;
+      h.contention_workers = wl.contention_workers;
+      h.rel_error = wl.rel_error;
+      h.wall_s = wl.sample_wall_s;
+      h.threads = wl.sample_workers;
+      snprintf(h.stop, sizeof h.stop, "%s", wl.stop_reason ? wl.stop_reason : "-");
+    }
+  }
+  m->local_sampled = h.sampled_items;
+  m->local_sampled_failed = amz__rangeset_items(&failed);
+  m->local_sampled_ranges = done;
+  rc = amz__mpi_agree(m->comm, rc);
+  samp_header_t *hs = malloc((size_t)m->size * sizeof *hs);
+  uint64_t *bytes = malloc((size_t)m->size * sizeof *bytes);
+  void *all_s = NULL, *all_f = NULL;
+  if (rc == 0 && (!hs || !bytes)) rc = amz__fail(AMZ_ENOMEM, "cannot allocate sample headers");
+  rc = amz__mpi_agree(m->comm, rc);
+  if (rc == 0) {
+    MPI_Request req;
+    rc = amz__mpi_check(MPI_Iallgather(&h, sizeof h, MPI_BYTE, hs, sizeof h, MPI_BYTE,
+                                       m->comm, &req),
+                        "MPI_Iallgather(sample headers)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  if (rc == 0) {
+    for (int r = 0; r < m->size; r++) bytes[r] = hs[r].n_samples * sizeof(amz__sample_t);
+    rc = allgatherv_bytes(m->comm, m->size, samples, bytes, &all_s);
+  }
+  if (rc == 0) {
+    for (int r = 0; r < m->size; r++) bytes[r] = hs[r].n_failed * sizeof(amz__range_t);
+    rc = allgatherv_bytes(m->comm, m->size, failed.v, bytes, &all_f);
+  }
+  if (rc == 0) {
+    uint64_t ns = 0, nf = 0;
+    for (int r = 0; r < m->size; r++) ns += hs[r].n_samples, nf += hs[r].n_failed;
+    const amz__sample_t *as = all_s;
+    const amz__range_t *af = all_f;
+    amz__workload_from_samples(&p->wl, N, as, (size_t)ns);
+    for (uint64_t i = 0; i < ns && rc == 0; i++)
+      rc = amz__rangeset_add(&p->sampled, as[i].begin, as[i].end, 0);
+    for (uint64_t i = 0; i < nf && rc == 0; i++)
+      rc = amz__rangeset_add(&p->sampled_failed, af[i].begin, af[i].end, af[i].code);
+    amz__rangeset_sort(&p->sampled);
+    amz__rangeset_sort(&p->sampled_failed);
+    /* The per-rank statistics, combined in rank order (identical everywhere):
+     * contention as a geometric mean over the ranks that measured it, the error of
+     * the pooled mean from the ranks' errors, wall time of the slowest. */
+    double lc = 0, lr = 0, e2 = 0, wall = 0;
+    int kc = 0, kw = 0, thr = 0, cw = 1;
+    for (int r = 0; r < m->size; r++) {
+      if (hs[r].n_samples == 0) continue;
+      kw++;
+      thr += hs[r].threads;
+      e2 += hs[r].rel_error * hs[r].rel_error;
+      if (hs[r].wall_s > wall) wall = hs[r].wall_s;
+      if (hs[r].contention_workers > 1) {
+        lc += log(hs[r].contention);
+        lr += log(hs[r].contention_raw);
+        cw = hs[r].contention_workers;
+        kc++;
+      }
+    }
+    amz__workload_t *wl = &p->wl;
+    wl->contention = kc ? exp(lc / kc) : 1.0;
+    wl->contention_raw = kc ? exp(lr / kc) : 1.0;
+    wl->contention_workers = kc ? cw : 1;
+    wl->rel_error = kw ? sqrt(e2) / kw : 0.0;
+    wl->sample_wall_s = wall;
+    wl->sample_workers = thr ? thr : 1;
+    m->sample_rel_error = wl->rel_error;
+    static _Thread_local char stop[128];
+    snprintf(stop, sizeof stop, "rank 0: %s", hs[0].stop);
+    wl->stop_reason = stop;
+  }
+  free(samples);
+  free(hs);
+  free(bytes);
+  free(all_s);
+  free(all_f);
+  amz__rangeset_free(&failed);
+  return amz__mpi_agree(m->comm, rc);
+}
+
+/* Predicts the installed choice for the next run and the serial reference. */
+static int mpi_predict_choice(amz_plan_t *p) {
+  amz__mpi_t *m = p->ext;
+  amz__mpi_model_t mm = {&p->wl, &p->machine, m,
+                         m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0};
+  double rem = 1.0;
+  if (p->runs == 0 && p->task.n_items > 0)
+    rem = 1.0 - (double)amz__rangeset_items(&p->sampled) / (double)p->task.n_items;
+  int rc = amz__mpi_predict(&mm, p->ranks, p->workers, p->schedule, p->chunk, rem,
+                            &p->next_terms);
+  if (rc == 0)
+    rc = amz__mpi_predict(&mm, p->ranks, p->workers, p->schedule, p->chunk, 1.0,
+                          &p->full_terms);
+  amz_terms_t serial;
+  if (rc == 0) rc = amz__mpi_predict(&mm, 1, 1, AMZ_SCHED_STATIC, 0, 1.0, &serial);
+  p->serial_pred_s = serial.total;
+  return rc;
+}
+
+int amz__mpi_decide(amz_plan_t *p) {
+  amz__mpi_t *m = p->ext;
+  amz__decision_free(&p->dec);
+  amz__mpi_model_t mm = {&p->wl, &p->machine, m,
+                         m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0};
+  double t0 = amz__clock_now(p->opts.clock);
+  int rc = amz__mpi_search(&mm, &p->cons, &p->dec, m->why, sizeof m->why);
+  if (rc != 0) return rc;
+  p->search_s = amz__clock_now(p->opts.clock) - t0;
+  const amz_candidate_t *c = &p->dec.cands[p->dec.chosen];
+  p->ranks = c->ranks;
+  p->workers = c->workers;
+  p->schedule = c->schedule;
+  p->chunk = c->chunk;
+  m->ranks = c->ranks;
+  m->threads = c->workers;
+  return mpi_predict_choice(p);
+}
+
+int amz__mpi_repredict(amz_plan_t *p) { return mpi_predict_choice(p); }
+
+static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task_t *mt,
+                       const amz_options_t *opts, amz_plan_t **plan) {
+  const char *fn_name = mt ? "amz_mpi_map_plan_create" : "amz_mpi_plan_create";
+  int init = 0, fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  if (!init || fin)
+    return amz__fail(AMZ_EINVAL, "%s: MPI is %s; call it between MPI_Init and MPI_Finalize",
+                     fn_name, fin ? "already finalized" : "not initialized");
+  if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "%s: comm is MPI_COMM_NULL", fn_name);
+  /* Every local check is agreed on before returning: a rank that returned alone
+   * would leave the others waiting in the next collective. */
+  int rc = 0;
+  if (!plan) rc = amz__fail(AMZ_EINVAL, "%s: plan (the output) is NULL", fn_name);
+  else *plan = NULL;
+  if (rc == 0 && !task) rc = amz__fail(AMZ_EINVAL, "%s: task is NULL", fn_name);
+  if (rc == 0 && !task->fn)
+    rc = amz__fail(AMZ_EINVAL, "%s: task '%s' has a NULL kernel (fn)", fn_name,
+                   task->name ? task->name : "(unnamed)");
+  amz_plan_t *p = rc == 0 ? calloc(1, sizeof *p) : NULL;
+  amz__mpi_t *m = p ? calloc(1, sizeof *m) : NULL;
+  if (rc == 0 && (!p || !m)) rc = amz__fail(AMZ_ENOMEM, "%s: out of memory", fn_name);
+  MPI_Comm dup = MPI_COMM_NULL;
+  int mrc = MPI_Comm_dup(comm, &dup);
+  if (mrc != MPI_SUCCESS) {
+    free(p);
+    free(m);
+    return amz__mpi_check(mrc, "MPI_Comm_dup");
+  }
+  rc = amz__mpi_agree(dup, rc);
+  if (rc != 0) {
+    MPI_Comm_free(&dup);
+    free(p);
+    free(m);
+    return rc;
+  }
+  m->comm = dup;
+  m->run = m->run_node = MPI_COMM_NULL;
+  m->win = MPI_WIN_NULL;
+  MPI_Comm_rank(dup, &m->rank);
+  MPI_Comm_size(dup, &m->size);
+  MPI_Query_thread(&m->thread_level);
+  p->ext_ops = &mpi_ops;
+  p->ext = m;
+  if (opts) {
+    p->opts = *opts;
+    p->opts.cache_dir = NULL;
+  } else {
+    amz__options_defaults(&p->opts);
+  }
+  const amz__clock_t *clk = p->opts.clock ? p->opts.clock : &amz__real_clock;
+  p->opts.clock = clk;
+  double t0 = amz__clock_now(clk);
+  p->task = *task;
+  p->name = strdup(task->name ? task->name : "(unnamed)");
+  p->task.name = p->name;
+  if (!p->name) rc = amz__fail(AMZ_ENOMEM, "%s: out of memory", fn_name);
+  if (mt) {
+    m->map = 1;
+    m->mt = *mt;
+    p->task.arg = m; /* the map wrapper kernel finds everything through the plan */
+    if (m->rank == 0 && mt->n_items > 0 &&
+        ((mt->bytes_in && !mt->input) || (mt->bytes_out && !mt->output)))
+      rc = amz__fail(AMZ_EINVAL, "%s: rank 0 must pass the %s buffer (%zu bytes per item)",
+                     fn_name, mt->bytes_in && !mt->input ? "input" : "output",
+                     mt->bytes_in && !mt->input ? mt->bytes_in : mt->bytes_out);
+    if (m->size > 1 && m->thread_level < MPI_THREAD_MULTIPLE)
+      rc = amz__fail(AMZ_EMPI,
+                     "%s: map mode over %d ranks needs MPI_THREAD_MULTIPLE (rank 0 serves "
+                     "data from a thread), but MPI provides thread level %d; initialize "
+                     "with MPI_Init_thread(..., MPI_THREAD_MULTIPLE, ...)",
+                     fn_name, m->size, m->thread_level);
+  }
+  if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
+  if (rc == 0 && p->cons.ranks > m->size)
+    rc = amz__fail(AMZ_EINVAL, "ranks = %d (from %s) but only %d ranks were launched",
+                   p->cons.ranks, p->cons.ranks_from, m->size);
+  /* The same N everywhere, or the strata would not tile the range. */
+  uint64_t nmin = task->n_items, nmax = task->n_items;
+  MPI_Allreduce(&task->n_items, &nmin, 1, MPI_UINT64_T, MPI_MIN, dup);
+  MPI_Allreduce(&task->n_items, &nmax, 1, MPI_UINT64_T, MPI_MAX, dup);
+  if (rc == 0 && nmin != nmax)
+    rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
+                   fn_name, (unsigned long long)nmin, (unsigned long long)nmax);
+  rc = amz__mpi_agree(dup, rc);
+  /* Probe: every rank its own topology; rank 0 the thread costs for all (the model
+   * must be the same everywhere); then the network. */
+  amz__topology_t topo;
+  memset(&topo, 0, sizeof topo);
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__topology_probe(&topo));
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_topology(m, &topo));
+  char dir[512] = "";
+  if (opts && opts->cache_set)
+    snprintf(dir, sizeof dir, "%s", opts->cache_dir ? opts->cache_dir : "");
+  else
+    amz__default_cache_dir(dir, sizeof dir);
+  if (rc == 0) {
+    int lrc = 0;
+    if (p->opts.machine) {
+      p->machine = *p->opts.machine;
+    } else if (m->rank == 0) {
+      p->machine.topo = topo;
+      lrc = amz__costs_probe(&topo, dir, &p->machine.costs);
+    }
+    rc = amz__mpi_agree(dup, lrc);
+  }
+  if (rc == 0) {
+    MPI_Request req;
+    rc = amz__mpi_check(MPI_Ibcast(&p->machine, sizeof p->machine, MPI_BYTE, 0, dup, &req),
+                        "MPI_Ibcast(machine)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+    rc = amz__mpi_agree(dup, rc);
+  }
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_net_probe(m, dir));
+  if (rc == 0) {
+    rc = amz__pool_init(&p->pool, 0);
+    p->pool_ready = rc == 0;
+    rc = amz__mpi_agree(dup, rc);
+  }
+  /* Map mode: rank 0 serves the sampled blocks' data from a progress thread. */
+  pthread_t server;
+  int serving = 0, map_phase = rc == 0 && m->map && m->size > 1;
+  if (map_phase) {
+    m->data_comm = dup;
+    if (m->rank == 0) {
+      amz__server_params_t sp = {.m = m, .comm = dup, .peers = m->size - 1};
+      rc = amz__server_start(&sp, &server);
+      serving = rc == 0;
+    }
+    rc = amz__mpi_agree(dup, rc);
+    if (rc != 0) map_phase = 0; /* only rank 0 can fail here: no server runs */
+  }
+  if (rc == 0) rc = distributed_sample(p, m, &p->task);
+  if (map_phase) {
+    if (m->rank != 0) amz__map_done(dup);
+    if (serving) amz__server_join(server);
+  }
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_decide(p));
+  if (rc == 0) {
+    m->fingerprint = decision_fingerprint(p);
+    uint64_t fmin = m->fingerprint, fmax = m->fingerprint;
+    MPI_Allreduce(&m->fingerprint, &fmin, 1, MPI_UINT64_T, MPI_MIN, dup);
+    MPI_Allreduce(&m->fingerprint, &fmax, 1, MPI_UINT64_T, MPI_MAX, dup);
+    if (fmin != fmax)
+      rc = amz__fail(AMZ_EMPI, "the ranks computed different plans (fingerprints %016llx "
+                               "to %016llx): their inputs differ",
+                     (unsigned long long)fmin, (unsigned long long)fmax);
+  }
+  if (rc == 0) rc = amz__mpi_setup_run(p);
+  if (rc != 0) {
+    amz_plan_destroy(p);
+    return rc;
+  }
+  p->setup_s = amz__clock_now(clk) - t0;
+  if (p->opts.has_hooks && p->opts.hooks.on_plan_ready)
+    p->opts.hooks.on_plan_ready(p, p->opts.hooks_user);
+  *plan = p;
+  return 0;
+}
+
+int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,
+                        amz_plan_t **plan) {
+  return plan_create(comm, task, NULL, opts, plan);
+}
+
+int amz_mpi_map_plan_create(MPI_Comm comm, const amz_map_task_t *mt, const amz_options_t *opts,
+                            amz_plan_t **plan) {
+  if (!mt) return plan_create(comm, NULL, NULL, opts, plan);
+  amz_task_t t = {mt->name, mt->n_items, mt->fn ? amz__map_kernel : NULL, NULL};
+  return plan_create(comm, &t, mt, opts, plan);
+}
+
+int amz_plan_ranks(const amz_plan_t *p) { return p ? (p->ranks > 0 ? p->ranks : 1) : 0; }
+
+int amz_mpi_plan_used(const amz_plan_t *p) {
+  if (!p) return 0;
+  if (!p->ext_ops || p->ext_ops != &mpi_ops) return 1;
+  return ((const amz__mpi_t *)p->ext)->used;
+}
+
+int amz__mpi_is_plan(const amz_plan_t *p) { return p && p->ext_ops == &mpi_ops; }
+
+int amz_mpi_for(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,
+                amz_result_t **result) {
+  if (result) *result = NULL;
+  amz_plan_t *p = NULL;
+  int rc = amz_mpi_plan_create(comm, task, opts, &p);
+  if (rc != 0) return rc;
+  if (!result) {
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_for: result (the output) is NULL");
+    rc = amz__mpi_agree(((amz__mpi_t *)p->ext)->comm, rc);
+  } else {
+    rc = amz_mpi_run(p, result);
+    if (*result) (*result)->setup_s = p->setup_s;
+  }
+  amz_plan_destroy(p);
+  return rc;
+}
+
+int amz_mpi_map_for(MPI_Comm comm, const amz_map_task_t *task, const amz_options_t *opts,
+                    amz_result_t **result) {
+  if (result) *result = NULL;
+  amz_plan_t *p = NULL;
+  int rc = amz_mpi_map_plan_create(comm, task, opts, &p);
+  if (rc != 0) return rc;
+  if (!result) {
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_map_for: result (the output) is NULL");
+    rc = amz__mpi_agree(((amz__mpi_t *)p->ext)->comm, rc);
+  } else {
+    rc = amz_mpi_run(p, result);
+    if (*result) (*result)->setup_s = p->setup_s;
+  }
+  amz_plan_destroy(p);
+  return rc;
+}

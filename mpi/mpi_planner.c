@@ -1,0 +1,336 @@
+/*
+ * The cluster planner: candidates are (ranks R, threads per rank T, schedule,
+ * chunk). Each is predicted by the core cost model over the R*T workers, with the
+ * cores those R ranks really have (ranks are taken node by node, so a plan with
+ * fewer ranks leaves whole nodes or a node's last ranks idle), plus the terms the
+ * distribution adds, all in seconds:
+ *
+ *   serial    + collectives that start and end a run: a node barrier and the
+ *               result exchange, ceil(log2 R) latency steps each (binomial trees);
+ *   dispatch  + for dynamic schedules over several nodes, batch refills: each
+ *               costs a round trip to rank 0 plus its progress thread's poll
+ *               interval, paid by one worker of the node while the others go on;
+ *               the per-chunk counter is the measured node-shared atomic;
+ *   data      map mode: bytes of the items that run off rank 0 over the measured
+ *               bandwidth plus three messages per piece times the latency; rank 0's
+ *               progress thread serves all of them, so the term is the larger of a
+ *               remote worker's own waiting and the server's excess over compute.
+ *
+ * Dispatch inside a node uses the same chunk sequence (schedule.c) as threads, so
+ * the core model's list scheduling and Kruskal-Weiss tail apply unchanged.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi_internal.h"
+
+#define PREFER_FEWER 1.02
+#define PREFER_STATIC 1.005
+/* Worst case wait of rank 0's progress thread between two polls (mpi_map.c). */
+#define SERVER_POLL_S 200e-6
+
+/* Cores the first R ranks (node by node) may use together, and nodes they span. */
+static int used_cores(const amz__mpi_t *m, int R, int T, int *nodes_used, int *tmax) {
+  int cores = 0, nu = 0, cap = 1 << 30;
+  for (int n = 0, k = 0; n < m->nodes && k < R; n++) {
+    int u = m->ni[n].ranks < R - k ? m->ni[n].ranks : R - k;
+    k += u;
+    nu++;
+    int c = amz__mpi_threads_cap(m, n, u);
+    if (c < cap) cap = c;
+    if (m->ni[n].shared)
+      cores += m->ni[n].cores;
+    else
+      cores += u * c;
+  }
+  (void)T;
+  *nodes_used = nu;
+  *tmax = cap == (1 << 30) ? 1 : cap;
+  return cores < 1 ? 1 : cores;
+}
+
+static int ilog2_ceil(int x) {
+  int k = 0;
+  while ((1 << k) < x) k++;
+  return k;
+}
+
+/* Batches a dynamic run over `nodes` nodes takes (equal node speeds). */
+static double count_batches(const amz__sched_t *s, int nodes, uint64_t min_batch) {
+  /* A private counter with the same rule as the run (amz__take_batch). */
+  size_t sz = sizeof(amz__node_shm_t) + (size_t)nodes * sizeof(uint64_t);
+  amz__node_shm_t *shm = calloc(1, sz);
+  if (!shm) return 0.0;
+  double k = 0;
+  uint64_t first;
+  int node = 0;
+  while (amz__take_batch(shm, s, nodes, node, min_batch, &first) > 0) {
+    k++;
+    node = (node + 1) % nodes;
+  }
+  free(shm);
+  return k;
+}
+
+int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t kind,
+                     uint64_t chunk, double remaining, amz_terms_t *out) {
+  const amz__mpi_t *m = mm->m;
+  if (kind == AMZ_SCHED_AWF) kind = AMZ_SCHED_FACTORING; /* see amorsize_mpi.h */
+  int nodes_used, tmax;
+  amz__machine_t mach = *mm->machine;
+  mach.topo.usable_cores = used_cores(m, R, T, &nodes_used, &tmax);
+  int dynamic = !amz__sched_preassigned(kind);
+  if (dynamic && R > 1) {
+    /* Chunks come from a counter shared by the node's processes. */
+    double c = m->net.atomic_s + mach.costs.chunk_static_s;
+    if (c > mach.costs.chunk_contended_s) mach.costs.chunk_contended_s = c;
+  }
+  int W = R * T;
+  int rc = amz__model_predict(mm->wl, &mach, W, kind, chunk, remaining, T - 1, out);
+  if (rc != 0) return rc;
+  if (R == 1) return 0;
+  const amz__net_t *n = &m->net;
+  double lat_node = n->lat_shm_s > 0 ? n->lat_shm_s : 1e-6;
+  double lat = nodes_used > 1 ? (n->lat_net_s > 0 ? n->lat_net_s : 50e-6) : lat_node;
+  double bw = nodes_used > 1 ? n->bw_net : n->bw_shm;
+  if (!(bw > 0)) bw = 1e9;
+  /* Start: a barrier inside each node; end: the result exchange (two collectives). */
+  double coll = ilog2_ceil(R) * lat;
+  out->serial += 2.0 * ilog2_ceil(R) * lat_node + 3.0 * coll;
+  const uint64_t N = mm->wl->n_items;
+  amz__sched_t s;
+  if ((dynamic && nodes_used > 1) || mm->bytes_per_item > 0) {
+    rc = amz__sched_init(&s, kind, N, W, chunk);
+    if (rc != 0) return rc;
+  }
+  if (dynamic && nodes_used > 1 && N > 0) {
+    uint64_t min_batch = s.n_chunks / 2048 + 1;
+    double batches = count_batches(&s, nodes_used, min_batch);
+    double per_node = batches / nodes_used;
+    double rtt = 2.0 * lat + SERVER_POLL_S;
+    out->dispatch += per_node * rtt / T;
+  }
+  if (mm->bytes_per_item > 0 && N > 0) {
+    /* Pieces that run off rank 0 and their bytes. */
+    double f_off = (double)(R - 1) / (double)R;
+    double pieces = dynamic ? (double)s.n_chunks : (double)W;
+    double bytes = (double)N * remaining * f_off * mm->bytes_per_item;
+    double server = 3.0 * pieces * f_off * lat + bytes / bw;
+    double per_worker = pieces / W * (2.0 * lat) + bytes / ((R - 1) * T) / bw;
+    double compute = out->compute + out->imbalance;
+    double excess = server - compute;
+    out->data = per_worker > excess ? per_worker : excess;
+  }
+  if ((dynamic && nodes_used > 1) || mm->bytes_per_item > 0) amz__sched_free(&s);
+  out->total = out->startup + out->compute + out->dispatch + out->imbalance + out->serial +
+               out->data;
+  return 0;
+}
+
+typedef struct cand_list {
+  amz_candidate_t *v;
+  size_t n, cap;
+} cand_list_t;
+
+static int push(cand_list_t *l, const amz_candidate_t *c) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].ranks == c->ranks && l->v[i].workers == c->workers &&
+        l->v[i].schedule == c->schedule && l->v[i].chunk == c->chunk)
+      return 0;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 256;
+    amz_candidate_t *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return AMZ_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = *c;
+  return 0;
+}
+
+static int cmp_cand(const void *a, const void *b) {
+  const amz_candidate_t *x = a, *y = b;
+  if (x->predicted_s != y->predicted_s) return x->predicted_s < y->predicted_s ? -1 : 1;
+  int wx = x->ranks * x->workers, wy = y->ranks * y->workers;
+  if (wx != wy) return wx - wy;
+  if (x->ranks != y->ranks) return x->ranks - y->ranks;
+  if (x->schedule != y->schedule) return (int)x->schedule - (int)y->schedule;
+  return (x->chunk > y->chunk) - (x->chunk < y->chunk);
+}
+
+/* Counts 1..min(max, 16), then steps of 1.5x, then max. */
+static int count_list(int max, int *out, int cap) {
+  int k = 0;
+  for (int v = 1; v <= max && v <= 16 && k < cap; v++) out[k++] = v;
+  for (double v = 16 * 1.5; (int)v < max && k < cap - 1; v *= 1.5)
+    if ((int)v > out[k - 1]) out[k++] = (int)v;
+  if (k > 0 && out[k - 1] != max && k < cap) out[k++] = max;
+  return k;
+}
+
+int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
+                    amz__decision_t *d, char *why, size_t why_len) {
+  const amz__mpi_t *m = mm->m;
+  const amz__workload_t *wl = mm->wl;
+  memset(d, 0, sizeof *d);
+  uint64_t N = wl->n_items;
+  int maxR = m->size;
+  if (N < (uint64_t)maxR) maxR = N > 0 ? (int)N : 1;
+  int rl[64], nr;
+  if (c->ranks > 0) {
+    rl[0] = c->ranks;
+    nr = 1;
+  } else {
+    nr = count_list(maxR, rl, 64);
+  }
+  amz_schedule_t slist[AMZ_SCHED_COUNT];
+  int ns = 0;
+  if (c->schedule != AMZ_SCHED_AUTO)
+    slist[ns++] = c->schedule;
+  else
+    for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_FACTORING; s++) slist[ns++] = (amz_schedule_t)s;
+  cand_list_t l = {0};
+  int rc = 0;
+  for (int i = 0; i < nr && rc == 0; i++) {
+    int R = rl[i], nodes_used, tmax;
+    used_cores(m, R, 1, &nodes_used, &tmax);
+    /* Threads per rank: the rank's share of its node's cores, or more for kernels
+     * that mostly wait (the core's rule, on that share). */
+    amz__machine_t share = *mm->machine;
+    share.topo.usable_cores = tmax;
+    amz__workload_t wr = *wl;
+    wr.n_items = N / (uint64_t)R > 0 ? N / (uint64_t)R : 1;
+    int maxT = amz__planner_max_workers(&wr, &share);
+    int tl[64], nt;
+    if (c->workers > 0) {
+      tl[0] = c->workers;
+      nt = 1;
+    } else {
+      nt = count_list(maxT, tl, 64);
+    }
+    d->max_workers = d->max_workers > maxT ? d->max_workers : maxT;
+    for (int j = 0; j < nt && rc == 0; j++) {
+      int T = tl[j], W = R * T;
+      if (N > 0 && (uint64_t)W > N && c->workers == 0) continue;
+      amz__machine_t mw = *mm->machine;
+      mw.topo.usable_cores = tmax * R;
+      for (int k = 0; k < ns && rc == 0; k++) {
+        if (W == 1 && c->schedule == AMZ_SCHED_AUTO && slist[k] != AMZ_SCHED_STATIC) continue;
+        uint64_t chunks[16];
+        size_t nc;
+        if (c->chunk > 0) {
+          chunks[0] = slist[k] == AMZ_SCHED_STATIC ? 0 : c->chunk;
+          nc = 1;
+        } else {
+          nc = amz__planner_chunk_grid(wl, &mw, slist[k], W, chunks, 16);
+        }
+        for (size_t q = 0; q < nc && rc == 0; q++) {
+          amz_candidate_t cand = {.workers = T, .ranks = R, .schedule = slist[k],
+                                  .chunk = chunks[q]};
+          rc = amz__mpi_predict(mm, R, T, slist[k], chunks[q], 1.0, &cand.terms);
+          if (rc == 0) {
+            cand.predicted_s = cand.terms.total;
+            rc = push(&l, &cand);
+          }
+        }
+      }
+    }
+  }
+  if (rc == 0 && l.n == 0) rc = AMZ_EINVAL;
+  if (rc != 0) {
+    free(l.v);
+    return rc == AMZ_ENOMEM ? amz__fail(rc, "out of memory while planning")
+                            : amz__fail(rc, "no candidate fits the constraints");
+  }
+  qsort(l.v, l.n, sizeof *l.v, cmp_cand);
+  size_t best = 0;
+  double limit = l.v[0].predicted_s * PREFER_FEWER;
+  for (size_t i = 1; i < l.n && l.v[i].predicted_s <= limit; i++) {
+    int wi = l.v[i].ranks * l.v[i].workers, wb = l.v[best].ranks * l.v[best].workers;
+    if (wi < wb || (wi == wb && l.v[i].ranks < l.v[best].ranks)) best = i;
+  }
+  size_t fewer = best;
+  double simpler = l.v[best].predicted_s * PREFER_STATIC;
+  if (simpler > limit) simpler = limit;
+  for (size_t i = 0; i < l.n && l.v[i].predicted_s <= simpler; i++)
+    if (l.v[i].ranks == l.v[best].ranks && l.v[i].workers == l.v[best].workers &&
+        l.v[i].schedule == AMZ_SCHED_STATIC && l.v[best].schedule != AMZ_SCHED_STATIC)
+      best = i;
+  d->cands = l.v;
+  d->n_cands = l.n;
+  d->chosen = best;
+  const amz_candidate_t *ch = &l.v[best];
+  d->serial_best = ch->ranks * ch->workers == 1 && (maxR > 1 || d->max_workers > 1) &&
+                   c->workers == 0 && c->ranks == 0;
+  if (fewer != 0)
+    snprintf(d->why, sizeof d->why,
+             "within %.0f%% of the fastest candidate (%d rank%s x %d thread%s) with fewer "
+             "workers",
+             (PREFER_FEWER - 1) * 100, l.v[0].ranks, l.v[0].ranks == 1 ? "" : "s",
+             l.v[0].workers, l.v[0].workers == 1 ? "" : "s");
+  else if (best != fewer)
+    snprintf(d->why, sizeof d->why,
+             "static blocks within %.1f%% of the fastest of %zu candidates: no messages "
+             "and no dispatch",
+             (PREFER_STATIC - 1) * 100, l.n);
+  else
+    snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
+
+  /* The ranks story: why not all of them. */
+  char a[32], b[32];
+  if (ch->ranks == m->size) {
+    snprintf(why, why_len, "launched %d rank%s, use all of them", m->size,
+             m->size == 1 ? "" : "s");
+  } else if (c->ranks > 0) {
+    snprintf(why, why_len, "launched %d ranks, use %d: fixed by %s", m->size, ch->ranks,
+             c->ranks_from ? c->ranks_from : "option");
+  } else if (N < (uint64_t)m->size) {
+    snprintf(why, why_len, "launched %d ranks, use %d: the loop has only %llu item%s",
+             m->size, ch->ranks, (unsigned long long)N, N == 1 ? "" : "s");
+  } else {
+    const amz_candidate_t *all = NULL;
+    for (size_t i = 0; i < l.n; i++)
+      if (l.v[i].ranks == m->size) {
+        all = &l.v[i];
+        break;
+      }
+    int oversub = 0;
+    for (int n = 0; n < m->nodes; n++)
+      if (m->ni[n].ranks > m->ni[n].cores) oversub = 1;
+    if (all && all->predicted_s <= ch->predicted_s * PREFER_FEWER)
+      snprintf(why, why_len,
+               "launched %d ranks, use %d: %d ranks are predicted %s, within %.0f%% of the "
+               "best with all %d (%s), so the other ranks are left free%s",
+               m->size, ch->ranks, ch->ranks, amz__fmt_seconds(a, sizeof a, ch->predicted_s),
+               (PREFER_FEWER - 1) * 100, m->size,
+               amz__fmt_seconds(b, sizeof b, all->predicted_s),
+               oversub ? " (the nodes have fewer cores than ranks: extra ranks only share "
+                         "the same cores)"
+                       : "");
+    else if (all) {
+      double dlt = 0;
+      const char *term = "start-up";
+      double dv[6] = {all->terms.startup - ch->terms.startup,
+                      all->terms.compute - ch->terms.compute,
+                      all->terms.dispatch - ch->terms.dispatch,
+                      all->terms.imbalance - ch->terms.imbalance,
+                      all->terms.serial - ch->terms.serial, all->terms.data - ch->terms.data};
+      const char *nm[6] = {"start-up", "compute", "dispatch", "imbalance", "serial part",
+                           "data movement"};
+      for (int i = 0; i < 6; i++)
+        if (dv[i] > dlt) dlt = dv[i], term = nm[i];
+      snprintf(why, why_len,
+               "launched %d ranks, use %d: the best plan with all %d ranks is predicted %s "
+               "against %s, mostly more %s (+%s)%s",
+               m->size, ch->ranks, m->size, amz__fmt_seconds(a, sizeof a, all->predicted_s),
+               amz__fmt_seconds(b, sizeof b, ch->predicted_s), term,
+               amz__fmt_seconds((char[32]){0}, 32, dlt),
+               oversub ? "; the nodes have fewer cores than ranks" : "");
+    } else {
+      snprintf(why, why_len, "launched %d ranks, use %d", m->size, ch->ranks);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,812 @@
+/*
+ * Running an MPI plan, hierarchically.
+ *
+ * The items are cut into one global chunk sequence (schedule.c, for all R*T
+ * workers of the run). Static and cyclic chunks are preassigned to global workers
+ * (rank r's thread t is worker r*T + t): no messages. Dynamic-family chunks are
+ * handed out inside each node from a shared counter in an MPI_Win_allocate_shared
+ * window (C11 atomics, no MPI call per chunk). Nodes receive the global sequence in
+ * batches of consecutive chunks: the first round is dealt without messages; when a
+ * node runs low, one of its workers asks rank 0 for the next batch over two-sided
+ * messages, answered by rank 0's progress thread (mpi_map.c), while the node's
+ * other workers go on. Batch sizes follow weighted factoring (Hummel, Schmidt,
+ * Uma & Wein 1996): half of what remains, shared among the nodes in proportion to
+ * each node's measured speed, so uneven nodes finish together.
+ *
+ * Every rank of the run is a worker: rank 0 computes like the others.
+ */
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mpi_internal.h"
+
+#define SERVER_POLL_S 200e-6
+
+/* ---- global chunk sequence helpers ---------------------------------------- */
+
+uint64_t amz__sched_chunk_of(const amz__sched_t *s, uint64_t x) {
+  if (s->kind == AMZ_SCHED_GUIDED || s->kind == AMZ_SCHED_FACTORING) {
+    uint64_t lo = 0, hi = s->n_chunks; /* bounds[lo] <= x < bounds[hi] */
+    while (hi - lo > 1) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      if (s->bounds[mid] <= x) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+  return x / (s->chunk ? s->chunk : 1);
+}
+
+static double node_weight(amz__node_shm_t *s0, int nodes, int node) {
+  double sum = 0, mine = 0;
+  int k = 0;
+  for (int i = 0; i < nodes; i++) {
+    uint64_t bits = atomic_load_explicit(&s0->rate_bits[i], memory_order_relaxed);
+    double r;
+    memcpy(&r, &bits, sizeof r);
+    if (r > 0) {
+      sum += r;
+      k++;
+    }
+    if (i == node) mine = r;
+  }
+  if (!(mine > 0) || k == 0) return 1.0;
+  double w = mine / (sum / k);
+  return w < 0.1 ? 0.1 : w > 10.0 ? 10.0 : w;
+}
+
+uint64_t amz__take_batch(amz__node_shm_t *s0, const amz__sched_t *s, int nodes, int node,
+                         uint64_t min_batch, uint64_t *first) {
+  uint64_t total = s->n_chunks;
+  uint64_t pos = atomic_load_explicit(&s0->global_next, memory_order_relaxed);
+  for (;;) {
+    if (pos >= total) return 0;
+    uint64_t b, e;
+    amz__sched_chunk(s, pos, &b, &e);
+    double target = (double)(s->n - b) * node_weight(s0, nodes, node) / (2.0 * nodes);
+    uint64_t last = b + (uint64_t)ceil(target);
+    if (last > s->n) last = s->n;
+    uint64_t k_end = last <= b ? pos + 1 : amz__sched_chunk_of(s, last - 1) + 1;
+    uint64_t cnt = k_end - pos;
+    if (cnt < min_batch) cnt = min_batch;
+    if (cnt > total - pos) cnt = total - pos;
+    if (atomic_compare_exchange_weak_explicit(&s0->global_next, &pos, pos + cnt,
+                                              memory_order_relaxed, memory_order_relaxed)) {
+      *first = pos;
+      return cnt;
+    }
+  }
+}
+
+/* ---- run set-up ------------------------------------------------------------ */
+
+static amz_schedule_t run_kind(amz_schedule_t s) {
+  return s == AMZ_SCHED_AWF ? AMZ_SCHED_FACTORING : s;
+}
+
+static size_t shm_header_bytes(int nodes) {
+  size_t h = sizeof(amz__node_shm_t) + (size_t)nodes * sizeof(uint64_t);
+  return (h + 63) / 64 * 64;
+}
+
+int amz__mpi_setup_run(amz_plan_t *p) {
+  amz__mpi_t *m = p->ext;
+  int pos = 0;
+  for (int i = 0; i < m->size; i++)
+    if (m->order[i] == m->rank) pos = i;
+  m->used = pos < m->ranks;
+  int rc = amz__mpi_check(MPI_Comm_split(m->comm, m->used ? 0 : MPI_UNDEFINED, pos, &m->run),
+                          "MPI_Comm_split(run)");
+  rc = amz__mpi_agree(m->comm, rc);
+  if (rc != 0 || !m->used) return rc;
+  MPI_Comm_rank(m->run, &m->run_rank);
+  MPI_Comm_size(m->run, &m->run_size);
+  rc = amz__mpi_check(MPI_Comm_split_type(m->run, MPI_COMM_TYPE_SHARED, m->run_rank,
+                                          MPI_INFO_NULL, &m->run_node),
+                      "MPI_Comm_split_type(run)");
+  if (rc != 0) return amz__mpi_agree(m->run, rc);
+  MPI_Comm_rank(m->run_node, &m->run_node_rank);
+  MPI_Comm_size(m->run_node, &m->run_node_size);
+  /* Run nodes numbered by their lowest run rank (rank 0's node is node 0). */
+  int leader = m->run_rank;
+  MPI_Allreduce(&m->run_rank, &leader, 1, MPI_INT, MPI_MIN, m->run_node);
+  int *leaders = malloc((size_t)m->run_size * sizeof *leaders);
+  m->run_node_of = malloc((size_t)m->run_size * sizeof *m->run_node_of);
+  m->run_node_threads = calloc((size_t)m->run_size, sizeof *m->run_node_threads);
+  if (!leaders || !m->run_node_of || !m->run_node_threads) {
+    free(leaders);
+    return amz__mpi_agree(m->run, amz__fail(AMZ_ENOMEM, "cannot allocate run tables"));
+  }
+  MPI_Allgather(&leader, 1, MPI_INT, leaders, 1, MPI_INT, m->run);
+  int nodes = 0;
+  for (int r = 0; r < m->run_size; r++) {
+    if (leaders[r] == r) {
+      for (int q = 0; q < m->run_size; q++)
+        if (leaders[q] == r) m->run_node_of[q] = nodes;
+      nodes++;
+    }
+  }
+  free(leaders);
+  for (int r = 0; r < m->run_size; r++) m->run_node_threads[m->run_node_of[r]] += m->threads;
+  m->run_nodes = nodes;
+  m->run_node_id = m->run_node_of[m->run_rank];
+  m->cross_node = nodes > 1 && m->thread_level >= MPI_THREAD_MULTIPLE;
+
+  /* Batch table size: every batch but the last has at least min_batch chunks. */
+  amz__sched_t s;
+  rc = amz__sched_init(&s, run_kind(p->schedule), p->task.n_items, m->ranks * m->threads,
+                       p->chunk);
+  if (rc != 0) return amz__mpi_agree(m->run, amz__fail(rc, "cannot build the run's schedule"));
+  uint64_t n_chunks = s.n_chunks;
+  amz__sched_free(&s);
+  m->min_batch = n_chunks / 2048 + 1;
+  m->batch_cap = n_chunks / m->min_batch + (uint64_t)nodes + 2;
+  /* Refill while the node still has work for the refill's round trip: a few chunks
+   * per worker, more when chunks are short against the latency. */
+  double chunk_s = n_chunks ? p->wl.mean_s * (double)p->task.n_items / (double)n_chunks : 0;
+  double lead_s = 2.0 * m->net.lat_net_s + SERVER_POLL_S;
+  uint64_t nw = (uint64_t)m->run_node_threads[m->run_node_id];
+  double per = chunk_s > 0 ? ceil(lead_s * (double)nw / chunk_s) : 1.0;
+  if (per > 1e9) per = 1e9;
+  m->low_water = 2 * nw + (uint64_t)per;
+
+  size_t bytes = shm_header_bytes(nodes) + (size_t)m->batch_cap * sizeof(amz__batch_t);
+  void *base = NULL;
+  MPI_Info info;
+  MPI_Info_create(&info);
+  MPI_Info_set(info, "alloc_shared_noncontig", "false");
+  rc = amz__mpi_check(MPI_Win_allocate_shared(m->run_node_rank == 0 ? (MPI_Aint)bytes : 0, 1,
+                                              info, m->run_node, &base, &m->win),
+                      "MPI_Win_allocate_shared(node counter)");
+  MPI_Info_free(&info);
+  if (rc == 0) {
+    MPI_Aint sz;
+    int du;
+    rc = amz__mpi_check(MPI_Win_shared_query(m->win, 0, &sz, &du, &base),
+                        "MPI_Win_shared_query");
+    m->shm = base;
+    m->batches = (amz__batch_t *)((char *)base + shm_header_bytes(nodes));
+    if (m->run_node_rank == 0 && rc == 0) {
+      memset(base, 0, bytes);
+      m->shm->cap = m->batch_cap;
+    }
+  }
+  return amz__mpi_agree(m->run, rc);
+}
+
+void amz__mpi_free(void *ext) {
+  amz__mpi_t *m = ext;
+  if (!m) return;
+  if (m->win != MPI_WIN_NULL) MPI_Win_free(&m->win);
+  if (m->run_node != MPI_COMM_NULL) MPI_Comm_free(&m->run_node);
+  if (m->run != MPI_COMM_NULL) MPI_Comm_free(&m->run);
+  if (m->comm != MPI_COMM_NULL) MPI_Comm_free(&m->comm);
+  free(m->ri);
+  free(m->ni);
+  free(m->order);
+  free(m->run_node_of);
+  free(m->run_node_threads);
+  amz__rangeset_free(&m->local_sampled_ranges);
+  free(m);
+}
+
+/* ---- chunk sources ---------------------------------------------------------- */
+
+typedef struct src_ctx {
+  amz__mpi_t *m;
+  amz__sched_t sched;
+  uint64_t W, base;         /* global workers, this rank's first global worker */
+  amz__node_shm_t *shm;
+  amz__batch_t *batches;
+  const amz__clock_t *clk;
+  double *last_t;           /* per local worker: when its previous chunk started */
+  uint64_t *last_items;
+  int fail;                 /* a refill failed: the node stops taking batches */
+} src_ctx_t;
+
+static int src_preassigned(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
+  src_ctx_t *x = ctx;
+  uint64_t k = x->base + (uint64_t)w + j * x->W;
+  if (k >= x->sched.n_chunks) return 0;
+  amz__sched_chunk(&x->sched, k, b, e);
+  return 1;
+}
+
+/* The node's speed in items per second, from its workers' chunk times. */
+static double node_rate(const src_ctx_t *x) {
+  uint64_t items = atomic_load_explicit(&x->shm->items_done, memory_order_relaxed);
+  uint64_t ns = atomic_load_explicit(&x->shm->busy_ns, memory_order_relaxed);
+  if (!items || !ns) return 0.0;
+  return (double)items / ((double)ns * 1e-9) * (double)x->m->run_node_threads[x->m->run_node_id];
+}
+
+/* Gets the node's next batch (one worker at a time: the refill flag). */
+static void refill(src_ctx_t *x) {
+  amz__mpi_t *m = x->m;
+  amz__node_shm_t *s = x->shm;
+  uint64_t first = 0, n = 0;
+  double rate = node_rate(x);
+  if (m->run_node_id == 0) {
+    if (rate > 0) {
+      uint64_t bits;
+      memcpy(&bits, &rate, sizeof bits);
+      atomic_store_explicit(&s->rate_bits[0], bits, memory_order_relaxed);
+    }
+    n = amz__take_batch(s, &x->sched, m->run_nodes, 0, m->min_batch, &first);
+  } else {
+    double req[2] = {(double)m->run_node_id, rate};
+    uint64_t rep[2] = {0, 0};
+    if (MPI_Send(req, 2, MPI_DOUBLE, 0, AMZ__TAG_REFILL, m->run) != MPI_SUCCESS ||
+        MPI_Recv(rep, 2, MPI_UINT64_T, 0, AMZ__TAG_BATCH, m->run, MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS)
+      x->fail = 1;
+    first = rep[0];
+    n = rep[1];
+  }
+  uint64_t nb = atomic_load_explicit(&s->nbatches, memory_order_relaxed);
+  if (n > 0 && nb < s->cap) {
+    uint64_t pub = atomic_load_explicit(&s->published, memory_order_relaxed);
+    x->batches[nb] = (amz__batch_t){pub, first, n};
+    atomic_store_explicit(&s->nbatches, nb + 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->refills, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->published, pub + n, memory_order_release);
+  } else {
+    atomic_store_explicit(&s->final, 1, memory_order_release);
+  }
+  atomic_store_explicit(&s->refill, 0, memory_order_release);
+}
+
+static int try_refill(src_ctx_t *x) {
+  int expected = 0;
+  if (!x->m->cross_node && x->m->run_node_id != 0) return 0;
+  if (!atomic_compare_exchange_strong(&x->shm->refill, &expected, 1)) return 0;
+  if (atomic_load_explicit(&x->shm->final, memory_order_acquire)) {
+    atomic_store(&x->shm->refill, 0);
+    return 1;
+  }
+  refill(x);
+  return 1;
+}
+
+static int src_shared(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
+  src_ctx_t *x = ctx;
+  amz__node_shm_t *s = x->shm;
+  if (x->m->run_nodes > 1 && j > 0) {
+    /* The previous chunk's speed, for the weighted batch sizes. */
+    double now = amz__clock_now(x->clk), dt = now - x->last_t[w];
+    if (dt > 0) {
+      atomic_fetch_add_explicit(&s->items_done, x->last_items[w], memory_order_relaxed);
+      atomic_fetch_add_explicit(&s->busy_ns, (uint64_t)(dt * 1e9), memory_order_relaxed);
+    }
+  }
+  uint64_t L = atomic_fetch_add_explicit(&s->claim, 1, memory_order_relaxed);
+  double wait0 = 0;
+  int spins = 0;
+  for (;;) {
+    uint64_t pub = atomic_load_explicit(&s->published, memory_order_acquire);
+    if (L < pub) {
+      uint64_t lo = 0, hi = atomic_load_explicit(&s->nbatches, memory_order_relaxed);
+      while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (x->batches[mid].local_start <= L) lo = mid;
+        else hi = mid;
+      }
+      const amz__batch_t *bt = &x->batches[lo];
+      amz__sched_chunk(&x->sched, bt->first + (L - bt->local_start), b, e);
+      if (pub - L <= x->m->low_water && !atomic_load_explicit(&s->final, memory_order_relaxed) &&
+          !atomic_load_explicit(&s->refill, memory_order_relaxed))
+        try_refill(x);
+      if (wait0 > 0)
+        atomic_fetch_add_explicit(&s->wait_ns,
+                                  (uint64_t)((amz__clock_now(x->clk) - wait0) * 1e9),
+                                  memory_order_relaxed);
+      if (x->m->run_nodes > 1) {
+        x->last_t[w] = amz__clock_now(x->clk);
+        x->last_items[w] = *e - *b;
+      }
+      return 1;
+    }
+    if (atomic_load_explicit(&s->final, memory_order_acquire)) {
+      if (L >= atomic_load_explicit(&s->published, memory_order_acquire)) return 0;
+      continue;
+    }
+    if (try_refill(x)) continue;
+    /* Another worker's refill is in flight: wait without taking a core. */
+    if (wait0 == 0) wait0 = amz__clock_now(x->clk);
+    if (++spins < 64) {
+      sched_yield();
+    } else {
+      struct timespec ts = {0, 20000};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+/* Deals the first round of batches (or, without cross-node refills, all batches
+ * round-robin) into this node's table: every node computes the same sequence. */
+static void deal_initial(src_ctx_t *x) {
+  amz__mpi_t *m = x->m;
+  amz__node_shm_t *s = x->shm;
+  uint64_t total = x->sched.n_chunks;
+  if (m->run_nodes == 1) {
+    if (total > 0) {
+      x->batches[0] = (amz__batch_t){0, 0, total};
+      atomic_store(&s->nbatches, 1);
+    }
+    atomic_store(&s->published, total);
+    atomic_store(&s->final, 1);
+    return;
+  }
+  size_t sz = shm_header_bytes(m->run_nodes);
+  amz__node_shm_t *sim = calloc(1, sz);
+  if (!sim) {
+    x->fail = 1;
+    atomic_store(&s->final, 1);
+    return;
+  }
+  uint64_t first, n, pub = 0, nb = 0;
+  for (int node = 0;; node = (node + 1) % m->run_nodes) {
+    n = amz__take_batch(sim, &x->sched, m->run_nodes, node, m->min_batch, &first);
+    if (n == 0) break;
+    if (node == m->run_node_id && nb < s->cap) {
+      x->batches[nb++] = (amz__batch_t){pub, first, n};
+      pub += n;
+    }
+    /* With refills over messages only the first round is dealt. */
+    if (m->cross_node && node == m->run_nodes - 1) break;
+  }
+  atomic_store(&s->nbatches, nb);
+  atomic_store(&s->published, pub);
+  if (m->run_node_id == 0) atomic_store(&s->global_next, atomic_load(&sim->global_next));
+  if (!m->cross_node) atomic_store(&s->final, 1);
+  free(sim);
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+typedef struct rank_sum {
+  uint64_t items_run, failed_ranges, refills, chunks;
+  double wall_s, startup, compute, dispatch, imbalance, data, busy, wait_s;
+  int workers, pad;
+} rank_sum_t;
+
+static int excluded_result(amz_plan_t *p, amz_result_t **out) {
+  amz__mpi_t *m = p->ext;
+  amz_result_t *r = calloc(1, sizeof *r);
+  amz__result_ext_t *x = r ? calloc(1, sizeof *x) : NULL;
+  if (!r || !x || !(r->task_name = strdup(p->name))) {
+    free(x);
+    amz_result_destroy(r);
+    return amz__fail(AMZ_ENOMEM, "cannot allocate the result");
+  }
+  r->ext = x;
+  r->n_items = p->task.n_items;
+  r->schedule = p->schedule;
+  r->chunk = amz_plan_chunk(p);
+  r->run_index = p->runs + 1;
+  r->predicted = p->next_terms;
+  x->ranks = m->ranks;
+  x->rank = m->rank;
+  x->excluded = 1;
+  x->nodes = m->run_nodes;
+  x->threads = m->threads;
+  snprintf(x->why, sizeof x->why, "%s", m->why);
+  if (p->runs == 0) {
+    /* It sampled before the plan excluded it: those items are its work. */
+    for (size_t i = 0; i < m->local_sampled_ranges.n; i++)
+      if (amz__rangeset_add(&x->local_ranges, m->local_sampled_ranges.v[i].begin,
+                            m->local_sampled_ranges.v[i].end, 0) != 0) {
+        amz_result_destroy(r);
+        return amz__fail(AMZ_ENOMEM, "cannot record the sampled ranges");
+      }
+    x->local_done = m->local_sampled - m->local_sampled_failed;
+    x->local_failed = m->local_sampled_failed;
+  }
+  p->runs++;
+  *out = r;
+  return 0;
+}
+
+int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
+  if (!result) return amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+  *result = NULL;
+  if (!p) return amz__fail(AMZ_EINVAL, "amz_mpi_run: plan is NULL");
+  if (!amz__mpi_is_plan(p))
+    return amz__fail(AMZ_EINVAL, "amz_mpi_run: plan '%s' was not made by amz_mpi_plan_create; "
+                                 "run it with amz_run",
+                     p->name);
+  amz__mpi_t *m = p->ext;
+  if (atomic_exchange(&p->running, 1))
+    return amz__fail(AMZ_EBUSY, "amz_mpi_run: plan '%s' is already running on another thread",
+                     p->name);
+  if (!m->used) {
+    int rc = excluded_result(p, result);
+    atomic_store(&p->running, 0);
+    return rc;
+  }
+  const amz__clock_t *clk = p->opts.clock;
+  double t0 = amz__clock_now(clk);
+  int first = p->runs == 0;
+  const int T = m->threads;
+  src_ctx_t x = {.m = m, .W = (uint64_t)m->ranks * (uint64_t)T,
+                 .base = (uint64_t)m->run_rank * (uint64_t)T, .shm = m->shm,
+                 .batches = m->batches, .clk = clk};
+  int rc = amz__pool_grow(&p->pool, T - 1);
+  if (rc == 0)
+    rc = amz__sched_init(&x.sched, run_kind(p->schedule), p->task.n_items, (int)x.W, p->chunk);
+  x.last_t = calloc((size_t)T, sizeof *x.last_t);
+  x.last_items = calloc((size_t)T, sizeof *x.last_items);
+  if (rc == 0 && (!x.last_t || !x.last_items)) rc = AMZ_ENOMEM;
+  int dynamic = !amz__sched_preassigned(p->schedule);
+  if (rc == 0 && dynamic && m->run_node_rank == 0) {
+    amz__node_shm_t *s = m->shm;
+    uint64_t cap = s->cap;
+    memset(s, 0, shm_header_bytes(m->run_nodes));
+    s->cap = cap;
+    deal_initial(&x);
+  }
+  rc = amz__mpi_agree(m->run, rc ? amz__fail(rc, "cannot prepare the run") : 0);
+  if (rc == 0 && dynamic && m->run_node_size > 1) {
+    MPI_Request req; /* the node's table is ready before anyone reads it */
+    rc = amz__mpi_check(MPI_Ibarrier(m->run_node, &req), "MPI_Ibarrier(node)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  pthread_t server;
+  int serving = 0;
+  int refill_nodes = dynamic && m->cross_node ? m->run_nodes - 1 : 0;
+  int peers = m->map ? m->run_size - 1 : 0;
+  if (rc == 0 && m->run_rank == 0 && (refill_nodes > 0 || peers > 0)) {
+    amz__server_params_t sp = {.m = m, .comm = m->run, .peers = peers,
+                               .refill_nodes = refill_nodes, .sched = &x.sched,
+                               .run_nodes = m->run_nodes, .node0 = m->shm,
+                               .min_batch = m->min_batch};
+    rc = amz__server_start(&sp, &server);
+    serving = rc == 0;
+  }
+  m->data_comm = m->run;
+  amz__exec_out_t ex;
+  memset(&ex, 0, sizeof ex);
+  if (rc == 0) {
+    amz__exec_params_t ep = {.task = &p->task,
+                             .schedule = p->schedule,
+                             .workers = T,
+                             .chunk = p->chunk,
+                             .skip = first ? &p->sampled : NULL,
+                             .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
+                             .hooks_user = p->opts.hooks_user,
+                             .progress_interval = p->opts.progress_interval,
+                             .clock = clk,
+                             .pool = &p->pool,
+                             .t_origin = t0,
+                             .source = dynamic ? src_shared : src_preassigned,
+                             .source_ctx = &x};
+    rc = amz__execute(&ep, &ex);
+  }
+  if (m->map && m->run_rank != 0 && rc == 0) rc = amz__map_done(m->run);
+  if (serving) amz__server_join(server);
+  if (x.fail && rc == 0) rc = amz__fail(AMZ_EMPI, "a batch refill from rank 0 failed");
+  double local_wall = amz__clock_now(clk) - t0;
+
+  /* Exchange what each rank did: totals, then the failed ranges. */
+  rank_sum_t mine;
+  memset(&mine, 0, sizeof mine);
+  amz__rangeset_t lfail = {0};
+  if (rc == 0) {
+    mine.items_run = ex.items_run;
+    mine.chunks = ex.chunks_run;
+    mine.wall_s = local_wall;
+    mine.workers = ex.workers;
+    double par_end = ex.t_par_begin + ex.parallel_s;
+    for (int w = 0; w < ex.workers; w++) {
+      const amz__worker_rec_t *wr = &ex.w[w];
+      mine.startup += wr->t_first - ex.t_par_begin;
+      mine.compute += wr->busy_s;
+      mine.dispatch += wr->dispatch_s;
+      mine.imbalance += par_end - wr->t_last;
+      mine.data += wr->data_s;
+      for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
+        rc = amz__rangeset_add(&lfail, wr->failed.v[i].begin, wr->failed.v[i].end,
+                               wr->failed.v[i].code);
+    }
+    mine.busy = mine.compute;
+    mine.failed_ranges = lfail.n;
+    if (dynamic && m->run_node_rank == 0) {
+      mine.refills = atomic_load(&m->shm->refills);
+      mine.wait_s = (double)atomic_load(&m->shm->wait_ns) * 1e-9;
+    }
+  }
+  rc = amz__mpi_agree(m->run, rc);
+  rank_sum_t *all = rc == 0 ? malloc((size_t)m->run_size * sizeof *all) : NULL;
+  if (rc == 0 && !all) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the run summary");
+  rc = amz__mpi_agree(m->run, rc);
+  if (rc == 0) {
+    MPI_Request req;
+    rc = amz__mpi_check(MPI_Iallgather(&mine, sizeof mine, MPI_BYTE, all, sizeof mine,
+                                       MPI_BYTE, m->run, &req),
+                        "MPI_Iallgather(run summary)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  amz__range_t *gf = NULL;
+  uint64_t n_gf = 0;
+  if (rc == 0) {
+    int *cnt = malloc((size_t)m->run_size * sizeof *cnt), *dsp = malloc((size_t)m->run_size * sizeof *dsp);
+    for (int r = 0; r < m->run_size; r++) n_gf += all[r].failed_ranges;
+    gf = malloc((n_gf ? n_gf : 1) * sizeof *gf);
+    if (!cnt || !dsp || !gf || n_gf * sizeof *gf > INT32_MAX) {
+      rc = amz__fail(AMZ_ENOMEM, "cannot gather %llu failed ranges", (unsigned long long)n_gf);
+    } else {
+      int off = 0;
+      for (int r = 0; r < m->run_size; r++) {
+        cnt[r] = (int)(all[r].failed_ranges * sizeof *gf);
+        dsp[r] = off;
+        off += cnt[r];
+      }
+      MPI_Request req;
+      rc = amz__mpi_check(MPI_Iallgatherv(lfail.v, cnt[m->run_rank], MPI_BYTE, gf, cnt, dsp,
+                                          MPI_BYTE, m->run, &req),
+                          "MPI_Iallgatherv(failures)");
+      if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+    }
+    free(cnt);
+    free(dsp);
+  }
+  amz_result_t *res = NULL;
+  if (rc == 0) rc = amz__result_build(p, &ex, first, &res);
+  amz__result_ext_t *rx = NULL;
+  if (rc == 0) {
+    rx = calloc(1, sizeof *rx);
+    if (!rx) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the result");
+    else res->ext = rx;
+  }
+  if (rc == 0) {
+    rx->ranks = m->run_size;
+    rx->rank = m->rank;
+    rx->nodes = m->run_nodes;
+    rx->threads = T;
+    rx->local_wall_s = local_wall;
+    uint64_t lfailed = amz__rangeset_items(&lfail);
+    rx->local_failed = lfailed + (first ? m->local_sampled_failed : 0);
+    rx->local_done = ex.items_run - lfailed + (first ? m->local_sampled - m->local_sampled_failed : 0);
+    /* This rank's ranges: its chunks (skipped sampled items are others' or its own
+     * sampled blocks, listed separately) and, on a first run, its sampled blocks. */
+    for (int w = 0; w < ex.workers && rc == 0; w++)
+      for (size_t i = 0; i < ex.w[w].n_chunks && rc == 0; i++) {
+        const amz__chunk_rec_t *c = &ex.w[w].chunks[i];
+        /* Cut out the sampled items: they ran while sampling, maybe elsewhere. */
+        uint64_t pos = c->begin;
+        const amz__rangeset_t *sk = first ? &p->sampled : NULL;
+        size_t k = sk ? amz__rangeset_lower(sk, pos) : 0;
+        while (pos < c->end && rc == 0) {
+          uint64_t stop = c->end;
+          if (sk && k < sk->n && sk->v[k].begin < c->end)
+            stop = sk->v[k].begin > pos ? sk->v[k].begin : pos;
+          if (stop > pos) rc = amz__rangeset_add(&rx->local_ranges, pos, stop, 0);
+          if (stop == c->end || !sk || k >= sk->n) break;
+          pos = sk->v[k].end;
+          k++;
+        }
+      }
+    if (ex.chunks_run > 0 && ex.w) {
+      size_t recorded = 0;
+      for (int w = 0; w < ex.workers; w++) recorded += ex.w[w].n_chunks;
+      if (recorded < ex.chunks_run && rc == 0)
+        rc = amz__fail(AMZ_ENOMEM, "more chunks ran than were recorded (%zu of %llu): "
+                                   "cannot list this rank's ranges",
+                       recorded, (unsigned long long)ex.chunks_run);
+    }
+    if (first)
+      for (size_t i = 0; i < m->local_sampled_ranges.n && rc == 0; i++)
+        rc = amz__rangeset_add(&rx->local_ranges, m->local_sampled_ranges.v[i].begin,
+                               m->local_sampled_ranges.v[i].end, 0);
+    amz__rangeset_sort(&rx->local_ranges);
+    /* Global totals, identical on every rank: sampled items (all ranks) plus what
+     * each rank ran, minus the failures of all. */
+    amz__rangeset_free(&res->failures);
+    for (uint64_t i = 0; i < n_gf && rc == 0; i++)
+      rc = amz__rangeset_add(&res->failures, gf[i].begin, gf[i].end, gf[i].code);
+    if (first)
+      for (size_t i = 0; i < p->sampled_failed.n && rc == 0; i++)
+        rc = amz__rangeset_add(&res->failures, p->sampled_failed.v[i].begin,
+                               p->sampled_failed.v[i].end, p->sampled_failed.v[i].code);
+    amz__rangeset_sort(&res->failures);
+    uint64_t run_items = 0;
+    double wall = 0;
+    amz_terms_t *me = &res->measured;
+    memset(me, 0, sizeof *me);
+    int workers = 0;
+    for (int r = 0; r < m->run_size; r++) {
+      run_items += all[r].items_run;
+      if (all[r].wall_s > wall) wall = all[r].wall_s;
+      me->startup += all[r].startup;
+      me->compute += all[r].compute;
+      me->dispatch += all[r].dispatch;
+      me->imbalance += all[r].imbalance;
+      me->data += all[r].data;
+      workers += all[r].workers;
+    }
+    if (workers > 0) {
+      me->startup /= workers;
+      me->compute /= workers;
+      me->dispatch /= workers;
+      me->imbalance /= workers;
+      me->data /= workers;
+    }
+    res->items_failed = amz__rangeset_items(&res->failures);
+    res->items_done = run_items + (first ? amz__rangeset_items(&p->sampled) : 0) - res->items_failed;
+    res->wall_s = wall;
+    /* The slowest rank's end includes its wait for the others: the serial part is
+     * the wall time that no worker spent in the parallel region. */
+    me->serial = wall - ex.parallel_s;
+    if (me->serial < 0) me->serial = 0;
+    me->total = wall;
+    res->sampled_items = first ? amz__rangeset_items(&p->sampled) : 0;
+    res->workers = T;
+
+    /* Refine the cost level from the run (identical on every rank): the measured
+     * kernel time against the predicted compute, then predict the next run. */
+    double busy = 0;
+    for (int r = 0; r < m->run_size; r++) busy += all[r].busy;
+    double predicted = p->next_terms.compute * (double)(m->ranks * T);
+    if (rc == 0 && busy > 0 && predicted > 0 && run_items > 0) {
+      double f = busy / predicted;
+      amz__workload_t *wl = &p->wl;
+      for (int j = 0; j < wl->bins; j++) wl->density[j] *= f;
+      for (int j = 0; j <= wl->bins; j++) wl->cumulative[j] *= f;
+      wl->mean_s *= f;
+      wl->median_s *= f;
+      wl->sigma_item_s *= f;
+      wl->max_item_s *= f;
+    }
+    p->runs++;
+    if (rc == 0) rc = amz__mpi_repredict(p);
+  }
+  free(all);
+  free(gf);
+  amz__rangeset_free(&lfail);
+  amz__exec_out_free(&ex);
+  amz__sched_free(&x.sched);
+  free(x.last_t);
+  free(x.last_items);
+  atomic_store(&p->running, 0);
+  if (rc != 0) {
+    amz_result_destroy(res);
+    return rc;
+  }
+  if (p->opts.has_hooks && p->opts.hooks.on_finish) p->opts.hooks.on_finish(res, p->opts.hooks_user);
+  *result = res;
+  if (res->items_failed > 0)
+    return amz__fail(AMZ_EITEMS, "%llu of %llu items of '%s' failed in %zu ranges (all ranks)",
+                     (unsigned long long)res->items_failed, (unsigned long long)res->n_items,
+                     p->name, res->failures.n);
+  return 0;
+}
+
+/* ---- result accessors and the gather helper ------------------------------------ */
+
+uint64_t amz_result_local_items_done(const amz_result_t *r) {
+  return r ? (r->ext ? r->ext->local_done : r->items_done) : 0;
+}
+uint64_t amz_result_local_items_failed(const amz_result_t *r) {
+  return r ? (r->ext ? r->ext->local_failed : r->items_failed) : 0;
+}
+double amz_result_local_seconds(const amz_result_t *r) {
+  return r ? (r->ext ? r->ext->local_wall_s : r->wall_s) : -1.0;
+}
+size_t amz_result_local_range_count(const amz_result_t *r) {
+  return r && r->ext ? r->ext->local_ranges.n : 0;
+}
+int amz_result_local_range(const amz_result_t *r, size_t i, uint64_t *begin, uint64_t *end) {
+  if (!r) return amz__fail(AMZ_EINVAL, "amz_result_local_range: result is NULL");
+  if (!r->ext)
+    return amz__fail(AMZ_EINVAL, "amz_result_local_range: the result is from amz_run, not "
+                                 "amz_mpi_run");
+  if (i >= r->ext->local_ranges.n)
+    return amz__fail(AMZ_ERANGE, "local range %zu out of range [0, %zu)", i,
+                     r->ext->local_ranges.n);
+  if (begin) *begin = r->ext->local_ranges.v[i].begin;
+  if (end) *end = r->ext->local_ranges.v[i].end;
+  return 0;
+}
+int amz_result_ranks(const amz_result_t *r) { return r ? (r->ext ? r->ext->ranks : 1) : 0; }
+int amz_result_mpi_excluded(const amz_result_t *r) { return r && r->ext ? r->ext->excluded : 0; }
+const char *amz_result_mpi_why(const amz_result_t *r) {
+  return r && r->ext && r->ext->excluded ? r->ext->why : "";
+}
+
+int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *r, void *buf, size_t item_bytes,
+                         int root) {
+  int rc = 0, size = 0, me = 0;
+  if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: comm is MPI_COMM_NULL");
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &me);
+  if (!r || !buf) rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: %s is NULL", r ? "buf" : "result");
+  else if (!r->ext)
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: the result is from amz_run, not amz_mpi_run");
+  else if (item_bytes == 0) rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: item_bytes is 0");
+  else if (root != AMZ_MPI_ALL && (root < 0 || root >= size))
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: root %d is not a rank of comm [0, %d) "
+                               "nor AMZ_MPI_ALL", root, size);
+  rc = amz__mpi_agree(comm, rc);
+  if (rc != 0) return rc;
+  /* Each rank sends its ranges (as begin/end pairs) and their bytes. */
+  const amz__rangeset_t *lr = &r->ext->local_ranges;
+  uint64_t items = amz__rangeset_items(lr);
+  uint64_t nbytes = items * item_bytes;
+  uint64_t hdr[2] = {lr->n, nbytes}, *hs = malloc((size_t)size * sizeof hdr);
+  char *pack = malloc(nbytes ? nbytes : 1);
+  uint64_t *rng = malloc((lr->n ? lr->n : 1) * 2 * sizeof *rng);
+  if (!hs || !pack || !rng) rc = amz__fail(AMZ_ENOMEM, "cannot allocate %llu bytes to gather",
+                                           (unsigned long long)nbytes);
+  rc = amz__mpi_agree(comm, rc);
+  if (rc == 0) {
+    size_t off = 0;
+    for (size_t i = 0; i < lr->n; i++) {
+      size_t len = (size_t)(lr->v[i].end - lr->v[i].begin) * item_bytes;
+      memcpy(pack + off, (char *)buf + lr->v[i].begin * item_bytes, len);
+      off += len;
+      rng[2 * i] = lr->v[i].begin;
+      rng[2 * i + 1] = lr->v[i].end;
+    }
+    rc = amz__mpi_check(MPI_Allgather(hdr, 2, MPI_UINT64_T, hs, 2, MPI_UINT64_T, comm),
+                        "MPI_Allgather(gather sizes)");
+  }
+  uint64_t tot_r = 0, tot_b = 0;
+  for (int q = 0; rc == 0 && q < size; q++) tot_r += hs[2 * q], tot_b += hs[2 * q + 1];
+  if (rc == 0 && (tot_b > INT32_MAX || tot_r * 16 > INT32_MAX))
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: %llu bytes exceed the MPI count limit; "
+                               "gather in parts", (unsigned long long)tot_b);
+  rc = amz__mpi_agree(comm, rc);
+  int receiver = root == AMZ_MPI_ALL || root == me;
+  int *cr = malloc((size_t)size * sizeof *cr), *dr = malloc((size_t)size * sizeof *dr);
+  int *cb = malloc((size_t)size * sizeof *cb), *db = malloc((size_t)size * sizeof *db);
+  uint64_t *all_r = receiver ? malloc((tot_r ? tot_r : 1) * 2 * sizeof *all_r) : NULL;
+  char *all_b = receiver ? malloc(tot_b ? tot_b : 1) : NULL;
+  if (rc == 0 && (!cr || !dr || !cb || !db || (receiver && (!all_r || !all_b))))
+    rc = amz__fail(AMZ_ENOMEM, "cannot allocate %llu bytes to gather", (unsigned long long)tot_b);
+  rc = amz__mpi_agree(comm, rc);
+  if (rc == 0) {
+    int o1 = 0, o2 = 0;
+    for (int q = 0; q < size; q++) {
+      cr[q] = (int)(hs[2 * q] * 2);
+      dr[q] = o1;
+      o1 += cr[q];
+      cb[q] = (int)hs[2 * q + 1];
+      db[q] = o2;
+      o2 += cb[q];
+    }
+    if (root == AMZ_MPI_ALL) {
+      rc = amz__mpi_check(MPI_Allgatherv(rng, cr[me], MPI_UINT64_T, all_r, cr, dr, MPI_UINT64_T, comm),
+                          "MPI_Allgatherv(ranges)");
+      if (rc == 0)
+        rc = amz__mpi_check(MPI_Allgatherv(pack, cb[me], MPI_BYTE, all_b, cb, db, MPI_BYTE, comm),
+                            "MPI_Allgatherv(items)");
+    } else {
+      rc = amz__mpi_check(MPI_Gatherv(rng, cr[me], MPI_UINT64_T, all_r, cr, dr, MPI_UINT64_T, root, comm),
+                          "MPI_Gatherv(ranges)");
+      if (rc == 0)
+        rc = amz__mpi_check(MPI_Gatherv(pack, cb[me], MPI_BYTE, all_b, cb, db, MPI_BYTE, root, comm),
+                            "MPI_Gatherv(items)");
+    }
+    if (rc == 0 && receiver) {
+      size_t off = 0;
+      for (uint64_t i = 0; i < tot_r; i++) {
+        size_t len = (size_t)(all_r[2 * i + 1] - all_r[2 * i]) * item_bytes;
+        memcpy((char *)buf + all_r[2 * i] * item_bytes, all_b + off, len);
+        off += len;
+      }
+    }
+  }
+  free(hs);
+  free(pack);
+  free(rng);
+  free(cr);
+  free(dr);
+  free(cb);
+  free(db);
+  free(all_r);
+  free(all_b);
+  return amz__mpi_agree(comm, rc);
+}

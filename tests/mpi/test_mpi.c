@@ -1,0 +1,539 @@
+/*
+ * MPI suite, run under mpiexec at 1, 2, 3 and 4 ranks (--oversubscribe) and on
+ * emulated nodes (multinode.sh). Every test is collective: all ranks run the same
+ * tests in the same order. A test passes only when it passes on every rank: the
+ * failures of all ranks are summed at the end, and each rank prints its own.
+ *
+ *   mpiexec -n 4 test_mpi [--expect-nodes K]
+ *
+ * With --expect-nodes K the multi-node test also checks that the ranks form K node
+ * groups, that batches crossed between nodes, and that every node ran chunks.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpi_internal.h"
+
+static int rank, size, expect_nodes;
+static amz_options_t *quick; /* small sampling budget: tests check logic, not speed */
+
+/* Busy work whose cost grows toward the end of the range (uneven blocks). */
+static unsigned long long spin(uint64_t i, uint64_t n) {
+  unsigned long long x = i + 1;
+  uint64_t k = 200 + (n ? 2000 * i / n : 0);
+  for (uint64_t j = 0; j < k; j++) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  return x;
+}
+
+typedef struct tally {
+  uint64_t n;
+  int *count;     /* per item, on this rank */
+  int fail_item;  /* item that fails with code 7; -1 = none */
+  volatile unsigned long long sink;
+} tally_t;
+
+static int tally_fn(uint64_t b, uint64_t e, void *arg) {
+  tally_t *t = arg;
+  int rc = 0;
+  for (uint64_t i = b; i < e; i++) {
+    __atomic_fetch_add(&t->count[i], 1, __ATOMIC_RELAXED);
+    t->sink += spin(i, t->n);
+    if ((int64_t)i == t->fail_item) rc = 7;
+  }
+  return rc;
+}
+
+/* Sums every rank's tally on all ranks and checks each item ran `times` times. */
+static int check_tally(const tally_t *t, int times) {
+  int *sum = calloc(t->n ? t->n : 1, sizeof *sum);
+  if (!sum) return 0;
+  if (t->n) MPI_Allreduce(t->count, sum, (int)t->n, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  int ok = 1;
+  for (uint64_t i = 0; i < t->n; i++)
+    if (sum[i] != times) {
+      if (ok && rank == 0)
+        fprintf(stderr, "item %llu ran %d times, expected %d\n", (unsigned long long)i, sum[i],
+                times);
+      ok = 0;
+    }
+  free(sum);
+  return ok;
+}
+
+static void run_exactly_once(uint64_t n, amz_schedule_t s, int ranks) {
+  tally_t t = {n, calloc(n ? n : 1, sizeof(int)), -1, 0};
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  amz_options_set_use_env(o, 0);
+  if (s != AMZ_SCHED_AUTO) amz_options_set_schedule(o, s);
+  if (ranks) amz_options_set_ranks(o, ranks);
+  amz_task_t task = {"tally", n, tally_fn, &t};
+  amz_plan_t *p = NULL;
+  int rc = amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p);
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  if (!amz_result_mpi_excluded(r)) {
+    CU_ASSERT_EQUAL(amz_result_items_done(r), n);
+    CU_ASSERT_EQUAL(amz_result_items_failed(r), 0);
+  }
+  /* Local parts add up to N: every item once, on exactly one rank. */
+  unsigned long long local = amz_result_local_items_done(r), total = 0;
+  MPI_Allreduce(&local, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+  CU_ASSERT_EQUAL(total, n);
+  CU_ASSERT_TRUE(check_tally(&t, 1));
+  amz_result_destroy(r);
+  /* A second run executes every item again, the sampled ones included. */
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+  CU_ASSERT_TRUE(check_tally(&t, 2));
+  if (r && !amz_result_mpi_excluded(r)) CU_ASSERT_EQUAL(amz_result_items_done(r), n);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+  free(t.count);
+}
+
+static void test_exactly_once_sizes(void) {
+  const uint64_t ns[] = {0, 1, 3, 97, 1009, 20000};
+  for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) run_exactly_once(ns[i], AMZ_SCHED_AUTO, 0);
+}
+
+static void test_exactly_once_schedules(void) {
+  for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_AWF; s++) {
+    run_exactly_once(997, (amz_schedule_t)s, size); /* every rank runs */
+    run_exactly_once(5000, (amz_schedule_t)s, size);
+  }
+}
+
+static void test_n_below_ranks(void) {
+  for (uint64_t n = 1; n < (uint64_t)size; n++) {
+    run_exactly_once(n, AMZ_SCHED_AUTO, 0);
+    run_exactly_once(n, AMZ_SCHED_DYNAMIC, 0);
+  }
+  if (size == 1) run_exactly_once(1, AMZ_SCHED_AUTO, 0);
+}
+
+static uint64_t plan_hash(const amz_plan_t *p) {
+  uint64_t h = 1469598103934665603ULL;
+  size_t n = amz_plan_candidate_count(p);
+  for (size_t i = 0; i < n; i++) {
+    amz_candidate_t c;
+    amz_plan_candidate(p, i, &c);
+    uint64_t v[5] = {(uint64_t)c.ranks, (uint64_t)c.workers, (uint64_t)c.schedule, c.chunk, 0};
+    memcpy(&v[4], &c.predicted_s, sizeof v[4]);
+    for (int k = 0; k < 5; k++) h = (h ^ v[k]) * 1099511628211ULL;
+  }
+  uint64_t v[4] = {(uint64_t)amz_plan_ranks(p), (uint64_t)amz_plan_workers(p),
+                   (uint64_t)amz_plan_schedule(p), amz_plan_chunk(p)};
+  for (int k = 0; k < 4; k++) h = (h ^ v[k]) * 1099511628211ULL;
+  return h;
+}
+
+static void test_same_plan_everywhere(void) {
+  tally_t t = {30000, calloc(30000, sizeof(int)), -1, 0};
+  amz_task_t task = {"same plan", t.n, tally_fn, &t};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, quick, &p), 0);
+  uint64_t h = plan_hash(p), *all = malloc((size_t)size * sizeof *all);
+  MPI_Allgather(&h, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+  for (int r = 0; r < size; r++) CU_ASSERT_EQUAL(all[r], h);
+  CU_ASSERT_TRUE(amz_plan_candidate_count(p) > 0);
+  CU_ASSERT_TRUE(amz_plan_ranks(p) >= 1 && amz_plan_ranks(p) <= size);
+  /* The explanation tells the ranks story. */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  CU_ASSERT_EQUAL(amz_plan_explain(p, f), 0);
+  fclose(f);
+  char want[64];
+  snprintf(want, sizeof want, "launched %d rank", size);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "Cluster"));
+  free(text);
+  free(all);
+  amz_plan_destroy(p);
+  free(t.count);
+}
+
+/* Rank 0's first item waits until every excluded rank has returned from
+ * amz_mpi_run: proof that they return while the run is still going. */
+typedef struct wait_excluded {
+  int in_run, waited, ok;
+} wait_excluded_t;
+
+static int wait_fn(uint64_t b, uint64_t e, void *arg) {
+  wait_excluded_t *w = arg;
+  if (rank == 0 && w->in_run && !w->waited) {
+    w->waited = 1;
+    int got = 0;
+    double t0 = MPI_Wtime();
+    while (got < size - 1 && MPI_Wtime() - t0 < 30.0) {
+      int flag;
+      MPI_Status st;
+      MPI_Iprobe(MPI_ANY_SOURCE, 99, MPI_COMM_WORLD, &flag, &st);
+      if (flag) {
+        MPI_Recv(NULL, 0, MPI_BYTE, st.MPI_SOURCE, 99, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        got++;
+      } else {
+        usleep(1000);
+      }
+    }
+    w->ok = got == size - 1;
+  }
+  (void)b;
+  (void)e;
+  return 0;
+}
+
+static void test_excluded_ranks(void) {
+  if (size == 1) return;
+  wait_excluded_t w = {0, 0, 0};
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.01, 0.05);
+  amz_options_set_ranks(o, 1);
+  amz_options_set_workers(o, 1);
+  amz_options_set_schedule(o, AMZ_SCHED_STATIC);
+  amz_options_set_use_env(o, 0);
+  /* Sampling takes at most a tenth of the items: the run has some left, and rank
+   * 0's first one waits for the excluded ranks' messages. */
+  amz_task_t task = {"excluded", 200, wait_fn, &w};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), 0);
+  CU_ASSERT_EQUAL(amz_plan_ranks(p), 1);
+  CU_ASSERT_EQUAL(amz_mpi_plan_used(p), rank == 0);
+  CU_ASSERT_TRUE(amz_plan_sampled_items(p) < 200);
+  amz_result_t *r = NULL;
+  if (rank != 0) {
+    CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+    CU_ASSERT_EQUAL(amz_result_mpi_excluded(r), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(amz_result_mpi_why(r), "use 1"));
+    CU_ASSERT_EQUAL(amz_result_items_done(r), 0);
+    MPI_Send(NULL, 0, MPI_BYTE, 0, 99, MPI_COMM_WORLD);
+  } else {
+    w.in_run = 1;
+    CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+    CU_ASSERT_EQUAL(amz_result_mpi_excluded(r), 0);
+    CU_ASSERT_EQUAL(amz_result_items_done(r), 200);
+    CU_ASSERT_TRUE(w.waited && w.ok);
+  }
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+}
+
+static void test_failing_range(void) {
+  const uint64_t n = 4000;
+  for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_FACTORING; s++) {
+    tally_t t = {n, calloc(n, sizeof(int)), 1313, 0};
+    amz_options_t *o;
+    amz_options_create(&o);
+    amz_options_set_sampling(o, 0.01, 0.05);
+    amz_options_set_ranks(o, size);
+    amz_options_set_schedule(o, (amz_schedule_t)s);
+    amz_options_set_chunk(o, s == AMZ_SCHED_STATIC ? 0 : 1);
+    amz_options_set_use_env(o, 0);
+    amz_task_t task = {"failing", n, tally_fn, &t};
+    amz_result_t *r = NULL;
+    int rc = amz_mpi_for(MPI_COMM_WORLD, &task, o, &r);
+    /* Every rank returns the same status and the same failure list. */
+    CU_ASSERT_EQUAL(rc, AMZ_EITEMS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    /* The failed range is the piece the kernel was given: item 1313's chunk (one
+     * item with chunk 1; a block for static). */
+    CU_ASSERT_EQUAL(amz_result_failure_count(r), 1);
+    uint64_t b = 0, e = 0;
+    int code = 0;
+    CU_ASSERT_EQUAL(amz_result_failure(r, 0, &b, &e, &code), 0);
+    CU_ASSERT_TRUE(b <= 1313 && 1313 < e);
+    /* Fixed chunks of 1: the item alone, or the sampling block it was in. */
+    if (s == AMZ_SCHED_CYCLIC || s == AMZ_SCHED_DYNAMIC) CU_ASSERT_TRUE(e - b <= 64);
+    CU_ASSERT_EQUAL(code, 7);
+    CU_ASSERT_EQUAL(amz_result_items_failed(r), e - b);
+    CU_ASSERT_EQUAL(amz_result_items_done(r), n - (e - b));
+    /* Same status and the same failure everywhere. */
+    long long v[4] = {rc, (long long)b, (long long)e, code}, lo[4], hi[4];
+    MPI_Allreduce(v, lo, 4, MPI_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(v, hi, 4, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+    CU_ASSERT_EQUAL(memcmp(lo, hi, sizeof lo), 0);
+    CU_ASSERT_TRUE(check_tally(&t, 1)); /* the others finished */
+    amz_result_destroy(r);
+    amz_options_destroy(o);
+    free(t.count);
+  }
+}
+
+/* Map mode: inputs on rank 0, outputs back to rank 0 in item order. */
+typedef struct in_rec {
+  uint64_t index;
+  double x;
+  uint64_t salt;
+} in_rec_t;
+typedef struct out_rec {
+  uint64_t index;
+  uint64_t digest;
+} out_rec_t;
+
+static uint64_t digest(const in_rec_t *in) {
+  uint64_t h = in->index * 0x9e3779b97f4a7c15ULL ^ in->salt;
+  uint64_t xb;
+  memcpy(&xb, &in->x, sizeof xb);
+  return (h ^ xb) * 0xbf58476d1ce4e5b9ULL;
+}
+
+static int map_fn(uint64_t b, uint64_t e, const void *in, void *out, void *arg) {
+  const in_rec_t *ir = in;
+  out_rec_t *orr = out;
+  int *fail = arg;
+  volatile unsigned long long sink = 0;
+  for (uint64_t i = 0; i < e - b; i++) {
+    if (ir[i].index != b + i) return 99; /* inputs of another item: the data path is wrong */
+    sink += spin(b + i, 1000);
+    orr[i].index = b + i;
+    orr[i].digest = digest(&ir[i]);
+    if (*fail >= 0 && (int)(b + i) == *fail) return 5;
+  }
+  return 0;
+}
+
+static void run_map(uint64_t n, amz_schedule_t s, int fail) {
+  in_rec_t *in = NULL;
+  out_rec_t *out = NULL;
+  if (rank == 0) {
+    in = malloc((n ? n : 1) * sizeof *in);
+    out = calloc(n ? n : 1, sizeof *out);
+    for (uint64_t i = 0; i < n; i++) in[i] = (in_rec_t){i, (double)i * 0.5 + 1.0, i * 31 + 7};
+  }
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.01, 0.05);
+  amz_options_set_use_env(o, 0);
+  if (s != AMZ_SCHED_AUTO) {
+    amz_options_set_schedule(o, s);
+    amz_options_set_ranks(o, size);
+  }
+  amz_map_task_t mt = {"map", n, sizeof(in_rec_t), sizeof(out_rec_t), in, out, map_fn, &fail};
+  amz_result_t *r = NULL;
+  int rc = amz_mpi_map_for(MPI_COMM_WORLD, &mt, o, &r);
+  CU_ASSERT_EQUAL(rc, fail >= 0 ? AMZ_EITEMS : 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  uint64_t fb = 0, fe = 0;
+  if (fail >= 0) {
+    CU_ASSERT_EQUAL(amz_result_failure_count(r), 1);
+    amz_result_failure(r, 0, &fb, &fe, NULL);
+    CU_ASSERT_TRUE(fb <= (uint64_t)fail && (uint64_t)fail < fe);
+  }
+  if (!amz_result_mpi_excluded(r)) CU_ASSERT_EQUAL(amz_result_items_done(r), n - (fe - fb));
+  if (rank == 0) {
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+      if (i >= fb && i < fe) continue; /* outputs of a failed range are not defined */
+      if (out[i].index != i || out[i].digest != digest(&in[i])) bad++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    if (bad) fprintf(stderr, "map: %llu of %llu outputs wrong (schedule %s)\n",
+                     (unsigned long long)bad, (unsigned long long)n, amz_schedule_name(s));
+  }
+  amz_result_destroy(r);
+  amz_options_destroy(o);
+  free(in);
+  free(out);
+}
+
+static void test_map_integrity(void) {
+  run_map(0, AMZ_SCHED_AUTO, -1);
+  run_map(1, AMZ_SCHED_AUTO, -1);
+  run_map(3001, AMZ_SCHED_AUTO, -1);
+  for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_AWF; s++) run_map(2003, (amz_schedule_t)s, -1);
+  run_map(2003, AMZ_SCHED_DYNAMIC, 777);
+}
+
+/* Range mode: each rank writes the items it runs into its own full-size array;
+ * the helper collects them. */
+static int square_fn(uint64_t b, uint64_t e, void *arg) {
+  uint64_t *v = arg;
+  for (uint64_t i = b; i < e; i++) v[i] = i * i + 1;
+  return 0;
+}
+
+static void test_gather_items(void) {
+  const uint64_t n = 12345;
+  for (int root = AMZ_MPI_ALL; root <= 0; root++) {
+    uint64_t *v = calloc(n, sizeof *v);
+    amz_task_t task = {"squares", n, square_fn, v};
+    amz_result_t *r = NULL;
+    CU_ASSERT_EQUAL(amz_mpi_for(MPI_COMM_WORLD, &task, quick, &r), 0);
+    CU_ASSERT_EQUAL(amz_mpi_gather_items(MPI_COMM_WORLD, r, v, sizeof *v, root), 0);
+    if (root == AMZ_MPI_ALL || rank == root) {
+      uint64_t bad = 0;
+      for (uint64_t i = 0; i < n; i++) bad += v[i] != i * i + 1;
+      CU_ASSERT_EQUAL(bad, 0);
+    }
+    /* Local ranges are sorted, disjoint and add up to the local items. */
+    uint64_t items = 0, prev = 0;
+    for (size_t i = 0; i < amz_result_local_range_count(r); i++) {
+      uint64_t b, e;
+      CU_ASSERT_EQUAL(amz_result_local_range(r, i, &b, &e), 0);
+      CU_ASSERT_TRUE(b >= prev && e > b);
+      prev = e;
+      items += e - b;
+    }
+    CU_ASSERT_EQUAL(items, amz_result_local_items_done(r));
+    CU_ASSERT_EQUAL(amz_mpi_gather_items(MPI_COMM_WORLD, r, v, 0, 0), AMZ_EINVAL);
+    CU_ASSERT_EQUAL(amz_mpi_gather_items(MPI_COMM_WORLD, r, v, 8, size), AMZ_EINVAL);
+    amz_result_destroy(r);
+    free(v);
+  }
+}
+
+static void test_bad_input(void) {
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, NULL, NULL, &p), AMZ_EINVAL);
+  CU_ASSERT_PTR_NULL(p);
+  amz_task_t nofn = {"nofn", 10, NULL, NULL};
+  CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, &nofn, NULL, &p), AMZ_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "nofn"));
+  /* A NULL output on one rank only: every rank gets the error. */
+  tally_t t = {100, calloc(100, sizeof(int)), -1, 0};
+  amz_task_t task = {"t", 100, tally_fn, &t};
+  CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, quick, rank == size - 1 ? NULL : &p),
+                  AMZ_EINVAL);
+  /* Different N on different ranks. */
+  if (size > 1) {
+    amz_task_t odd = {"odd", rank == 0 ? 100 : 99, tally_fn, &t};
+    CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, &odd, quick, &p), AMZ_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "n_items"));
+  }
+  /* More ranks than launched. */
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size + 1);
+  CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), AMZ_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "launched"));
+  CU_ASSERT_EQUAL(amz_options_set_ranks(o, -1), AMZ_EINVAL);
+  amz_options_destroy(o);
+  /* A malformed AMZ_RANKS. */
+  setenv("AMZ_RANKS", "two", 1);
+  CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, NULL, &p), AMZ_EENV);
+  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "'two'"));
+  unsetenv("AMZ_RANKS");
+  /* Plans and runners do not mix. */
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, quick, &p), 0);
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_run(p, &r), AMZ_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "amz_mpi_run"));
+  CU_ASSERT_EQUAL(amz_mpi_run(p, NULL), AMZ_EINVAL);
+  amz_plan_destroy(p);
+  amz_plan_t *local = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&task, quick, &local), 0);
+  CU_ASSERT_EQUAL(amz_mpi_run(local, &r), AMZ_EINVAL);
+  CU_ASSERT_EQUAL(amz_plan_ranks(local), 1);
+  amz_plan_destroy(local);
+  /* Map mode: rank 0 must give its buffers. */
+  int fail = -1;
+  amz_map_task_t mt = {"nobuf", 10, 8, 8, NULL, NULL, map_fn, &fail};
+  CU_ASSERT_EQUAL(amz_mpi_map_plan_create(MPI_COMM_WORLD, &mt, quick, &p), AMZ_EINVAL);
+  free(t.count);
+}
+
+/* On emulated nodes: batches cross between nodes and every node runs chunks. */
+static void test_nodes(void) {
+  tally_t t = {40000, calloc(40000, sizeof(int)), -1, 0};
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size);
+  amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
+  amz_options_set_chunk(o, 4);
+  amz_task_t task = {"nodes", t.n, tally_fn, &t};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), 0);
+  amz__mpi_t *m = p->ext;
+  if (expect_nodes > 0) {
+    CU_ASSERT_EQUAL(m->nodes, expect_nodes);
+    CU_ASSERT_EQUAL(m->run_nodes, expect_nodes);
+    CU_ASSERT_TRUE(m->net.lat_net_s > 0);
+  }
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+  CU_ASSERT_TRUE(check_tally(&t, 1));
+  /* Chunks run per node (sampling blocks have negative times: not counted). */
+  unsigned long long chunks = 0, refills = 0;
+  for (size_t i = 0; i < amz_result_chunk_count(r); i++) {
+    amz_chunk_info_t c;
+    amz_result_chunk(r, i, &c);
+    chunks += c.t_start >= 0;
+  }
+  if (m->run_node_rank == 0) refills = atomic_load(&m->shm->refills);
+  int nodes = m->run_nodes;
+  unsigned long long *per = calloc((size_t)nodes, sizeof *per), *sum = calloc((size_t)nodes, sizeof *sum);
+  unsigned long long *rf = calloc((size_t)nodes, sizeof *rf), *rsum = calloc((size_t)nodes, sizeof *rsum);
+  per[m->run_node_id] = chunks;
+  rf[m->run_node_id] = refills;
+  MPI_Allreduce(per, sum, nodes, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(rf, rsum, nodes, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+  for (int k = 0; k < nodes; k++) {
+    CU_ASSERT_TRUE(sum[k] > 0); /* no node starved */
+    if (rank == 0)
+      printf("  node %d: %llu chunks, %llu batches obtained after the first\n", k, sum[k], rsum[k]);
+  }
+  if (expect_nodes > 1) CU_ASSERT_TRUE(rsum[1] > 0); /* refills crossed nodes */
+  free(per);
+  free(sum);
+  free(rf);
+  free(rsum);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+  free(t.count);
+}
+
+int main(int argc, char **argv) {
+  int provided;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], "--expect-nodes") == 0) expect_nodes = atoi(argv[i + 1]);
+  amz_options_create(&quick);
+  amz_options_set_sampling(quick, 0.02, 0.05);
+  amz_options_set_use_env(quick, 0);
+  CU_initialize_registry();
+  CU_pSuite s = CU_add_suite("mpi", NULL, NULL);
+  CU_add_test(s, "bad input gets a code and a message on every rank", test_bad_input);
+  CU_add_test(s, "same plan on every rank", test_same_plan_everywhere);
+  CU_add_test(s, "exactly once, N in {0,1,3,97,1009,20000}", test_exactly_once_sizes);
+  CU_add_test(s, "exactly once, every schedule on all ranks", test_exactly_once_schedules);
+  CU_add_test(s, "N below the ranks", test_n_below_ranks);
+  CU_add_test(s, "excluded ranks return while the run goes on", test_excluded_ranks);
+  CU_add_test(s, "one failing range: same status everywhere", test_failing_range);
+  CU_add_test(s, "range mode gather helper", test_gather_items);
+  CU_add_test(s, "map mode integrity and order", test_map_integrity);
+  CU_add_test(s, "nodes: batches, no starvation", test_nodes);
+  CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures(), ran = CU_get_number_of_tests_run();
+  if (failed && rank != 0) {
+    fprintf(stderr, "rank %d: %u assertion(s) failed:\n", rank, failed);
+    for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+      fprintf(stderr, "  rank %d: %s:%u: %s (%s)\n", rank, f->strFileName, f->uiLineNumber,
+              f->strCondition, f->pTest ? f->pTest->pName : "?");
+  }
+  unsigned all = 0;
+  MPI_Allreduce(&failed, &all, 1, MPI_UNSIGNED, MPI_SUM, MPI_COMM_WORLD);
+  CU_cleanup_registry();
+  amz_options_destroy(quick);
+  if (rank == 0)
+    printf("\nmpi suite on %d rank%s: %u test(s), %u failed assertion(s) over all ranks\n", size,
+           size == 1 ? "" : "s", ran, all);
+  MPI_Finalize();
+  return all == 0 && ran > 0 ? 0 : 1;
+}
