@@ -116,29 +116,51 @@ int amz__map_done(MPI_Comm comm) {
   return amz__mpi_check(MPI_Send(NULL, 0, MPI_BYTE, 0, AMZ__TAG_DONE, comm), "MPI_Send(done)");
 }
 
-/* Per-thread staging buffers and reply tag of remote map kernels. */
-static _Atomic int next_slot;
-static _Thread_local int slot = -1;
-static _Thread_local char *stage;
-static _Thread_local size_t stage_cap;
+/* Per-thread staging buffer and reply tag of remote map kernels. The buffer hangs
+ * on a pthread key so that it is freed when a pool thread ends. */
+typedef struct stage {
+  char *buf;
+  size_t cap;
+  int slot;
+} stage_t;
 
-static void free_stage(void) {
-  free(stage);
-  stage = NULL;
-  stage_cap = 0;
+static _Atomic int next_slot;
+static pthread_key_t stage_key;
+static pthread_once_t stage_once = PTHREAD_ONCE_INIT;
+
+static void stage_free(void *p) {
+  stage_t *s = p;
+  if (s) free(s->buf);
+  free(s);
 }
 
-static int run_piece(amz__mpi_t *m, uint64_t b, uint64_t e) {
+static void stage_key_init(void) { pthread_key_create(&stage_key, stage_free); }
+
+static stage_t *get_stage(void) {
+  pthread_once(&stage_once, stage_key_init);
+  stage_t *s = pthread_getspecific(stage_key);
+  if (!s && (s = calloc(1, sizeof *s))) {
+    s->slot = atomic_fetch_add(&next_slot, 1) % 8192;
+    if (pthread_setspecific(stage_key, s) != 0) {
+      free(s);
+      s = NULL;
+    }
+  }
+  return s;
+}
+
+static int run_piece(amz__mpi_t *m, stage_t *st, uint64_t b, uint64_t e) {
   const amz_map_task_t *t = &m->mt;
   size_t bin = t->bytes_in, bout = t->bytes_out, n = (size_t)(e - b);
   size_t need = 16 + n * bin + n * bout;
-  if (need > stage_cap) {
-    char *s = realloc(stage, need);
-    if (!s) return AMZ_ENOMEM;
-    stage = s;
-    stage_cap = need;
+  if (need > st->cap) {
+    char *nb = realloc(st->buf, need);
+    if (!nb) return AMZ_ENOMEM;
+    st->buf = nb;
+    st->cap = need;
   }
-  char *in = stage + 16, *out = in + n * bin;
+  int slot = st->slot;
+  char *in = st->buf + 16, *out = in + n * bin;
   double t0 = amz__monotonic_now(NULL);
   uint64_t req[3] = {b, e, (uint64_t)(AMZ__TAG_DATA_IN + slot)};
   if (MPI_Send(req, 3, MPI_UINT64_T, 0, AMZ__TAG_DATA_REQ, m->data_comm) != MPI_SUCCESS ||
@@ -169,16 +191,21 @@ int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
     char *out = t->bytes_out ? (char *)t->output + b * t->bytes_out : NULL;
     return t->fn(b, e, in, out, t->arg);
   }
-  if (slot < 0) slot = atomic_fetch_add(&next_slot, 1) % 8192;
+  stage_t *st = get_stage();
+  if (!st) return AMZ_ENOMEM;
   size_t per = t->bytes_in + t->bytes_out;
   uint64_t step = per ? MAX_PIECE_BYTES / per : (uint64_t)1 << 40;
   if (step < 1) step = 1;
   int first_rc = 0;
   for (uint64_t pb = b; pb < e; pb += step) {
     uint64_t pe = e - pb > step ? pb + step : e;
-    int rc = run_piece(m, pb, pe);
+    int rc = run_piece(m, st, pb, pe);
     if (rc != 0 && first_rc == 0) first_rc = rc;
   }
-  if (stage_cap > MAX_PIECE_BYTES) free_stage(); /* do not keep huge buffers */
+  if (st->cap > MAX_PIECE_BYTES) { /* do not keep huge buffers */
+    free(st->buf);
+    st->buf = NULL;
+    st->cap = 0;
+  }
   return first_rc;
 }

@@ -153,7 +153,10 @@ int amz__mpi_setup_run(amz_plan_t *p) {
   if (per > 1e9) per = 1e9;
   m->low_water = 2 * nw + (uint64_t)per;
 
-  size_t bytes = shm_header_bytes(nodes) + (size_t)m->batch_cap * sizeof(amz__batch_t);
+  /* + 64: the window's base is only 8-byte aligned; the counters want their own
+   * cache lines. The segment is page-aligned in every process, so rounding the
+   * base up gives every process the same offset. */
+  size_t bytes = shm_header_bytes(nodes) + (size_t)m->batch_cap * sizeof(amz__batch_t) + 64;
   void *base = NULL;
   MPI_Info info;
   MPI_Info_create(&info);
@@ -167,10 +170,11 @@ int amz__mpi_setup_run(amz_plan_t *p) {
     int du;
     rc = amz__mpi_check(MPI_Win_shared_query(m->win, 0, &sz, &du, &base),
                         "MPI_Win_shared_query");
-    m->shm = base;
-    m->batches = (amz__batch_t *)((char *)base + shm_header_bytes(nodes));
+    uintptr_t a = ((uintptr_t)base + 63) & ~(uintptr_t)63;
+    m->shm = (amz__node_shm_t *)a;
+    m->batches = (amz__batch_t *)((char *)m->shm + shm_header_bytes(nodes));
     if (m->run_node_rank == 0 && rc == 0) {
-      memset(base, 0, bytes);
+      memset(m->shm, 0, bytes - 64);
       m->shm->cap = m->batch_cap;
     }
   }

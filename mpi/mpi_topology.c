@@ -236,11 +236,12 @@ static double shared_counter_cost(amz__mpi_t *m) {
   MPI_Win win;
   _Atomic uint64_t *ctr = NULL;
   double cost = 0.0;
-  if (MPI_Win_allocate_shared(nr == 0 ? 64 : 0, 1, MPI_INFO_NULL, node, &ctr, &win) ==
+  if (MPI_Win_allocate_shared(nr == 0 ? 128 : 0, 1, MPI_INFO_NULL, node, &ctr, &win) ==
       MPI_SUCCESS) {
     MPI_Aint sz;
     int du;
     MPI_Win_shared_query(win, 0, &sz, &du, &ctr);
+    ctr = (_Atomic uint64_t *)(((uintptr_t)ctr + 63) & ~(uintptr_t)63); /* own line */
     if (nr == 0) atomic_store(ctr, 0);
     MPI_Barrier(node);
     /* Only as many ranks as the node has cores hammer: more would measure the
