@@ -13,15 +13,158 @@
 static const amz__plan_ext_ops_t mpi_ops = {"MPI", "amz_mpi_run()", amz__mpi_free,
                                             amz__mpi_explain};
 
-/* The task seen by the sampler on a rank: its stratum, shifted to start at 0. */
-typedef struct offset_task {
+/* The items a sampling rank sees: the index range is cut into groups of G items,
+ * dealt to the S sampling ranks round-robin; rank r samples the concatenation of
+ * its groups (a "virtual" range of its own). Every rank thus sees costs from the
+ * whole range, so ranks sample similar mixes and finish together, where
+ * contiguous strata would leave the rank with the cheap part waiting. */
+typedef struct interleave {
   const amz_task_t *t;
-  uint64_t off;
-} offset_task_t;
+  uint64_t n, g;  /* items, group size */
+  int r, s;       /* this sampling rank, sampling ranks */
+} interleave_t;
 
-static int offset_fn(uint64_t b, uint64_t e, void *arg) {
-  const offset_task_t *o = arg;
-  return o->t->fn(b + o->off, e + o->off, o->t->arg);
+static uint64_t il_size(const interleave_t *il) {
+  uint64_t groups = (il->n + il->g - 1) / il->g, mine = 0;
+  if ((uint64_t)il->r < groups) mine = (groups - 1 - (uint64_t)il->r) / (uint64_t)il->s + 1;
+  uint64_t size = mine * il->g;
+  uint64_t last = groups - 1; /* the only group that may be short */
+  if (mine > 0 && last % (uint64_t)il->s == (uint64_t)il->r) size -= groups * il->g - il->n;
+  return size;
+}
+
+/* Real runs of virtual items [vb, ve): calls fn(run_begin, run_end, ctx) for each. */
+static int il_runs(const interleave_t *il, uint64_t vb, uint64_t ve,
+                   int (*fn)(uint64_t, uint64_t, void *), void *ctx) {
+  int first = 0;
+  while (vb < ve) {
+    uint64_t k = vb / il->g, off = vb % il->g;
+    uint64_t b = (k * (uint64_t)il->s + (uint64_t)il->r) * il->g + off;
+    uint64_t len = il->g - off < ve - vb ? il->g - off : ve - vb;
+    if (b + len > il->n) len = il->n - b;
+    if (len == 0) break; /* cannot happen within il_size(); never loop forever */
+    int rc = fn(b, b + len, ctx);
+    if (rc != 0 && first == 0) first = rc;
+    vb += len;
+  }
+  return first;
+}
+
+static int il_call(uint64_t b, uint64_t e, void *ctx) {
+  const amz_task_t *t = ctx;
+  return t->fn(b, e, t->arg);
+}
+
+static int il_fn(uint64_t vb, uint64_t ve, void *arg) {
+  const interleave_t *il = arg;
+  return il_runs(il, vb, ve, il_call, (void *)il->t);
+}
+
+/* Collectors that turn virtual ranges into real ones. */
+typedef struct il_ranges {
+  amz__rangeset_t *set;
+  int code, rc;
+} il_ranges_t;
+
+static int il_add_range(uint64_t b, uint64_t e, void *ctx) {
+  il_ranges_t *c = ctx;
+  if (c->rc == 0) c->rc = amz__rangeset_add(c->set, b, e, c->code);
+  return 0;
+}
+
+typedef struct il_samples {
+  amz__sample_t *v;
+  size_t n, cap;
+  amz__sample_t src; /* the virtual block being split */
+  int rc;
+} il_samples_t;
+
+/* A block's time goes to its runs in proportion to their items. */
+static int il_add_sample(uint64_t b, uint64_t e, void *ctx) {
+  il_samples_t *c = ctx;
+  if (c->rc) return 0;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 256;
+    amz__sample_t *v = realloc(c->v, cap * sizeof *v);
+    if (!v) {
+      c->rc = AMZ_ENOMEM;
+      return 0;
+    }
+    c->v = v;
+    c->cap = cap;
+  }
+  double f = (double)(e - b) / (double)(c->src.end - c->src.begin);
+  c->v[c->n++] = (amz__sample_t){b, e, c->src.wall_s * f, c->src.cpu_s * f, c->src.concurrent};
+  return 0;
+}
+
+typedef struct il_recs {
+  amz__chunk_rec_t *v;
+  int *w;
+  size_t n, cap;
+  amz__chunk_rec_t src;
+  int worker, rc;
+} il_recs_t;
+
+static int il_add_rec(uint64_t b, uint64_t e, void *ctx) {
+  il_recs_t *c = ctx;
+  if (c->rc) return 0;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 256;
+    amz__chunk_rec_t *v = realloc(c->v, cap * sizeof *v);
+    int *w = v ? realloc(c->w, cap * sizeof *w) : NULL;
+    if (v) c->v = v;
+    if (!v || !w) {
+      c->rc = AMZ_ENOMEM;
+      return 0;
+    }
+    c->w = w;
+    c->cap = cap;
+  }
+  c->v[c->n] = c->src;
+  c->v[c->n].begin = b;
+  c->v[c->n].end = e;
+  c->w[c->n++] = c->worker;
+  return 0;
+}
+
+/* Maps the sampler's virtual outputs to real item ranges, in place. */
+static int il_map_back(const interleave_t *il, amz_plan_t *p, amz__sample_t **samples,
+                       size_t *n_samples, amz__rangeset_t *done, amz__rangeset_t *failed) {
+  il_samples_t cs = {0};
+  for (size_t i = 0; i < *n_samples && cs.rc == 0; i++) {
+    cs.src = (*samples)[i];
+    il_runs(il, cs.src.begin, cs.src.end, il_add_sample, &cs);
+  }
+  il_recs_t cr = {0};
+  for (size_t i = 0; i < p->n_sample_recs && cr.rc == 0; i++) {
+    cr.src = p->sample_recs[i];
+    cr.worker = p->sample_rec_workers[i];
+    il_runs(il, cr.src.begin, cr.src.end, il_add_rec, &cr);
+  }
+  amz__rangeset_t d = {0}, f = {0};
+  il_ranges_t cd = {&d, 0, 0}, cf = {&f, 0, 0};
+  for (size_t i = 0; i < done->n; i++) il_runs(il, done->v[i].begin, done->v[i].end, il_add_range, &cd);
+  for (size_t i = 0; i < failed->n; i++) {
+    cf.code = failed->v[i].code;
+    il_runs(il, failed->v[i].begin, failed->v[i].end, il_add_range, &cf);
+  }
+  int rc = cs.rc ? cs.rc : cr.rc ? cr.rc : cd.rc ? cd.rc : cf.rc;
+  free(*samples);
+  *samples = cs.v;
+  *n_samples = cs.n;
+  free(p->sample_recs);
+  free(p->sample_rec_workers);
+  p->sample_recs = cr.v;
+  p->sample_rec_workers = cr.w;
+  p->n_sample_recs = cr.n;
+  amz__rangeset_free(done);
+  amz__rangeset_free(failed);
+  amz__rangeset_sort(&d);
+  amz__rangeset_sort(&f);
+  *done = d;
+  *failed = f;
+  return rc ? amz__fail(rc, "out of memory while mapping the sampled ranges") : 0;
 }
 
 /* What each rank tells the others after sampling. */
@@ -123,13 +266,13 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
   amz__sample_t *samples = NULL;
   size_t n_samples = 0;
   amz__rangeset_t done = {0}, failed = {0};
-  uint64_t off = 0;
   int rc = 0;
   if (my_stratum >= 0 && N > 0) {
-    off = (uint64_t)(((unsigned __int128)N * (unsigned)my_stratum) / (unsigned)S);
-    uint64_t end = (uint64_t)(((unsigned __int128)N * (unsigned)(my_stratum + 1)) / (unsigned)S);
-    offset_task_t ot = {task, off};
-    amz_task_t sub = {p->name, end - off, offset_fn, &ot};
+    /* Groups of G items, 256 per sampling rank: fine enough that a sample block
+     * (at most 1/64 of a rank's items) spans a few neighbouring groups. */
+    uint64_t G = N / ((uint64_t)S * 256);
+    interleave_t il = {task, N, G ? G : 1, my_stratum, S};
+    amz_task_t sub = {p->name, il_size(&il), il_fn, &il};
     amz__sampler_params_t sp = {.task = &sub,
                                 .workers = threads,
                                 .max_seconds = p->opts.sample_seconds,
@@ -141,12 +284,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     amz__workload_t wl;
     rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
                      &p->sample_rec_workers);
+    if (rc == 0) rc = il_map_back(&il, p, &samples, &n_samples, &done, &failed);
     if (rc == 0) {
-      for (size_t i = 0; i < n_samples; i++) samples[i].begin += off, samples[i].end += off;
-      for (size_t i = 0; i < p->n_sample_recs; i++)
-        p->sample_recs[i].begin += off, p->sample_recs[i].end += off;
-      for (size_t i = 0; i < done.n; i++) done.v[i].begin += off, done.v[i].end += off;
-      for (size_t i = 0; i < failed.n; i++) failed.v[i].begin += off, failed.v[i].end += off;
       h.n_samples = n_samples;
       h.n_failed = failed.n;
       h.sampled_items = amz__rangeset_items(&done);

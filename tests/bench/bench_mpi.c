@@ -1,0 +1,339 @@
+/*
+ * Benchmark of the MPI layer (issue 3 targets), run under mpirun:
+ *
+ *   mpirun -np 2 bench_mpi [--reps R] [--scale S] [--only NAME] [--no-grid]
+ *
+ * For each workload, in alternating order within each repetition:
+ *  - serial:   rank 0 runs the plain loop alone (the others wait without spinning);
+ *  - static:   hand-written static block partition, rank r takes [rN/P, (r+1)N/P);
+ *  - self-N:   hand-written fixed-chunk self-scheduling, chunks of N items from a
+ *              one-sided MPI_Fetch_and_op counter on rank 0 (passive target, as
+ *              textbook MPI codes do);
+ *  - amorsize: amz_mpi_for with default options: probe (cached), distributed
+ *              sampling, planning and the run, all counted;
+ *  - rerun:    amz_mpi_run again on the same plan (the steady state of a loop run
+ *              every time step);
+ *  - grid:     the best of ranks = P, 1 thread, every schedule x chunks {1, 8, 64,
+ *              512}, each a forced plan re-run (no sampling in the timing).
+ * Efficiency is the lower bound max(serial / P, longest item) over the time.
+ * Medians over the repetitions. Only rank 0 prints.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amorsize_mpi.h"
+
+static int rank, size;
+static volatile double sink;
+
+/* CLOCK_MONOTONIC is one clock for every process of a machine; Open MPI's
+ * MPI_Wtime counts from each process's own start, so spans across ranks need this
+ * (the benchmark runs on one machine). */
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double spin(long iters) {
+  double x = 1.0;
+  for (long k = 0; k < iters; k++) x = x * 1.0000001 + 1e-9;
+  return x;
+}
+
+typedef struct wl {
+  const char *name, *what;
+  uint64_t n;
+  amz_range_fn fn;
+  long *iters; /* synthetic: spin iterations per item */
+} wl_t;
+
+static int k_table(uint64_t b, uint64_t e, void *arg) {
+  const wl_t *w = arg;
+  double acc = 0;
+  for (uint64_t i = b; i < e; i++) acc += spin(w->iters[i]);
+  sink = acc;
+  return 0;
+}
+
+static int m_rows = 2000, m_cols = 2000, m_iter = 400;
+static int k_mandel(uint64_t b, uint64_t e, void *arg) {
+  (void)arg;
+  long tot = 0;
+  for (uint64_t r = b; r < e; r++) {
+    double y = 1.5 * (double)r / m_rows;
+    for (int c = 0; c < m_cols; c++) {
+      double x = -2.0 + 2.6 * c / m_cols, zr = 0, zi = 0;
+      int k = 0;
+      while (k < m_iter && zr * zr + zi * zi < 4.0) {
+        double t = zr * zr - zi * zi + x;
+        zi = 2 * zr * zi + y;
+        zr = t;
+        k++;
+      }
+      tot += k;
+    }
+  }
+  sink = (double)tot;
+  return 0;
+}
+
+static double hash01(uint64_t i) {
+  uint64_t z = i + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return (double)((z ^ (z >> 31)) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double cmp_med(double *v, int n) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+      double t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  return v[n / 2];
+}
+
+/* Waits at a barrier without spinning a core (rank 0 runs alone meanwhile). */
+static void polite_barrier(void) {
+  MPI_Request r;
+  MPI_Ibarrier(MPI_COMM_WORLD, &r);
+  int f = 0;
+  while (!f) {
+    MPI_Test(&r, &f, MPI_STATUS_IGNORE);
+    if (!f) usleep(200);
+  }
+}
+
+static double t_serial(const wl_t *w, void *arg) {
+  polite_barrier();
+  double t = 0;
+  if (rank == 0) {
+    double t0 = now();
+    w->fn(0, w->n, arg);
+    t = now() - t0;
+  }
+  polite_barrier();
+  MPI_Bcast(&t, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  return t;
+}
+
+/* Time from a common start to the last rank's end. */
+static double span(double t0, double t1) {
+  double mx = 0, mn = 0, d0 = t0, d1 = t1;
+  MPI_Allreduce(&d0, &mn, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&d1, &mx, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return mx - mn;
+}
+
+static double t_static(const wl_t *w, void *arg) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = now();
+  uint64_t b = w->n * (uint64_t)rank / (uint64_t)size, e = w->n * (uint64_t)(rank + 1) / (uint64_t)size;
+  w->fn(b, e, arg);
+  double t1 = now();
+  return span(t0, t1);
+}
+
+static double t_selfsched(const wl_t *w, void *arg, long chunk) {
+  MPI_Win win;
+  long *base;
+  MPI_Win_allocate(rank == 0 ? sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD,
+                   &base, &win);
+  if (rank == 0) *base = 0;
+  MPI_Win_lock_all(0, win);
+  MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = now();
+  for (;;) {
+    long one = chunk, pos;
+    MPI_Fetch_and_op(&one, &pos, MPI_LONG, 0, 0, MPI_SUM, win);
+    MPI_Win_flush(0, win);
+    if ((uint64_t)pos >= w->n) break;
+    uint64_t e = (uint64_t)(pos + chunk) > w->n ? w->n : (uint64_t)(pos + chunk);
+    w->fn((uint64_t)pos, e, arg);
+  }
+  double t1 = now();
+  MPI_Win_unlock_all(win);
+  double t = span(t0, t1);
+  MPI_Win_free(&win);
+  return t;
+}
+
+static amz_options_t *forced(amz_schedule_t s, uint64_t chunk) {
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size);
+  amz_options_set_workers(o, 1);
+  amz_options_set_schedule(o, s);
+  if (s != AMZ_SCHED_STATIC) amz_options_set_chunk(o, chunk);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  return o;
+}
+
+/* Re-run time of a forced plan: the first run finishes the sampled items' loop,
+ * the second is timed. */
+static double t_forced(const wl_t *w, void *arg, amz_schedule_t s, uint64_t chunk) {
+  amz_options_t *o = forced(s, chunk);
+  amz_task_t task = {w->name, w->n, w->fn, arg};
+  amz_plan_t *p = NULL;
+  amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p);
+  amz_result_t *r = NULL;
+  amz_mpi_run(p, &r);
+  amz_result_destroy(r);
+  MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = now();
+  amz_mpi_run(p, &r);
+  double t1 = now();
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+  return span(t0, t1);
+}
+
+typedef struct ours {
+  double full, rerun, predicted;
+  char choice[96];
+} ours_t;
+
+static ours_t t_ours(const wl_t *w, void *arg) {
+  ours_t o = {0};
+  amz_task_t task = {w->name, w->n, w->fn, arg};
+  MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = now();
+  amz_plan_t *p = NULL;
+  amz_mpi_plan_create(MPI_COMM_WORLD, &task, NULL, &p);
+  amz_result_t *r = NULL;
+  amz_mpi_run(p, &r);
+  double t1 = now();
+  o.full = span(t0, t1);
+  amz_result_destroy(r);
+  o.predicted = amz_plan_predicted_seconds(p);
+  snprintf(o.choice, sizeof o.choice, "%dx%d %s/%llu", amz_plan_ranks(p), amz_plan_workers(p),
+           amz_schedule_name(amz_plan_schedule(p)), (unsigned long long)amz_plan_chunk(p));
+  MPI_Barrier(MPI_COMM_WORLD);
+  t0 = now();
+  amz_mpi_run(p, &r);
+  t1 = now();
+  o.rerun = span(t0, t1);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  return o;
+}
+
+int main(int argc, char **argv) {
+  int provided;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int reps = 3, grid = 1;
+  double scale = 1.0;
+  const char *only = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--scale") && i + 1 < argc) scale = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!strcmp(argv[i], "--no-grid")) grid = 0;
+    else {
+      if (rank == 0) fprintf(stderr, "usage: %s [--reps R] [--scale S] [--only NAME] [--no-grid]\n", argv[0]);
+      MPI_Finalize();
+      return 2;
+    }
+  }
+  if (reps < 1 || reps > 15) reps = 3;
+  /* Calibrate spin iterations per microsecond on rank 0, shared by all. */
+  double per_us = 0;
+  if (rank == 0) {
+    double t0 = now();
+    sink = spin(20000000);
+    per_us = 20000000 / ((now() - t0) * 1e6);
+  }
+  MPI_Bcast(&per_us, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+
+  enum { NW = 5 };
+  wl_t w[NW] = {
+      {"mandelbrot", "rows of y in [0,1.5]: costly near the axis", (uint64_t)(2000 * scale), k_mandel, NULL},
+      {"increasing", "cost grows linearly with the index, 1 to 200 us", (uint64_t)(10000 * scale), k_table, NULL},
+      {"lognormal", "independent lognormal costs, mean ~60 us, sigma 1.2", (uint64_t)(16000 * scale), k_table, NULL},
+      {"clustered", "first 5% of items cost 40x the rest", (uint64_t)(80000 * scale), k_table, NULL},
+      {"tiny", "0.2 us items", (uint64_t)(5000000 * scale), k_table, NULL},
+  };
+  m_rows = (int)w[0].n;
+  for (int k = 1; k < NW; k++) {
+    w[k].iters = malloc(w[k].n * sizeof(long));
+    for (uint64_t i = 0; i < w[k].n; i++) {
+      double us;
+      if (k == 1) us = 1.0 + 199.0 * (double)i / (double)w[k].n;
+      else if (k == 2) {
+        double u1 = hash01(2 * i) + 1e-12, u2 = hash01(2 * i + 1);
+        us = 30.0 * exp(1.2 * sqrt(-2 * log(u1)) * cos(2 * M_PI * u2) - 0.72 + 0.72);
+        if (us > 5000) us = 5000;
+      } else if (k == 3) us = i < w[k].n / 20 ? 200.0 : 5.0;
+      else us = 0.2;
+      w[k].iters[i] = (long)(us * per_us);
+    }
+  }
+  if (rank == 0) {
+    printf("bench_mpi: %d ranks, %d reps (medians), scale %.2f, MPI thread level %d\n", size, reps,
+           scale, provided);
+    printf("%-11s %9s %9s %9s %9s %9s %9s %9s  %-20s %5s %5s %7s %7s\n", "workload", "serial",
+           "bound", "static", "self-1", "self-64", "amorsize", "rerun", "choice", "eff", "effrr",
+           "vs-stat", "grid");
+  }
+  for (int k = 0; k < NW; k++) {
+    if (only && strcmp(only, w[k].name) != 0) continue;
+    void *arg = w[k].iters ? (void *)&w[k] : NULL;
+    double ser[15], st[15], s1[15], s64[15], full[15], rr[15], gr[15];
+    ours_t last = {0};
+    /* The longest item, for the bound (serial, on rank 0). */
+    double longest = 0;
+    if (w[k].iters) {
+      long mx = 0;
+      for (uint64_t i = 0; i < w[k].n; i++) if (w[k].iters[i] > mx) mx = w[k].iters[i];
+      longest = (double)mx / per_us * 1e-6;
+    } else {
+      double t0 = now();
+      w[k].fn(0, 1, arg); /* row 0, on the real axis, is the costliest */
+      longest = now() - t0;
+    }
+    for (int r = 0; r < reps; r++) {
+      ser[r] = t_serial(&w[k], arg);
+      st[r] = t_static(&w[k], arg);
+      s1[r] = k == 4 ? NAN : t_selfsched(&w[k], arg, 1);
+      s64[r] = t_selfsched(&w[k], arg, 64);
+      last = t_ours(&w[k], arg);
+      full[r] = last.full;
+      rr[r] = last.rerun;
+      gr[r] = INFINITY;
+      if (grid) {
+        const uint64_t chunks[4] = {1, 8, 64, 512};
+        for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_FACTORING; s++)
+          for (int c = 0; c < 4; c++) {
+            if (s == AMZ_SCHED_STATIC && c > 0) continue;
+            if (k == 4 && chunks[c] < 64 && s != AMZ_SCHED_STATIC) continue; /* hopeless */
+            double t = t_forced(&w[k], arg, (amz_schedule_t)s, chunks[c]);
+            if (t < gr[r]) gr[r] = t;
+          }
+      }
+    }
+    double S = cmp_med(ser, reps), B = S / size > longest ? S / size : longest;
+    double ST = cmp_med(st, reps), S1 = k == 4 ? NAN : cmp_med(s1, reps), S64 = cmp_med(s64, reps);
+    double F = cmp_med(full, reps), RR = cmp_med(rr, reps), G = cmp_med(gr, reps);
+    if (rank == 0) {
+      printf("%-11s %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs  %-20s %5.2f %5.2f %6.2fx %6.3fs\n",
+             w[k].name, S, B, ST, S1, S64, F, RR, last.choice, B / F, B / RR, ST / F, G);
+      fflush(stdout);
+    }
+  }
+  if (rank == 0)
+    printf("\neff = bound / amorsize (plan + run, sampling included); effrr = bound / rerun;\n"
+           "vs-stat = static / amorsize; grid = best forced schedule x chunk re-run\n");
+  for (int k = 1; k < NW; k++) free(w[k].iters);
+  MPI_Finalize();
+  return 0;
+}
