@@ -96,8 +96,9 @@ void amz__explain_workload(const amz_plan_t *p, FILE *o) {
   }
   fprintf(o, "  CPU/wall in kernel   %.2f%s\n", wl->cpu_ratio,
           wl->cpu_ratio < AMZ__WAITING_CPU_RATIO ? " (the kernel mostly waits: more threads than cores can pay)" : "");
-  fprintf(o, "  contention           x%.2f per item with %d workers busy (measured x%.2f)%s\n",
-          wl->contention, wl->contention_workers, wl->contention_raw,
+  fprintf(o, "  contention           x%.2f per item with %d worker%s busy (measured x%.2f)%s\n",
+          wl->contention, wl->contention_workers, wl->contention_workers == 1 ? "" : "s",
+          wl->contention_raw,
           wl->contention > 1.15 ? " (shared resources, likely memory bandwidth)" : "");
   fprintf(o, "  serial estimate      %s for all items on one worker\n\n", T(p->serial_pred_s));
 }
@@ -260,8 +261,12 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   int all_workers = r->workers * (x ? x->ranks : 1);
   fprintf(o, "Amorsize run %d of \"%s\": %llu items, ", r->run_index, r->task_name,
           (unsigned long long)r->n_items);
-  if (x) fprintf(o, "%d rank%s x ", x->ranks, x->ranks == 1 ? "" : "s");
-  describe_choice(o, r->workers, r->schedule, r->chunk, r->n_items);
+  if (x)
+    fprintf(o, "%d rank%s x %d thread%s, %s, chunk %llu", x->ranks, x->ranks == 1 ? "" : "s",
+            r->workers, r->workers == 1 ? "" : "s", amz_schedule_name(r->schedule),
+            (unsigned long long)r->chunk);
+  else
+    describe_choice(o, r->workers, r->schedule, r->chunk, r->n_items);
   fprintf(o, "\n");
   if (x)
     fprintf(o, "  %d node%s; this rank (%d): %llu items done, %llu failed, %s; totals below are "
