@@ -157,7 +157,8 @@ AMZ_API uint64_t amz_result_local_items_failed(const amz_result_t *result);
 /** @brief Seconds this rank spent in the run. *Local.* */
 AMZ_API double amz_result_local_seconds(const amz_result_t *result);
 /** @brief Number of sorted, disjoint item ranges this rank executed (failed ones
- *         included; on a first run, its sampled blocks too). *Local.* */
+ *         included; on a first run, its sampled blocks too). Complete unless the rank
+ *         ran more than 2^20 chunks in the run (see amz_mpi_gather_items). *Local.* */
 AMZ_API size_t amz_result_local_range_count(const amz_result_t *result);
 /**
  * @brief Range i of this rank's executed ranges. *Local.*
@@ -185,8 +186,13 @@ AMZ_API const char *amz_result_mpi_why(const amz_result_t *result);
  * on every rank with AMZ_MPI_ALL) buf holds every item; elsewhere buf is unchanged.
  * Pass the results of every run of the plan one at a time (each run's own ranges).
  *
+ * A rank records at most 2^20 chunks per run (the chunk records); a rank that ran
+ * more has an incomplete list of ranges, and the call fails with AMZ_ERANGE on
+ * every rank: use larger chunks for such loops.
+ *
  * @return 0; AMZ_EINVAL (NULL, item_bytes 0, a result of amz_run, root out of
- *         range, total bytes over the MPI count limit); AMZ_ENOMEM; AMZ_EMPI.
+ *         range, total bytes over the MPI count limit); AMZ_ERANGE (a rank's ranges
+ *         are incomplete, above); AMZ_ENOMEM; AMZ_EMPI.
  */
 AMZ_API int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *result, void *buf,
                                  size_t item_bytes, int root);

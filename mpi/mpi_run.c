@@ -594,12 +594,11 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
         }
       }
     if (ex.chunks_run > 0 && ex.w) {
-      size_t recorded = 0;
+      /* Records are bounded (AMZ__MAX_RECORDS): beyond it the run is still complete,
+       * but this rank's list of ranges is not; the gather helper refuses then. */
+      uint64_t recorded = 0;
       for (int w = 0; w < ex.workers; w++) recorded += ex.w[w].n_chunks;
-      if (recorded < ex.chunks_run && rc == 0)
-        rc = amz__fail(AMZ_ENOMEM, "more chunks ran than were recorded (%zu of %llu): "
-                                   "cannot list this rank's ranges",
-                       recorded, (unsigned long long)ex.chunks_run);
+      rx->ranges_lost = ex.chunks_run - recorded;
     }
     if (first)
       for (size_t i = 0; i < m->local_sampled_ranges.n && rc == 0; i++)
@@ -730,6 +729,11 @@ int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *r, void *buf, size_t
   else if (!r->ext)
     rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: the result is from amz_run, not amz_mpi_run");
   else if (item_bytes == 0) rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: item_bytes is 0");
+  else if (r->ext->ranges_lost)
+    rc = amz__fail(AMZ_ERANGE, "amz_mpi_gather_items: rank %d ran %llu chunks beyond the %zu "
+                               "it records, so its item ranges are incomplete; use a larger "
+                               "chunk (amz_options_set_chunk)",
+                   me, (unsigned long long)r->ext->ranges_lost, (size_t)AMZ__MAX_RECORDS);
   else if (root != AMZ_MPI_ALL && (root < 0 || root >= size))
     rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: root %d is not a rank of comm [0, %d) "
                                "nor AMZ_MPI_ALL", root, size);

@@ -443,6 +443,8 @@ typedef struct amz__result_ext {
   uint64_t local_done, local_failed;
   double local_wall_s;
   amz__rangeset_t local_ranges; /* item ranges this rank executed, sampled included */
+  uint64_t ranges_lost;      /* chunks not recorded (beyond the record bound): the
+                                ranges above are then incomplete */
   int nodes;
   int threads;               /* threads per rank */
 } amz__result_ext_t;

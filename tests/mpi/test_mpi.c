@@ -392,6 +392,33 @@ static void test_gather_items(void) {
   }
 }
 
+static int nothing(uint64_t b, uint64_t e, void *arg) {
+  (void)b;
+  (void)e;
+  (void)arg;
+  return 0;
+}
+
+/* More chunks than a rank records: the run completes; gathering refuses. */
+static void test_gather_refuses_incomplete_ranges(void) {
+  const uint64_t n = (uint64_t)(size + 1) << 20;
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size);
+  amz_options_set_workers(o, 1);
+  amz_options_set_schedule(o, AMZ_SCHED_CYCLIC);
+  amz_options_set_chunk(o, 1);
+  amz_task_t task = {"many chunks", n, nothing, NULL};
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_for(MPI_COMM_WORLD, &task, o, &r), 0);
+  CU_ASSERT_EQUAL(amz_result_items_done(r), n);
+  char c = 0;
+  CU_ASSERT_EQUAL(amz_mpi_gather_items(MPI_COMM_WORLD, r, &c, 1, 0), AMZ_ERANGE);
+  amz_result_destroy(r);
+  amz_options_destroy(o);
+}
+
 static void test_bad_input(void) {
   amz_plan_t *p = NULL;
   CU_ASSERT_EQUAL(amz_mpi_plan_create(MPI_COMM_WORLD, NULL, NULL, &p), AMZ_EINVAL);
@@ -516,6 +543,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "excluded ranks return while the run goes on", test_excluded_ranks);
   CU_add_test(s, "one failing range: same status everywhere", test_failing_range);
   CU_add_test(s, "range mode gather helper", test_gather_items);
+  CU_add_test(s, "gather refuses incomplete range lists", test_gather_refuses_incomplete_ranges);
   CU_add_test(s, "map mode integrity and order", test_map_integrity);
   CU_add_test(s, "nodes: batches, no starvation", test_nodes);
   CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
