@@ -71,7 +71,9 @@ AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
  * for the others. On the ranks that run, amz_result_items_done(),
  * amz_result_items_failed() and amz_result_seconds() are global (the same value on
  * every such rank); the amz_result_local_* accessors give this rank's part.
- * amz_result_chunk() lists this rank's chunks.
+ * amz_result_chunk() lists this rank's chunks. Hooks run on each rank for its own
+ * chunks; the progress hook's items_done is this rank's count times the ranks
+ * running (an estimate of the whole run, exact when the ranks go at one pace).
  *
  * @param plan a plan from amz_mpi_plan_create().
  * @param[out] result receives the result (also on AMZ_EITEMS); destroy with

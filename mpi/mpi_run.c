@@ -486,7 +486,10 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              .pool = &p->pool,
                              .t_origin = t0,
                              .source = dynamic ? src_shared : src_preassigned,
-                             .source_ctx = &x};
+                             .source_ctx = &x,
+                             /* Each rank sees its own items: the run's progress
+                              * is estimated as if the ranks went at one pace. */
+                             .progress_scale = (double)m->run_size};
     rc = amz__execute(&ep, &ex);
   }
   if (m->map && m->run_rank != 0 && rc == 0) rc = amz__map_done(m->run);

@@ -99,7 +99,9 @@ static void report_progress(exec_ctx_t *x, double now_rel, int final) {
                         memory_order_relaxed);
   amz_progress_t pr;
   pr.items_done = atomic_load_explicit(&x->items_done, memory_order_relaxed);
+  if (p->progress_scale > 1.0) pr.items_done = (uint64_t)((double)pr.items_done * p->progress_scale);
   pr.items_total = x->items_total;
+  if (pr.items_done > pr.items_total) pr.items_done = pr.items_total;
   pr.elapsed_s = now_rel;
   pr.items_per_s = now_rel > 0 ? (double)pr.items_done / now_rel : 0.0;
   pr.eta_s = pr.items_per_s > 0

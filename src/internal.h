@@ -234,6 +234,9 @@ typedef struct amz__exec_params {
    * its j-th chunk; returns 1 with [*b, *e) or 0 when the worker is done. */
   int (*source)(void *ctx, int worker, uint64_t j, uint64_t *b, uint64_t *e);
   void *source_ctx;
+  /* Progress of the whole run estimated from this process's part: items done are
+   * reported times this factor (the MPI layer: ranks sharing the run); 0 = 1. */
+  double progress_scale;
 } amz__exec_params_t;
 
 typedef struct amz__exec_out {
