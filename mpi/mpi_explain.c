@@ -80,16 +80,23 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
   fprintf(o, " = %d workers\n", ch->ranks * ch->workers);
   fprintf(o, "  ranks: %s\n", m->why);
   fprintf(o, "  why: %s\n", p->dec.why);
+  if (p->runs > 0)
+    fprintf(o, "  (threads, schedule and chunk re-planned with the model refined by %d run%s; "
+               "the ranks stay)\n",
+            p->runs, p->runs == 1 ? "" : "s");
+  int nodes_used = 0;
+  for (int n = 0, k = 0; n < m->nodes && k < ch->ranks; n++, nodes_used++) k += m->ni[n].ranks;
+  int cross = nodes_used > 1 && m->thread_level >= MPI_THREAD_MULTIPLE;
   if (amz__sched_preassigned(p->schedule))
     fprintf(o, "  distribution: %s chunks preassigned to the %d workers, no messages\n",
             amz_schedule_name(p->schedule), ch->ranks * ch->workers);
-  else if (m->run_nodes <= 1)
+  else if (nodes_used <= 1)
     fprintf(o, "  distribution: one node: all chunks from the node-shared counter, no messages%s\n",
             p->schedule == AMZ_SCHED_AWF ? " (awf runs as factoring chunks)" : "");
-  else if (m->cross_node)
-    fprintf(o, "  distribution: node-shared counters; nodes refilled in batches (weighted "
+  else if (cross)
+    fprintf(o, "  distribution: node-shared counters; %d nodes refilled in batches (weighted "
                "factoring by measured node speed) by rank 0's progress thread%s\n",
-            p->schedule == AMZ_SCHED_AWF ? "; awf runs as factoring chunks" : "");
+            nodes_used, p->schedule == AMZ_SCHED_AWF ? "; awf runs as factoring chunks" : "");
   else
     fprintf(o, "  distribution: node-shared counters; batches dealt to nodes round-robin in "
                "advance (MPI thread level below multiple: no cross-node refills)\n");

@@ -185,6 +185,7 @@ int amz__map_done(MPI_Comm comm);
 /* (mpi_plan.c) */
 int amz__mpi_decide(amz_plan_t *p);
 int amz__mpi_repredict(amz_plan_t *p);
+int amz__mpi_replan(amz_plan_t *p);
 int amz__mpi_is_plan(const amz_plan_t *p);
 
 /* Takes the next batch of global chunks for node `node` from the node-0 counter

@@ -413,6 +413,23 @@ int amz__mpi_decide(amz_plan_t *p) {
 
 int amz__mpi_repredict(amz_plan_t *p) { return mpi_predict_choice(p); }
 
+/* After a run: search threads, schedule and chunk again with the refined model. The
+ * ranks stay those of the plan (their communicators and node windows exist), and so
+ * does the explanation of that choice. Identical on every running rank: the refined
+ * model comes from data all of them exchanged. */
+int amz__mpi_replan(amz_plan_t *p) {
+  amz__mpi_t *m = p->ext;
+  amz__constraints_t saved = p->cons;
+  char why[sizeof m->why];
+  memcpy(why, m->why, sizeof why);
+  p->cons.ranks = m->ranks;
+  p->cons.ranks_from = saved.ranks_from ? saved.ranks_from : "the plan (ranks stay across runs)";
+  int rc = amz__mpi_decide(p);
+  p->cons = saved;
+  memcpy(m->why, why, sizeof why);
+  return rc;
+}
+
 static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task_t *mt,
                        const amz_options_t *opts, amz_plan_t **plan) {
   const char *fn_name = mt ? "amz_mpi_map_plan_create" : "amz_mpi_plan_create";
@@ -479,7 +496,7 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
       rc = amz__fail(AMZ_EINVAL, "%s: rank 0 must pass the %s buffer (%zu bytes per item)",
                      fn_name, mt->bytes_in && !mt->input ? "input" : "output",
                      mt->bytes_in && !mt->input ? mt->bytes_in : mt->bytes_out);
-    if (m->size > 1 && m->thread_level < MPI_THREAD_MULTIPLE)
+    if (rc == 0 && m->size > 1 && m->thread_level < MPI_THREAD_MULTIPLE)
       rc = amz__fail(AMZ_EMPI,
                      "%s: map mode over %d ranks needs MPI_THREAD_MULTIPLE (rank 0 serves "
                      "data from a thread), but MPI provides thread level %d; initialize "

@@ -92,6 +92,23 @@ static size_t shm_header_bytes(int nodes) {
   return (h + 63) / 64 * 64;
 }
 
+/* Per-run parameters of the installed choice (threads, schedule, chunk can change
+ * when a run re-plans): threads per node, the smallest batch, the refill mark. */
+static void run_params(amz_plan_t *p, uint64_t n_chunks) {
+  amz__mpi_t *m = p->ext;
+  for (int n = 0; n < m->run_nodes; n++) m->run_node_threads[n] = 0;
+  for (int r = 0; r < m->run_size; r++) m->run_node_threads[m->run_node_of[r]] += m->threads;
+  m->min_batch = n_chunks / 2048 + 1;
+  /* Refill while the node still has work for the refill's round trip: a few chunks
+   * per worker, more when chunks are short against the latency. */
+  double chunk_s = n_chunks ? p->wl.mean_s * (double)p->task.n_items / (double)n_chunks : 0;
+  double lead_s = 2.0 * m->net.lat_net_s + SERVER_POLL_S;
+  uint64_t nw = (uint64_t)m->run_node_threads[m->run_node_id];
+  double per = chunk_s > 0 ? ceil(lead_s * (double)nw / chunk_s) : 1.0;
+  if (per > 1e9) per = 1e9;
+  m->low_water = 2 * nw + (uint64_t)per;
+}
+
 int amz__mpi_setup_run(amz_plan_t *p) {
   amz__mpi_t *m = p->ext;
   int pos = 0;
@@ -130,28 +147,12 @@ int amz__mpi_setup_run(amz_plan_t *p) {
     }
   }
   free(leaders);
-  for (int r = 0; r < m->run_size; r++) m->run_node_threads[m->run_node_of[r]] += m->threads;
   m->run_nodes = nodes;
   m->run_node_id = m->run_node_of[m->run_rank];
   m->cross_node = nodes > 1 && m->thread_level >= MPI_THREAD_MULTIPLE;
-
-  /* Batch table size: every batch but the last has at least min_batch chunks. */
-  amz__sched_t s;
-  rc = amz__sched_init(&s, run_kind(p->schedule), p->task.n_items, m->ranks * m->threads,
-                       p->chunk);
-  if (rc != 0) return amz__mpi_agree(m->run, amz__fail(rc, "cannot build the run's schedule"));
-  uint64_t n_chunks = s.n_chunks;
-  amz__sched_free(&s);
-  m->min_batch = n_chunks / 2048 + 1;
-  m->batch_cap = n_chunks / m->min_batch + (uint64_t)nodes + 2;
-  /* Refill while the node still has work for the refill's round trip: a few chunks
-   * per worker, more when chunks are short against the latency. */
-  double chunk_s = n_chunks ? p->wl.mean_s * (double)p->task.n_items / (double)n_chunks : 0;
-  double lead_s = 2.0 * m->net.lat_net_s + SERVER_POLL_S;
-  uint64_t nw = (uint64_t)m->run_node_threads[m->run_node_id];
-  double per = chunk_s > 0 ? ceil(lead_s * (double)nw / chunk_s) : 1.0;
-  if (per > 1e9) per = 1e9;
-  m->low_water = 2 * nw + (uint64_t)per;
+  /* Batch table: every batch but the last has at least n_chunks / 2048 + 1 chunks
+   * (run_params), so 2048 + nodes + 3 entries hold any schedule's batches. */
+  m->batch_cap = 2048 + (uint64_t)nodes + 3;
 
   /* + 64: the window's base is only 8-byte aligned; the counters want their own
    * cache lines. The segment is page-aligned in every process, so rounding the
@@ -441,6 +442,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   int rc = amz__pool_grow(&p->pool, T - 1);
   if (rc == 0)
     rc = amz__sched_init(&x.sched, run_kind(p->schedule), p->task.n_items, (int)x.W, p->chunk);
+  if (rc == 0) run_params(p, x.sched.n_chunks);
   x.last_t = calloc((size_t)T, sizeof *x.last_t);
   x.last_items = calloc((size_t)T, sizeof *x.last_items);
   if (rc == 0 && (!x.last_t || !x.last_items)) rc = AMZ_ENOMEM;
@@ -667,7 +669,11 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
       wl->max_item_s *= f;
     }
     p->runs++;
-    if (rc == 0) rc = amz__mpi_repredict(p);
+    /* As amz_run: search again after runs 1, 2, 4, 8, ... or when the prediction
+     * missed by more than 20%; else only predict the next run. */
+    double pred = res->predicted.total;
+    int replan = (p->runs & (p->runs - 1)) == 0 || (pred > 0 && fabs(wall - pred) > 0.2 * pred);
+    if (rc == 0) rc = replan ? amz__mpi_replan(p) : amz__mpi_repredict(p);
   }
   free(all);
   free(gf);

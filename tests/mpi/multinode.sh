@@ -7,8 +7,9 @@
 #   multinode.sh MPIEXEC TEST_MPI MANDELBROT_MPI
 #
 # Runs 2 nodes x 2 ranks: the MPI suite with --expect-nodes 2 (two node groups,
-# batches refilled across nodes, every node ran chunks, results exactly once) and
-# the Mandelbrot example (image identical to a serial computation).
+# batches refilled across nodes, every node ran chunks, results exactly once), the
+# same with MPI_THREAD_FUNNELED (batches dealt in advance), and the Mandelbrot
+# example (image identical to a serial computation).
 # Needs root (namespaces); exits 77 = skipped, with the reason, otherwise.
 # Creates and removes its own namespaces; touches no address outside them.
 set -u
@@ -82,11 +83,18 @@ run_in_A "$mpiexec" "${mpiargs[@]}" "$test_mpi" --expect-nodes 2 >"$work/suite.l
 cat "$work/suite.log"
 grep -q "0 failed assertion(s) over all ranks" "$work/suite.log" || status=1
 
+echo "== MPI suite on 2 emulated nodes x 2 ranks, MPI_THREAD_FUNNELED (batches dealt in advance)"
+run_in_A "$mpiexec" "${mpiargs[@]}" "$test_mpi" --expect-nodes 2 --funneled >"$work/funneled.log" 2>&1 || status=1
+grep -E "node [0-9]:|mpi suite|FAILED" "$work/funneled.log"
+grep -q "0 failed assertion(s) over all ranks" "$work/funneled.log" || status=1
+
 echo "== Mandelbrot example on 2 emulated nodes x 2 ranks"
 run_in_A "$mpiexec" "${mpiargs[@]}" "$mandel" 400 400 "$work/m.pgm" >"$work/mandel.log" 2>&1 || status=1
 grep -E "launched|node [0-9]|between nodes|distribution|serial check|rows done|rank [0-9]:" "$work/mandel.log"
-grep -q "serial check: image identical" "$work/mandel.log" || status=1
-grep -q "on 2 nodes" "$work/mandel.log" || { echo "expected 2 nodes in the plan"; status=1; }
+ok=1
+grep -q "serial check: image identical" "$work/mandel.log" || ok=0
+grep -q "on 2 nodes" "$work/mandel.log" || { echo "expected 2 nodes in the plan"; ok=0; }
+[ $ok = 1 ] || { status=1; echo "-- mandelbrot_mpi output:"; tail -40 "$work/mandel.log"; }
 
 [ $status = 0 ] && echo "multinode: OK" || echo "multinode: FAILED"
 exit $status
