@@ -93,6 +93,7 @@ typedef struct amz__mpi {
   int sample_ranks;      /* ranks that sampled */
   int sample_threads;    /* threads per sampling rank */
   double sample_rel_error;
+  char stop_reason[128];     /* why sampling stopped, for the explanation */
   uint64_t local_sampled;    /* items this rank sampled */
   uint64_t local_sampled_failed;
   MPI_Comm data_comm;        /* map mode: the comm of the current phase */
@@ -176,6 +177,7 @@ typedef struct amz__server_params {
   int run_nodes;
   amz__node_shm_t *node0;  /* node 0's shared structure (the global counter) */
   uint64_t min_batch;
+  _Atomic int *stop;       /* set when the run failed: stop without waiting; may be NULL */
 } amz__server_params_t;
 int amz__server_start(amz__server_params_t *sp, pthread_t *th);
 int amz__server_join(pthread_t th);

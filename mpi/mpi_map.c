@@ -31,7 +31,8 @@ static void *server_main(void *arg) {
   long pause_ns = 0;
   char *buf = NULL;
   size_t cap = 0;
-  while (done < sp.peers || finals < sp.refill_nodes) {
+  while ((done < sp.peers || finals < sp.refill_nodes) &&
+         !(sp.stop && atomic_load_explicit(sp.stop, memory_order_acquire))) {
     int flag = 0;
     MPI_Status st;
     if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, sp.comm, &flag, &st) != MPI_SUCCESS) break;

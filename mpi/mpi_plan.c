@@ -22,6 +22,11 @@ typedef struct interleave {
   const amz_task_t *t;
   uint64_t n, g;  /* items, group size */
   int r, s;       /* this sampling rank, sampling ranks */
+  /* The real runs whose kernel call failed, with their codes: a virtual block can
+   * span several runs, and only the failing ones are failed items. */
+  pthread_mutex_t mu;
+  amz__rangeset_t failed;
+  int oom;
 } interleave_t;
 
 static uint64_t il_size(const interleave_t *il) {
@@ -51,13 +56,19 @@ static int il_runs(const interleave_t *il, uint64_t vb, uint64_t ve,
 }
 
 static int il_call(uint64_t b, uint64_t e, void *ctx) {
-  const amz_task_t *t = ctx;
-  return t->fn(b, e, t->arg);
+  interleave_t *il = ctx;
+  int rc = il->t->fn(b, e, il->t->arg);
+  if (rc != 0) {
+    pthread_mutex_lock(&il->mu);
+    if (amz__rangeset_add(&il->failed, b, e, rc) != 0) il->oom = 1;
+    pthread_mutex_unlock(&il->mu);
+  }
+  return rc;
 }
 
 static int il_fn(uint64_t vb, uint64_t ve, void *arg) {
-  const interleave_t *il = arg;
-  return il_runs(il, vb, ve, il_call, (void *)il->t);
+  interleave_t *il = arg;
+  return il_runs(il, vb, ve, il_call, il);
 }
 
 /* Collectors that turn virtual ranges into real ones. */
@@ -129,7 +140,7 @@ static int il_add_rec(uint64_t b, uint64_t e, void *ctx) {
 }
 
 /* Maps the sampler's virtual outputs to real item ranges, in place. */
-static int il_map_back(const interleave_t *il, amz_plan_t *p, amz__sample_t **samples,
+static int il_map_back(interleave_t *il, amz_plan_t *p, amz__sample_t **samples,
                        size_t *n_samples, amz__rangeset_t *done, amz__rangeset_t *failed) {
   il_samples_t cs = {0};
   for (size_t i = 0; i < *n_samples && cs.rc == 0; i++) {
@@ -142,14 +153,10 @@ static int il_map_back(const interleave_t *il, amz_plan_t *p, amz__sample_t **sa
     cr.worker = p->sample_rec_workers[i];
     il_runs(il, cr.src.begin, cr.src.end, il_add_rec, &cr);
   }
-  amz__rangeset_t d = {0}, f = {0};
-  il_ranges_t cd = {&d, 0, 0}, cf = {&f, 0, 0};
+  amz__rangeset_t d = {0};
+  il_ranges_t cd = {&d, 0, 0};
   for (size_t i = 0; i < done->n; i++) il_runs(il, done->v[i].begin, done->v[i].end, il_add_range, &cd);
-  for (size_t i = 0; i < failed->n; i++) {
-    cf.code = failed->v[i].code;
-    il_runs(il, failed->v[i].begin, failed->v[i].end, il_add_range, &cf);
-  }
-  int rc = cs.rc ? cs.rc : cr.rc ? cr.rc : cd.rc ? cd.rc : cf.rc;
+  int rc = cs.rc ? cs.rc : cr.rc ? cr.rc : cd.rc ? cd.rc : il->oom ? AMZ_ENOMEM : 0;
   free(*samples);
   *samples = cs.v;
   *n_samples = cs.n;
@@ -158,12 +165,14 @@ static int il_map_back(const interleave_t *il, amz_plan_t *p, amz__sample_t **sa
   p->sample_recs = cr.v;
   p->sample_rec_workers = cr.w;
   p->n_sample_recs = cr.n;
+  /* Failed items: the runs the wrapper saw fail, not whole virtual blocks. */
   amz__rangeset_free(done);
   amz__rangeset_free(failed);
   amz__rangeset_sort(&d);
-  amz__rangeset_sort(&f);
+  amz__rangeset_sort(&il->failed);
   *done = d;
-  *failed = f;
+  *failed = il->failed;
+  il->failed = (amz__rangeset_t){0};
   return rc ? amz__fail(rc, "out of memory while mapping the sampled ranges") : 0;
 }
 
@@ -271,7 +280,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     /* Groups of G items, 256 per sampling rank: fine enough that a sample block
      * (at most 1/64 of a rank's items) spans a few neighbouring groups. */
     uint64_t G = N / ((uint64_t)S * 256);
-    interleave_t il = {task, N, G ? G : 1, my_stratum, S};
+    interleave_t il = {.t = task, .n = N, .g = G ? G : 1, .r = my_stratum, .s = S};
+    pthread_mutex_init(&il.mu, NULL);
     amz_task_t sub = {p->name, il_size(&il), il_fn, &il};
     amz__sampler_params_t sp = {.task = &sub,
                                 .workers = threads,
@@ -285,6 +295,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
                      &p->sample_rec_workers);
     if (rc == 0) rc = il_map_back(&il, p, &samples, &n_samples, &done, &failed);
+    amz__rangeset_free(&il.failed);
+    pthread_mutex_destroy(&il.mu);
     if (rc == 0) {
       h.n_samples = n_samples;
       h.n_failed = failed.n;
@@ -360,9 +372,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     wl->sample_wall_s = wall;
     wl->sample_workers = thr ? thr : 1;
     m->sample_rel_error = wl->rel_error;
-    static _Thread_local char stop[128];
-    snprintf(stop, sizeof stop, "rank 0: %s", hs[0].stop);
-    wl->stop_reason = stop;
+    snprintf(m->stop_reason, sizeof m->stop_reason, "rank 0: %s", hs[0].stop);
+    wl->stop_reason = m->stop_reason; /* lives as long as the plan */
   }
   free(samples);
   free(hs);

@@ -462,15 +462,25 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   }
   pthread_t server;
   int serving = 0;
+  _Atomic int stop = 0;
   int refill_nodes = dynamic && m->cross_node ? m->run_nodes - 1 : 0;
   int peers = m->map ? m->run_size - 1 : 0;
   if (rc == 0 && m->run_rank == 0 && (refill_nodes > 0 || peers > 0)) {
     amz__server_params_t sp = {.m = m, .comm = m->run, .peers = peers,
                                .refill_nodes = refill_nodes, .sched = &x.sched,
                                .run_nodes = m->run_nodes, .node0 = m->shm,
-                               .min_batch = m->min_batch};
+                               .min_batch = m->min_batch, .stop = &stop};
     rc = amz__server_start(&sp, &server);
     serving = rc == 0;
+  }
+  /* Everyone knows the node tables are ready and rank 0's server runs (or that the
+   * run is off): from here every rank takes part until the end. */
+  rc = amz__mpi_agree(m->run, rc);
+  int server_runs = rc == 0 && (refill_nodes > 0 || peers > 0);
+  if (rc != 0 && serving) {
+    atomic_store(&stop, 1);
+    amz__server_join(server);
+    serving = 0;
   }
   m->data_comm = m->run;
   amz__exec_out_t ex;
@@ -494,8 +504,11 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              .progress_scale = (double)m->run_size};
     rc = amz__execute(&ep, &ex);
   }
-  if (m->map && m->run_rank != 0 && rc == 0) rc = amz__map_done(m->run);
-  if (serving) amz__server_join(server);
+  /* DONE even after a failure here: rank 0's server counts on it. */
+  if (m->map && m->run_rank != 0 && server_runs) {
+    int drc = amz__map_done(m->run);
+    if (rc == 0) rc = drc;
+  }
   if (x.fail && rc == 0) rc = amz__fail(AMZ_EMPI, "a batch refill from rank 0 failed");
   double local_wall = amz__clock_now(clk) - t0;
 
@@ -527,7 +540,14 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
       mine.wait_s = (double)atomic_load(&m->shm->wait_ns) * 1e-9;
     }
   }
+  /* Rank 0's server goes on serving the other nodes while rank 0 waits here; once
+   * every rank has arrived, every node got its last batch and every DONE was sent,
+   * so the server ends. After a failure it is told to stop instead. */
   rc = amz__mpi_agree(m->run, rc);
+  if (serving) {
+    if (rc != 0) atomic_store(&stop, 1);
+    amz__server_join(server);
+  }
   rank_sum_t *all = rc == 0 ? malloc((size_t)m->run_size * sizeof *all) : NULL;
   if (rc == 0 && !all) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the run summary");
   rc = amz__mpi_agree(m->run, rc);
