@@ -416,7 +416,11 @@ static int excluded_result(amz_plan_t *p, amz_result_t **out) {
 }
 
 int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
-  if (!result) return amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+  /* A NULL output on one rank must not leave the others in a collective: the run
+   * goes on with a private output until the ranks agree on the error. */
+  amz_result_t *scratch = NULL;
+  int no_output = !result;
+  if (no_output) result = &scratch;
   *result = NULL;
   if (!p) return amz__fail(AMZ_EINVAL, "amz_mpi_run: plan is NULL");
   if (!amz__mpi_is_plan(p))
@@ -428,6 +432,10 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     return amz__fail(AMZ_EBUSY, "amz_mpi_run: plan '%s' is already running on another thread",
                      p->name);
   if (!m->used) {
+    if (no_output) {
+      atomic_store(&p->running, 0);
+      return amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+    }
     int rc = excluded_result(p, result);
     atomic_store(&p->running, 0);
     return rc;
@@ -454,7 +462,9 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     s->cap = cap;
     deal_initial(&x);
   }
-  rc = amz__mpi_agree(m->run, rc ? amz__fail(rc, "cannot prepare the run") : 0);
+  if (rc != 0) rc = amz__fail(rc, "cannot prepare the run");
+  else if (no_output) rc = amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+  rc = amz__mpi_agree(m->run, rc);
   if (rc == 0 && dynamic && m->run_node_size > 1) {
     MPI_Request req; /* the node's table is ready before anyone reads it */
     rc = amz__mpi_check(MPI_Ibarrier(m->run_node, &req), "MPI_Ibarrier(node)");

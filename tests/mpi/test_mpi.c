@@ -489,6 +489,20 @@ static void test_bad_input(void) {
   CU_ASSERT_EQUAL(amz_run(p, &r), AMZ_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "amz_mpi_run"));
   CU_ASSERT_EQUAL(amz_mpi_run(p, NULL), AMZ_EINVAL);
+  /* On the running ranks, a NULL output on one of them fails the run everywhere. */
+  if (amz_mpi_plan_used(p)) {
+    MPI_Comm used;
+    MPI_Comm_split(MPI_COMM_WORLD, 1, rank, &used);
+    int ur;
+    MPI_Comm_rank(used, &ur);
+    r = NULL;
+    CU_ASSERT_EQUAL(amz_mpi_run(p, ur == 0 ? NULL : &r), AMZ_EINVAL);
+    CU_ASSERT_PTR_NULL(r);
+    MPI_Comm_free(&used);
+  } else {
+    MPI_Comm used;
+    MPI_Comm_split(MPI_COMM_WORLD, MPI_UNDEFINED, rank, &used);
+  }
   amz_plan_destroy(p);
   amz_plan_t *local = NULL;
   CU_ASSERT_EQUAL_FATAL(amz_plan_create(&task, quick, &local), 0);
