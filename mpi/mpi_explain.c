@@ -43,7 +43,7 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
   fprintf(o, "Amorsize MPI plan for \"%s\" (amorsize %s)%s\n\n", p->name, AMZ_VERSION_STRING,
           m->map ? ", map mode" : "");
   amz__explain_workload(p, o);
-  fprintf(o, "  sampling ranks       %d rank%s at once, %d thread%s each, each on its own stratum "
+  fprintf(o, "  sampling ranks       %d rank%s at once, %d thread%s each, on interleaved groups "
              "of the index range\n\n",
           m->sample_ranks, m->sample_ranks == 1 ? "" : "s", m->sample_threads,
           m->sample_threads == 1 ? "" : "s");
@@ -68,10 +68,16 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
             T(m->net.lat_net_s), BW(m->net.bw_net));
   fprintf(o, "  node-shared counter  %s per fetch-and-add with the node's ranks at once%s\n",
           T(m->net.atomic_s), m->net.from_cache ? " [network costs from cache]" : "");
-  fprintf(o, "  threads (rank 0)     start %s, pool wake %s, per chunk: static %s, shared "
-             "counter %s contended%s\n\n",
-          T(c->thread_start_s), T(c->pool_wake_s), T(c->chunk_static_s),
-          T(c->chunk_contended_s), c->from_cache ? " [from cache]" : "");
+  if (c->probe_workers > 1)
+    fprintf(o, "  threads (rank 0)     start %s, pool wake %s, per chunk: static %s, shared "
+               "counter %s contended%s\n\n",
+            T(c->thread_start_s), T(c->pool_wake_s), T(c->chunk_static_s),
+            T(c->chunk_contended_s), c->from_cache ? " [from cache]" : "");
+  else /* one usable core: there was no pool to wake nor counter to contend */
+    fprintf(o, "  threads (rank 0)     start %s, per chunk: static %s, shared counter %s (one "
+               "usable core: no pool to wake)%s\n\n",
+            T(c->thread_start_s), T(c->chunk_static_s), T(c->chunk_atomic_s),
+            c->from_cache ? " [from cache]" : "");
 
   fprintf(o, "Decision\n");
   const amz_candidate_t *ch = &p->dec.cands[p->dec.chosen];

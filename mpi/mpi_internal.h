@@ -12,6 +12,9 @@
 #include "amorsize_mpi.h"
 #include "internal.h"
 
+/* As in internal.h: visible to the project's own white-box tests, no ABI promise. */
+#pragma GCC visibility push(default)
+
 /* Message tags on the library's own duplicated communicators. */
 enum {
   AMZ__TAG_REFILL = 0x4a10, /* node -> rank 0: a batch of chunks, please */
@@ -197,5 +200,7 @@ uint64_t amz__take_batch(amz__node_shm_t *node0, const amz__sched_t *s, int node
                          uint64_t min_batch, uint64_t *first);
 /* Chunk index that contains item x (x < s->n) of a dynamic-family schedule. */
 uint64_t amz__sched_chunk_of(const amz__sched_t *s, uint64_t x);
+
+#pragma GCC visibility pop
 
 #endif /* AMORSIZE_MPI_INTERNAL_H */

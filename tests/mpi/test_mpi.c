@@ -518,6 +518,49 @@ static void test_bad_input(void) {
   free(t.count);
 }
 
+/* Local, white-box: the batch rule and the chunk lookup it rests on. */
+static void test_batches_weighted_factoring(void) {
+  for (int kind = AMZ_SCHED_DYNAMIC; kind <= AMZ_SCHED_FACTORING; kind++) {
+    amz__sched_t sc;
+    CU_ASSERT_EQUAL_FATAL(amz__sched_init(&sc, (amz_schedule_t)kind, 100003, 8, 3), 0);
+    /* The chunk that holds item x holds it. */
+    for (uint64_t x = 0; x < sc.n; x += 997) {
+      uint64_t b, e, k = amz__sched_chunk_of(&sc, x);
+      amz__sched_chunk(&sc, k, &b, &e);
+      CU_ASSERT_TRUE(b <= x && x < e);
+    }
+    /* Two nodes, node 0 three times as fast: it gets about three times the items
+     * per batch, batches tile the chunk sequence, and the sequence ends with 0. */
+    amz__node_shm_t *shm = calloc(1, sizeof *shm + 2 * sizeof(uint64_t));
+    double r0 = 3000.0, r1 = 1000.0;
+    memcpy((uint64_t *)&shm->rate_bits[0], &r0, sizeof r0);
+    memcpy((uint64_t *)&shm->rate_bits[1], &r1, sizeof r1);
+    uint64_t next = 0, first, n, batches = 0, min_batch = sc.n_chunks / 2048 + 1;
+    double frac[2] = {0, 0}; /* share of the remaining items each node's first batch took */
+    for (int node = 0; (n = amz__take_batch(shm, &sc, 2, node, min_batch, &first)) > 0; node ^= 1) {
+      CU_ASSERT_EQUAL(first, next);
+      CU_ASSERT_TRUE(n >= min_batch || first + n == sc.n_chunks);
+      uint64_t b, e, b2, e2;
+      amz__sched_chunk(&sc, first, &b, &e);
+      amz__sched_chunk(&sc, first + n - 1, &b2, &e2);
+      if (batches < 2) frac[node] = (double)(e2 - b) / (double)(sc.n - b);
+      next = first + n;
+      batches++;
+    }
+    CU_ASSERT_EQUAL(next, sc.n_chunks);
+    CU_ASSERT_TRUE(batches <= 2048 + 2);
+    /* Weighted factoring: each takes remaining x weight / (2 x nodes), weights 1.5
+     * and 0.5 here; exact up to the chunk boundaries (fine for dynamic chunks of 3,
+     * coarse for guided's first chunks of N / P). */
+    if (kind == AMZ_SCHED_DYNAMIC) {
+      CU_ASSERT_DOUBLE_EQUAL(frac[0], 0.375, 0.001);
+      CU_ASSERT_DOUBLE_EQUAL(frac[1], 0.125, 0.001);
+    }
+    free(shm);
+    amz__sched_free(&sc);
+  }
+}
+
 /* On emulated nodes: batches cross between nodes and every node runs chunks. */
 static void test_nodes(void) {
   tally_t t = {40000, calloc(40000, sizeof(int)), -1, 0};
@@ -604,6 +647,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "range mode gather helper", test_gather_items);
   CU_add_test(s, "gather refuses incomplete range lists", test_gather_refuses_incomplete_ranges);
   CU_add_test(s, "map mode integrity and order", test_map_integrity);
+  CU_add_test(s, "weighted factoring batches tile the chunks", test_batches_weighted_factoring);
   CU_add_test(s, "nodes: batches, no starvation", test_nodes);
   CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
   CU_basic_run_tests();
