@@ -66,6 +66,10 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
   if (m->net.lat_net_s > 0)
     fprintf(o, "  between nodes        latency %s, bandwidth %s (slowest leader link)\n",
             T(m->net.lat_net_s), BW(m->net.bw_net));
+  if (m->map && m->piece_s > 0)
+    fprintf(o, "  map data path        %s per piece beyond its bytes (two exchanges with rank 0's "
+               "progress thread, measured while sampling)\n",
+            T(m->piece_s));
   fprintf(o, "  node-shared counter  %s per fetch-and-add with the node's ranks at once%s\n",
           T(m->net.atomic_s), m->net.from_cache ? " [network costs from cache]" : "");
   if (c->probe_workers > 1)

@@ -20,10 +20,13 @@ enum {
   AMZ__TAG_REFILL = 0x4a10, /* node -> rank 0: a batch of chunks, please */
   AMZ__TAG_BATCH,           /* rank 0 -> node: {first chunk, count}; count 0 = no more */
   AMZ__TAG_DATA_REQ,        /* rank r -> rank 0: inputs of [b, e), reply tag */
-  AMZ__TAG_DATA_OUT,        /* rank r -> rank 0: {b, e} + outputs of [b, e) */
+  AMZ__TAG_DATA_OUT,        /* rank r -> rank 0: {k, body tag, b1, e1, ...}; the outputs
+                               follow with the body tag, received in place */
   AMZ__TAG_DONE,            /* rank r -> rank 0: no more data requests this phase */
   AMZ__TAG_PING,
-  AMZ__TAG_DATA_IN = 0x5000 /* + thread: rank 0 -> rank r, inputs */
+  AMZ__TAG_DATA_IN = 0x5000,  /* + thread slot: rank 0 -> rank r, inputs */
+  AMZ__TAG_DATA_BODY0 = 0x6000 /* + thread slot: rank r -> rank 0, outputs (the thread's
+                                  own tag: threads of a rank must not interleave) */
 };
 
 /* ---- comm and topology (mpi_topology.c) ---------------------------------- */
@@ -92,6 +95,8 @@ typedef struct amz__mpi {
   /* map mode */
   int map;
   amz_map_task_t mt;
+  _Atomic uint64_t map_pieces, map_bytes, map_moved_ns; /* this rank's data path */
+  double piece_s;        /* measured per-piece exchange cost beyond the bytes; 0 = none */
   /* sampling */
   int sample_ranks;      /* ranks that sampled */
   int sample_threads;    /* threads per sampling rank */
@@ -184,6 +189,11 @@ typedef struct amz__server_params {
 } amz__server_params_t;
 int amz__server_start(amz__server_params_t *sp, pthread_t *th);
 int amz__server_join(pthread_t th);
+/* Map mode on ranks other than 0, called by the chunk source: flush sends the
+ * outputs of the thread's previous chunk; prefetch flushes, then fetches the inputs
+ * of [b, e) so that the kernel's pieces of the chunk need no exchange. */
+int amz__map_prefetch(amz__mpi_t *m, uint64_t b, uint64_t e);
+int amz__map_flush(amz__mpi_t *m);
 /* Sends DONE to rank 0 of comm (map mode, remote ranks). */
 int amz__map_done(MPI_Comm comm);
 

@@ -79,10 +79,20 @@ static void *server_main(void *arg) {
         break;
       }
       case AMZ__TAG_DATA_OUT: {
-        uint64_t hdr[2];
-        memcpy(hdr, buf, sizeof hdr);
+        /* {k, b1, e1, ...}: the k ranges' outputs follow from the same rank
+         * (messages between two ranks do not overtake each other): receive each
+         * where it belongs, no copy. */
+        uint64_t k, tag;
+        memcpy(&k, buf, sizeof k);
+        memcpy(&tag, buf + sizeof k, sizeof tag);
         size_t bout = m->mt.bytes_out;
-        if (bout) memcpy((char *)m->mt.output + hdr[0] * bout, buf + sizeof hdr, (hdr[1] - hdr[0]) * bout);
+        for (uint64_t i = 0; i < k; i++) {
+          uint64_t r[2];
+          memcpy(r, buf + (2 + 2 * i) * sizeof(uint64_t), sizeof r);
+          char *dst = bout ? (char *)m->mt.output + r[0] * bout : NULL;
+          MPI_Recv(dst, (int)((r[1] - r[0]) * bout), MPI_BYTE, src, (int)tag, sp.comm,
+                   MPI_STATUS_IGNORE);
+        }
         break;
       }
       case AMZ__TAG_DONE:
@@ -117,12 +127,18 @@ int amz__map_done(MPI_Comm comm) {
   return amz__mpi_check(MPI_Send(NULL, 0, MPI_BYTE, 0, AMZ__TAG_DONE, comm), "MPI_Send(done)");
 }
 
-/* Per-thread staging buffer and reply tag of remote map kernels. The buffer hangs
- * on a pthread key so that it is freed when a pool thread ends. */
+/* Per-thread staging state of remote map kernels, on a pthread key so that it is
+ * freed when a pool thread ends:
+ *  - buf: inputs then outputs of the current chunk [b0, e0) (run) or piece;
+ *  - out: the pieces of the chunk whose kernel succeeded, sent back together. */
 typedef struct stage {
   char *buf;
   size_t cap;
   int slot;
+  int have;          /* inputs of [b0, e0) are in buf */
+  uint64_t b0, e0;
+  uint64_t *out;     /* k, tag, then k (begin, end) pairs: the header as sent */
+  size_t n_out, cap_out;
 } stage_t;
 
 static _Atomic int next_slot;
@@ -131,7 +147,10 @@ static pthread_once_t stage_once = PTHREAD_ONCE_INIT;
 
 static void stage_free(void *p) {
   stage_t *s = p;
-  if (s) free(s->buf);
+  if (s) {
+    free(s->buf);
+    free(s->out);
+  }
   free(s);
 }
 
@@ -141,7 +160,7 @@ static stage_t *get_stage(void) {
   pthread_once(&stage_once, stage_key_init);
   stage_t *s = pthread_getspecific(stage_key);
   if (!s && (s = calloc(1, sizeof *s))) {
-    s->slot = atomic_fetch_add(&next_slot, 1) % 8192;
+    s->slot = atomic_fetch_add(&next_slot, 1) % 4096; /* tags stay below 32767 */
     if (pthread_setspecific(stage_key, s) != 0) {
       free(s);
       s = NULL;
@@ -150,38 +169,121 @@ static stage_t *get_stage(void) {
   return s;
 }
 
+static int stage_reserve(stage_t *st, size_t need) {
+  if (need == 0) need = 1;
+  if (need <= st->cap) return 0;
+  char *nb = realloc(st->buf, need);
+  if (!nb) return AMZ_ENOMEM;
+  st->buf = nb;
+  st->cap = need;
+  return 0;
+}
+
+/* Accounts time (and CPU) spent moving data: kept out of the kernel's cost. */
+static void account(amz__mpi_t *m, double wall, double cpu, uint64_t pieces, uint64_t bytes) {
+  amz__tls_excluded_s += wall;
+  amz__tls_excluded_cpu_s += cpu;
+  if (pieces) atomic_fetch_add_explicit(&m->map_pieces, pieces, memory_order_relaxed);
+  atomic_fetch_add_explicit(&m->map_bytes, bytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&m->map_moved_ns, (uint64_t)(wall * 1e9), memory_order_relaxed);
+}
+
+/* Asks rank 0 for the inputs of [b, e) into dst. */
+static int fetch(amz__mpi_t *m, const stage_t *st, uint64_t b, uint64_t e, char *dst) {
+  size_t bin = m->mt.bytes_in;
+  uint64_t req[3] = {b, e, (uint64_t)(AMZ__TAG_DATA_IN + st->slot)};
+  if (MPI_Send(req, 3, MPI_UINT64_T, 0, AMZ__TAG_DATA_REQ, m->data_comm) != MPI_SUCCESS ||
+      MPI_Recv(dst, (int)((e - b) * bin), MPI_BYTE, 0, AMZ__TAG_DATA_IN + st->slot,
+               m->data_comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+    return AMZ_EMPI;
+  return 0;
+}
+
+/* Sends outputs: a header {k, tag, b1, e1, ...}, then each range's bytes with the
+ * thread's own tag (another thread of this rank may be sending at the same time). */
+static int send_outputs(amz__mpi_t *m, const stage_t *st, uint64_t *hdr,
+                        const char *const *bodies) {
+  size_t bout = m->mt.bytes_out;
+  uint64_t k = hdr[0];
+  int tag = AMZ__TAG_DATA_BODY0 + st->slot;
+  hdr[1] = (uint64_t)tag;
+  if (MPI_Send(hdr, (int)(2 + 2 * k), MPI_UINT64_T, 0, AMZ__TAG_DATA_OUT, m->data_comm) !=
+      MPI_SUCCESS)
+    return AMZ_EMPI;
+  for (uint64_t i = 0; i < k; i++)
+    if (MPI_Send(bodies[i], (int)((hdr[3 + 2 * i] - hdr[2 + 2 * i]) * bout), MPI_BYTE, 0, tag,
+                 m->data_comm) != MPI_SUCCESS)
+      return AMZ_EMPI;
+  return 0;
+}
+
+/* One piece on its own (sampling, or chunks too large to stage): inputs, kernel,
+ * outputs. */
 static int run_piece(amz__mpi_t *m, stage_t *st, uint64_t b, uint64_t e) {
   const amz_map_task_t *t = &m->mt;
   size_t bin = t->bytes_in, bout = t->bytes_out, n = (size_t)(e - b);
-  size_t need = 16 + n * bin + n * bout;
-  if (need > st->cap) {
-    char *nb = realloc(st->buf, need);
-    if (!nb) return AMZ_ENOMEM;
-    st->buf = nb;
-    st->cap = need;
-  }
-  int slot = st->slot;
-  char *in = st->buf + 16, *out = in + n * bin;
-  double t0 = amz__monotonic_now(NULL);
-  uint64_t req[3] = {b, e, (uint64_t)(AMZ__TAG_DATA_IN + slot)};
-  if (MPI_Send(req, 3, MPI_UINT64_T, 0, AMZ__TAG_DATA_REQ, m->data_comm) != MPI_SUCCESS ||
-      MPI_Recv(in, (int)(n * bin), MPI_BYTE, 0, AMZ__TAG_DATA_IN + slot, m->data_comm,
-               MPI_STATUS_IGNORE) != MPI_SUCCESS)
-    return AMZ_EMPI;
-  double t1 = amz__monotonic_now(NULL);
+  if (stage_reserve(st, n * (bin + bout)) != 0) return AMZ_ENOMEM;
+  st->have = 0;
+  char *in = st->buf, *out = in + n * bin;
+  double t0 = amz__monotonic_now(NULL), c0 = amz__thread_cpu_now(NULL);
+  if (fetch(m, st, b, e, in) != 0) return AMZ_EMPI;
+  double t1 = amz__monotonic_now(NULL), c1 = amz__thread_cpu_now(NULL);
   int rc = t->fn(b, e, in, out, t->arg);
-  double t2 = amz__monotonic_now(NULL);
+  double t2 = amz__monotonic_now(NULL), c2 = amz__thread_cpu_now(NULL);
   if (rc == 0) {
-    /* Outputs go back with their range in front: {b, e} + bytes. */
-    uint64_t hdr[2] = {b, e};
-    char *msg = out - 16; /* over the inputs' tail (used up) or the spare header */
-    memcpy(msg, hdr, 16);
-    if (MPI_Send(msg, (int)(16 + n * bout), MPI_BYTE, 0, AMZ__TAG_DATA_OUT, m->data_comm) !=
-        MPI_SUCCESS)
-      rc = AMZ_EMPI;
+    uint64_t hdr[4] = {1, 0, b, e};
+    const char *body = out;
+    if (send_outputs(m, st, hdr, &body) != 0) rc = AMZ_EMPI;
   }
-  amz__tls_excluded_s += (t1 - t0) + (amz__monotonic_now(NULL) - t2);
+  account(m, (t1 - t0) + (amz__monotonic_now(NULL) - t2),
+          (c1 - c0) + (amz__thread_cpu_now(NULL) - c2), 1, n * (bin + bout));
   return rc;
+}
+
+int amz__map_flush(amz__mpi_t *m) {
+  if (m->rank == 0) return 0;
+  stage_t *st = get_stage();
+  if (!st || !st->have) return 0;
+  int rc = 0;
+  if (st->n_out > 0) {
+    double t0 = amz__monotonic_now(NULL), c0 = amz__thread_cpu_now(NULL);
+    size_t k = st->n_out, bin = m->mt.bytes_in, bout = m->mt.bytes_out;
+    const char **bodies = malloc(k * sizeof *bodies);
+    if (!bodies) return AMZ_ENOMEM;
+    uint64_t bytes = 0;
+    char *outs = st->buf + (st->e0 - st->b0) * bin;
+    for (size_t i = 0; i < k; i++) {
+      bodies[i] = outs + (st->out[2 + 2 * i] - st->b0) * bout;
+      bytes += (st->out[3 + 2 * i] - st->out[2 + 2 * i]) * bout;
+    }
+    st->out[0] = k;
+    rc = send_outputs(m, st, st->out, bodies);
+    free(bodies);
+    account(m, amz__monotonic_now(NULL) - t0, amz__thread_cpu_now(NULL) - c0, 0, bytes);
+  }
+  st->n_out = 0;
+  st->have = 0;
+  return rc;
+}
+
+int amz__map_prefetch(amz__mpi_t *m, uint64_t b, uint64_t e) {
+  if (m->rank == 0) return 0;
+  stage_t *st = get_stage();
+  if (!st) return AMZ_ENOMEM;
+  int rc = amz__map_flush(m);
+  if (rc != 0) return rc;
+  size_t bin = m->mt.bytes_in, bout = m->mt.bytes_out;
+  if ((e - b) * (bin + bout) > MAX_PIECE_BYTES) return 0; /* the kernel moves it in parts */
+  if (stage_reserve(st, (size_t)(e - b) * (bin + bout)) != 0) return AMZ_ENOMEM;
+  double t0 = amz__monotonic_now(NULL), c0 = amz__thread_cpu_now(NULL);
+  if (fetch(m, st, b, e, st->buf) != 0) return AMZ_EMPI;
+  account(m, amz__monotonic_now(NULL) - t0, amz__thread_cpu_now(NULL) - c0, 1,
+          (e - b) * (bin + bout));
+  st->b0 = b;
+  st->e0 = e;
+  st->have = 1;
+  st->n_out = 0;
+  return 0;
 }
 
 int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
@@ -194,6 +296,27 @@ int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
   }
   stage_t *st = get_stage();
   if (!st) return AMZ_ENOMEM;
+  if (st->have && st->b0 <= b && e <= st->e0) {
+    /* Inside the chunk the source fetched: compute from the staged inputs, send the
+     * outputs with the chunk's others (amz__map_flush). */
+    size_t bin = t->bytes_in, bout = t->bytes_out;
+    char *in = st->buf + (b - st->b0) * bin;
+    char *out = st->buf + (st->e0 - st->b0) * bin + (b - st->b0) * bout;
+    int rc = t->fn(b, e, in, out, t->arg);
+    if (rc == 0) {
+      if (2 * st->n_out + 4 > st->cap_out) {
+        size_t cap = st->cap_out ? 2 * st->cap_out : 64;
+        uint64_t *o = realloc(st->out, cap * sizeof *o);
+        if (!o) return AMZ_ENOMEM;
+        st->out = o;
+        st->cap_out = cap;
+      }
+      st->out[2 + 2 * st->n_out] = b;
+      st->out[3 + 2 * st->n_out] = e;
+      st->n_out++;
+    }
+    return rc;
+  }
   size_t per = t->bytes_in + t->bytes_out;
   uint64_t step = per ? MAX_PIECE_BYTES / per : (uint64_t)1 << 40;
   if (step < 1) step = 1;

@@ -181,6 +181,8 @@ typedef struct samp_header {
   uint64_t n_samples, n_failed, sampled_items;
   double contention, contention_raw, rel_error, wall_s;
   int contention_workers, threads;
+  uint64_t map_pieces, map_bytes; /* map mode: pieces moved while sampling */
+  double map_moved_s;
   char stop[72];
 } samp_header_t;
 
@@ -307,6 +309,9 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
       h.rel_error = wl.rel_error;
       h.wall_s = wl.sample_wall_s;
       h.threads = wl.sample_workers;
+      h.map_pieces = atomic_load(&m->map_pieces);
+      h.map_bytes = atomic_load(&m->map_bytes);
+      h.map_moved_s = (double)atomic_load(&m->map_moved_ns) * 1e-9;
       snprintf(h.stop, sizeof h.stop, "%s", wl.stop_reason ? wl.stop_reason : "-");
     }
   }
@@ -372,6 +377,17 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     wl->sample_wall_s = wall;
     wl->sample_workers = thr ? thr : 1;
     m->sample_rel_error = wl->rel_error;
+    /* Map mode: what a piece's exchanges with rank 0 really cost while every rank
+     * sampled (server wake-ups under load included), beyond its bytes. */
+    uint64_t pieces = 0, bytes = 0;
+    double moved = 0;
+    for (int r = 0; r < m->size; r++)
+      pieces += hs[r].map_pieces, bytes += hs[r].map_bytes, moved += hs[r].map_moved_s;
+    double bw = m->net.bw_net > 0 ? m->net.bw_net : m->net.bw_shm;
+    if (pieces > 0) {
+      double extra = (moved - (bw > 0 ? (double)bytes / bw : 0.0)) / (double)pieces;
+      m->piece_s = extra > 0 ? extra : 0.0;
+    }
     snprintf(m->stop_reason, sizeof m->stop_reason, "rank 0: %s", hs[0].stop);
     wl->stop_reason = m->stop_reason; /* lives as long as the plan */
   }

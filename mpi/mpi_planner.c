@@ -32,8 +32,11 @@
  * 3 ms from 8 cores on): the extra finish of a preempted worker when threads
  * outnumber cores. */
 #define TIME_SLICE_S 3e-3
-/* Worst case wait of rank 0's progress thread between two polls (mpi_map.c). */
+/* Worst case wait of rank 0's progress thread between two polls (mpi_map.c: naps
+ * of up to 100 us, plus the scheduler's wake-up), and the expected wait of a request
+ * that finds it asleep: half of it. */
 #define SERVER_POLL_S 200e-6
+#define SERVER_WAKE_S (SERVER_POLL_S / 2)
 
 /* Cores the first R ranks (node by node) may use together, and nodes they span. */
 static int used_cores(const amz__mpi_t *m, int R, int T, int *nodes_used, int *tmax) {
@@ -132,10 +135,16 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
   if (mm->bytes_per_item > 0 && N > 0) {
     /* Pieces that run off rank 0 and their bytes. */
     double f_off = (double)(R - 1) / (double)R;
-    double pieces = dynamic ? (double)s.n_chunks : (double)W;
+    double pieces = (double)s.n_chunks; /* one piece per chunk (static: per worker) */
     double bytes = (double)N * remaining * f_off * mm->bytes_per_item;
+    /* A piece costs its remote worker two exchanges with rank 0's server (inputs
+     * asked for and received; outputs announced and taken), plus its bytes. The
+     * exchanges' cost is measured while sampling (piece_s: latencies and the
+     * server's wake-ups on a loaded node); before that, two latencies plus the
+     * expected wake-up each. */
     double server = 3.0 * pieces * f_off * lat + bytes / bw;
-    double per_worker = pieces / W * (2.0 * lat) + bytes / ((R - 1) * T) / bw;
+    double piece = m->piece_s > 0 ? m->piece_s : 2.0 * (lat + SERVER_WAKE_S);
+    double per_worker = pieces / W * piece + bytes / ((R - 1) * T) / bw;
     double compute = out->compute + out->imbalance;
     double excess = server - compute;
     out->data = per_worker > excess ? per_worker : excess;
@@ -319,7 +328,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
     if (all && all->predicted_s <= ch->predicted_s * PREFER_FEWER)
       snprintf(why, why_len,
                "launched %d ranks, use %d: %d rank%s predicted %s, within %.0f%% of the "
-               "best with all %d (%s), so the other ranks are left free%s",
+               "best with all %d ranks (%s), so the other ranks are left free%s",
                m->size, ch->ranks, ch->ranks, ch->ranks == 1 ? " is" : "s are",
                amz__fmt_seconds(a, sizeof a, ch->predicted_s),
                (PREFER_FEWER - 1) * 100, m->size,

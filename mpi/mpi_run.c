@@ -210,6 +210,8 @@ typedef struct src_ctx {
   double *last_t;           /* per local worker: when its previous chunk started */
   uint64_t *last_items;
   int fail;                 /* a refill failed: the node stops taking batches */
+  int (*inner)(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e);
+  _Atomic int map_fail;     /* map mode: outputs could not be sent back */
 } src_ctx_t;
 
 static int src_preassigned(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
@@ -328,6 +330,19 @@ static int src_shared(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
       nanosleep(&ts, NULL);
     }
   }
+}
+
+/* Map mode on ranks other than 0: around the real source, send the previous
+ * chunk's outputs and fetch the next chunk's inputs in one exchange each, so that
+ * the pieces the executor cuts out of a chunk (sampled items) cost no round trip. */
+static int src_map(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
+  src_ctx_t *x = ctx;
+  int more = x->inner(ctx, w, j, b, e);
+  int rc = more ? amz__map_prefetch(x->m, *b, *e) : amz__map_flush(x->m);
+  /* A failed prefetch only costs speed (the kernel fetches per piece); a failed
+   * flush loses outputs, so the run fails. */
+  if (rc != 0 && !more) atomic_store(&x->map_fail, 1);
+  return more;
 }
 
 /* Deals the first round of batches (or, without cross-node refills, all batches
@@ -455,6 +470,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   x.last_items = calloc((size_t)T, sizeof *x.last_items);
   if (rc == 0 && (!x.last_t || !x.last_items)) rc = AMZ_ENOMEM;
   int dynamic = !amz__sched_preassigned(p->schedule);
+  x.inner = dynamic ? src_shared : src_preassigned;
   if (rc == 0 && dynamic && m->run_node_rank == 0) {
     amz__node_shm_t *s = m->shm;
     uint64_t cap = s->cap;
@@ -507,7 +523,9 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              .clock = clk,
                              .pool = &p->pool,
                              .t_origin = t0,
-                             .source = dynamic ? src_shared : src_preassigned,
+                             .source = m->map && m->rank != 0 ? src_map
+                                       : dynamic                  ? src_shared
+                                                                  : src_preassigned,
                              .source_ctx = &x,
                              /* Each rank sees its own items: the run's progress
                               * is estimated as if the ranks went at one pace. */
@@ -520,6 +538,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     if (rc == 0) rc = drc;
   }
   if (x.fail && rc == 0) rc = amz__fail(AMZ_EMPI, "a batch refill from rank 0 failed");
+  if (atomic_load(&x.map_fail) && rc == 0)
+    rc = amz__fail(AMZ_EMPI, "map mode: sending outputs back to rank 0 failed");
   double local_wall = amz__clock_now(clk) - t0;
 
   /* Exchange what each rank did: totals, then the failed ranges. */

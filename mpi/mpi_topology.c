@@ -195,7 +195,7 @@ static uint64_t shape_fingerprint(const amz__mpi_t *m) {
   return h;
 }
 
-#define NET_CACHE_VERSION 1
+#define NET_CACHE_VERSION 2
 
 static int read_cache(const char *path, amz__net_t *n) {
   FILE *f = fopen(path, "r");
@@ -282,17 +282,22 @@ int amz__mpi_net_probe(amz__mpi_t *m, const char *cache_dir) {
     n->from_cache = 1;
     return 0;
   }
-  const size_t big = (size_t)1 << 20;
+  /* 1 MiB messages stay in the caches; the bandwidth a plan should count on for
+   * real data is the smaller of that and 16 MiB messages (memory-bound). */
+  const size_t big = (size_t)16 << 20, mid = (size_t)1 << 20;
   char *buf = calloc(1, big);
   if (!buf) return amz__fail(AMZ_ENOMEM, "cannot allocate the network probe buffer");
   /* Inside node 0: rank 0 and the node's second rank. */
   if (m->ni[0].ranks > 1) {
     int b = m->order[1];
     double t8 = pingpong(m->comm, m->rank, 0, b, 8, 50, buf);
-    double tb = pingpong(m->comm, m->rank, 0, b, big, 5, buf);
+    double tm = pingpong(m->comm, m->rank, 0, b, mid, 5, buf);
+    double tb = pingpong(m->comm, m->rank, 0, b, big, 3, buf);
     if (m->rank == 0) {
       n->lat_shm_s = t8 / 2;
-      n->bw_shm = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
+      double bm = tm > t8 ? (double)mid / ((tm - t8) / 2) : 0.0;
+      double bb = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
+      n->bw_shm = bb > 0 && bb < bm ? bb : bm;
     }
   }
   /* Between node leaders: rank 0 and each other node's first rank; the slowest
@@ -300,9 +305,12 @@ int amz__mpi_net_probe(amz__mpi_t *m, const char *cache_dir) {
   for (int k = 1; k < m->nodes; k++) {
     int b = m->ni[k].first_rank;
     double t8 = pingpong(m->comm, m->rank, 0, b, 8, 50, buf);
-    double tb = pingpong(m->comm, m->rank, 0, b, big, 5, buf);
+    double tm = pingpong(m->comm, m->rank, 0, b, mid, 5, buf);
+    double tb = pingpong(m->comm, m->rank, 0, b, big, 3, buf);
     if (m->rank == 0) {
-      double lat = t8 / 2, bw = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
+      double bm = tm > t8 ? (double)mid / ((tm - t8) / 2) : 0.0;
+      double bb = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
+      double lat = t8 / 2, bw = bb > 0 && bb < bm ? bb : bm;
       if (lat > n->lat_net_s) n->lat_net_s = lat;
       if (n->bw_net == 0 || (bw > 0 && bw < n->bw_net)) n->bw_net = bw;
     }

@@ -19,5 +19,6 @@ double amz__thread_cpu_now(void *ctx) {
 }
 
 _Thread_local double amz__tls_excluded_s = 0.0;
+_Thread_local double amz__tls_excluded_cpu_s = 0.0;
 
 const amz__clock_t amz__real_clock = {amz__monotonic_now, NULL, amz__thread_cpu_now};

@@ -174,8 +174,12 @@ static void worker_main(void *arg, int w) {
   double t_prev = amz__clock_now(clk) - p->t_origin;
   r->t_first = t_prev;
   uint64_t b, e;
+  /* Data moved by a chunk source (MPI map mode) counts as data, not dispatch. */
+  double xs = amz__tls_excluded_s;
   for (uint64_t j = 0; next_chunk(x, w, j, &b, &e); j++) {
     double ts = amz__clock_now(clk) - p->t_origin, x0 = amz__tls_excluded_s;
+    r->data_s += x0 - xs;
+    r->dispatch_s -= x0 - xs;
     uint64_t items = 0;
     int status = run_range(x, r, w, b, e, &items);
     double te = amz__clock_now(clk) - p->t_origin, moved = amz__tls_excluded_s - x0;
@@ -195,9 +199,11 @@ static void worker_main(void *arg, int w) {
       report_progress(x, te, 0);
     }
     t_prev = te;
+    xs = amz__tls_excluded_s;
   }
   r->t_last = amz__clock_now(clk) - p->t_origin;
-  r->dispatch_s += r->t_last - t_prev;
+  r->dispatch_s += r->t_last - t_prev - (amz__tls_excluded_s - xs);
+  r->data_s += amz__tls_excluded_s - xs;
 }
 
 int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {

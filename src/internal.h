@@ -46,6 +46,8 @@ double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
  * what accumulates here during a block from the block's time: the model counts
  * data movement in its own term. Per thread; only ever grows. */
 extern _Thread_local double amz__tls_excluded_s;
+/* The thread CPU time spent in that excluded work (MPI's polling while waiting). */
+extern _Thread_local double amz__tls_excluded_cpu_s;
 extern const amz__clock_t amz__real_clock;
 
 static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }

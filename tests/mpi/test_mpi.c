@@ -322,7 +322,10 @@ static int map_fn(uint64_t b, uint64_t e, const void *in, void *out, void *arg) 
   return 0;
 }
 
-static void run_map(uint64_t n, amz_schedule_t s, int fail) {
+static void run_map_threads(uint64_t n, amz_schedule_t s, int fail, int threads);
+static void run_map(uint64_t n, amz_schedule_t s, int fail) { run_map_threads(n, s, fail, 0); }
+
+static void run_map_threads(uint64_t n, amz_schedule_t s, int fail, int threads) {
   in_rec_t *in = NULL;
   out_rec_t *out = NULL;
   if (rank == 0) {
@@ -338,6 +341,7 @@ static void run_map(uint64_t n, amz_schedule_t s, int fail) {
     amz_options_set_schedule(o, s);
     amz_options_set_ranks(o, size);
   }
+  if (threads) amz_options_set_workers(o, threads);
   amz_map_task_t mt = {"map", n, sizeof(in_rec_t), sizeof(out_rec_t), in, out, map_fn, &fail};
   amz_result_t *r = NULL;
   int rc = amz_mpi_map_for(MPI_COMM_WORLD, &mt, o, &r);
@@ -384,6 +388,10 @@ static void test_map_integrity(void) {
   run_map(3001, AMZ_SCHED_AUTO, -1);
   for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_AWF; s++) run_map(2003, (amz_schedule_t)s, -1);
   run_map(2003, AMZ_SCHED_DYNAMIC, 777);
+  /* Several threads per rank move data at once: each keeps to its own tags. */
+  run_map_threads(4001, AMZ_SCHED_DYNAMIC, -1, 3);
+  run_map_threads(4001, AMZ_SCHED_CYCLIC, -1, 3);
+  run_map_threads(4001, AMZ_SCHED_GUIDED, 1999, 3);
 }
 
 /* Range mode: each rank writes the items it runs into its own full-size array;
