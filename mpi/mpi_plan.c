@@ -225,26 +225,17 @@ static int allgatherv_bytes(MPI_Comm comm, int size, const void *mine, const uin
   return rc;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *c = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= c[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 static uint64_t decision_fingerprint(const amz_plan_t *p) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+  uint64_t h = AMZ__FNV_BASIS;
   for (size_t i = 0; i < p->dec.n_cands; i++) {
     const amz_candidate_t *c = &p->dec.cands[i];
-    h = fnv(h, &c->ranks, sizeof c->ranks);
-    h = fnv(h, &c->workers, sizeof c->workers);
-    h = fnv(h, &c->schedule, sizeof c->schedule);
-    h = fnv(h, &c->chunk, sizeof c->chunk);
-    h = fnv(h, &c->predicted_s, sizeof c->predicted_s);
+    h = amz__fnv1a(h, &c->ranks, sizeof c->ranks);
+    h = amz__fnv1a(h, &c->workers, sizeof c->workers);
+    h = amz__fnv1a(h, &c->schedule, sizeof c->schedule);
+    h = amz__fnv1a(h, &c->chunk, sizeof c->chunk);
+    h = amz__fnv1a(h, &c->predicted_s, sizeof c->predicted_s);
   }
-  h = fnv(h, &p->dec.chosen, sizeof p->dec.chosen);
+  h = amz__fnv1a(h, &p->dec.chosen, sizeof p->dec.chosen);
   return h;
 }
 
@@ -501,19 +492,9 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
   MPI_Query_thread(&m->thread_level);
   p->ext_ops = &mpi_ops;
   p->ext = m;
-  if (opts) {
-    p->opts = *opts;
-    p->opts.cache_dir = NULL;
-  } else {
-    amz__options_defaults(&p->opts);
-  }
-  const amz__clock_t *clk = p->opts.clock ? p->opts.clock : &amz__real_clock;
-  p->opts.clock = clk;
+  rc = amz__plan_init(p, task, opts);
+  const amz__clock_t *clk = p->opts.clock;
   double t0 = amz__clock_now(clk);
-  p->task = *task;
-  p->name = strdup(task->name ? task->name : "(unnamed)");
-  p->task.name = p->name;
-  if (!p->name) rc = amz__fail(AMZ_ENOMEM, "%s: out of memory", fn_name);
   if (mt) {
     m->map = 1;
     m->mt = *mt;
@@ -639,14 +620,11 @@ int amz_mpi_plan_used(const amz_plan_t *p) {
 
 int amz__mpi_is_plan(const amz_plan_t *p) { return p && p->ext_ops == &mpi_ops; }
 
-int amz_mpi_for(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,
-                amz_result_t **result) {
-  if (result) *result = NULL;
-  amz_plan_t *p = NULL;
-  int rc = amz_mpi_plan_create(comm, task, opts, &p);
+/* Runs a new plan once and destroys it (the *_for calls). */
+static int run_once(amz_plan_t *p, int rc, const char *fn_name, amz_result_t **result) {
   if (rc != 0) return rc;
   if (!result) {
-    rc = amz__fail(AMZ_EINVAL, "amz_mpi_for: result (the output) is NULL");
+    rc = amz__fail(AMZ_EINVAL, "%s: result (the output) is NULL", fn_name);
     rc = amz__mpi_agree(((amz__mpi_t *)p->ext)->comm, rc);
   } else {
     rc = amz_mpi_run(p, result);
@@ -656,19 +634,18 @@ int amz_mpi_for(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts
   return rc;
 }
 
+int amz_mpi_for(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,
+                amz_result_t **result) {
+  if (result) *result = NULL;
+  amz_plan_t *p = NULL;
+  int rc = amz_mpi_plan_create(comm, task, opts, &p);
+  return run_once(p, rc, "amz_mpi_for", result);
+}
+
 int amz_mpi_map_for(MPI_Comm comm, const amz_map_task_t *task, const amz_options_t *opts,
                     amz_result_t **result) {
   if (result) *result = NULL;
   amz_plan_t *p = NULL;
   int rc = amz_mpi_map_plan_create(comm, task, opts, &p);
-  if (rc != 0) return rc;
-  if (!result) {
-    rc = amz__fail(AMZ_EINVAL, "amz_mpi_map_for: result (the output) is NULL");
-    rc = amz__mpi_agree(((amz__mpi_t *)p->ext)->comm, rc);
-  } else {
-    rc = amz_mpi_run(p, result);
-    if (*result) (*result)->setup_s = p->setup_s;
-  }
-  amz_plan_destroy(p);
-  return rc;
+  return run_once(p, rc, "amz_mpi_map_for", result);
 }

@@ -26,6 +26,7 @@
 
 #include "mpi_internal.h"
 
+/* As the core planner (planner.c): prefer fewer workers within 2% of the fastest. */
 #define PREFER_FEWER 1.02
 #define PREFER_STATIC 1.005
 /* Linux CFS minimum granularity on a multi-core machine (0.75 ms x (1 + log2 cores),
@@ -155,37 +156,6 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
   return 0;
 }
 
-typedef struct cand_list {
-  amz_candidate_t *v;
-  size_t n, cap;
-} cand_list_t;
-
-static int push(cand_list_t *l, const amz_candidate_t *c) {
-  for (size_t i = 0; i < l->n; i++)
-    if (l->v[i].ranks == c->ranks && l->v[i].workers == c->workers &&
-        l->v[i].schedule == c->schedule && l->v[i].chunk == c->chunk)
-      return 0;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 256;
-    amz_candidate_t *v = realloc(l->v, cap * sizeof *v);
-    if (!v) return AMZ_ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n++] = *c;
-  return 0;
-}
-
-static int cmp_cand(const void *a, const void *b) {
-  const amz_candidate_t *x = a, *y = b;
-  if (x->predicted_s != y->predicted_s) return x->predicted_s < y->predicted_s ? -1 : 1;
-  int wx = x->ranks * x->workers, wy = y->ranks * y->workers;
-  if (wx != wy) return wx - wy;
-  if (x->ranks != y->ranks) return x->ranks - y->ranks;
-  if (x->schedule != y->schedule) return (int)x->schedule - (int)y->schedule;
-  return (x->chunk > y->chunk) - (x->chunk < y->chunk);
-}
-
 /* Counts 1..min(max, 16), then steps of 1.5x, then max. */
 static int count_list(int max, int *out, int cap) {
   int k = 0;
@@ -217,7 +187,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
     slist[ns++] = c->schedule;
   else
     for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_FACTORING; s++) slist[ns++] = (amz_schedule_t)s;
-  cand_list_t l = {0};
+  amz__cand_list_t l = {0};
   int rc = 0;
   for (int i = 0; i < nr && rc == 0; i++) {
     int R = rl[i], nodes_used, tmax;
@@ -258,7 +228,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
           rc = amz__mpi_predict(mm, R, T, slist[k], chunks[q], 1.0, &cand.terms);
           if (rc == 0) {
             cand.predicted_s = cand.terms.total;
-            rc = push(&l, &cand);
+            rc = amz__cand_list_push(&l, &cand);
           }
         }
       }
@@ -270,20 +240,8 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
     return rc == AMZ_ENOMEM ? amz__fail(rc, "out of memory while planning")
                             : amz__fail(rc, "no candidate fits the constraints");
   }
-  qsort(l.v, l.n, sizeof *l.v, cmp_cand);
-  size_t best = 0;
-  double limit = l.v[0].predicted_s * PREFER_FEWER;
-  for (size_t i = 1; i < l.n && l.v[i].predicted_s <= limit; i++) {
-    int wi = l.v[i].ranks * l.v[i].workers, wb = l.v[best].ranks * l.v[best].workers;
-    if (wi < wb || (wi == wb && l.v[i].ranks < l.v[best].ranks)) best = i;
-  }
-  size_t fewer = best;
-  double simpler = l.v[best].predicted_s * PREFER_STATIC;
-  if (simpler > limit) simpler = limit;
-  for (size_t i = 0; i < l.n && l.v[i].predicted_s <= simpler; i++)
-    if (l.v[i].ranks == l.v[best].ranks && l.v[i].workers == l.v[best].workers &&
-        l.v[i].schedule == AMZ_SCHED_STATIC && l.v[best].schedule != AMZ_SCHED_STATIC)
-      best = i;
+  size_t fewer, best;
+  amz__cand_list_choose(&l, &fewer, &best);
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;

@@ -174,23 +174,14 @@ static double pingpong(MPI_Comm comm, int me, int a, int b, size_t bytes, int re
   return me == a ? med : 0.0;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *c = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= c[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 /* The cluster's shape: hosts and ranks per node, in order. */
 static uint64_t shape_fingerprint(const amz__mpi_t *m) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  h = fnv(h, &m->nodes, sizeof m->nodes);
+  uint64_t h = AMZ__FNV_BASIS;
+  h = amz__fnv1a(h, &m->nodes, sizeof m->nodes);
   for (int n = 0; n < m->nodes; n++) {
-    h = fnv(h, m->ni[n].host, strlen(m->ni[n].host));
-    h = fnv(h, &m->ni[n].ranks, sizeof m->ni[n].ranks);
-    h = fnv(h, &m->ni[n].cores, sizeof m->ni[n].cores);
+    h = amz__fnv1a(h, m->ni[n].host, strlen(m->ni[n].host));
+    h = amz__fnv1a(h, &m->ni[n].ranks, sizeof m->ni[n].ranks);
+    h = amz__fnv1a(h, &m->ni[n].cores, sizeof m->ni[n].cores);
   }
   return h;
 }

@@ -96,6 +96,9 @@ typedef struct amz__topology {
 int amz__topology_probe(amz__topology_t *t);
 /* Fills the derived usable_cores from the other fields (also for synthetic ones). */
 void amz__topology_finish(amz__topology_t *t);
+/* 64-bit FNV-1a hash of len bytes, continuing from h (start with AMZ__FNV_BASIS). */
+#define AMZ__FNV_BASIS 14695981039346656037ULL
+uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);
 /* 64-bit FNV-1a fingerprint of what makes measured costs valid. */
 uint64_t amz__topology_fingerprint(const amz__topology_t *t);
 
@@ -365,6 +368,16 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
                      const amz__constraints_t *c, int pool_threads,
                      amz__decision_t *d);
 void amz__decision_free(amz__decision_t *d);
+/* A growing list of candidates without duplicates (same ranks, workers, schedule,
+ * chunk). push returns 0 or AMZ_ENOMEM. choose sorts the list and picks: the
+ * fastest, then within 2% the fewest workers in all (then ranks) -> *fewer, then
+ * within 0.5% static blocks of that size -> *best. */
+typedef struct amz__cand_list {
+  amz_candidate_t *v;
+  size_t n, cap;
+} amz__cand_list_t;
+int amz__cand_list_push(amz__cand_list_t *l, const amz_candidate_t *c);
+void amz__cand_list_choose(amz__cand_list_t *l, size_t *fewer, size_t *best);
 /* Chunk parameters worth trying for schedule s with W workers (at most max). */
 size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
                                amz_schedule_t s, int W, uint64_t *out, size_t max);
@@ -483,6 +496,10 @@ struct amz_result {
 const char *amz__fmt_seconds(char *buf, size_t len, double s);
 const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
 void amz__explain_workload(const amz_plan_t *p, FILE *o);
+
+/* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
+ * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */
+int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts);
 
 /* Builds a result from an executor run (and the sampling records on a first run). */
 int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,

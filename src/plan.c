@@ -63,6 +63,20 @@ static int should_replan(const amz_plan_t *p, double measured, double predicted)
   return predicted > 0 && fabs(measured - predicted) > 0.2 * predicted;
 }
 
+int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts) {
+  if (opts) {
+    p->opts = *opts;
+    p->opts.cache_dir = NULL; /* the plan never needs the options' own string */
+  } else {
+    amz__options_defaults(&p->opts);
+  }
+  if (!p->opts.clock) p->opts.clock = &amz__real_clock;
+  p->task = *task;
+  p->name = strdup(task->name ? task->name : "(unnamed)");
+  p->task.name = p->name;
+  return p->name ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the task's name");
+}
+
 int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_t **plan) {
   if (!plan) return amz__fail(AMZ_EINVAL, "amz_plan_create: plan (the output) is NULL");
   *plan = NULL;
@@ -72,19 +86,9 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
                      task->name ? task->name : "(unnamed)");
   amz_plan_t *p = calloc(1, sizeof *p);
   if (!p) return amz__fail(AMZ_ENOMEM, "amz_plan_create: out of memory");
-  if (opts) {
-    p->opts = *opts;
-    p->opts.cache_dir = NULL;
-  } else {
-    amz__options_defaults(&p->opts);
-  }
-  const amz__clock_t *clk = p->opts.clock ? p->opts.clock : &amz__real_clock;
-  p->opts.clock = clk;
+  int rc = amz__plan_init(p, task, opts);
+  const amz__clock_t *clk = p->opts.clock;
   double t0 = amz__clock_now(clk);
-  p->task = *task;
-  p->name = strdup(task->name ? task->name : "(unnamed)");
-  p->task.name = p->name;
-  int rc = p->name ? 0 : AMZ_ENOMEM;
   if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
   if (rc == 0) {
     if (p->opts.machine) {

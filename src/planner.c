@@ -34,15 +34,10 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
   return maxw < 1 ? 1 : maxw;
 }
 
-typedef struct cand_list {
-  amz_candidate_t *v;
-  size_t n, cap;
-} cand_list_t;
-
-static int push(cand_list_t *l, const amz_candidate_t *c) {
+int amz__cand_list_push(amz__cand_list_t *l, const amz_candidate_t *c) {
   for (size_t i = 0; i < l->n; i++) /* no duplicates */
-    if (l->v[i].workers == c->workers && l->v[i].schedule == c->schedule &&
-        l->v[i].chunk == c->chunk)
+    if (l->v[i].ranks == c->ranks && l->v[i].workers == c->workers &&
+        l->v[i].schedule == c->schedule && l->v[i].chunk == c->chunk)
       return 0;
   if (l->n == l->cap) {
     size_t cap = l->cap ? 2 * l->cap : 128;
@@ -94,12 +89,34 @@ size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *
   return k;
 }
 
+/* Fastest first; ties by fewer workers in all, fewer ranks, schedule, chunk. */
 static int cmp_cand(const void *a, const void *b) {
   const amz_candidate_t *x = a, *y = b;
   if (x->predicted_s != y->predicted_s) return x->predicted_s < y->predicted_s ? -1 : 1;
-  if (x->workers != y->workers) return x->workers - y->workers;
+  int wx = x->ranks * x->workers, wy = y->ranks * y->workers;
+  if (wx != wy) return wx - wy;
+  if (x->ranks != y->ranks) return x->ranks - y->ranks;
   if (x->schedule != y->schedule) return (int)x->schedule - (int)y->schedule;
   return (x->chunk > y->chunk) - (x->chunk < y->chunk);
+}
+
+void amz__cand_list_choose(amz__cand_list_t *l, size_t *fewer, size_t *best) {
+  qsort(l->v, l->n, sizeof *l->v, cmp_cand);
+  /* Fastest, then the fewest workers (in all, then ranks) within PREFER_FEWER. */
+  size_t b = 0;
+  double limit = l->v[0].predicted_s * PREFER_FEWER;
+  for (size_t i = 1; i < l->n && l->v[i].predicted_s <= limit; i++) {
+    int wi = l->v[i].ranks * l->v[i].workers, wb = l->v[b].ranks * l->v[b].workers;
+    if (wi < wb || (wi == wb && l->v[i].ranks < l->v[b].ranks)) b = i;
+  }
+  *fewer = b;
+  double simpler = l->v[b].predicted_s * PREFER_STATIC;
+  if (simpler > limit) simpler = limit;
+  for (size_t i = 0; i < l->n && l->v[i].predicted_s <= simpler; i++)
+    if (l->v[i].ranks == l->v[*fewer].ranks && l->v[i].workers == l->v[*fewer].workers &&
+        l->v[i].schedule == AMZ_SCHED_STATIC && l->v[b].schedule != AMZ_SCHED_STATIC)
+      b = i;
+  *best = b;
 }
 
 int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
@@ -127,7 +144,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
   else
     for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_AWF; s++) slist[ns++] = (amz_schedule_t)s;
 
-  cand_list_t l = {0};
+  amz__cand_list_t l = {0};
   int rc = 0;
   for (int i = 0; i < nw && rc == 0; i++) {
     int W = wlist[i];
@@ -147,7 +164,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
         rc = amz__model_predict(wl, m, W, slist[j], chunks[k], 1.0, pool_threads, &cand.terms);
         if (rc == 0) {
           cand.predicted_s = cand.terms.total;
-          rc = push(&l, &cand);
+          rc = amz__cand_list_push(&l, &cand);
         }
       }
     }
@@ -156,19 +173,8 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
     free(l.v);
     return amz__fail(rc, "out of memory while planning");
   }
-  qsort(l.v, l.n, sizeof *l.v, cmp_cand);
-  /* Fastest, then the fewest workers within PREFER_FEWER of it. */
-  size_t best = 0;
-  double limit = l.v[0].predicted_s * PREFER_FEWER;
-  for (size_t i = 1; i < l.n && l.v[i].predicted_s <= limit; i++)
-    if (l.v[i].workers < l.v[best].workers) best = i;
-  size_t fewer = best;
-  double simpler = l.v[best].predicted_s * PREFER_STATIC;
-  if (simpler > limit) simpler = limit;
-  for (size_t i = 0; i < l.n && l.v[i].predicted_s <= simpler; i++)
-    if (l.v[i].workers == l.v[best].workers && l.v[i].schedule == AMZ_SCHED_STATIC &&
-        l.v[best].schedule != AMZ_SCHED_STATIC)
-      best = i;
+  size_t fewer, best;
+  amz__cand_list_choose(&l, &fewer, &best);
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;

@@ -222,7 +222,7 @@ int amz__topology_probe(amz__topology_t *t) {
   return 0;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
+uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len) {
   const unsigned char *p = data;
   for (size_t i = 0; i < len; i++) {
     h ^= p[i];
@@ -235,5 +235,5 @@ uint64_t amz__topology_fingerprint(const amz__topology_t *t) {
   char buf[512];
   int n = snprintf(buf, sizeof buf, "%s|%s|%s|%d|%d|%s|%.3f", AMZ_VERSION_STRING, t->host,
                    t->cpu_model, t->pus_total, t->cores_total, t->binding, t->cpu_quota);
-  return fnv1a(14695981039346656037ULL, buf, (size_t)(n > 0 ? n : 0));
+  return amz__fnv1a(AMZ__FNV_BASIS, buf, (size_t)(n > 0 ? n : 0));
 }
