@@ -209,7 +209,7 @@ typedef struct src_ctx {
   const amz__clock_t *clk;
   double *last_t;           /* per local worker: when its previous chunk started */
   uint64_t *last_items;
-  int fail;                 /* a refill failed: the node stops taking batches */
+  int fail;                 /* a refill failed (or found no room): the run fails */
   int (*inner)(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e);
   _Atomic int map_fail;     /* map mode: outputs could not be sent back */
 } src_ctx_t;
@@ -261,6 +261,9 @@ static void refill(src_ctx_t *x) {
     atomic_fetch_add_explicit(&s->refills, 1, memory_order_relaxed);
     atomic_store_explicit(&s->published, pub + n, memory_order_release);
   } else {
+    /* A full table cannot happen (its size bounds the batches); if it did, the
+     * batch's items would be lost: fail the run rather than end it short. */
+    if (n > 0) x->fail = 1;
     atomic_store_explicit(&s->final, 1, memory_order_release);
   }
   atomic_store_explicit(&s->refill, 0, memory_order_release);
@@ -537,7 +540,9 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     int drc = amz__map_done(m->run);
     if (rc == 0) rc = drc;
   }
-  if (x.fail && rc == 0) rc = amz__fail(AMZ_EMPI, "a batch refill from rank 0 failed");
+  if (x.fail && rc == 0)
+    rc = amz__fail(AMZ_EMPI, "a batch refill of node %d failed; its remaining items did not run",
+                   m->run_node_id);
   if (atomic_load(&x.map_fail) && rc == 0)
     rc = amz__fail(AMZ_EMPI, "map mode: sending outputs back to rank 0 failed");
   double local_wall = amz__clock_now(clk) - t0;
