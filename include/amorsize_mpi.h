@@ -170,6 +170,27 @@ AMZ_API int amz_result_local_range(const amz_result_t *result, size_t i, uint64_
                                    uint64_t *end);
 /** @brief Ranks that ran; 1 for results of amz_run. *Local.* */
 AMZ_API int amz_result_ranks(const amz_result_t *result);
+/** @brief One running rank's part of a run: the same table on every rank that ran. */
+typedef struct amz_rank_stats {
+  int rank;          /**< Rank in the plan's communicator. */
+  int node;          /**< Node index among the nodes that ran (0 = rank 0's). */
+  int threads;       /**< Threads it ran. */
+  uint64_t items;    /**< Items it ran in this run (not counting sampled items). */
+  uint64_t chunks;   /**< Chunks it ran. */
+  double busy_s;     /**< Time in the kernel, summed over its threads. */
+  double dispatch_s; /**< Time between chunks, summed over its threads. */
+  double data_s;     /**< Time moving data (map mode), summed over its threads. */
+  double wall_s;     /**< From the run's start to this rank's end. */
+} amz_rank_stats_t;
+
+/**
+ * @brief Running rank i's part of the run, i in [0, amz_result_ranks()), in the
+ *        order of the run's ranks. *Local.*
+ * @return 0; AMZ_EINVAL (NULL, a result of amz_run, or an excluded rank's result);
+ *         AMZ_ERANGE (i out of range).
+ */
+AMZ_API int amz_result_rank(const amz_result_t *result, int i, amz_rank_stats_t *out);
+
 /** @brief 1 when this rank was excluded from the run by the plan. *Local.* */
 AMZ_API int amz_result_mpi_excluded(const amz_result_t *result);
 /** @brief Why this rank was excluded ("" when it ran); owned by the result. *Local.* */

@@ -393,7 +393,7 @@ static void deal_initial(src_ctx_t *x) {
 typedef struct rank_sum {
   uint64_t items_run, failed_ranges, refills, chunks;
   double wall_s, startup, compute, dispatch, imbalance, data, busy, wait_s;
-  int workers, pad;
+  int workers, rank, node, pad;
 } rank_sum_t;
 
 static int excluded_result(amz_plan_t *p, amz_result_t **out) {
@@ -556,6 +556,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     mine.chunks = ex.chunks_run;
     mine.wall_s = local_wall;
     mine.workers = ex.workers;
+    mine.rank = m->rank;
+    mine.node = m->run_node_id;
     double par_end = ex.t_par_begin + ex.parallel_s;
     for (int w = 0; w < ex.workers; w++) {
       const amz__worker_rec_t *wr = &ex.w[w];
@@ -697,6 +699,12 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
       me->imbalance /= workers;
       me->data /= workers;
     }
+    rx->per_rank = malloc((size_t)m->run_size * sizeof *rx->per_rank);
+    if (!rx->per_rank && rc == 0) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the per-rank table");
+    for (int r = 0; rx->per_rank && r < m->run_size; r++)
+      rx->per_rank[r] = (amz__rank_row_t){all[r].rank, all[r].node, all[r].workers,
+                                          all[r].items_run, all[r].chunks, all[r].busy,
+                                          all[r].dispatch, all[r].data, all[r].wall_s};
     res->items_failed = amz__rangeset_items(&res->failures);
     res->items_done = run_items + (first ? amz__rangeset_items(&p->sampled) : 0) - res->items_failed;
     res->wall_s = wall;
@@ -778,6 +786,19 @@ int amz_result_local_range(const amz_result_t *r, size_t i, uint64_t *begin, uin
   return 0;
 }
 int amz_result_ranks(const amz_result_t *r) { return r ? (r->ext ? r->ext->ranks : 1) : 0; }
+
+int amz_result_rank(const amz_result_t *r, int i, amz_rank_stats_t *out) {
+  if (!r || !out) return amz__fail(AMZ_EINVAL, "amz_result_rank: NULL argument");
+  if (!r->ext || !r->ext->per_rank)
+    return amz__fail(AMZ_EINVAL, "amz_result_rank: the result is not from a rank that ran an "
+                                 "MPI plan (amz_run, or an excluded rank)");
+  if (i < 0 || i >= r->ext->ranks)
+    return amz__fail(AMZ_ERANGE, "rank index %d out of range [0, %d)", i, r->ext->ranks);
+  const amz__rank_row_t *w = &r->ext->per_rank[i];
+  *out = (amz_rank_stats_t){w->rank, w->node, w->threads, w->items, w->chunks,
+                            w->busy_s, w->dispatch_s, w->data_s, w->wall_s};
+  return 0;
+}
 int amz_result_mpi_excluded(const amz_result_t *r) { return r && r->ext ? r->ext->excluded : 0; }
 const char *amz_result_mpi_why(const amz_result_t *r) {
   return r && r->ext && r->ext->excluded ? r->ext->why : "";

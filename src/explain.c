@@ -309,9 +309,37 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   }
   if (r->workers > 64) fprintf(o, "  ... %d more workers\n", r->workers - 64);
 
+  if (x && x->per_rank) {
+    fprintf(o, "\n  %-6s %4s %12s %8s %10s %10s %10s %10s\n", "rank", "node", "items", "chunks",
+            "busy", "dispatch", "data", "end");
+    for (int i = 0; i < x->ranks && i < 64; i++) {
+      const amz__rank_row_t *w = &x->per_rank[i];
+      fprintf(o, "  %-6d %4d %12llu %8llu %10s %10s %10s %10s\n", w->rank, w->node,
+              (unsigned long long)w->items, (unsigned long long)w->chunks, T(w->busy_s),
+              T(w->dispatch_s), T(w->data_s), T(w->wall_s));
+    }
+    if (x->ranks > 64) fprintf(o, "  ... %d more ranks\n", x->ranks - 64);
+  }
+
   fprintf(o, "\nBottlenecks\n");
   int found = 0;
   const char *sev;
+  if (x && x->per_rank && x->ranks > 1) {
+    /* Ranks that end early wait for the last one: their share of the run is lost. */
+    double last = 0, mean = 0;
+    for (int i = 0; i < x->ranks; i++) {
+      if (x->per_rank[i].wall_s > last) last = x->per_rank[i].wall_s;
+      mean += x->per_rank[i].wall_s / x->ranks;
+    }
+    if (last > 0 && (sev = severity((last - mean) / last, 0.05, 0.10, 0.25))) {
+      fprintf(o, "  [%s] ranks: they end %.0f%% before the last one on average; %s\n", sev,
+              100.0 * (last - mean) / last,
+              r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC
+                  ? "their blocks cost unequal amounts: a dynamic schedule balances them."
+                  : "a node or rank is slower than the others, or its last chunks were large.");
+      found++;
+    }
+  }
   if (r->items_failed > 0) {
     fprintf(o, "  [HIGH] failures: %llu items in %zu ranges failed; see the list above and the "
                "kernel's codes.\n",

@@ -465,7 +465,15 @@ typedef struct amz__result_ext {
                                 ranges above are then incomplete */
   int nodes;
   int threads;               /* threads per rank */
+  struct amz__rank_row *per_rank; /* ranks entries, in run-rank order (malloc'ed) */
 } amz__result_ext_t;
+
+/* One running rank's part of an MPI run, the same on every rank (exchanged). */
+typedef struct amz__rank_row {
+  int rank, node, threads;   /* rank in the plan's communicator, run node */
+  uint64_t items, chunks;    /* this run's (sampled items not included) */
+  double busy_s, dispatch_s, data_s, wall_s;
+} amz__rank_row_t;
 
 struct amz_result {
   char *task_name;

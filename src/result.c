@@ -137,6 +137,7 @@ void amz_result_destroy(amz_result_t *r) {
   amz__rangeset_free(&r->failures);
   if (r->ext) {
     amz__rangeset_free(&r->ext->local_ranges);
+    free(r->ext->per_rank);
     free(r->ext);
   }
   free(r);

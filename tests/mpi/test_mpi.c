@@ -88,6 +88,22 @@ static void run_exactly_once(uint64_t n, amz_schedule_t s, int ranks) {
     CU_ASSERT_EQUAL(amz_result_items_done(r), n);
     CU_ASSERT_EQUAL(amz_result_items_failed(r), 0);
   }
+  /* The per-rank table: the same everywhere, and its items add up to what ran. */
+  if (!amz_result_mpi_excluded(r)) {
+    uint64_t sum = 0;
+    for (int i = 0; i < amz_result_ranks(r); i++) {
+      amz_rank_stats_t rs;
+      CU_ASSERT_EQUAL(amz_result_rank(r, i, &rs), 0);
+      CU_ASSERT_TRUE(rs.rank >= 0 && rs.rank < size && rs.threads >= 1 && rs.wall_s >= 0);
+      sum += rs.items;
+    }
+    CU_ASSERT_EQUAL(sum, n - amz_plan_sampled_items(p));
+    amz_rank_stats_t rs;
+    CU_ASSERT_EQUAL(amz_result_rank(r, amz_result_ranks(r), &rs), AMZ_ERANGE);
+  } else {
+    amz_rank_stats_t rs;
+    CU_ASSERT_EQUAL(amz_result_rank(r, 0, &rs), AMZ_EINVAL);
+  }
   /* Local parts add up to N: every item once, on exactly one rank. */
   unsigned long long local = amz_result_local_items_done(r), total = 0;
   MPI_Allreduce(&local, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
