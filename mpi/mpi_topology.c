@@ -78,7 +78,11 @@ int amz__mpi_topology(amz__mpi_t *m, const amz__topology_t *topo) {
   snprintf(mine.host, sizeof mine.host, "%s", topo->host);
   m->ri = calloc((size_t)m->size, sizeof *m->ri);
   m->order = calloc((size_t)m->size, sizeof *m->order);
-  if (!m->ri || !m->order) return amz__fail(AMZ_ENOMEM, "cannot allocate rank tables");
+  /* Agreed before the exchange: a rank that left here alone would leave the
+   * others waiting in MPI_Allgather. */
+  rc = (!m->ri || !m->order) ? amz__fail(AMZ_ENOMEM, "cannot allocate rank tables") : 0;
+  rc = amz__mpi_agree(m->comm, rc);
+  if (rc) return rc;
   rc = amz__mpi_check(MPI_Allgather(&mine, sizeof mine, MPI_BYTE, m->ri, sizeof mine,
                                     MPI_BYTE, m->comm),
                       "MPI_Allgather(rank topology)");
@@ -155,8 +159,8 @@ static double pingpong(MPI_Comm comm, int me, int a, int b, size_t bytes, int re
                        char *buf) {
   if (me != a && me != b) return 0.0;
   int peer = me == a ? b : a;
-  double *t = malloc((size_t)reps * sizeof *t);
-  if (!t) return 0.0;
+  double t[64]; /* on the stack: a failed allocation on one side would hang the other */
+  if (reps > 64) reps = 64;
   for (int i = -3; i < reps; i++) { /* three warm-ups */
     double t0 = MPI_Wtime();
     if (me == a) {
@@ -170,7 +174,6 @@ static double pingpong(MPI_Comm comm, int me, int a, int b, size_t bytes, int re
   }
   qsort(t, (size_t)reps, sizeof *t, cmp_double);
   double med = t[reps / 2];
-  free(t);
   return me == a ? med : 0.0;
 }
 
@@ -277,7 +280,12 @@ int amz__mpi_net_probe(amz__mpi_t *m, const char *cache_dir) {
    * real data is the smaller of that and 16 MiB messages (memory-bound). */
   const size_t big = (size_t)16 << 20, mid = (size_t)1 << 20;
   char *buf = calloc(1, big);
-  if (!buf) return amz__fail(AMZ_ENOMEM, "cannot allocate the network probe buffer");
+  rc = amz__mpi_agree(m->comm, buf ? 0 : amz__fail(AMZ_ENOMEM, "cannot allocate the %zu-byte "
+                                                              "network probe buffer", big));
+  if (rc) {
+    free(buf);
+    return rc;
+  }
   /* Inside node 0: rank 0 and the node's second rank. */
   if (m->ni[0].ranks > 1) {
     int b = m->order[1];
