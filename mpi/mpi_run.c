@@ -532,7 +532,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              .source_ctx = &x,
                              /* Each rank sees its own items: the run's progress
                               * is estimated as if the ranks went at one pace. */
-                             .progress_scale = (double)m->run_size};
+                             .progress_scale = (double)m->run_size,
+                             .track_moved = m->map && m->rank != 0};
     rc = amz__execute(&ep, &ex);
   }
   /* DONE even after a failure here: rank 0's server counts on it. */

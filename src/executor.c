@@ -174,15 +174,19 @@ static void worker_main(void *arg, int w) {
   double t_prev = amz__clock_now(clk) - p->t_origin;
   r->t_first = t_prev;
   uint64_t b, e;
-  /* Data moved by a chunk source (MPI map mode) counts as data, not dispatch. */
-  double xs = amz__tls_excluded_s;
+  /* Data moved by the kernel wrapper or the chunk source (MPI map mode) counts as
+   * data, not as kernel or dispatch time. Only such runs read the thread-local
+   * counter: in a shared library each read is a call, too dear for every chunk. */
+  const int track = p->track_moved;
+  double xs = track ? amz__tls_excluded_s : 0.0;
   for (uint64_t j = 0; next_chunk(x, w, j, &b, &e); j++) {
-    double ts = amz__clock_now(clk) - p->t_origin, x0 = amz__tls_excluded_s;
+    double ts = amz__clock_now(clk) - p->t_origin, x0 = track ? amz__tls_excluded_s : 0.0;
     r->data_s += x0 - xs;
     r->dispatch_s -= x0 - xs;
     uint64_t items = 0;
     int status = run_range(x, r, w, b, e, &items);
-    double te = amz__clock_now(clk) - p->t_origin, moved = amz__tls_excluded_s - x0;
+    double te = amz__clock_now(clk) - p->t_origin;
+    double moved = track ? amz__tls_excluded_s - x0 : 0.0;
     r->dispatch_s += ts - t_prev;
     r->busy_s += te - ts - moved;
     r->data_s += moved;
@@ -199,11 +203,12 @@ static void worker_main(void *arg, int w) {
       report_progress(x, te, 0);
     }
     t_prev = te;
-    xs = amz__tls_excluded_s;
+    xs = track ? amz__tls_excluded_s : 0.0;
   }
   r->t_last = amz__clock_now(clk) - p->t_origin;
-  r->dispatch_s += r->t_last - t_prev - (amz__tls_excluded_s - xs);
-  r->data_s += amz__tls_excluded_s - xs;
+  double tail = track ? amz__tls_excluded_s - xs : 0.0;
+  r->dispatch_s += r->t_last - t_prev - tail;
+  r->data_s += tail;
 }
 
 int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {

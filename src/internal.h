@@ -242,6 +242,9 @@ typedef struct amz__exec_params {
   /* Progress of the whole run estimated from this process's part: items done are
    * reported times this factor (the MPI layer: ranks sharing the run); 0 = 1. */
   double progress_scale;
+  /* 1 when the kernel or the source moves data and reports it in
+   * amz__tls_excluded_s (MPI map mode): it is then counted as data time. */
+  int track_moved;
 } amz__exec_params_t;
 
 typedef struct amz__exec_out {
