@@ -156,16 +156,6 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
   return 0;
 }
 
-/* Counts 1..min(max, 16), then steps of 1.5x, then max. */
-static int count_list(int max, int *out, int cap) {
-  int k = 0;
-  for (int v = 1; v <= max && v <= 16 && k < cap; v++) out[k++] = v;
-  for (double v = 16 * 1.5; (int)v < max && k < cap - 1; v *= 1.5)
-    if ((int)v > out[k - 1]) out[k++] = (int)v;
-  if (k > 0 && out[k - 1] != max && k < cap) out[k++] = max;
-  return k;
-}
-
 int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
                     amz__decision_t *d, char *why, size_t why_len) {
   const amz__mpi_t *m = mm->m;
@@ -179,7 +169,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
     rl[0] = c->ranks;
     nr = 1;
   } else {
-    nr = count_list(maxR, rl, 64);
+    nr = amz__count_list(16, maxR, rl, 64);
   }
   amz_schedule_t slist[AMZ_SCHED_COUNT];
   int ns = 0;
@@ -204,7 +194,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
       tl[0] = c->workers;
       nt = 1;
     } else {
-      nt = count_list(maxT, tl, 64);
+      nt = amz__count_list(16, maxT, tl, 64);
     }
     d->max_workers = d->max_workers > maxT ? d->max_workers : maxT;
     for (int j = 0; j < nt && rc == 0; j++) {

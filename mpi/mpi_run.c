@@ -746,18 +746,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   amz__sched_free(&x.sched);
   free(x.last_t);
   free(x.last_items);
-  atomic_store(&p->running, 0);
-  if (rc != 0) {
-    amz_result_destroy(res);
-    return rc;
-  }
-  if (p->opts.has_hooks && p->opts.hooks.on_finish) p->opts.hooks.on_finish(res, p->opts.hooks_user);
-  *result = res;
-  if (res->items_failed > 0)
-    return amz__fail(AMZ_EITEMS, "%llu of %llu items of '%s' failed in %zu ranges (all ranks)",
-                     (unsigned long long)res->items_failed, (unsigned long long)res->n_items,
-                     p->name, res->failures.n);
-  return 0;
+  return amz__run_finish(p, rc, res, result);
 }
 
 /* ---- result accessors and the gather helper ------------------------------------ */

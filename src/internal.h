@@ -380,6 +380,8 @@ typedef struct amz__cand_list {
   size_t n, cap;
 } amz__cand_list_t;
 int amz__cand_list_push(amz__cand_list_t *l, const amz_candidate_t *c);
+/* Counts to try: 1 .. min(dense, max), then steps of 1.5x, then max (at most cap). */
+int amz__count_list(int dense, int max, int *out, int cap);
 void amz__cand_list_choose(amz__cand_list_t *l, size_t *fewer, size_t *best);
 /* Chunk parameters worth trying for schedule s with W workers (at most max). */
 size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
@@ -511,6 +513,10 @@ void amz__explain_workload(const amz_plan_t *p, FILE *o);
 /* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
  * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */
 int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts);
+
+/* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
+ * calls on_finish, hands res out and returns 0 or AMZ_EITEMS when items failed. */
+int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
 
 /* Builds a result from an executor run (and the sampling records on a first run). */
 int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,

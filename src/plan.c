@@ -302,6 +302,10 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
     rc = should_replan(p, res->wall_s, res->predicted.total) ? decide(p) : predict_choice(p);
   }
   amz__exec_out_free(&ex);
+  return amz__run_finish(p, rc, res, result);
+}
+
+int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result) {
   atomic_store(&p->running, 0);
   if (rc != 0) {
     amz_result_destroy(res);
@@ -310,9 +314,9 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
   if (p->opts.has_hooks && p->opts.hooks.on_finish) p->opts.hooks.on_finish(res, p->opts.hooks_user);
   *result = res;
   if (res->items_failed > 0)
-    return amz__fail(AMZ_EITEMS, "%llu of %llu items of '%s' failed in %zu ranges",
+    return amz__fail(AMZ_EITEMS, "%llu of %llu items of '%s' failed in %zu ranges%s",
                      (unsigned long long)res->items_failed, (unsigned long long)res->n_items,
-                     p->name, res->failures.n);
+                     p->name, res->failures.n, res->ext ? " (all ranks)" : "");
   return 0;
 }
 

@@ -34,6 +34,15 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
   return maxw < 1 ? 1 : maxw;
 }
 
+int amz__count_list(int dense, int max, int *out, int cap) {
+  int k = 0;
+  for (int v = 1; v <= max && v <= dense && k < cap; v++) out[k++] = v;
+  for (double v = dense * 1.5; (int)v < max && k < cap - 1; v *= 1.5)
+    if ((int)v > out[k - 1]) out[k++] = (int)v;
+  if (k > 0 && out[k - 1] != max && k < cap) out[k++] = max;
+  return k;
+}
+
 int amz__cand_list_push(amz__cand_list_t *l, const amz_candidate_t *c) {
   for (size_t i = 0; i < l->n; i++) /* no duplicates */
     if (l->v[i].ranks == c->ranks && l->v[i].workers == c->workers &&
@@ -131,11 +140,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
     /* Every count up to the cores (at most 16), then steps of 1.5x: beyond the
      * cores only waiting kernels gain, and they gain smoothly. */
     int C = m->topo.usable_cores < 16 ? m->topo.usable_cores : 16;
-    if (C < 1) C = 1;
-    for (int w = 1; w <= maxw && w <= C; w++) wlist[nw++] = w;
-    for (double w = C * 1.5; (int)w < maxw && nw < 63; w *= 1.5)
-      if ((int)w > wlist[nw - 1]) wlist[nw++] = (int)w;
-    if (wlist[nw - 1] != maxw && nw < 64) wlist[nw++] = maxw;
+    nw = amz__count_list(C < 1 ? 1 : C, maxw, wlist, 64);
   }
   amz_schedule_t slist[AMZ_SCHED_COUNT];
   int ns = 0;
