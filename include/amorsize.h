@@ -67,7 +67,9 @@ extern "C" {
   XX(ECONFLICT, -9, "contradictory options")                                       \
   XX(EMPI, -10, "MPI call failed")                                                 \
   XX(EIO, -11, "file input/output failed")                                         \
-  XX(ERANGE, -12, "index out of range")
+  XX(ERANGE, -12, "index out of range")                                            \
+  XX(EEXIST, -13, "file exists (not overwritten unless asked)")                    \
+  XX(EFORMAT, -14, "not a valid Amorsize profile")
 
 /** Error codes; every fallible call returns 0 or one of these. */
 typedef enum amz_error {
@@ -283,6 +285,38 @@ AMZ_API int amz_options_set_progress_interval(amz_options_t *opts, double second
 AMZ_API int amz_options_set_cache_dir(amz_options_t *opts, const char *dir);
 
 /**
+ * @brief Write an HDF5 profile of each run to `path` (NULL or "" = none, the default).
+ *
+ * The profile holds the decision (candidates, model inputs), the prediction beside
+ * what was measured (per term), every chunk with its worker and times, the workers'
+ * totals, the nodes and the failures; `amorsize report FILE` explains it and
+ * docs/PROFILE_FORMAT.md documents it field by field. MPI runs write one file
+ * collectively (parallel HDF5), every rank its own rows.
+ *
+ * The file is written under a temporary name (`path.tmp.PID`) and renamed once
+ * complete and sealed, so a crash never leaves a partial file under `path`. An
+ * existing file is not replaced (amz_plan_create() refuses early with AMZ_EEXIST)
+ * unless amz_options_set_profile_overwrite() allows it; a plan's later runs replace
+ * the file its own earlier run wrote. Placeholders: `%r` run index (1, 2, ...),
+ * `%j` $SLURM_JOB_ID (else "nojob"), `%%` a percent sign.
+ *
+ * `AMZ_PROFILE=path` overrides this when the environment is used
+ * (amz_options_set_use_env(); `AMZ_PROFILE=` with an empty value turns it off), and
+ * `AMZ_PROFILE_OVERWRITE=0|1` the overwrite setting. Not thread-safe on one opts.
+ *
+ * A run whose profile cannot be written still completes: amz_run() hands out its
+ * result and returns the profile's error (AMZ_EIO, AMZ_EEXIST).
+ * @return 0, AMZ_EINVAL (NULL opts; an unknown `%` placeholder), AMZ_ENOMEM.
+ */
+AMZ_API int amz_options_set_profile(amz_options_t *opts, const char *path);
+
+/**
+ * @brief Allow the profile to replace an existing file (default 0: refuse).
+ * @return 0, AMZ_EINVAL (NULL opts).
+ */
+AMZ_API int amz_options_set_profile_overwrite(amz_options_t *opts, int overwrite);
+
+/**
  * @brief Whether AMZ_WORKERS, AMZ_SCHEDULE and AMZ_CHUNK override the options
  *        (default 1: the environment wins, so operators can steer a binary).
  * @return 0, AMZ_EINVAL (NULL opts).
@@ -308,8 +342,9 @@ AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
  * @param[out] plan receives the plan; destroy with amz_plan_destroy().
  * @return 0; AMZ_EINVAL (NULL task, fn or plan; options out of range), AMZ_EENV
  *   (malformed environment variable), AMZ_ECONFLICT (contradictory options),
- *   AMZ_ETOPO (hwloc failed), AMZ_ESYS (threads could not start), AMZ_ENOMEM.
- *   Kernel failures during sampling are not errors here: they are kept and
+ *   AMZ_ETOPO (hwloc failed), AMZ_ESYS (threads could not start), AMZ_ENOMEM,
+ *   AMZ_EEXIST (the profile file exists and overwriting was not allowed), AMZ_EIO
+ *   (the profile's directory is missing or not writable). Kernel failures during sampling are not errors here: they are kept and
  *   reported by the first run.
  */
 AMZ_API int amz_plan_create(const amz_task_t *task, const amz_options_t *opts,
@@ -395,10 +430,12 @@ AMZ_API void amz_plan_destroy(amz_plan_t *plan);
  * all items, and each run refines the plan's cost model from what it measured (the
  * plan's choice may change for the next run unless fixed by options).
  * Not thread-safe on the same plan (AMZ_EBUSY if called concurrently).
- * @param[out] result receives the result (also when AMZ_EITEMS is returned);
- *             destroy with amz_result_destroy().
- * @return 0; AMZ_EITEMS (some ranges failed; the result lists them); AMZ_EINVAL
- *   (NULL argument); AMZ_EBUSY; AMZ_ESYS; AMZ_ENOMEM.
+ * @param[out] result receives the result (also when AMZ_EITEMS, AMZ_EIO or AMZ_EEXIST
+ *             is returned); destroy with amz_result_destroy().
+ * @return 0; AMZ_EITEMS (some ranges failed; the result lists them); AMZ_EIO or
+ *   AMZ_EEXIST (the run completed but its profile could not be written: the
+ *   result is valid, amz_last_error() says why); AMZ_EINVAL (NULL argument);
+ *   AMZ_EBUSY; AMZ_ESYS; AMZ_ENOMEM.
  */
 AMZ_API int amz_run(amz_plan_t *plan, amz_result_t **result);
 
@@ -481,6 +518,12 @@ AMZ_API int amz_result_terms(const amz_result_t *result, amz_terms_t *out);
  * @return 0, AMZ_EINVAL (NULL), AMZ_EIO (write failed).
  */
 AMZ_API int amz_result_explain(const amz_result_t *result, FILE *out);
+
+/**
+ * @brief The profile file this run wrote (amz_options_set_profile()), or NULL when
+ *        none was asked for or it could not be written. Owned by the result. Local.
+ */
+AMZ_API const char *amz_result_profile_path(const amz_result_t *result);
 
 /** @brief Destroy a result; NULL accepted. */
 AMZ_API void amz_result_destroy(amz_result_t *result);

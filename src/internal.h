@@ -404,6 +404,8 @@ struct amz_options {
   double progress_interval;
   char *cache_dir; /* NULL = default location */
   int cache_set;   /* 1 once set explicitly (NULL then means disabled) */
+  char *profile;   /* profile path pattern; NULL = none (AMZ_PROFILE may set one) */
+  int profile_overwrite;
   int use_env;
   const amz__clock_t *clock;      /* tests: fake clock; NULL = real */
   const amz__machine_t *machine;  /* tests: synthetic machine; NULL = probe */
@@ -454,6 +456,9 @@ struct amz_plan {
   amz_terms_t full_terms;  /* predicted for a run of all N items */
   double serial_pred_s;    /* predicted serial time of all N items */
   double search_s;         /* wall time of the last candidate search */
+  char *profile;           /* profile path pattern (options or AMZ_PROFILE); NULL = none */
+  int profile_overwrite;
+  char *profile_last;      /* the last file this plan wrote: its own, replaced freely */
   const amz__plan_ext_ops_t *ext_ops; /* NULL for plans of amz_plan_create */
   void *ext;
 };
@@ -503,6 +508,9 @@ struct amz_result {
   double serial_pred_s;
   int usable_cores;
   amz__result_ext_t *ext;  /* MPI runs; NULL otherwise */
+  double *wdata_s;         /* per worker: data time (MPI map mode); NULL = none */
+  char *profile_path;      /* the profile this run wrote; NULL = none */
+  int profile_rc;          /* 0, or why the profile could not be written */
 };
 
 /* (explain.c) Formatting helpers and the Workload section of a plan explanation. */
@@ -513,6 +521,30 @@ void amz__explain_workload(const amz_plan_t *p, FILE *o);
 /* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
  * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */
 int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts);
+
+/* (plan.c) Resolves the plan's profile path (options, then AMZ_PROFILE and
+ * AMZ_PROFILE_OVERWRITE when the environment is used). Returns 0, AMZ_EENV or
+ * AMZ_ENOMEM. */
+int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
+/* ---- profile paths (profile_path.c; the HDF5 side is in profile.h) -------- */
+
+/* The path a run writes: the pattern with %r (run index), %j (SLURM_JOB_ID, else
+ * "nojob") and %% expanded. Returns 0, or AMZ_EINVAL naming an unknown '%x' or a
+ * path longer than len. */
+int amz__profile_expand(const char *pattern, int run, char *out, size_t len);
+/* The temporary name a profile is written under: path.tmp.<pid>. */
+void amz__profile_tmp_name(const char *path, long pid, char *out, size_t len);
+/* Moves tmp to path; refuses to replace an existing file unless overwrite is set.
+ * Returns 0, AMZ_EEXIST or AMZ_EIO; tmp is removed on failure. */
+int amz__profile_commit(const char *tmp, const char *path, int overwrite);
+/* Checks at plan creation that the first run's profile can be written: the
+ * directory exists and is writable, and the file does not exist unless overwrite
+ * is set. Returns 0, AMZ_EEXIST or AMZ_EIO. */
+int amz__profile_precheck(const amz_plan_t *plan);
+/* (profile_write.c) Serial runs (amz_run): writes, seals and commits the profile of res when the plan
+ * asks for one; records the path in res. Returns 0 or the profile's error; the
+ * result is valid either way. */
+int amz__profile_after_run(amz_plan_t *plan, amz_result_t *res);
 
 /* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
  * calls on_finish, hands res out and returns 0 or AMZ_EITEMS when items failed. */

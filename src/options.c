@@ -50,6 +50,7 @@ int amz_options_create(amz_options_t **opts) {
 void amz_options_destroy(amz_options_t *opts) {
   if (!opts) return;
   free(opts->cache_dir);
+  free(opts->profile);
   free(opts);
 }
 
@@ -129,6 +130,27 @@ int amz_options_set_cache_dir(amz_options_t *opts, const char *dir) {
   free(opts->cache_dir);
   opts->cache_dir = copy;
   opts->cache_set = 1;
+  return 0;
+}
+
+int amz_options_set_profile(amz_options_t *opts, const char *path) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_profile: opts is NULL");
+  char *copy = NULL;
+  if (path && path[0]) {
+    char probe[4096];
+    int rc = amz__profile_expand(path, 1, probe, sizeof probe);
+    if (rc != 0) return rc;
+    copy = strdup(path);
+    if (!copy) return amz__fail(AMZ_ENOMEM, "amz_options_set_profile: out of memory");
+  }
+  free(opts->profile);
+  opts->profile = copy;
+  return 0;
+}
+
+int amz_options_set_profile_overwrite(amz_options_t *opts, int overwrite) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_profile_overwrite: opts is NULL");
+  opts->profile_overwrite = overwrite != 0;
   return 0;
 }
 

@@ -71,10 +71,38 @@ int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *o
     amz__options_defaults(&p->opts);
   }
   if (!p->opts.clock) p->opts.clock = &amz__real_clock;
+  p->opts.profile = NULL;
   p->task = *task;
   p->name = strdup(task->name ? task->name : "(unnamed)");
   p->task.name = p->name;
-  return p->name ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the task's name");
+  if (!p->name) return amz__fail(AMZ_ENOMEM, "cannot copy the task's name");
+  return amz__plan_profile_resolve(p, opts);
+}
+
+int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts) {
+  const char *path = opts ? opts->profile : NULL;
+  int overwrite = opts ? opts->profile_overwrite : 0;
+  const char *from = "amz_options_set_profile";
+  if (p->opts.use_env) {
+    const char *v = getenv("AMZ_PROFILE");
+    if (v) {
+      path = v[0] ? v : NULL; /* "" turns a profile the program asked for off */
+      from = "AMZ_PROFILE";
+    }
+    if ((v = getenv("AMZ_PROFILE_OVERWRITE")) != NULL) {
+      if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+        return amz__fail(AMZ_EENV, "AMZ_PROFILE_OVERWRITE must be 0 or 1, got '%s'", v);
+      overwrite = v[0] == '1';
+    }
+  }
+  p->profile_overwrite = overwrite;
+  if (!path) return 0;
+  char probe[4096];
+  if (amz__profile_expand(path, 1, probe, sizeof probe) != 0)
+    return amz__fail(strcmp(from, "AMZ_PROFILE") == 0 ? AMZ_EENV : AMZ_EINVAL, "%s: %s", from,
+                     amz_last_error());
+  p->profile = strdup(path);
+  return p->profile ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the profile path");
 }
 
 int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_t **plan) {
@@ -90,6 +118,7 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
   const amz__clock_t *clk = p->opts.clock;
   double t0 = amz__clock_now(clk);
   if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
+  if (rc == 0) rc = amz__profile_precheck(p);
   if (rc == 0) {
     if (p->opts.machine) {
       p->machine = *p->opts.machine;
@@ -143,6 +172,8 @@ void amz_plan_destroy(amz_plan_t *p) {
   amz__rangeset_free(&p->sampled_failed);
   free(p->sample_recs);
   free(p->sample_rec_workers);
+  free(p->profile);
+  free(p->profile_last);
   free(p->name);
   free(p);
 }
@@ -295,6 +326,9 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
     m->serial = res->wall_s - ex.parallel_s;
     if (m->serial < 0) m->serial = 0;
     m->total = res->wall_s;
+    /* Before the model is refined and the plan searched again: the profile shows
+     * the model and the candidates this run was chosen from. */
+    res->profile_rc = amz__profile_after_run(p, res);
     refine(p, &ex);
     p->runs++;
     /* The next run executes all items: predict it with the refined model, and
@@ -317,7 +351,9 @@ int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **res
     return amz__fail(AMZ_EITEMS, "%llu of %llu items of '%s' failed in %zu ranges%s",
                      (unsigned long long)res->items_failed, (unsigned long long)res->n_items,
                      p->name, res->failures.n, res->ext ? " (all ranks)" : "");
-  return 0;
+  /* The run is complete and its result valid; only the profile is missing.
+   * amz_last_error() still holds the profile writer's detail. */
+  return res->profile_rc;
 }
 
 int amz_for(const amz_task_t *task, const amz_options_t *opts, amz_result_t **result) {

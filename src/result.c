@@ -32,7 +32,8 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
   for (int w = 0; w < ex->workers; w++) n += ex->w[w].n_chunks;
   r->chunks = malloc((n ? n : 1) * sizeof *r->chunks);
   r->wstats = calloc(ex->workers > 0 ? (size_t)ex->workers : 1, sizeof *r->wstats);
-  if (!r->task_name || !r->chunks || !r->wstats) {
+  r->wdata_s = calloc(ex->workers > 0 ? (size_t)ex->workers : 1, sizeof *r->wdata_s);
+  if (!r->task_name || !r->chunks || !r->wstats || !r->wdata_s) {
     amz_result_destroy(r);
     return amz__fail(AMZ_ENOMEM, "cannot allocate the result's records");
   }
@@ -57,6 +58,7 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
     s->failures = wr->failures;
     s->busy_s = wr->busy_s;
     s->dispatch_s = wr->dispatch_s;
+    r->wdata_s[w] = wr->data_s;
     s->idle_s = (wr->t_first - ex->t_par_begin) + (par_end - wr->t_last);
     executed += wr->items;
     for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
@@ -134,6 +136,8 @@ void amz_result_destroy(amz_result_t *r) {
   free(r->task_name);
   free(r->chunks);
   free(r->wstats);
+  free(r->wdata_s);
+  free(r->profile_path);
   amz__rangeset_free(&r->failures);
   if (r->ext) {
     amz__rangeset_free(&r->ext->local_ranges);
@@ -142,3 +146,5 @@ void amz_result_destroy(amz_result_t *r) {
   }
   free(r);
 }
+
+const char *amz_result_profile_path(const amz_result_t *r) { return r ? r->profile_path : NULL; }

@@ -1,0 +1,113 @@
+/* Where a profile goes: path patterns, the temporary name it is written under, the
+ * final rename that never replaces a file unless asked, and the early check at plan
+ * creation (so that a run is not wasted on a profile that cannot be written). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int amz__profile_expand(const char *pattern, int run, char *out, size_t len) {
+  size_t k = 0;
+  char num[32];
+  for (const char *s = pattern; *s; s++) {
+    const char *add = NULL;
+    char one[2] = {*s, 0};
+    if (*s != '%') {
+      add = one;
+    } else {
+      s++;
+      if (*s == 'r') {
+        snprintf(num, sizeof num, "%d", run);
+        add = num;
+      } else if (*s == 'j') {
+        const char *j = getenv("SLURM_JOB_ID");
+        add = j && j[0] ? j : "nojob";
+      } else if (*s == '%') {
+        add = "%";
+      } else {
+        return amz__fail(AMZ_EINVAL,
+                         "profile path '%s': unknown placeholder '%%%s'; expected %%r (run "
+                         "index), %%j (Slurm job id) or %%%%",
+                         pattern, *s ? (char[2]){*s, 0} : "");
+      }
+    }
+    size_t n = strlen(add);
+    if (k + n + 1 > len)
+      return amz__fail(AMZ_EINVAL, "profile path '%s' is longer than %zu bytes once expanded",
+                       pattern, len - 1);
+    memcpy(out + k, add, n);
+    k += n;
+    if (!*s) break;
+  }
+  out[k] = '\0';
+  if (k == 0) return amz__fail(AMZ_EINVAL, "profile path is empty");
+  return 0;
+}
+
+void amz__profile_tmp_name(const char *path, long pid, char *out, size_t len) {
+  snprintf(out, len, "%s.tmp.%ld", path, pid);
+}
+
+int amz__profile_commit(const char *tmp, const char *path, int overwrite) {
+  if (overwrite) {
+    if (rename(tmp, path) == 0) return 0;
+    int e = errno;
+    unlink(tmp);
+    return amz__fail(AMZ_EIO, "cannot rename profile '%s' to '%s': %s", tmp, path, strerror(e));
+  }
+  /* Atomic no-replace: the kernel refuses when path exists, even if another job
+   * created it a moment ago. File systems without RENAME_NOREPLACE get link(). */
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
+  int e = errno;
+  if (e == EINVAL || e == ENOSYS) {
+    if (link(tmp, path) == 0) {
+      unlink(tmp);
+      return 0;
+    }
+    e = errno;
+  }
+  unlink(tmp);
+  if (e == EEXIST)
+    return amz__fail(AMZ_EEXIST,
+                     "profile '%s' exists and is not overwritten; remove it, use %%r in the "
+                     "path, or allow overwriting (amz_options_set_profile_overwrite, "
+                     "AMZ_PROFILE_OVERWRITE=1)",
+                     path);
+  return amz__fail(AMZ_EIO, "cannot move profile '%s' to '%s': %s", tmp, path, strerror(e));
+}
+
+int amz__profile_precheck(const amz_plan_t *p) {
+  if (!p->profile) return 0;
+  char path[PATH_MAX];
+  int rc = amz__profile_expand(p->profile, p->runs + 1, path, sizeof path);
+  if (rc != 0) return rc;
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return amz__fail(AMZ_EIO, "profile path '%s' is a directory; expected a file name",
+                       path);
+    if (!p->profile_overwrite)
+      return amz__fail(AMZ_EEXIST,
+                       "profile '%s' exists and is not overwritten; remove it, use %%r in "
+                       "the path, or allow overwriting (amz_options_set_profile_overwrite, "
+                       "AMZ_PROFILE_OVERWRITE=1)",
+                       path);
+  }
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  if (access(dir, W_OK | X_OK) != 0)
+    return amz__fail(AMZ_EIO, "cannot write profile '%s': directory '%s': %s", path, dir,
+                     strerror(errno));
+  return 0;
+}

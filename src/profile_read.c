@@ -1,0 +1,672 @@
+/* Reading a profile back (include/amorsize_profile.h).
+ *
+ * Three layers of checks, so that no file makes the reader or its callers crash:
+ * the seal (profile_seal.c: magic, length, CRC-32) before HDF5 sees the file; then
+ * every attribute and table is checked for presence, type class and shape before it
+ * is read (HDF5 converts matching fields by name); then the values are checked for
+ * the ranges the rest of the program relies on (indexes, item bounds, finite
+ * times). Anything else is AMZ_EFORMAT with the file, the object and the reason. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+/* The largest table the reader accepts, in rows: beyond any real run's records
+ * (2^20 per rank and run), and a bound on what a damaged size field can allocate. */
+#define MAX_ROWS ((hsize_t)1 << 28)
+#define MAX_STRING ((size_t)1 << 20)
+
+struct amz_profile {
+  amz_profile_info_t info;
+  amz_profile_model_t model;
+  amz_profile_chunk_t *chunks;
+  size_t n_chunks;
+  amz_profile_worker_t *workers;
+  size_t n_workers;
+  amz_profile_candidate_t *cands;
+  size_t n_cands;
+  amz__row_cand_t *cand_rows; /* the candidates' schedule strings */
+  amz_profile_term_t *terms;
+  size_t n_terms;
+  amz__row_term_t *term_rows;
+  amz_profile_node_t *nodes;
+  size_t n_nodes;
+  amz__row_node_t *node_rows;
+  amz_profile_failure_t *failures;
+  size_t n_failures;
+  double *cost_profile;
+  char **strs; /* strings the info and model point to */
+  size_t n_strs;
+};
+
+typedef struct rctx {
+  const char *path;
+  amz_profile_t *p;
+  int rc;
+} rctx_t;
+
+static int failf(rctx_t *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failf(rctx_t *c, int code, const char *fmt, ...) {
+  if (c->rc) return c->rc;
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  c->rc = amz__fail(code, "%s: %s", c->path, msg);
+  return c->rc;
+}
+
+static const char *keep(rctx_t *c, char *s) {
+  if (!s) {
+    failf(c, AMZ_ENOMEM, "out of memory");
+    return "";
+  }
+  char **v = realloc(c->p->strs, (c->p->n_strs + 1) * sizeof *v);
+  if (!v) {
+    free(s);
+    failf(c, AMZ_ENOMEM, "out of memory");
+    return "";
+  }
+  c->p->strs = v;
+  v[c->p->n_strs++] = s;
+  return s;
+}
+
+/* ---- attributes ------------------------------------------------------------------ */
+
+enum { OPTIONAL = 0, REQUIRED = 1 };
+
+/* Opens attribute name of loc after checking its class and that it holds one
+ * value; -1 when absent (and optional) or on failure (c->rc set). */
+static hid_t open_attr(rctx_t *c, hid_t loc, const char *where, const char *name,
+                       H5T_class_t cls, int required) {
+  if (c->rc) return -1;
+  htri_t ex = H5Aexists(loc, name);
+  if (ex <= 0) {
+    if (required) failf(c, AMZ_EFORMAT, "missing attribute '%s' of %s", name, where);
+    return -1;
+  }
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (a < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
+    return -1;
+  }
+  hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  H5T_class_t have = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  hssize_t npts = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+  if (t >= 0) H5Tclose(t);
+  if (s >= 0) H5Sclose(s);
+  static const char *const cname[] = {"integer", "float", "time", "string", "bitfield",
+                                      "opaque", "compound", "reference", "enum", "vlen",
+                                      "array"};
+  if (have != cls) {
+    failf(c, AMZ_EFORMAT, "attribute '%s' of %s is a %s, expected a %s", name, where,
+          have >= 0 && have < 11 ? cname[have] : "value of unknown class",
+          cls == H5T_INTEGER ? "integer" : cls == H5T_FLOAT ? "float" : "string");
+  } else if (npts != 1) {
+    failf(c, AMZ_EFORMAT, "attribute '%s' of %s has %lld values, expected one", name, where,
+          (long long)npts);
+  }
+  if (c->rc) {
+    H5Aclose(a);
+    return -1;
+  }
+  return a;
+}
+
+static int64_t attr_int(rctx_t *c, hid_t loc, const char *where, const char *name,
+                        int64_t lo, int64_t hi, int required) {
+  hid_t a = open_attr(c, loc, where, name, H5T_INTEGER, required);
+  if (a < 0) return lo;
+  int64_t v = lo;
+  /* Unsigned values above INT64_MAX would wrap: read those as unsigned first. */
+  uint64_t u = 0;
+  hid_t t = H5Aget_type(a);
+  int is_signed = H5Tget_sign(t) == H5T_SGN_2;
+  H5Tclose(t);
+  herr_t e = is_signed ? H5Aread(a, H5T_NATIVE_INT64, &v) : H5Aread(a, H5T_NATIVE_UINT64, &u);
+  H5Aclose(a);
+  if (e < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
+    return lo;
+  }
+  if (!is_signed) {
+    if (u > (uint64_t)INT64_MAX) {
+      failf(c, AMZ_EFORMAT, "attribute '%s' of %s is %llu, expected at most %lld", name, where,
+            (unsigned long long)u, (long long)hi);
+      return lo;
+    }
+    v = (int64_t)u;
+  }
+  if (v < lo || v > hi) {
+    failf(c, AMZ_EFORMAT, "attribute '%s' of %s is %lld, expected %lld to %lld", name, where,
+          (long long)v, (long long)lo, (long long)hi);
+    return lo;
+  }
+  return v;
+}
+
+static uint64_t attr_u64(rctx_t *c, hid_t loc, const char *where, const char *name, int required) {
+  hid_t a = open_attr(c, loc, where, name, H5T_INTEGER, required);
+  if (a < 0) return 0;
+  hid_t t = H5Aget_type(a);
+  int is_signed = H5Tget_sign(t) == H5T_SGN_2;
+  H5Tclose(t);
+  uint64_t u = 0;
+  int64_t v = 0;
+  herr_t e = is_signed ? H5Aread(a, H5T_NATIVE_INT64, &v) : H5Aread(a, H5T_NATIVE_UINT64, &u);
+  H5Aclose(a);
+  if (e < 0) failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
+  if (is_signed && v < 0)
+    failf(c, AMZ_EFORMAT, "attribute '%s' of %s is %lld, expected a count >= 0", name, where,
+          (long long)v);
+  return is_signed ? (uint64_t)(v < 0 ? 0 : v) : u;
+}
+
+static double attr_f64(rctx_t *c, hid_t loc, const char *where, const char *name, int required) {
+  hid_t a = open_attr(c, loc, where, name, H5T_FLOAT, required);
+  if (a < 0) return 0.0;
+  double v = 0.0;
+  if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
+    failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
+  H5Aclose(a);
+  if (!c->rc && !isfinite(v)) {
+    failf(c, AMZ_EFORMAT, "attribute '%s' of %s is not a finite number", name, where);
+    v = 0.0;
+  }
+  return v;
+}
+
+/* A string attribute, variable or fixed length; "" when absent and optional. */
+static const char *attr_str(rctx_t *c, hid_t loc, const char *where, const char *name,
+                            int required) {
+  hid_t a = open_attr(c, loc, where, name, H5T_STRING, required);
+  if (a < 0) return "";
+  hid_t t = H5Aget_type(a);
+  char *out = NULL;
+  if (H5Tis_variable_str(t) > 0) {
+    hid_t m = H5Tcopy(H5T_C_S1);
+    H5Tset_size(m, H5T_VARIABLE);
+    H5Tset_cset(m, H5Tget_cset(t));
+    char *v = NULL;
+    if (H5Aread(a, m, &v) >= 0) {
+      out = v ? strndup(v, MAX_STRING) : strdup("");
+      if (v) H5free_memory(v);
+    } else {
+      failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
+    }
+    H5Tclose(m);
+  } else {
+    size_t n = H5Tget_size(t);
+    if (n == 0 || n > MAX_STRING) {
+      failf(c, AMZ_EFORMAT, "attribute '%s' of %s is a string of %zu bytes", name, where, n);
+    } else {
+      hid_t m = H5Tcopy(t);
+      H5Tset_size(m, n + 1);
+      H5Tset_strpad(m, H5T_STR_NULLTERM);
+      out = calloc(1, n + 2);
+      if (out && H5Aread(a, m, out) < 0) {
+        free(out);
+        out = NULL;
+        failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
+      }
+      H5Tclose(m);
+    }
+  }
+  H5Tclose(t);
+  H5Aclose(a);
+  if (c->rc) {
+    free(out);
+    return "";
+  }
+  return keep(c, out);
+}
+
+/* ---- tables ---------------------------------------------------------------------- */
+
+/* 1 when loc has an object `name` that is a dataset (or, with want_group, a group). */
+static int has_object(hid_t loc, const char *name, H5O_type_t type) {
+  if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return 0;
+  H5O_info_t oi;
+  if (H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+  return oi.type == type;
+}
+
+/* Reads table `name` of loc into *rows with memory type mtype (row_size bytes),
+ * after checking that it is a 1-D compound with every field of mtype, each of the
+ * same class. */
+static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, size_t row_size,
+                        size_t *n_out) {
+  *n_out = 0;
+  if (c->rc) return NULL;
+  if (!has_object(loc, name, H5O_TYPE_DATASET)) {
+    failf(c, AMZ_EFORMAT, "missing table '%s'", name);
+    return NULL;
+  }
+  hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+  if (ds < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable table '%s'", name);
+    return NULL;
+  }
+  hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds);
+  void *rows = NULL;
+  if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
+    failf(c, AMZ_EFORMAT, "table '%s' is not a table of records (compound type)", name);
+    goto out;
+  }
+  int nm = H5Tget_nmembers(mtype);
+  for (int i = 0; i < nm && !c->rc; i++) {
+    char *field = H5Tget_member_name(mtype, (unsigned)i);
+    int idx = field ? H5Tget_member_index(ft, field) : -1;
+    if (idx < 0) {
+      failf(c, AMZ_EFORMAT, "table '%s' has no field '%s'", name, field ? field : "?");
+    } else {
+      H5T_class_t want = H5Tget_member_class(mtype, (unsigned)i);
+      H5T_class_t have = H5Tget_member_class(ft, (unsigned)idx);
+      if (want != have)
+        failf(c, AMZ_EFORMAT, "field '%s' of table '%s' has the wrong type (%s expected)",
+              field, name,
+              want == H5T_INTEGER ? "integer" : want == H5T_FLOAT ? "float" : "string");
+    }
+    if (field) H5free_memory(field);
+  }
+  if (c->rc) goto out;
+  if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1) {
+    failf(c, AMZ_EFORMAT, "table '%s' is not one-dimensional", name);
+    goto out;
+  }
+  hsize_t dims = 0;
+  H5Sget_simple_extent_dims(sp, &dims, NULL);
+  if (dims > MAX_ROWS) {
+    failf(c, AMZ_EFORMAT, "table '%s' has %llu rows, more than the reader's limit %llu", name,
+          (unsigned long long)dims, (unsigned long long)MAX_ROWS);
+    goto out;
+  }
+  rows = calloc(dims ? dims : 1, row_size);
+  if (!rows) {
+    failf(c, AMZ_ENOMEM, "out of memory for %llu rows of '%s'", (unsigned long long)dims, name);
+    goto out;
+  }
+  if (dims > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+    failf(c, AMZ_EFORMAT, "cannot read table '%s' (damaged data?)", name);
+    free(rows);
+    rows = NULL;
+    goto out;
+  }
+  *n_out = (size_t)dims;
+out:
+  if (ft >= 0) H5Tclose(ft);
+  if (sp >= 0) H5Sclose(sp);
+  H5Dclose(ds);
+  return rows;
+}
+
+static void *table_of(rctx_t *c, hid_t loc, const char *name, hid_t (*fn)(void), size_t row,
+                      size_t *n) {
+  if (c->rc) return NULL;
+  hid_t t = fn();
+  if (t < 0) {
+    failf(c, AMZ_ENOMEM, "cannot build the HDF5 type of '%s'", name);
+    return NULL;
+  }
+  void *rows = read_table(c, loc, name, t, row, n);
+  H5Tclose(t);
+  return rows;
+}
+
+static int finite_span(double a, double b) { return isfinite(a) && isfinite(b) && b >= a; }
+
+/* ---- the profile ----------------------------------------------------------------- */
+
+static void read_info(rctx_t *c, hid_t f) {
+  amz_profile_info_t *i = &c->p->info;
+  const char *R = "the file (root)";
+  i->schema_version = (int)attr_int(c, f, R, "schema_version", 1, AMZ_PROFILE_SCHEMA_VERSION,
+                                    REQUIRED);
+  i->library_version = attr_str(c, f, R, "library_version", REQUIRED);
+  i->created = attr_str(c, f, R, "created", REQUIRED);
+  i->task = attr_str(c, f, R, "task", REQUIRED);
+  i->kind = attr_str(c, f, R, "kind", REQUIRED);
+  i->mode = attr_str(c, f, R, "mode", REQUIRED);
+  i->schedule = attr_str(c, f, R, "schedule", REQUIRED);
+  i->command_line = attr_str(c, f, R, "command_line", OPTIONAL);
+  i->host = attr_str(c, f, R, "host", OPTIONAL);
+  i->slurm_job_id = attr_str(c, f, R, "slurm_job_id", OPTIONAL);
+  i->n_items = attr_u64(c, f, R, "n_items", REQUIRED);
+  i->chunk = attr_u64(c, f, R, "chunk", REQUIRED);
+  i->items_done = attr_u64(c, f, R, "items_done", REQUIRED);
+  i->items_failed = attr_u64(c, f, R, "items_failed", REQUIRED);
+  i->sampled_items = attr_u64(c, f, R, "sampled_items", REQUIRED);
+  i->chunks_total = attr_u64(c, f, R, "chunks_total", REQUIRED);
+  i->chunks_dropped = attr_u64(c, f, R, "chunks_dropped", REQUIRED);
+  i->run_index = (int)attr_int(c, f, R, "run_index", 1, INT32_MAX, REQUIRED);
+  i->ranks_launched = (int)attr_int(c, f, R, "ranks_launched", 1, INT32_MAX, REQUIRED);
+  i->ranks_used = (int)attr_int(c, f, R, "ranks_used", 1, i->ranks_launched, REQUIRED);
+  i->nodes = (int)attr_int(c, f, R, "nodes", 1, i->ranks_used, REQUIRED);
+  i->threads = (int)attr_int(c, f, R, "threads", 1, AMZ__MAX_WORKERS, REQUIRED);
+  i->wall_s = attr_f64(c, f, R, "wall_s", REQUIRED);
+  i->predicted_s = attr_f64(c, f, R, "predicted_s", REQUIRED);
+  i->predicted_serial_s = attr_f64(c, f, R, "predicted_serial_s", REQUIRED);
+  i->setup_s = attr_f64(c, f, R, "setup_s", REQUIRED);
+  i->mean_item_s = attr_f64(c, f, R, "mean_item_s", REQUIRED);
+  amz_schedule_t s;
+  if (!c->rc && amz_schedule_parse(i->schedule, &s) != 0)
+    failf(c, AMZ_EFORMAT, "attribute 'schedule' is '%.40s', not a schedule name", i->schedule);
+  if (!c->rc && strcmp(i->kind, "threads") != 0 && strcmp(i->kind, "mpi") != 0)
+    failf(c, AMZ_EFORMAT, "attribute 'kind' is '%.40s', expected threads or mpi", i->kind);
+  if (!c->rc && strcmp(i->mode, "range") != 0 && strcmp(i->mode, "map") != 0)
+    failf(c, AMZ_EFORMAT, "attribute 'mode' is '%.40s', expected range or map", i->mode);
+  if (!c->rc && (i->items_done > i->n_items || i->items_failed > i->n_items - i->items_done))
+    failf(c, AMZ_EFORMAT, "items done %llu + failed %llu exceed n_items %llu",
+          (unsigned long long)i->items_done, (unsigned long long)i->items_failed,
+          (unsigned long long)i->n_items);
+  if (!c->rc && (i->wall_s < 0 || i->predicted_s < 0 || i->setup_s < 0))
+    failf(c, AMZ_EFORMAT, "negative times in the root attributes");
+}
+
+static void read_chunks(rctx_t *c, hid_t f) {
+  amz_profile_t *p = c->p;
+  size_t n = 0;
+  amz__row_chunk_t *r = table_of(c, f, "chunks", amz__h5t_chunk, sizeof *r, &n);
+  if (!r) return;
+  p->chunks = calloc(n ? n : 1, sizeof *p->chunks);
+  if (!p->chunks) failf(c, AMZ_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n && !c->rc; i++) {
+    const amz__row_chunk_t *x = &r[i];
+    if (x->rank < 0 || x->rank >= p->info.ranks_launched || x->thread < 0 ||
+        x->thread >= AMZ__MAX_WORKERS || x->node < 0 || x->node >= p->info.ranks_launched)
+      failf(c, AMZ_EFORMAT, "row %zu of 'chunks': rank %d, thread %d or node %d out of range",
+            i, x->rank, x->thread, x->node);
+    else if (x->begin > x->end || x->end > p->info.n_items)
+      failf(c, AMZ_EFORMAT, "row %zu of 'chunks': items [%llu, %llu) outside [0, %llu)", i,
+            (unsigned long long)x->begin, (unsigned long long)x->end,
+            (unsigned long long)p->info.n_items);
+    else if (!finite_span(x->t_start, x->t_end))
+      failf(c, AMZ_EFORMAT, "row %zu of 'chunks': times %g to %g are not an interval", i,
+            x->t_start, x->t_end);
+    else
+      p->chunks[i] = (amz_profile_chunk_t){x->rank, x->thread, x->node, x->status,
+                                           x->sampled != 0, x->begin, x->end, x->t_start,
+                                           x->t_end};
+  }
+  p->n_chunks = c->rc ? 0 : n;
+  free(r);
+}
+
+static void read_workers(rctx_t *c, hid_t f) {
+  amz_profile_t *p = c->p;
+  size_t n = 0;
+  amz__row_worker_t *r = table_of(c, f, "workers", amz__h5t_worker, sizeof *r, &n);
+  if (!r) return;
+  p->workers = calloc(n ? n : 1, sizeof *p->workers);
+  if (!p->workers) failf(c, AMZ_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n && !c->rc; i++) {
+    const amz__row_worker_t *x = &r[i];
+    if (x->rank < 0 || x->rank >= p->info.ranks_launched || x->thread < 0 ||
+        x->thread >= AMZ__MAX_WORKERS || x->node < 0 || x->node >= p->info.ranks_launched)
+      failf(c, AMZ_EFORMAT, "row %zu of 'workers': rank %d, thread %d or node %d out of range",
+            i, x->rank, x->thread, x->node);
+    else if (!isfinite(x->busy_s) || !isfinite(x->dispatch_s) || !isfinite(x->idle_s) ||
+             !isfinite(x->data_s))
+      failf(c, AMZ_EFORMAT, "row %zu of 'workers': times are not finite", i);
+    else
+      p->workers[i] = (amz_profile_worker_t){x->rank,     x->thread,     x->node,
+                                             x->items,    x->chunks,     x->failures,
+                                             x->busy_s,   x->dispatch_s, x->idle_s,
+                                             x->data_s};
+  }
+  p->n_workers = c->rc ? 0 : n;
+  free(r);
+}
+
+static void read_plan(rctx_t *c, hid_t f) {
+  amz_profile_t *p = c->p;
+  if (c->rc) return;
+  if (!has_object(f, "plan", H5O_TYPE_GROUP)) {
+    failf(c, AMZ_EFORMAT, "missing group 'plan'");
+    return;
+  }
+  hid_t g = H5Gopen2(f, "plan", H5P_DEFAULT);
+  if (g < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable group 'plan'");
+    return;
+  }
+  p->info.plan_why = attr_str(c, g, "group 'plan'", "why", REQUIRED);
+  size_t n = 0;
+  amz__row_cand_t *r = table_of(c, g, "candidates", amz__h5t_cand, sizeof *r, &n);
+  H5Gclose(g);
+  if (!r) return;
+  p->cand_rows = r;
+  p->cands = calloc(n ? n : 1, sizeof *p->cands);
+  if (!p->cands) failf(c, AMZ_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n && !c->rc; i++) {
+    amz__row_cand_t *x = &r[i];
+    x->schedule[sizeof x->schedule - 1] = '\0';
+    amz_schedule_t s;
+    if (x->ranks < 1 || x->threads < 1 || x->threads > AMZ__MAX_WORKERS)
+      failf(c, AMZ_EFORMAT, "row %zu of 'plan/candidates': ranks %d or threads %d out of range",
+            i, x->ranks, x->threads);
+    else if (amz_schedule_parse(x->schedule, &s) != 0)
+      failf(c, AMZ_EFORMAT, "row %zu of 'plan/candidates': schedule '%s' unknown", i,
+            x->schedule);
+    else if (!isfinite(x->predicted_s))
+      failf(c, AMZ_EFORMAT, "row %zu of 'plan/candidates': prediction not finite", i);
+    else
+      p->cands[i] = (amz_profile_candidate_t){
+          .ranks = x->ranks, .threads = x->threads, .schedule = x->schedule,
+          .chunk = x->chunk, .predicted_s = x->predicted_s,
+          .terms = {.startup = x->startup_s, .compute = x->compute_s,
+                    .dispatch = x->dispatch_s, .imbalance = x->imbalance_s,
+                    .serial = x->serial_s, .total = x->predicted_s, .data = x->data_s},
+          .chosen = x->chosen != 0};
+  }
+  p->n_cands = c->rc ? 0 : n;
+}
+
+static void read_model(rctx_t *c, hid_t f) {
+  amz_profile_t *p = c->p;
+  amz_profile_model_t *m = &p->model;
+  if (c->rc) return;
+  if (!has_object(f, "model", H5O_TYPE_GROUP)) {
+    failf(c, AMZ_EFORMAT, "missing group 'model'");
+    return;
+  }
+  hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
+  if (g < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable group 'model'");
+    return;
+  }
+  const char *W = "group 'model'";
+  m->sampled_items = attr_u64(c, g, W, "sampled_items", REQUIRED);
+  m->sample_blocks = attr_u64(c, g, W, "sample_blocks", REQUIRED);
+  m->block_items = attr_u64(c, g, W, "block_items", REQUIRED);
+  m->mean_s = attr_f64(c, g, W, "mean_s", REQUIRED);
+  m->median_s = attr_f64(c, g, W, "median_s", REQUIRED);
+  m->mad_s = attr_f64(c, g, W, "mad_s", REQUIRED);
+  m->cv = attr_f64(c, g, W, "cv", REQUIRED);
+  m->trend = attr_f64(c, g, W, "trend", REQUIRED);
+  m->cpu_ratio = attr_f64(c, g, W, "cpu_ratio", REQUIRED);
+  m->contention = attr_f64(c, g, W, "contention", REQUIRED);
+  m->rel_error = attr_f64(c, g, W, "rel_error", REQUIRED);
+  m->sample_wall_s = attr_f64(c, g, W, "sample_wall_s", REQUIRED);
+  m->stop_reason = attr_str(c, g, W, "stop_reason", OPTIONAL);
+  m->thread_start_s = attr_f64(c, g, W, "thread_start_s", REQUIRED);
+  m->pool_wake_s = attr_f64(c, g, W, "pool_wake_s", REQUIRED);
+  m->chunk_static_s = attr_f64(c, g, W, "chunk_static_s", REQUIRED);
+  m->chunk_atomic_s = attr_f64(c, g, W, "chunk_atomic_s", REQUIRED);
+  m->chunk_contended_s = attr_f64(c, g, W, "chunk_contended_s", REQUIRED);
+  m->chunk_awf_s = attr_f64(c, g, W, "chunk_awf_s", REQUIRED);
+  m->latency_shm_s = attr_f64(c, g, W, "latency_shm_s", OPTIONAL);
+  m->bandwidth_shm = attr_f64(c, g, W, "bandwidth_shm_Bps", OPTIONAL);
+  m->latency_net_s = attr_f64(c, g, W, "latency_net_s", OPTIONAL);
+  m->bandwidth_net = attr_f64(c, g, W, "bandwidth_net_Bps", OPTIONAL);
+  m->counter_s = attr_f64(c, g, W, "counter_s", OPTIONAL);
+  if (!c->rc && has_object(g, "cost_profile", H5O_TYPE_DATASET)) {
+    hid_t ds = H5Dopen2(g, "cost_profile", H5P_DEFAULT);
+    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1, sp = ds >= 0 ? H5Dget_space(ds) : -1;
+    hsize_t n = 0;
+    if (t < 0 || sp < 0 || H5Tget_class(t) != H5T_FLOAT || H5Sget_simple_extent_ndims(sp) != 1) {
+      failf(c, AMZ_EFORMAT, "'model/cost_profile' is not a 1-D array of floats");
+    } else {
+      H5Sget_simple_extent_dims(sp, &n, NULL);
+      if (n > 4096) {
+        failf(c, AMZ_EFORMAT, "'model/cost_profile' has %llu bins, at most 4096 expected",
+              (unsigned long long)n);
+      } else if (!(p->cost_profile = calloc(n ? n : 1, sizeof(double)))) {
+        failf(c, AMZ_ENOMEM, "out of memory");
+      } else if (n > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                  p->cost_profile) < 0) {
+        failf(c, AMZ_EFORMAT, "cannot read 'model/cost_profile'");
+      } else {
+        for (hsize_t i = 0; i < n && !c->rc; i++)
+          if (!isfinite(p->cost_profile[i]))
+            failf(c, AMZ_EFORMAT, "'model/cost_profile' bin %llu is not finite",
+                  (unsigned long long)i);
+        m->bins = (size_t)n;
+        m->cost_profile = p->cost_profile;
+      }
+    }
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+  }
+  H5Gclose(g);
+}
+
+static void read_rest(rctx_t *c, hid_t f) {
+  amz_profile_t *p = c->p;
+  size_t n = 0;
+  amz__row_term_t *t = table_of(c, f, "overheads", amz__h5t_term, sizeof *t, &n);
+  if (t) {
+    p->term_rows = t;
+    p->terms = calloc(n ? n : 1, sizeof *p->terms);
+    if (!p->terms) failf(c, AMZ_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !c->rc; i++) {
+      t[i].term[sizeof t[i].term - 1] = '\0';
+      if (!isfinite(t[i].predicted_s) || !isfinite(t[i].measured_s))
+        failf(c, AMZ_EFORMAT, "row %zu of 'overheads': not a finite number", i);
+      p->terms[i] = (amz_profile_term_t){t[i].term, t[i].predicted_s, t[i].measured_s};
+    }
+    p->n_terms = c->rc ? 0 : n;
+  }
+  amz__row_node_t *nd = table_of(c, f, "system", amz__h5t_node, sizeof *nd, &n);
+  if (nd) {
+    p->node_rows = nd;
+    p->nodes = calloc(n ? n : 1, sizeof *p->nodes);
+    if (!p->nodes) failf(c, AMZ_ENOMEM, "out of memory");
+    if (!c->rc && (n < 1 || n > (size_t)p->info.ranks_launched))
+      failf(c, AMZ_EFORMAT, "'system' has %zu nodes, expected 1 to %d (ranks launched)", n,
+            p->info.ranks_launched);
+    for (size_t i = 0; i < n && !c->rc; i++) {
+      amz__row_node_t *x = &nd[i];
+      x->host[sizeof x->host - 1] = x->cpu_model[sizeof x->cpu_model - 1] = '\0';
+      if (x->node != (int)i || x->ranks < 0 || x->ranks_used < 0 || x->cores < 0)
+        failf(c, AMZ_EFORMAT, "row %zu of 'system': node %d or counts out of range", i, x->node);
+      p->nodes[i] = (amz_profile_node_t){x->node,  x->host,       x->cpu_model, x->ranks,
+                                         x->ranks_used, x->cores, x->pus, x->numa_nodes,
+                                         x->shared, x->mem_bytes};
+    }
+    p->n_nodes = c->rc ? 0 : n;
+  }
+  amz__row_failure_t *fl = table_of(c, f, "failures", amz__h5t_failure, sizeof *fl, &n);
+  if (fl) {
+    p->failures = calloc(n ? n : 1, sizeof *p->failures);
+    if (!p->failures) failf(c, AMZ_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !c->rc; i++) {
+      if (fl[i].begin >= fl[i].end || fl[i].end > p->info.n_items)
+        failf(c, AMZ_EFORMAT, "row %zu of 'failures': items [%llu, %llu) outside [0, %llu)", i,
+              (unsigned long long)fl[i].begin, (unsigned long long)fl[i].end,
+              (unsigned long long)p->info.n_items);
+      p->failures[i] = (amz_profile_failure_t){fl[i].begin, fl[i].end, fl[i].code};
+    }
+    p->n_failures = c->rc ? 0 : n;
+    free(fl);
+  }
+  /* Node indexes of the rows must name rows of /system. */
+  for (size_t i = 0; i < p->n_chunks && !c->rc; i++)
+    if ((size_t)p->chunks[i].node >= p->n_nodes)
+      failf(c, AMZ_EFORMAT, "row %zu of 'chunks': node %d, but 'system' has %zu nodes", i,
+            p->chunks[i].node, p->n_nodes);
+  for (size_t i = 0; i < p->n_workers && !c->rc; i++)
+    if ((size_t)p->workers[i].node >= p->n_nodes)
+      failf(c, AMZ_EFORMAT, "row %zu of 'workers': node %d, but 'system' has %zu nodes", i,
+            p->workers[i].node, p->n_nodes);
+}
+
+int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out) {
+  if (!out) return amz__fail(AMZ_EINVAL, "amz_profile_open: out (the handle) is NULL");
+  *out = NULL;
+  if (!path) return amz__fail(AMZ_EINVAL, "amz_profile_open: path is NULL");
+  if (flags & ~AMZ_PROFILE_NO_VERIFY)
+    return amz__fail(AMZ_EINVAL, "amz_profile_open: unknown flags 0x%x (expected 0 or "
+                                 "AMZ_PROFILE_NO_VERIFY)", flags);
+  int schema = 0;
+  int rc = amz__profile_verify(path, flags, &schema);
+  if (rc != 0) return rc;
+  amz_profile_t *p = calloc(1, sizeof *p);
+  if (!p) return amz__fail(AMZ_ENOMEM, "%s: out of memory", path);
+  rctx_t c = {.path = path, .p = p};
+  H5E_auto2_t old_fn;
+  void *old_data;
+  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) {
+    failf(&c, AMZ_EFORMAT, "the HDF5 library cannot open it (damaged file?)");
+  } else {
+    read_info(&c, f);
+    if (!c.rc && p->info.schema_version != schema)
+      failf(&c, AMZ_EFORMAT, "schema version %d in the header, %d in the file", schema,
+            p->info.schema_version);
+    read_chunks(&c, f);
+    read_workers(&c, f);
+    read_plan(&c, f);
+    read_model(&c, f);
+    read_rest(&c, f);
+    H5Fclose(f);
+  }
+  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  if (c.rc) {
+    amz_profile_close(p);
+    return c.rc;
+  }
+  if (!p->info.plan_why) p->info.plan_why = "";
+  *out = p;
+  return 0;
+}
+
+void amz_profile_close(amz_profile_t *p) {
+  if (!p) return;
+  free(p->chunks);
+  free(p->workers);
+  free(p->cands);
+  free(p->cand_rows);
+  free(p->terms);
+  free(p->term_rows);
+  free(p->nodes);
+  free(p->node_rows);
+  free(p->failures);
+  free(p->cost_profile);
+  for (size_t i = 0; i < p->n_strs; i++) free(p->strs[i]);
+  free(p->strs);
+  free(p);
+}
+
+const amz_profile_info_t *amz_profile_info(const amz_profile_t *p) { return p ? &p->info : NULL; }
+const amz_profile_model_t *amz_profile_model(const amz_profile_t *p) { return p ? &p->model : NULL; }
+
+#define ACCESSOR(fn, type, arr, cnt)                                 \
+  size_t fn(const amz_profile_t *p, const type **rows) {            \
+    if (rows) *rows = p ? p->arr : NULL;                            \
+    return p ? p->cnt : 0;                                          \
+  }
+ACCESSOR(amz_profile_chunks, amz_profile_chunk_t, chunks, n_chunks)
+ACCESSOR(amz_profile_workers, amz_profile_worker_t, workers, n_workers)
+ACCESSOR(amz_profile_candidates, amz_profile_candidate_t, cands, n_cands)
+ACCESSOR(amz_profile_terms, amz_profile_term_t, terms, n_terms)
+ACCESSOR(amz_profile_nodes, amz_profile_node_t, nodes, n_nodes)
+ACCESSOR(amz_profile_failures, amz_profile_failure_t, failures, n_failures)
