@@ -168,6 +168,17 @@ int amz__mpi_setup_run(amz_plan_t *p);
 void amz__mpi_free(void *ext);
 int amz__mpi_explain(const amz_plan_t *p, FILE *o);
 
+/* ---- profiles (mpi_profile.c) ------------------------------------------------ */
+
+/* At plan creation: every rank takes rank 0's profile path and overwrite setting,
+ * and rank 0 checks that the file can be written. Collective over comm. */
+int amz__mpi_profile_sync(amz_plan_t *p, MPI_Comm comm, int rank);
+/* Writes the run's profile collectively over m->run (every running rank calls it,
+ * with the same agreed status): rows of this rank's chunks and threads, the shared
+ * tables from run rank 0. dropped = this rank's chunks beyond the record bound.
+ * Returns the same status on every rank. */
+int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dropped);
+
 /* ---- map mode data service (mpi_map.c) ----------------------------------- */
 
 typedef struct amz__map_server amz__map_server_t;

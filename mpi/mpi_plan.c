@@ -523,6 +523,7 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
     rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
                    fn_name, (unsigned long long)nmin, (unsigned long long)nmax);
   rc = amz__mpi_agree(dup, rc);
+  if (rc == 0) rc = amz__mpi_profile_sync(p, dup, m->rank);
   /* Probe: every rank its own topology; rank 0 the thread costs for all (the model
    * must be the same everywhere); then the network. */
   amz__topology_t topo;

@@ -717,6 +717,12 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     res->sampled_items = first ? amz__rangeset_items(&p->sampled) : 0;
     res->workers = T;
 
+    /* The profile shows the model and the candidates this run came from: it is
+     * written before the model is refined and the plan searched again. */
+    if (p->profile) {
+      rc = amz__mpi_agree(m->run, rc);
+      if (rc == 0) res->profile_rc = amz__mpi_profile(p, m, res, rx->ranges_lost);
+    }
     /* Refine the cost level from the run (identical on every rank): the measured
      * kernel time against the predicted compute, then predict the next run. */
     double busy = 0;

@@ -14,8 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "amorsize_profile.h"
-#include "internal.h"
+#include "profile.h"
 
 #define HEADER 512
 #define MAGIC "AMORSIZE-PROFILE\n"

@@ -1,0 +1,144 @@
+/* The profile of an MPI run: one HDF5 file written collectively with parallel HDF5
+ * (MPI-IO) by the ranks of the run, each writing its own rows of /chunks and
+ * /workers at offsets from an exclusive scan. Rank 0 provides the provenance and
+ * the temporary name, seals the closed file and renames it; every rank returns the
+ * same status. The core's writer (src/profile_write.c) does the HDF5 part. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpi_internal.h"
+#include "profile.h"
+
+/* What rank 0 tells the others before a profile is written. */
+typedef struct prof_hdr {
+  char path[PATH_MAX];
+  char tmp[PATH_MAX + 32];
+  int overwrite;
+  int rc;
+  amz__prov_t prov;
+} prof_hdr_t;
+
+int amz__mpi_profile_sync(amz_plan_t *p, MPI_Comm comm, int rank) {
+  /* Rank 0's setting wins: launchers pass the same environment to all ranks, but
+   * one file needs one name. */
+  int len = p->profile ? (int)strlen(p->profile) : -1, ow = p->profile_overwrite;
+  int rc = amz__mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), "MPI_Bcast(profile)");
+  if (rc == 0) rc = amz__mpi_check(MPI_Bcast(&ow, 1, MPI_INT, 0, comm), "MPI_Bcast(profile)");
+  if (rc != 0) return rc;
+  p->profile_overwrite = ow;
+  if (len < 0) {
+    free(p->profile);
+    p->profile = NULL;
+    return 0;
+  }
+  char *s = malloc((size_t)len + 1);
+  int lrc = s ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the profile path");
+  if (amz__mpi_agree(comm, lrc) != 0) {
+    free(s);
+    return lrc ? lrc : AMZ_ENOMEM;
+  }
+  if (rank == 0) memcpy(s, p->profile, (size_t)len + 1);
+  rc = amz__mpi_check(MPI_Bcast(s, len + 1, MPI_CHAR, 0, comm), "MPI_Bcast(profile)");
+  free(p->profile);
+  p->profile = s;
+  if (rc != 0) return rc;
+  return amz__mpi_agree(comm, rank == 0 ? amz__profile_precheck(p) : 0);
+}
+
+static int agree_cb(void *ctx, int rc) { return amz__mpi_agree(*(MPI_Comm *)ctx, rc); }
+
+int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dropped) {
+  MPI_Comm comm = m->run;
+  prof_hdr_t *h = calloc(1, sizeof *h);
+  int rc = h ? 0 : amz__fail(AMZ_ENOMEM, "cannot write the profile: out of memory");
+  rc = amz__mpi_agree(comm, rc);
+  if (rc != 0) {
+    free(h);
+    return rc;
+  }
+  if (m->run_rank == 0) {
+    h->rc = amz__profile_expand(p->profile, r->run_index, h->path, sizeof h->path);
+    amz__profile_tmp_name(h->path, (long)getpid(), h->tmp, sizeof h->tmp);
+    amz__profile_provenance(&h->prov);
+    /* The plan replaces its own earlier file (a path without %r). */
+    h->overwrite = p->profile_overwrite ||
+                   (p->profile_last && strcmp(p->profile_last, h->path) == 0);
+  }
+  rc = amz__mpi_check(MPI_Bcast(h, (int)sizeof *h, MPI_BYTE, 0, comm), "MPI_Bcast(profile)");
+  if (rc == 0 && h->rc != 0) rc = m->run_rank == 0 ? h->rc : amz__fail(h->rc, "%s", "rank 0 "
+                                                                       "cannot name the profile");
+  /* Row offsets: ranks write their rows one after another, in run-rank order. */
+  uint64_t mine[3] = {r->n_chunks, (uint64_t)r->workers, dropped}, off[3] = {0, 0, 0},
+           tot[3] = {0, 0, 0};
+  if (rc == 0)
+    rc = amz__mpi_check(MPI_Exscan(mine, off, 3, MPI_UINT64_T, MPI_SUM, comm), "MPI_Exscan");
+  if (rc == 0)
+    rc = amz__mpi_check(MPI_Allreduce(mine, tot, 3, MPI_UINT64_T, MPI_SUM, comm),
+                        "MPI_Allreduce(profile rows)");
+  if (m->run_rank == 0) off[0] = off[1] = 0; /* MPI_Exscan leaves rank 0's undefined */
+  amz__prof_node_t *nodes = calloc((size_t)m->nodes, sizeof *nodes);
+  if (rc == 0 && !nodes) rc = amz__fail(AMZ_ENOMEM, "cannot write the profile: out of memory");
+  uint64_t chunks = 0;
+  for (int i = 0; nodes && i < m->nodes; i++) {
+    nodes[i].ranks = m->ni[i].ranks;
+    nodes[i].cores = m->ni[i].cores;
+    nodes[i].shared = m->ni[i].shared;
+    snprintf(nodes[i].host, sizeof nodes[i].host, "%s", m->ni[i].host);
+  }
+  const amz__result_ext_t *x = r->ext;
+  for (int i = 0; nodes && x && x->per_rank && i < x->ranks; i++) {
+    int node = m->ri[x->per_rank[i].rank].node;
+    if (node >= 0 && node < m->nodes) nodes[node].ranks_used++;
+    chunks += x->per_rank[i].chunks;
+  }
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), dxpl = H5Pcreate(H5P_DATASET_XFER);
+  if (rc == 0 && (fapl < 0 || dxpl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
+                  H5Pset_all_coll_metadata_ops(fapl, 1) < 0 ||
+                  H5Pset_coll_metadata_write(fapl, 1) < 0 ||
+                  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0))
+    rc = amz__fail(AMZ_EIO, "cannot write the profile: HDF5 has no MPI-IO file driver");
+  rc = amz__mpi_agree(comm, rc);
+  if (rc == 0) {
+    MPI_Comm agree_comm = comm;
+    amz__prof_part_t part = {.fapl = fapl, .dxpl = dxpl, .rank = m->rank,
+                             .node = m->ri[m->rank].node, .writer = m->run_rank == 0,
+                             .chunk_off = off[0], .chunk_total = tot[0],
+                             .worker_off = off[1], .worker_total = tot[1],
+                             .chunks_total = chunks, .chunks_dropped = tot[2],
+                             .ranks_launched = m->size, .ranks_used = m->run_size,
+                             .nodes_used = m->run_nodes, .nodes = nodes, .n_nodes = m->nodes,
+                             .kind = "mpi", .mode = m->map ? "map" : "range", .prov = &h->prov,
+                             .lat_shm_s = m->net.lat_shm_s, .bw_shm = m->net.bw_shm,
+                             .lat_net_s = m->net.lat_net_s, .bw_net = m->net.bw_net,
+                             .counter_s = m->net.atomic_s,
+                             .agree = agree_cb, .agree_ctx = &agree_comm};
+    rc = amz__profile_write(h->tmp, p, r, &part);
+    rc = amz__mpi_agree(comm, rc);
+    /* The file is closed on every rank: rank 0 seals and renames it. */
+    if (m->run_rank == 0) {
+      if (rc == 0) rc = amz__profile_seal(h->tmp);
+      if (rc == 0) rc = amz__profile_commit(h->tmp, h->path, h->overwrite);
+      else unlink(h->tmp);
+    }
+    int rc0 = rc;
+    rc = amz__mpi_check(MPI_Bcast(&rc0, 1, MPI_INT, 0, comm), "MPI_Bcast(profile status)");
+    if (rc == 0 && rc0 != 0 && m->run_rank != 0)
+      rc = amz__fail(rc0, "rank 0 could not finish the profile '%s' (%s)", h->path,
+                     amz_strerror(rc0));
+    else if (rc == 0)
+      rc = rc0;
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  if (dxpl >= 0) H5Pclose(dxpl);
+  free(nodes);
+  if (rc == 0) {
+    free(r->profile_path);
+    free(p->profile_last);
+    r->profile_path = strdup(h->path);
+    p->profile_last = strdup(h->path);
+  }
+  free(h);
+  return rc;
+}
