@@ -192,6 +192,7 @@ AMZ_API size_t amz_profile_failures(const amz_profile_t *profile,
 typedef struct amz_profile_model {
   uint64_t sampled_items, sample_blocks, block_items;
   double mean_s, median_s, mad_s, cv; /**< per item, seconds; cv = sd / mean */
+  double max_item_s;     /**< the costliest sampled item (per-item cost of its block) */
   double trend;          /**< relative cost change from item 0 to item N */
   double cpu_ratio;      /**< kernel CPU time / wall time */
   double contention;     /**< per-item slowdown with all workers busy; >= 1 */

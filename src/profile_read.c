@@ -488,6 +488,7 @@ static void read_model(rctx_t *c, hid_t f) {
   m->median_s = attr_f64(c, g, W, "median_s", REQUIRED);
   m->mad_s = attr_f64(c, g, W, "mad_s", REQUIRED);
   m->cv = attr_f64(c, g, W, "cv", REQUIRED);
+  m->max_item_s = attr_f64(c, g, W, "max_item_s", REQUIRED);
   m->trend = attr_f64(c, g, W, "trend", REQUIRED);
   m->cpu_ratio = attr_f64(c, g, W, "cpu_ratio", REQUIRED);
   m->contention = attr_f64(c, g, W, "contention", REQUIRED);

@@ -266,6 +266,7 @@ static void model_group(wctx_t *w, hid_t f, const amz_plan_t *p) {
   attr_d(w, g, "median_s", wl->median_s);
   attr_d(w, g, "mad_s", wl->mad_s);
   attr_d(w, g, "cv", wl->cv);
+  attr_d(w, g, "max_item_s", wl->max_item_s);
   attr_d(w, g, "trend", wl->trend);
   attr_d(w, g, "cpu_ratio", wl->cpu_ratio);
   attr_d(w, g, "contention", wl->contention);

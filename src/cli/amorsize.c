@@ -1,0 +1,529 @@
+/* `amorsize`: reads Amorsize HDF5 profiles (report, chunks, workers, compare, html)
+ * and shows what the model sees of this machine (probe). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "internal.h"
+
+typedef enum { FMT_TEXT, FMT_CSV, FMT_JSON } fmt_t;
+
+static const char *const usage_main =
+    "usage: amorsize COMMAND [OPTIONS] [FILE...]\n"
+    "\n"
+    "Reads the HDF5 profiles Amorsize runs write (amz_options_set_profile, AMZ_PROFILE).\n"
+    "\n"
+    "commands:\n"
+    "  report FILE              the run, the decision and why, predicted against measured\n"
+    "                           per term, bottlenecks with advice, efficiency\n"
+    "  chunks FILE              every recorded chunk (text, csv or json)\n"
+    "  workers FILE             per rank and thread totals (text, csv or json)\n"
+    "  compare FILE FILE...     runs side by side with speedup and efficiency\n"
+    "  html FILE... -o OUT      one self-contained HTML page with SVG charts\n"
+    "  probe                    what this machine looks like to the model\n"
+    "  help [COMMAND]           this text, or a command's\n"
+    "\n"
+    "options: --version; 'amorsize COMMAND --help' for a command's options.\n"
+    "\n"
+    "exit codes:\n"
+    "  0   success\n"
+    "  1   the command failed (cannot write its output, the probe failed)\n"
+    "  2   an input file is missing, unreadable, not a profile, damaged, truncated or of\n"
+    "      a newer schema (one line on stderr says which and why)\n"
+    "  64  bad command line\n";
+
+static const struct {
+  const char *name, *help;
+} command_help[] = {
+    {"report", "usage: amorsize report [--no-verify] FILE\n"
+               "\n"
+               "Prints the run's summary, the planner's decision and the best candidate per\n"
+               "rank (or thread) count, predicted against measured time per model term,\n"
+               "the model's inputs, the nodes, the failures, and the bottlenecks with\n"
+               "severity (LOW, MEDIUM, HIGH) and advice. Efficiency is the lower bound (kernel\n"
+               "time over the workers, or the longest item) over the wall time.\n"
+               "\n"
+               "  --no-verify   read a profile whose checksum no longer matches (changed\n"
+               "                after writing, e.g. an attribute added with h5py)\n"},
+    {"chunks", "usage: amorsize chunks [--format text|csv|json] [--limit N] [--no-verify] FILE\n"
+               "\n"
+               "Every recorded chunk: rank, thread, node, items [begin, end), start and end\n"
+               "in seconds since the run started (sampling blocks are negative: they ran\n"
+               "before), duration, status (0 or the kernel's code) and whether it was a\n"
+               "sampling block. --limit N prints the first N rows only.\n"},
+    {"workers", "usage: amorsize workers [--format text|csv|json] [--no-verify] FILE\n"
+                "\n"
+                "Per rank and thread: items, chunks, failed ranges, and seconds busy in the\n"
+                "kernel, dispatching between chunks, idle (start-up delay and the tail),\n"
+                "and moving data (MPI map mode).\n"},
+    {"compare", "usage: amorsize compare [--format text|csv|json] [--no-verify] FILE FILE...\n"
+                "\n"
+                "One row per profile: task, items, ranks x threads, schedule, chunk, wall,\n"
+                "predicted, prediction error, speedup against the first file's wall time,\n"
+                "and efficiency against each run's own lower bound. Use it for sweeps of\n"
+                "task sizes or rank counts.\n"},
+    {"html", "usage: amorsize html [--no-verify] FILE... -o OUT.html\n"
+             "\n"
+             "Writes one self-contained HTML page (inline SVG, no scripts) with, per run:\n"
+             "a per-worker timeline of the chunks, the overhead breakdown, predicted\n"
+             "against actual, and the predicted time over the candidates' rank counts;\n"
+             "and for several files a comparison chart. '-o -' writes to stdout.\n"},
+    {"probe", "usage: amorsize probe [--format text|json] [--no-cache]\n"
+              "\n"
+              "Probes this machine as a plan would: the topology and binding the process\n"
+              "really has (hwloc, cgroup limits) and the measured costs the model uses\n"
+              "(thread start, pool wake-up, per-chunk dispatch). Costs come from the cache\n"
+              "($AMZ_CACHE_DIR, else ~/.cache/amorsize) unless --no-cache.\n"},
+};
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "amorsize: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n(run 'amorsize --help' for the commands)\n");
+  return AMZ_CLI_USAGE;
+}
+
+static const char *help_of(const char *cmd) {
+  for (size_t i = 0; i < sizeof command_help / sizeof command_help[0]; i++)
+    if (strcmp(command_help[i].name, cmd) == 0) return command_help[i].help;
+  return NULL;
+}
+
+/* ---- output helpers -------------------------------------------------------------- */
+
+static void json_str(FILE *o, const char *s) {
+  fputc('"', o);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(o, "\\%c", *p);
+    else if (*p == '\n') fputs("\\n", o);
+    else if (*p == '\t') fputs("\\t", o);
+    else if (*p < 0x20) fprintf(o, "\\u%04x", *p);
+    else fputc(*p, o);
+  }
+  fputc('"', o);
+}
+
+/* CSV fields with commas, quotes or line breaks are quoted (RFC 4180). */
+static void csv_str(FILE *o, const char *s) {
+  if (!strpbrk(s, ",\"\n\r")) {
+    fputs(s, o);
+    return;
+  }
+  fputc('"', o);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', o);
+    fputc(*s, o);
+  }
+  fputc('"', o);
+}
+
+/* Doubles printed so that they read back exactly and stay valid JSON. */
+static void num(FILE *o, double v) {
+  if (!isfinite(v)) v = 0;
+  fprintf(o, "%.9g", v);
+}
+
+static int open_profile(const char *path, unsigned flags, amz_profile_t **p) {
+  if (amz_profile_open(path, flags, p) != 0) {
+    fprintf(stderr, "amorsize: %s\n", amz_last_error());
+    return AMZ_CLI_INPUT;
+  }
+  return AMZ_CLI_OK;
+}
+
+static int finish(FILE *o) {
+  if (fflush(o) != 0 || ferror(o)) {
+    fprintf(stderr, "amorsize: cannot write the output: %s\n", strerror(errno));
+    return AMZ_CLI_FAIL;
+  }
+  return AMZ_CLI_OK;
+}
+
+/* ---- chunks and workers ---------------------------------------------------------- */
+
+static int cmd_chunks(FILE *o, const amz_profile_t *p, fmt_t fmt, uint64_t limit) {
+  const amz_profile_chunk_t *c;
+  size_t n = amz_profile_chunks(p, &c);
+  if (limit && limit < n) n = (size_t)limit;
+  static const char *const cols[] = {"rank", "thread", "node", "begin", "end", "items",
+                                     "t_start", "t_end", "duration", "status", "sampled"};
+  if (fmt == FMT_TEXT)
+    fprintf(o, "%5s %6s %4s %12s %12s %8s %12s %12s %12s %6s %7s\n", "rank", "thread", "node",
+            "begin", "end", "items", "t_start_s", "t_end_s", "duration_s", "status", "sampled");
+  else if (fmt == FMT_CSV)
+    for (size_t k = 0; k < 11; k++) fprintf(o, "%s%s", cols[k], k < 10 ? "," : "\n");
+  else
+    fputs("[", o);
+  for (size_t i = 0; i < n; i++) {
+    const amz_profile_chunk_t *x = &c[i];
+    unsigned long long b = x->begin, e = x->end;
+    double d = x->t_end - x->t_start;
+    if (fmt == FMT_TEXT) {
+      fprintf(o, "%5d %6d %4d %12llu %12llu %8llu %12.6f %12.6f %12.6f %6d %7s\n", x->rank,
+              x->thread, x->node, b, e, e - b, x->t_start, x->t_end, d, x->status,
+              x->sampled ? "yes" : "no");
+    } else if (fmt == FMT_CSV) {
+      fprintf(o, "%d,%d,%d,%llu,%llu,%llu,", x->rank, x->thread, x->node, b, e, e - b);
+      num(o, x->t_start);
+      fputc(',', o);
+      num(o, x->t_end);
+      fputc(',', o);
+      num(o, d);
+      fprintf(o, ",%d,%d\n", x->status, x->sampled);
+    } else {
+      fprintf(o, "%s\n {\"rank\": %d, \"thread\": %d, \"node\": %d, \"begin\": %llu, "
+                 "\"end\": %llu, \"items\": %llu, \"t_start\": ",
+              i ? "," : "", x->rank, x->thread, x->node, b, e, e - b);
+      num(o, x->t_start);
+      fputs(", \"t_end\": ", o);
+      num(o, x->t_end);
+      fputs(", \"duration\": ", o);
+      num(o, d);
+      fprintf(o, ", \"status\": %d, \"sampled\": %s}", x->status, x->sampled ? "true" : "false");
+    }
+  }
+  if (fmt == FMT_JSON) fputs("\n]\n", o);
+  return finish(o);
+}
+
+static int cmd_workers(FILE *o, const amz_profile_t *p, fmt_t fmt) {
+  const amz_profile_worker_t *w;
+  size_t n = amz_profile_workers(p, &w);
+  if (fmt == FMT_TEXT)
+    fprintf(o, "%5s %6s %4s %12s %8s %12s %12s %12s %12s %8s\n", "rank", "thread", "node",
+            "items", "chunks", "busy_s", "dispatch_s", "idle_s", "data_s", "failures");
+  else if (fmt == FMT_CSV)
+    fputs("rank,thread,node,items,chunks,busy_s,dispatch_s,idle_s,data_s,failures\n", o);
+  else
+    fputs("[", o);
+  uint64_t items = 0, chunks = 0, fails = 0;
+  double busy = 0, disp = 0, idle = 0, data = 0;
+  for (size_t i = 0; i < n; i++) {
+    const amz_profile_worker_t *x = &w[i];
+    items += x->items;
+    chunks += x->chunks;
+    fails += x->failures;
+    busy += x->busy_s;
+    disp += x->dispatch_s;
+    idle += x->idle_s;
+    data += x->data_s;
+    if (fmt == FMT_TEXT) {
+      fprintf(o, "%5d %6d %4d %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", x->rank,
+              x->thread, x->node, (unsigned long long)x->items, (unsigned long long)x->chunks,
+              x->busy_s, x->dispatch_s, x->idle_s, x->data_s, (unsigned long long)x->failures);
+    } else if (fmt == FMT_CSV) {
+      fprintf(o, "%d,%d,%d,%llu,%llu,", x->rank, x->thread, x->node,
+              (unsigned long long)x->items, (unsigned long long)x->chunks);
+      num(o, x->busy_s);
+      fputc(',', o);
+      num(o, x->dispatch_s);
+      fputc(',', o);
+      num(o, x->idle_s);
+      fputc(',', o);
+      num(o, x->data_s);
+      fprintf(o, ",%llu\n", (unsigned long long)x->failures);
+    } else {
+      fprintf(o, "%s\n {\"rank\": %d, \"thread\": %d, \"node\": %d, \"items\": %llu, "
+                 "\"chunks\": %llu, \"busy_s\": ",
+              i ? "," : "", x->rank, x->thread, x->node, (unsigned long long)x->items,
+              (unsigned long long)x->chunks);
+      num(o, x->busy_s);
+      fputs(", \"dispatch_s\": ", o);
+      num(o, x->dispatch_s);
+      fputs(", \"idle_s\": ", o);
+      num(o, x->idle_s);
+      fputs(", \"data_s\": ", o);
+      num(o, x->data_s);
+      fprintf(o, ", \"failures\": %llu}", (unsigned long long)x->failures);
+    }
+  }
+  if (fmt == FMT_TEXT)
+    fprintf(o, "%-17s %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", "total",
+            (unsigned long long)items, (unsigned long long)chunks, busy, disp, idle, data,
+            (unsigned long long)fails);
+  if (fmt == FMT_JSON) fputs("\n]\n", o);
+  return finish(o);
+}
+
+/* ---- compare --------------------------------------------------------------------- */
+
+static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, fmt_t fmt) {
+  char tb[4][32];
+  double base = amz_profile_info(ps[0])->wall_s;
+  if (fmt == FMT_TEXT)
+    fprintf(o, "%-24s %-18s %10s %11s %-9s %7s %10s %10s %7s %8s %6s\n", "file", "task", "items",
+            "ranks x thr", "schedule", "chunk", "wall", "predicted", "error", "speedup", "eff");
+  else if (fmt == FMT_CSV)
+    fputs("file,task,n_items,ranks,threads,schedule,chunk,wall_s,predicted_s,error,speedup,"
+          "efficiency\n",
+          o);
+  else
+    fputs("[", o);
+  for (int i = 0; i < n; i++) {
+    const amz_profile_info_t *in = amz_profile_info(ps[i]);
+    amz_cli_stats_t st;
+    amz_cli_stats(ps[i], &st);
+    double speedup = in->wall_s > 0 ? base / in->wall_s : 0;
+    if (fmt == FMT_TEXT) {
+      char rt[32];
+      snprintf(rt, sizeof rt, "%d x %d", in->ranks_used, in->threads);
+      fprintf(o, "%-24.24s %-18.18s %10llu %11s %-9s %7llu %10s %10s %+6.1f%% %7.2fx %6.2f\n",
+              paths[i], in->task, (unsigned long long)in->n_items, rt, in->schedule,
+              (unsigned long long)in->chunk, amz_cli_seconds(tb[0], sizeof tb[0], in->wall_s),
+              amz_cli_seconds(tb[1], sizeof tb[1], in->predicted_s), 100.0 * st.pred_error,
+              speedup, st.efficiency);
+    } else if (fmt == FMT_CSV) {
+      csv_str(o, paths[i]);
+      fputc(',', o);
+      csv_str(o, in->task);
+      fprintf(o, ",%llu,%d,%d,%s,%llu,", (unsigned long long)in->n_items, in->ranks_used,
+              in->threads, in->schedule, (unsigned long long)in->chunk);
+      num(o, in->wall_s);
+      fputc(',', o);
+      num(o, in->predicted_s);
+      fputc(',', o);
+      num(o, st.pred_error);
+      fputc(',', o);
+      num(o, speedup);
+      fputc(',', o);
+      num(o, st.efficiency);
+      fputc('\n', o);
+    } else {
+      fprintf(o, "%s\n {\"file\": ", i ? "," : "");
+      json_str(o, paths[i]);
+      fputs(", \"task\": ", o);
+      json_str(o, in->task);
+      fprintf(o, ", \"n_items\": %llu, \"ranks\": %d, \"threads\": %d, \"schedule\": \"%s\", "
+                 "\"chunk\": %llu, \"wall_s\": ",
+              (unsigned long long)in->n_items, in->ranks_used, in->threads, in->schedule,
+              (unsigned long long)in->chunk);
+      num(o, in->wall_s);
+      fputs(", \"predicted_s\": ", o);
+      num(o, in->predicted_s);
+      fputs(", \"error\": ", o);
+      num(o, st.pred_error);
+      fputs(", \"speedup\": ", o);
+      num(o, speedup);
+      fputs(", \"efficiency\": ", o);
+      num(o, st.efficiency);
+      fputs("}", o);
+    }
+  }
+  if (fmt == FMT_JSON) fputs("\n]\n", o);
+  if (fmt == FMT_TEXT)
+    fprintf(o, "(speedup: the first file's wall time over each run's; eff: each run's lower "
+               "bound over its wall time)\n");
+  return finish(o);
+}
+
+/* ---- probe ----------------------------------------------------------------------- */
+
+static int cmd_probe(FILE *o, fmt_t fmt, int no_cache) {
+#define TS(x) amz_cli_seconds((char[32]){0}, 32, (x))
+  amz__topology_t t;
+  amz__costs_t c;
+  if (amz__topology_probe(&t) != 0) {
+    fprintf(stderr, "amorsize probe: %s\n", amz_last_error());
+    return AMZ_CLI_FAIL;
+  }
+  char dir[512] = "";
+  if (!no_cache) amz__default_cache_dir(dir, sizeof dir);
+  if (amz__costs_probe(&t, dir, &c) != 0) {
+    fprintf(stderr, "amorsize probe: %s\n", amz_last_error());
+    return AMZ_CLI_FAIL;
+  }
+  if (fmt == FMT_JSON) {
+    fputs("{\"host\": ", o);
+    json_str(o, t.host);
+    fputs(", \"cpu_model\": ", o);
+    json_str(o, t.cpu_model);
+    fprintf(o, ", \"pus\": %d, \"cores\": %d, \"numa_nodes\": %d, \"pus_bound\": %d, "
+               "\"cores_bound\": %d, \"cpu_quota\": ",
+            t.pus_total, t.cores_total, t.numa_nodes, t.pus_bound, t.cores_bound);
+    num(o, t.cpu_quota);
+    fprintf(o, ", \"usable_cores\": %d, \"binding\": ", t.usable_cores);
+    json_str(o, t.binding);
+    fprintf(o, ", \"mem_bytes\": %llu, \"mem_limit_bytes\": %llu, \"l3_bytes\": %llu",
+            (unsigned long long)t.mem_total, (unsigned long long)t.mem_limit,
+            (unsigned long long)t.l3_bytes);
+    const char *names[] = {"thread_start_s", "pool_wake_s", "chunk_static_s", "chunk_atomic_s",
+                           "chunk_contended_s", "chunk_awf_s", "run_serial_s"};
+    double v[] = {c.thread_start_s, c.pool_wake_s, c.chunk_static_s, c.chunk_atomic_s,
+                  c.chunk_contended_s, c.chunk_awf_s, c.run_serial_s};
+    for (int i = 0; i < 7; i++) {
+      fprintf(o, ", \"%s\": ", names[i]);
+      num(o, v[i]);
+    }
+    fprintf(o, ", \"probe_workers\": %d, \"from_cache\": %s, \"cache\": ", c.probe_workers,
+            c.from_cache ? "true" : "false");
+    json_str(o, c.cache_path);
+    fputs("}\n", o);
+    return finish(o);
+  }
+  char mem[32], lim[32], l3[32];
+  fprintf(o, "Machine as the model sees it\n");
+  fprintf(o, "  host                 %s\n  cpu                  %s\n", t.host, t.cpu_model);
+  fprintf(o, "  machine              %d cores, %d PUs, %d NUMA node%s, %s RAM, L3 %s\n",
+          t.cores_total, t.pus_total, t.numa_nodes, t.numa_nodes == 1 ? "" : "s",
+          amz__fmt_bytes(mem, sizeof mem, t.mem_total),
+          t.l3_bytes ? amz__fmt_bytes(l3, sizeof l3, t.l3_bytes) : "unknown");
+  fprintf(o, "  this process         bound to CPUs %s (%d cores, %d PUs)", t.binding,
+          t.cores_bound, t.pus_bound);
+  if (t.cpu_quota > 0) fprintf(o, ", cgroup quota %.2f cores", t.cpu_quota);
+  if (t.mem_limit) fprintf(o, ", memory limit %s", amz__fmt_bytes(lim, sizeof lim, t.mem_limit));
+  fprintf(o, "\n  usable for compute   %d core%s\n", t.usable_cores, t.usable_cores == 1 ? "" : "s");
+  fprintf(o, "\nMeasured costs (%s)\n",
+          c.from_cache ? "from the cache" : dir[0] ? "measured now, cached" : "measured now");
+  fprintf(o, "  thread start         %s (create + join one thread)\n", TS(c.thread_start_s));
+  fprintf(o, "  pool wake            %s (fork-join of %d workers, empty job)\n",
+          TS(c.pool_wake_s), c.probe_workers);
+  fprintf(o, "  chunk, preassigned   %s (static, cyclic: clock reads and record)\n",
+          TS(c.chunk_static_s));
+  fprintf(o, "  chunk, shared counter %s alone, %s contended by %d workers\n",
+          TS(c.chunk_atomic_s), TS(c.chunk_contended_s), c.probe_workers);
+  fprintf(o, "  chunk, AWF           %s\n", TS(c.chunk_awf_s));
+  fprintf(o, "  run setup            %s (fixed part of each run)\n", TS(c.run_serial_s));
+  if (c.cache_path[0]) fprintf(o, "  cache file           %s\n", c.cache_path);
+  fprintf(o, "\nMPI runs add the network (latency, bandwidth, node counter), measured by\n"
+             "amz_mpi_plan_create on the ranks it is given and shown in their profiles.\n");
+  return finish(o);
+#undef TS
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage_main, stderr);
+    return AMZ_CLI_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    fputs(usage_main, stdout);
+    return finish(stdout);
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("amorsize %s (profile schema %d)\n", amz_version_string(), AMZ_PROFILE_SCHEMA_VERSION);
+    return finish(stdout);
+  }
+  if (strcmp(cmd, "help") == 0) {
+    const char *h = argc > 2 ? help_of(argv[2]) : usage_main;
+    if (!h) return usage_error("unknown command '%s'", argv[2]);
+    fputs(h, stdout);
+    return finish(stdout);
+  }
+  const char *help = help_of(cmd);
+  if (!help) return usage_error("unknown command '%s'", cmd);
+
+  fmt_t fmt = FMT_TEXT;
+  unsigned flags = 0;
+  uint64_t limit = 0;
+  int no_cache = 0;
+  const char *out_path = NULL;
+  char **files = calloc((size_t)argc, sizeof *files);
+  int nfiles = 0;
+  if (!files) return AMZ_CLI_FAIL;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      free(files);
+      fputs(help, stdout);
+      return finish(stdout);
+    } else if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
+      const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
+      if (strcmp(cmd, "html") == 0 || strcmp(cmd, "report") == 0 ||
+          (strcmp(cmd, "probe") == 0 && strcmp(v, "csv") == 0)) {
+        free(files);
+        return usage_error("--format does not apply here (got '%s'); see --help", v);
+      }
+      if (strcmp(v, "text") == 0) fmt = FMT_TEXT;
+      else if (strcmp(v, "csv") == 0) fmt = FMT_CSV;
+      else if (strcmp(v, "json") == 0) fmt = FMT_JSON;
+      else {
+        free(files);
+        return usage_error("--format must be text, csv or json, got '%s'", v);
+      }
+    } else if (strcmp(a, "--limit") == 0 && strcmp(cmd, "chunks") == 0) {
+      if (i + 1 >= argc || amz__parse_u64(argv[i + 1], &limit) != 0 || limit == 0) {
+        free(files);
+        return usage_error("--limit needs a positive number of rows, got '%s'",
+                           i + 1 < argc ? argv[i + 1] : "");
+      }
+      i++;
+    } else if (strcmp(a, "--no-verify") == 0 && strcmp(cmd, "probe") != 0) {
+      flags |= AMZ_PROFILE_NO_VERIFY;
+    } else if (strcmp(a, "--no-cache") == 0 && strcmp(cmd, "probe") == 0) {
+      no_cache = 1;
+    } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && strcmp(cmd, "html") == 0) {
+      if (i + 1 >= argc) {
+        free(files);
+        return usage_error("%s needs a file name", a);
+      }
+      out_path = argv[++i];
+    } else if (a[0] == '-' && a[1] != '\0') {
+      free(files);
+      fprintf(stderr, "amorsize %s: unknown option '%s'\n", cmd, a);
+      fputs(help, stderr);
+      return AMZ_CLI_USAGE;
+    } else {
+      files[nfiles++] = argv[i];
+    }
+  }
+  int want_min = strcmp(cmd, "probe") == 0 ? 0 : strcmp(cmd, "compare") == 0 ? 2 : 1;
+  int want_max = strcmp(cmd, "probe") == 0 ? 0
+                 : strcmp(cmd, "compare") == 0 || strcmp(cmd, "html") == 0 ? argc
+                                                                            : 1;
+  if (nfiles < want_min || nfiles > want_max) {
+    free(files);
+    fprintf(stderr, "amorsize %s: %s\n", cmd,
+            nfiles < want_min ? (want_min == 2 ? "needs at least two profiles" : "needs a profile file")
+                              : "takes no more files here");
+    fputs(help, stderr);
+    return AMZ_CLI_USAGE;
+  }
+  if (strcmp(cmd, "html") == 0 && !out_path) {
+    free(files);
+    return usage_error("html needs -o OUT.html (or -o - for stdout)%s", "");
+  }
+  if (strcmp(cmd, "probe") == 0) {
+    free(files);
+    return cmd_probe(stdout, fmt, no_cache);
+  }
+
+  amz_profile_t **ps = calloc((size_t)nfiles, sizeof *ps);
+  int rc = ps ? AMZ_CLI_OK : AMZ_CLI_FAIL;
+  for (int i = 0; i < nfiles && rc == AMZ_CLI_OK; i++) rc = open_profile(files[i], flags, &ps[i]);
+  if (rc == AMZ_CLI_OK) {
+    if (strcmp(cmd, "report") == 0) {
+      rc = amz_cli_report(stdout, ps[0], files[0]);
+      if (rc == AMZ_CLI_OK) rc = finish(stdout);
+    } else if (strcmp(cmd, "chunks") == 0) {
+      rc = cmd_chunks(stdout, ps[0], fmt, limit);
+    } else if (strcmp(cmd, "workers") == 0) {
+      rc = cmd_workers(stdout, ps[0], fmt);
+    } else if (strcmp(cmd, "compare") == 0) {
+      rc = cmd_compare(stdout, ps, files, nfiles, fmt);
+    } else { /* html */
+      FILE *o = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "w");
+      if (!o) {
+        fprintf(stderr, "amorsize html: cannot write '%s': %s\n", out_path, strerror(errno));
+        rc = AMZ_CLI_FAIL;
+      } else {
+        rc = amz_cli_html(o, (const amz_profile_t *const *)ps, (const char *const *)files,
+                          (size_t)nfiles);
+        if (rc == AMZ_CLI_OK) rc = finish(o);
+        if (o != stdout && fclose(o) != 0 && rc == AMZ_CLI_OK) {
+          fprintf(stderr, "amorsize html: cannot write '%s': %s\n", out_path, strerror(errno));
+          rc = AMZ_CLI_FAIL;
+        }
+      }
+    }
+  }
+  for (int i = 0; ps && i < nfiles; i++) amz_profile_close(ps[i]);
+  free(ps);
+  free(files);
+  return rc;
+}
