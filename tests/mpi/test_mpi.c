@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "amorsize_profile.h"
 #include "mpi_internal.h"
 
 static int rank, size, expect_nodes;
@@ -641,6 +642,132 @@ static void test_nodes(void) {
   free(t.count);
 }
 
+static int cmp_begin(const void *a, const void *b) {
+  const amz_profile_chunk_t *x = a, *y = b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* One profile written collectively by all ranks: rank 0 reads it back and checks it
+ * against what every rank reported. */
+static void test_profile(void) {
+  char dir[128] = "/tmp/amz-mpi-profile-XXXXXX";
+  if (rank == 0 && !mkdtemp(dir)) dir[0] = '\0';
+  MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+  CU_ASSERT_FATAL(dir[0] != '\0');
+  char path[256];
+  snprintf(path, sizeof path, "%s/run.h5", dir);
+  const uint64_t n = 8000;
+  tally_t t = {n, calloc(n, sizeof(int)), 4321, 0};
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size);
+  amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
+  amz_options_set_chunk(o, 8);
+  amz_options_set_profile(o, path);
+  amz_task_t task = {"profiled", n, tally_fn, &t};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), 0);
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), AMZ_EITEMS);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_TRUE(check_tally(&t, 1));
+  CU_ASSERT_PTR_NOT_NULL(amz_result_profile_path(r));
+  if (amz_result_profile_path(r)) CU_ASSERT_STRING_EQUAL(amz_result_profile_path(r), path);
+  /* Each rank's chunk and thread counts, for rank 0 to compare with the file. */
+  int mine[2] = {(int)amz_result_chunk_count(r), amz_result_workers(r)};
+  int *all = calloc(2 * (size_t)size, sizeof *all);
+  MPI_Gather(mine, 2, MPI_INT, all, 2, MPI_INT, 0, MPI_COMM_WORLD);
+  if (rank == 0) {
+    amz_profile_t *pf = NULL;
+    int rc = amz_profile_open(path, 0, &pf);
+    CU_ASSERT_EQUAL(rc, 0);
+    if (rc != 0) fprintf(stderr, "  %s\n", amz_last_error());
+    if (pf) {
+      const amz_profile_info_t *in = amz_profile_info(pf);
+      CU_ASSERT_STRING_EQUAL(in->kind, "mpi");
+      CU_ASSERT_EQUAL(in->ranks_launched, size);
+      CU_ASSERT_EQUAL(in->ranks_used, size);
+      CU_ASSERT_EQUAL(in->n_items, n);
+      CU_ASSERT_EQUAL(in->items_done + in->items_failed, n);
+      CU_ASSERT_EQUAL(in->items_failed, amz_result_items_failed(r));
+      CU_ASSERT_DOUBLE_EQUAL(in->wall_s, amz_result_seconds(r), 0);
+      CU_ASSERT_EQUAL(in->chunks_dropped, 0);
+      const amz_profile_chunk_t *c;
+      size_t nc = amz_profile_chunks(pf, &c);
+      /* Rows per rank: what each rank recorded, at its own offset. */
+      for (int q = 0; q < size; q++) {
+        int rows = 0;
+        for (size_t i = 0; i < nc; i++) rows += c[i].rank == q;
+        CU_ASSERT_EQUAL(rows, all[2 * q]);
+      }
+      /* The run's chunks tile [0, n) across ranks. */
+      amz_profile_chunk_t *v = malloc(nc * sizeof *v);
+      size_t m = 0;
+      for (size_t i = 0; i < nc; i++)
+        if (!c[i].sampled) v[m++] = c[i];
+      qsort(v, m, sizeof *v, cmp_begin);
+      uint64_t pos = 0;
+      int tiles = 1;
+      for (size_t i = 0; i < m && tiles; i++) {
+        tiles = v[i].begin == pos;
+        pos = v[i].end;
+      }
+      CU_ASSERT_TRUE(tiles && pos == n);
+      free(v);
+      const amz_profile_worker_t *w;
+      size_t nw = amz_profile_workers(pf, &w), want = 0;
+      for (int q = 0; q < size; q++) want += (size_t)all[2 * q + 1];
+      CU_ASSERT_EQUAL(nw, want);
+      for (size_t i = 1; i < nw; i++)
+        CU_ASSERT_TRUE(w[i].rank > w[i - 1].rank ||
+                       (w[i].rank == w[i - 1].rank && w[i].thread == w[i - 1].thread + 1));
+      const amz_profile_failure_t *f;
+      CU_ASSERT_EQUAL(amz_profile_failures(pf, &f), amz_result_failure_count(r));
+      if (amz_profile_failures(pf, NULL) > 0)
+        CU_ASSERT_TRUE(f[0].begin <= 4321 && 4321 < f[0].end && f[0].code == 7);
+      const amz_profile_candidate_t *cd;
+      size_t ncd = amz_profile_candidates(pf, &cd);
+      int chosen = 0;
+      for (size_t i = 0; i < ncd; i++)
+        if (cd[i].chosen) {
+          chosen++;
+          CU_ASSERT_EQUAL(cd[i].ranks, size);
+          CU_ASSERT_STRING_EQUAL(cd[i].schedule, "dynamic");
+        }
+      CU_ASSERT_EQUAL(chosen, 1);
+      const amz_profile_node_t *nd;
+      size_t nn = amz_profile_nodes(pf, &nd);
+      int launched = 0, used = 0;
+      for (size_t i = 0; i < nn; i++) {
+        launched += nd[i].ranks;
+        used += nd[i].ranks_used;
+      }
+      CU_ASSERT_EQUAL(launched, size);
+      CU_ASSERT_EQUAL(used, size);
+      amz_profile_close(pf);
+    }
+  }
+  free(all);
+  amz_result_destroy(r);
+  /* The plan's second run replaces its own file; a new plan refuses it on every
+   * rank, before any work. */
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), AMZ_EITEMS);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  int rc = amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p);
+  CU_ASSERT_EQUAL(rc, AMZ_EEXIST);
+  if (rc == 0) amz_plan_destroy(p);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    unlink(path);
+    rmdir(dir);
+  }
+  amz_options_destroy(o);
+  free(t.count);
+}
+
 int main(int argc, char **argv) {
   int funneled = 0;
   for (int i = 1; i < argc; i++)
@@ -673,6 +800,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "map mode integrity and order", test_map_integrity);
   CU_add_test(s, "weighted factoring batches tile the chunks", test_batches_weighted_factoring);
   CU_add_test(s, "nodes: batches, no starvation", test_nodes);
+  CU_add_test(s, "profile written collectively, read back on rank 0", test_profile);
   CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures(), ran = CU_get_number_of_tests_run();
