@@ -88,7 +88,8 @@ static void decision(FILE *o, const amz_profile_t *p) {
   fprintf(o, "  (* = chosen; 'amorsize html' draws the whole curve)\n");
 }
 
-static int bottlenecks(FILE *o, const amz_profile_t *p, const amz_cli_stats_t *st) {
+static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
+                       const amz_cli_stats_t *st) {
   const amz_profile_info_t *in = amz_profile_info(p);
   const amz_profile_model_t *m = amz_profile_model(p);
   double wall = in->wall_s > 0 ? in->wall_s : 1e-12;
@@ -97,9 +98,9 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const amz_cli_stats_t *s
   int fixed_sched = strcmp(in->schedule, "static") == 0 || strcmp(in->schedule, "cyclic") == 0;
   fprintf(o, "\nBottlenecks\n");
   if (in->items_failed > 0) {
-    fprintf(o, "  [HIGH] failures: %llu items failed in %zu ranges; 'amorsize chunks %s' lists "
+    fprintf(o, "  [HIGH] failures: %llu items failed in %zu range(s); 'amorsize chunks %s' lists "
                "the chunks with their status codes.\n",
-            (unsigned long long)in->items_failed, amz_profile_failures(p, NULL), "FILE");
+            (unsigned long long)in->items_failed, amz_profile_failures(p, NULL), path);
     found++;
   }
   double mean_end, last_end;
@@ -162,15 +163,24 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const amz_cli_stats_t *s
   }
   const amz_profile_node_t *nd;
   size_t nn = amz_profile_nodes(p, &nd);
-  for (size_t i = 0; i < nn; i++)
-    if (nd[i].shared || (nd[i].cores > 0 && nd[i].ranks_used * in->threads > nd[i].cores)) {
-      fprintf(o, "  [MEDIUM] oversubscription: node %d (%s) runs %d workers on %d cores; "
-                 "launch fewer ranks per node or bind them to distinct cores (mpirun "
-                 "--bind-to core).\n",
-              nd[i].node, nd[i].host, nd[i].ranks_used * in->threads, nd[i].cores);
+  for (size_t i = 0; i < nn; i++) {
+    int workers = nd[i].ranks_used * in->threads;
+    if (nd[i].cores > 0 && workers > nd[i].cores) {
+      fprintf(o, "  [HIGH] oversubscription: node %d (%s) runs %d workers on %d cores: they "
+                 "take turns; launch fewer ranks or threads per node.\n",
+              nd[i].node, nd[i].host, workers, nd[i].cores);
       found++;
       break;
     }
+    if (nd[i].shared && nd[i].ranks_used > 1) {
+      fprintf(o, "  [LOW] binding: the CPU sets of node %d's ranks overlap, so the OS may put "
+                 "two of them on one core; bind each rank to its own cores (mpirun "
+                 "--bind-to core, srun --cpu-bind=cores).\n",
+              nd[i].node);
+      found++;
+      break;
+    }
+  }
   uint64_t run_items = 0;
   const amz_profile_worker_t *w;
   size_t nw = amz_profile_workers(p, &w);
@@ -298,7 +308,7 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
           "cpu");
   for (size_t i = 0; i < nn && i < 32; i++)
     fprintf(o, "  %4d %-20s %6d %5d %6d %s%s\n", nd[i].node, nd[i].host, nd[i].ranks,
-            nd[i].ranks_used, nd[i].cores, nd[i].cpu_model, nd[i].shared ? " (oversubscribed)" : "");
+            nd[i].ranks_used, nd[i].cores, nd[i].cpu_model, nd[i].shared ? " (bindings overlap)" : "");
   if (nn > 32) fprintf(o, "  ... %zu more nodes\n", nn - 32);
 
   const amz_profile_failure_t *f;
@@ -310,6 +320,6 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
               (unsigned long long)f[i].end, f[i].code);
     if (nf > 10) fprintf(o, "  ... %zu more failed ranges\n", nf - 10);
   }
-  bottlenecks(o, p, &st);
+  bottlenecks(o, p, path, &st);
   return ferror(o) ? AMZ_CLI_FAIL : AMZ_CLI_OK;
 }
