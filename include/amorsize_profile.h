@@ -22,7 +22,9 @@
  * CRC-32 of everything after the header. amz_profile_open() checks it before HDF5
  * parses anything, so a truncated or damaged file is refused with AMZ_EFORMAT instead
  * of reaching the HDF5 library's parser. Then every dataset and attribute is checked
- * for its type, shape and value ranges.
+ * for its type, shape and value ranges. (A file crafted to pass the checksum reaches
+ * HDF5, whose own metadata checksums catch most damage; the fuzz tests run such
+ * files, docs/PROFILE_FORMAT.md says what they found.)
  */
 #ifndef AMORSIZE_PROFILE_H
 #define AMORSIZE_PROFILE_H

@@ -97,14 +97,14 @@ static void attr_u(wctx_t *w, hid_t loc, const char *name, uint64_t v) {
 static void attr_d(wctx_t *w, hid_t loc, const char *name, double v) {
   attr(w, loc, name, H5T_NATIVE_DOUBLE, &v);
 }
-/* Strings are variable-length UTF-8: h5py reads them as str, pandas as object. */
+/* Strings are fixed-length UTF-8, sized to the value: variable-length strings would
+ * live in HDF5's global heap, the one metadata structure without a checksum. h5py
+ * reads them as bytes, h5dump as text. */
 static void attr_s(wctx_t *w, hid_t loc, const char *name, const char *v) {
   if (w->rc) return;
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, H5T_VARIABLE);
-  H5Tset_cset(t, H5T_CSET_UTF8);
   const char *s = v ? v : "";
-  attr(w, loc, name, t, &s);
+  hid_t t = amz__h5t_str(strlen(s) + 1);
+  attr(w, loc, name, t, s);
   H5Tclose(t);
 }
 
@@ -402,10 +402,11 @@ int amz__profile_write(const char *path, const amz_plan_t *p, const amz_result_t
   hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
   hid_t fapl = H5Pcopy(pt->fapl == H5P_DEFAULT ? H5P_FILE_ACCESS_DEFAULT : pt->fapl);
   hid_t f = -1;
-  /* The user block holds the seal. The 1.8 format has checksummed metadata, and
-   * every HDF5 >= 1.8 (h5py, HDFView) reads it. */
+  /* The user block holds the seal. The 1.10 file format checksums all its metadata
+   * (superblock, object headers, chunk indexes), so that a damaged file is an error
+   * in HDF5 rather than a wild read; HDF5 >= 1.10 (h5py, h5dump, HDFView 3) reads it. */
   if (fcpl < 0 || fapl < 0 || H5Pset_userblock(fcpl, AMZ__PROFILE_HEADER) < 0 ||
-      H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0)
+      H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0)
     bad(&w, "property lists");
   if (!w.rc) {
     f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);

@@ -19,6 +19,10 @@ expect_ranks = int(sys.argv[sys.argv.index("--expect-ranks") + 1]) if "--expect-
 fails = []
 
 
+def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
 def check(ok, what):
     if not ok:
         fails.append(what)
@@ -55,7 +59,8 @@ with h5py.File(path, "r") as f:
         check(name in a, f"root attribute {name} missing")
         if name in a:
             v = a[name]
-            ok = isinstance(v, str) if typ is str else (
+            # Strings are fixed-length UTF-8: h5py hands them out as bytes.
+            ok = isinstance(v, (str, bytes)) if typ is str else (
                 np.issubdtype(type(v), np.integer) if typ is int else np.issubdtype(type(v), np.floating))
             check(ok, f"root attribute {name} is {type(v).__name__}, expected {typ.__name__}")
     check(a["schema_version"] == 1, "schema_version is not 1")
@@ -98,7 +103,7 @@ with h5py.File(path, "r") as f:
     check(int(c["chosen"].sum()) == 1, "not exactly one chosen candidate")
     ch = c[c["chosen"] == 1][0]
     check(ch["ranks"] == a["ranks_used"] and ch["threads"] == a["threads"]
-          and ch["schedule"].decode() == a["schedule"], "chosen candidate differs from the run")
+          and ch["schedule"].decode() == text(a["schedule"]), "chosen candidate differs from the run")
     o = f["overheads"][:]
     terms = [t.decode() for t in o["term"]]
     check(terms == ["startup", "compute", "dispatch", "imbalance", "serial", "data", "total"],
