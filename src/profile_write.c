@@ -151,9 +151,29 @@ static void table(wctx_t *w, hid_t loc, const char *name, hid_t mtype, const voi
     H5Sselect_none(fsp);
     H5Sselect_none(msp);
   }
-  static const char dummy[64];
-  if (H5Dwrite(ds, mtype, msp, fsp, w->part->dxpl, count ? rows : (const void *)dummy) < 0)
-    bad(w, name);
+  /* Rows go out in the file's packed layout: parallel HDF5 writes compressed data
+   * only collectively, and a type conversion inside H5Dwrite would break the
+   * transfer into independent writes. The conversion happens here, locally. */
+  size_t msize = H5Tget_size(mtype), fsize = H5Tget_size(ftype);
+  void *packed = malloc(count ? count * (msize > fsize ? msize : fsize) : 64);
+  if (!packed) {
+    w->rc = amz__fail(AMZ_ENOMEM, "cannot write profile '%s': out of memory", w->path);
+    goto out;
+  }
+  if (count) {
+    memcpy(packed, rows, count * msize);
+    /* Compound conversion needs a background buffer of destination rows. */
+    void *bkg = calloc(count, fsize);
+    if (!bkg || H5Tconvert(mtype, ftype, count, packed, bkg, H5P_DEFAULT) < 0) {
+      free(bkg);
+      free(packed);
+      if (!w->rc) bad(w, name);
+      goto out;
+    }
+    free(bkg);
+  }
+  if (H5Dwrite(ds, ftype, msp, fsp, w->part->dxpl, packed) < 0) bad(w, name);
+  free(packed);
 out:
   if (msp >= 0) H5Sclose(msp);
   if (fsp >= 0) H5Sclose(fsp);
@@ -397,7 +417,7 @@ int amz__profile_write(const char *path, const amz_plan_t *p, const amz_result_t
   H5E_auto2_t old_fn;
   void *old_data;
   H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!getenv("AMZ_HDF5_ERRORS")) H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
   hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
   hid_t fapl = H5Pcopy(pt->fapl == H5P_DEFAULT ? H5P_FILE_ACCESS_DEFAULT : pt->fapl);

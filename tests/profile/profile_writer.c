@@ -2,8 +2,11 @@
  * Writes a profile of a small irregular loop with one failing item, for the tests
  * that read profiles with other tools (h5dump, h5py, the CLI):
  *
- *   mpiexec -n 2 profile_writer OUT.h5 [N]     one MPI run over all ranks
- *   profile_writer --threads OUT.h5 [N]        a threaded run (no MPI_Init needed)
+ *   mpiexec -n 2 profile_writer OUT.h5 [N [CHUNK]]   one MPI run over all ranks
+ *   profile_writer --threads OUT.h5 [N [CHUNK]]      a threaded run (no MPI_Init)
+ *
+ * CHUNK > 0 forces a dynamic schedule with chunks of that many items: many chunks
+ * make the large tables chunked and compressed (written collectively under MPI).
  *
  * Item i costs more the larger i is (a rising trend); item N/3 fails with code 5.
  * MPI runs use every rank, so that every rank writes rows.
@@ -38,7 +41,7 @@ int main(int argc, char **argv) {
   int threads = argc > 1 && strcmp(argv[1], "--threads") == 0;
   int a = threads ? 2 : 1;
   if (argc <= a) {
-    fprintf(stderr, "usage: %s [--threads] OUT.h5 [N]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--threads] OUT.h5 [N [CHUNK]]\n", argv[0]);
     return 64;
   }
   const char *out = argv[a];
@@ -48,6 +51,11 @@ int main(int argc, char **argv) {
   amz_options_set_sampling(o, 0.05, 0.05);
   amz_options_set_profile(o, out);
   amz_options_set_profile_overwrite(o, 1);
+  uint64_t chunk = argc > a + 2 ? strtoull(argv[a + 2], NULL, 10) : 0;
+  if (chunk > 0) {
+    amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
+    amz_options_set_chunk(o, chunk);
+  }
   amz_task_t task = {"profile writer", w.n, kernel, &w};
   amz_result_t *r = NULL;
   int rc, rank = 0;
