@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-amz_ensure_packages
+# Test-only readers: Debian's h5py (/usr/bin/python3) and xmllint for the HTML.
+amz_ensure_packages python3-h5py libxml2-utils
 
 quick=0
 for a in "$@"; do
