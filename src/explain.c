@@ -277,6 +277,8 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
           pr->total > 0 ? 100.0 * (r->wall_s - pr->total) / pr->total : 0.0);
   if (r->setup_s > 0) fprintf(o, "; probe+sample+plan %s before it", T(r->setup_s));
   fprintf(o, "\n");
+  if (r->profile_path)
+    fprintf(o, "  profile %s ('amorsize report %s' reads it)\n", r->profile_path, r->profile_path);
   fprintf(o, "  items done %llu, failed %llu", (unsigned long long)r->items_done,
           (unsigned long long)r->items_failed);
   if (r->sampled_items) fprintf(o, " (%llu done while sampling)", (unsigned long long)r->sampled_items);
