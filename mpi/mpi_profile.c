@@ -69,15 +69,22 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
   rc = amz__mpi_check(MPI_Bcast(h, (int)sizeof *h, MPI_BYTE, 0, comm), "MPI_Bcast(profile)");
   if (rc == 0 && h->rc != 0) rc = m->run_rank == 0 ? h->rc : amz__fail(h->rc, "%s", "rank 0 "
                                                                        "cannot name the profile");
-  /* Row offsets: ranks write their rows one after another, in run-rank order. */
-  uint64_t mine[3] = {r->n_chunks, (uint64_t)r->workers, dropped}, off[3] = {0, 0, 0},
-           tot[3] = {0, 0, 0};
+  /* Row offsets: ranks write their rows one after another, in the order of their
+   * rank in the plan's communicator (run ranks go node by node: not that order). */
+  uint64_t mine[4] = {(uint64_t)m->rank, r->n_chunks, (uint64_t)r->workers, dropped};
+  uint64_t off[3] = {0, 0, 0}, tot[3] = {0, 0, 0};
+  uint64_t *all = calloc(4 * (size_t)m->run_size, sizeof *all);
+  if (rc == 0 && !all) rc = amz__fail(AMZ_ENOMEM, "cannot write the profile: out of memory");
+  rc = amz__mpi_agree(comm, rc);
   if (rc == 0)
-    rc = amz__mpi_check(MPI_Exscan(mine, off, 3, MPI_UINT64_T, MPI_SUM, comm), "MPI_Exscan");
-  if (rc == 0)
-    rc = amz__mpi_check(MPI_Allreduce(mine, tot, 3, MPI_UINT64_T, MPI_SUM, comm),
-                        "MPI_Allreduce(profile rows)");
-  if (m->run_rank == 0) off[0] = off[1] = 0; /* MPI_Exscan leaves rank 0's undefined */
+    rc = amz__mpi_check(MPI_Allgather(mine, 4, MPI_UINT64_T, all, 4, MPI_UINT64_T, comm),
+                        "MPI_Allgather(profile rows)");
+  for (int q = 0; rc == 0 && q < m->run_size; q++)
+    for (int k = 0; k < 3; k++) {
+      tot[k] += all[4 * q + 1 + k];
+      if (all[4 * q] < (uint64_t)m->rank) off[k] += all[4 * q + 1 + k];
+    }
+  free(all);
   amz__prof_node_t *nodes = calloc((size_t)m->nodes, sizeof *nodes);
   if (rc == 0 && !nodes) rc = amz__fail(AMZ_ENOMEM, "cannot write the profile: out of memory");
   uint64_t chunks = 0;
