@@ -237,7 +237,7 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
   return ferror(o) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
 }
 
-static const char *severity(double frac, double low, double med, double high) {
+const char *amz__severity(double frac, double low, double med, double high) {
   if (frac >= high) return "HIGH";
   if (frac >= med) return "MEDIUM";
   if (frac >= low) return "LOW";
@@ -333,7 +333,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
       if (x->per_rank[i].wall_s > last) last = x->per_rank[i].wall_s;
       mean += x->per_rank[i].wall_s / x->ranks;
     }
-    if (last > 0 && (sev = severity((last - mean) / last, 0.05, 0.10, 0.25))) {
+    if (last > 0 && (sev = amz__severity((last - mean) / last, 0.05, 0.10, 0.25))) {
       fprintf(o, "  [%s] ranks: they end %.0f%% before the last one on average; %s\n", sev,
               100.0 * (last - mean) / last,
               r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC
@@ -348,7 +348,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
             (unsigned long long)r->items_failed, r->failures.n);
     found++;
   }
-  if ((sev = severity(me->startup / wall, 0.05, 0.10, 0.25))) {
+  if ((sev = amz__severity(me->startup / wall, 0.05, 0.10, 0.25))) {
     fprintf(o, "  [%s] start-up: %.0f%% of the run (%s) waiting for workers to start; the loop "
                "is short for %d threads: run more items per call, or reuse the plan so the "
                "pool stays warm.\n",
@@ -357,7 +357,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   }
   uint64_t chunks = 0;
   for (int w = 0; w < r->workers; w++) chunks += r->wstats[w].chunks;
-  if ((sev = severity(me->dispatch / wall, 0.02, 0.05, 0.15))) {
+  if ((sev = amz__severity(me->dispatch / wall, 0.02, 0.05, 0.15))) {
     double per = chunks ? me->dispatch * r->workers / (double)chunks : 0.0;
     fprintf(o, "  [%s] dispatch: %.0f%% of the run between chunks (%s per chunk, %llu chunks); "
                "use larger chunks, e.g. AMZ_CHUNK=%llu.\n",
@@ -365,7 +365,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
             (unsigned long long)(r->chunk * 4));
     found++;
   }
-  if ((sev = severity(me->imbalance / wall, 0.05, 0.10, 0.25))) {
+  if ((sev = amz__severity(me->imbalance / wall, 0.05, 0.10, 0.25))) {
     fprintf(o, "  [%s] imbalance: workers idle %.0f%% of the run at the end; %s\n", sev,
             100.0 * me->imbalance / wall,
             r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC
@@ -373,7 +373,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
                 : "the last chunks are too large: a smaller (minimum) chunk evens the finish.");
     found++;
   }
-  if ((sev = severity(r->contention - 1.0, 0.15, 0.3, 0.6))) {
+  if ((sev = amz__severity(r->contention - 1.0, 0.15, 0.3, 0.6))) {
     fprintf(o, "  [%s] memory: items take x%.2f longer with all cores busy than alone: a shared "
                "resource (memory bandwidth, cache) limits scaling; fewer threads may run as "
                "fast, and better locality helps most.\n",
@@ -392,7 +392,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
     double per_item = me->compute * r->workers / items_run;
     double expect = r->mean_item_s * r->contention;
     double ratio = per_item / expect;
-    if ((sev = severity(ratio - 1.0, 0.25, 0.5, 1.0))) {
+    if ((sev = amz__severity(ratio - 1.0, 0.25, 0.5, 1.0))) {
       fprintf(o, "  [%s] contention: items ran x%.2f slower than sampled (%s vs %s): other "
                  "processes, frequency scaling or oversubscribed cores; check the binding and "
                  "the machine's load.\n",

@@ -517,6 +517,10 @@ struct amz_result {
 const char *amz__fmt_seconds(char *buf, size_t len, double s);
 const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
 void amz__explain_workload(const amz_plan_t *p, FILE *o);
+/* Severity of an overhead that is `frac` of the run, by the thresholds low < med <
+ * high: "LOW", "MEDIUM", "HIGH", or NULL below low. The result explanation and the
+ * CLI's report rate bottlenecks alike. */
+const char *amz__severity(double frac, double low, double med, double high);
 
 /* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
  * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */

@@ -6,15 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "internal.h"
 
 #define T(x) amz_cli_seconds((char[32]){0}, 32, (x))
-
-static const char *severity(double frac, double low, double med, double high) {
-  if (frac >= high) return "HIGH";
-  if (frac >= med) return "MEDIUM";
-  if (frac >= low) return "LOW";
-  return NULL;
-}
 
 static const amz_profile_term_t *term(const amz_profile_t *p, const char *name) {
   const amz_profile_term_t *t;
@@ -106,7 +100,7 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
   double mean_end, last_end;
   int nr;
   rank_ends(p, &mean_end, &last_end, &nr);
-  if (nr > 1 && last_end > 0 && (sev = severity((last_end - mean_end) / last_end, 0.05, 0.10, 0.25))) {
+  if (nr > 1 && last_end > 0 && (sev = amz__severity((last_end - mean_end) / last_end, 0.05, 0.10, 0.25))) {
     fprintf(o, "  [%s] ranks: they end %.0f%% before the last one on average; %s\n", sev,
             100.0 * (last_end - mean_end) / last_end,
             fixed_sched ? "their blocks cost unequal amounts: a dynamic schedule balances "
@@ -117,14 +111,14 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
   }
   double su = measured(p, "startup"), di = measured(p, "dispatch"),
          im = measured(p, "imbalance"), da = measured(p, "data"), se = measured(p, "serial");
-  if ((sev = severity(su / wall, 0.05, 0.10, 0.25))) {
+  if ((sev = amz__severity(su / wall, 0.05, 0.10, 0.25))) {
     fprintf(o, "  [%s] start-up: %.0f%% of the run (%s) before the workers started; the loop "
                "is short for %d workers: give each call more items, or reuse the plan so "
                "its threads stay warm.\n",
             sev, 100.0 * su / wall, T(su), st->workers);
     found++;
   }
-  if ((sev = severity(di / wall, 0.02, 0.05, 0.15))) {
+  if ((sev = amz__severity(di / wall, 0.02, 0.05, 0.15))) {
     double per = st->run_chunks ? st->dispatch_s / (double)st->run_chunks : 0;
     fprintf(o, "  [%s] dispatch: %.0f%% of the run between chunks (%s per chunk, %zu chunks); "
                "use larger chunks, e.g. AMZ_CHUNK=%llu.\n",
@@ -132,7 +126,7 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
             (unsigned long long)(in->chunk ? in->chunk * 4 : 4));
     found++;
   }
-  if ((sev = severity(im / wall, 0.05, 0.10, 0.25))) {
+  if ((sev = amz__severity(im / wall, 0.05, 0.10, 0.25))) {
     fprintf(o, "  [%s] imbalance: workers idle %.0f%% of the run at the end; %s\n", sev,
             100.0 * im / wall,
             fixed_sched ? "costs are uneven: a dynamic schedule (factoring, guided) balances "
@@ -141,20 +135,20 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
                           "finish.");
     found++;
   }
-  if ((sev = severity(da / wall, 0.05, 0.15, 0.35))) {
+  if ((sev = amz__severity(da / wall, 0.05, 0.15, 0.35))) {
     fprintf(o, "  [%s] data movement: %.0f%% of the run moving items' data (%s); fewer, "
                "larger chunks move data in fewer messages, and kernels that read their "
                "inputs where they live (range mode) move none.\n",
             sev, 100.0 * da / wall, T(da));
     found++;
   }
-  if ((sev = severity(se / wall, 0.05, 0.15, 0.35))) {
+  if ((sev = amz__severity(se / wall, 0.05, 0.15, 0.35))) {
     fprintf(o, "  [%s] serial part: %.0f%% of the run (%s) outside the parallel region "
                "(setup, collectives, result assembly); longer loops amortize it.\n",
             sev, 100.0 * se / wall, T(se));
     found++;
   }
-  if ((sev = severity(m->contention - 1.0, 0.15, 0.3, 0.6))) {
+  if ((sev = amz__severity(m->contention - 1.0, 0.15, 0.3, 0.6))) {
     fprintf(o, "  [%s] memory: items take x%.2f longer with all cores busy than alone; a "
                "shared resource (memory bandwidth, cache) limits scaling: fewer threads may "
                "run as fast, and better locality helps most.\n",
@@ -188,7 +182,7 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
   if (run_items > 0 && in->mean_item_s > 0 && st->busy_s > 0) {
     double per_item = st->busy_s / (double)run_items;
     double expect = in->mean_item_s * (m->contention > 1 ? m->contention : 1);
-    if ((sev = severity(per_item / expect - 1.0, 0.25, 0.5, 1.0))) {
+    if ((sev = amz__severity(per_item / expect - 1.0, 0.25, 0.5, 1.0))) {
       fprintf(o, "  [%s] contention: items ran x%.2f slower than sampled (%s against %s "
                  "per item): other processes, frequency scaling or oversubscribed cores; "
                  "check the binding and the machine's load.\n",
@@ -202,7 +196,7 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
             in->predicted_serial_s < 1e-4 ? "HIGH" : "MEDIUM", T(in->predicted_serial_s));
     found++;
   }
-  if (in->predicted_s > 0 && (sev = severity(fabs(st->pred_error), 0.15, 0.30, 1.0))) {
+  if (in->predicted_s > 0 && (sev = amz__severity(fabs(st->pred_error), 0.15, 0.30, 1.0))) {
     /* Which term missed most tells where the model's input was off. */
     const amz_profile_term_t *t;
     size_t n = amz_profile_terms(p, &t);
