@@ -888,6 +888,26 @@ static int term_index(const char *name) {
   return 6;
 }
 
+
+/* Segment i of the share bar: the measured terms (total and empty ones skipped),
+ * then, for i == nt, the wall time no term accounts for (when it is visible).
+ * Returns 0 for a segment that is not drawn. */
+static int share_segment(const amz_profile_term_t *t, size_t nt, size_t i, double rest,
+                         double denom, double *v, int *k, const char **name) {
+  if (i < nt) {
+    if (strcmp(t[i].name, "total") == 0 || !(t[i].measured_s > 0)) return 0;
+    *v = t[i].measured_s;
+    *k = term_index(t[i].name);
+    *name = t[i].name;
+    return 1;
+  }
+  if (!(rest > denom * 1e-3)) return 0;
+  *v = rest;
+  *k = 6;
+  *name = "other";
+  return 1;
+}
+
 static int overheads(FILE *out, const amz_profile_t *p) {
   const amz_profile_info_t *in = amz_profile_info(p);
   const amz_profile_term_t *t;
@@ -946,17 +966,7 @@ static int overheads(FILE *out, const amz_profile_t *p) {
     double v;
     int k;
     const char *name;
-    if (i < nt) {
-      if (strcmp(t[i].name, "total") == 0 || !(t[i].measured_s > 0)) continue;
-      v = t[i].measured_s;
-      k = term_index(t[i].name);
-      name = t[i].name;
-    } else {
-      v = in->wall_s - sum;
-      if (!(v > denom * 1e-3)) continue;
-      k = 6;
-      name = "other";
-    }
+    if (!share_segment(t, nt, i, in->wall_s - sum, denom, &v, &k, &name)) continue;
     double w = v / denom * bw;
     fprintf(out, "<rect class=\"t%d\" x=\"%.1f\" y=\"24\" width=\"%.1f\" height=\"26\">", k,
             co(x), co(w));
@@ -974,17 +984,8 @@ static int overheads(FILE *out, const amz_profile_t *p) {
     double v;
     int k;
     const char *name;
-    if (i < nt) {
-      if (strcmp(t[i].name, "total") == 0 || !(t[i].measured_s > 0)) continue;
-      v = t[i].measured_s;
-      k = term_index(t[i].name);
-      name = t[i].name;
-    } else {
-      v = in->wall_s - sum;
-      if (!(v > denom * 1e-3)) continue;
-      k = 6;
-      name = "other (not attributed)";
-    }
+    if (!share_segment(t, nt, i, in->wall_s - sum, denom, &v, &k, &name)) continue;
+    if (k == 6) name = "other (not attributed)";
     fprintf(out, "<li><span class=\"sw t%d\"></span>", k);
     put_text(out, name);
     fprintf(out, " %s (%s)</li>", secs(a, sizeof a, v), share(pc, sizeof pc, v / denom, 1));
