@@ -1,7 +1,7 @@
 # Sourced by demo.sh and test.sh: makes sure the Debian packages the project needs
 # are installed. As root it installs what is missing with apt-get; otherwise it
 # prints the exact command and exits non-zero.
-AMZ_PACKAGES=(cmake gcc make pkg-config libhwloc-dev libcunit1-dev libopenmpi-dev openmpi-bin iproute2 util-linux libhdf5-openmpi-dev hdf5-tools zlib1g-dev)
+AMZ_PACKAGES=(cmake gcc make pkg-config libhwloc-dev libcunit1-dev libopenmpi-dev openmpi-bin iproute2 util-linux libhdf5-openmpi-dev hdf5-tools zlib1g-dev gfortran)
 
 amz_ensure_packages() {
   local missing=() p

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the build into a temporary prefix and builds an out-of-tree consumer of it
-# twice: with CMake (find_package(amorsize), amorsize::mpi) and with
-# mpicc $(pkg-config --cflags --libs amorsize-mpi); runs both on 2 ranks.
-#   consumer.sh BUILD_DIR MPIEXEC
+# Installs the build into a temporary prefix and builds out-of-tree consumers of it:
+# with CMake (find_package(amorsize), amorsize::mpi), with
+# mpicc $(pkg-config --cflags --libs amorsize-mpi), and, when the Fortran module was
+# built, the Fortran example with mpifort $(pkg-config --cflags --libs
+# amorsize-fortran); runs each on 2 ranks.
+#   consumer.sh BUILD_DIR MPIEXEC [FORTRAN_EXAMPLE.f90]
 set -euo pipefail
-build=$1 mpiexec=$2
+build=$1 mpiexec=$2 fortran_src=${3:-}
 src=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -23,3 +25,11 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
 # shellcheck disable=SC2046
 mpicc -o "$work/consumer-pc" "$src/consumer.c" $(pkg-config --cflags --libs amorsize-mpi)
 "$mpiexec" --oversubscribe -n 2 "$work/consumer-pc"
+
+if [ -n "$fortran_src" ] && [ -f "$work/prefix/include/amorsize.mod" ]; then
+  echo "== mpifort consumer: pkg-config amorsize-fortran, use amorsize"
+  command -v mpifort >/dev/null || { echo "SKIP: mpifort not found"; exit 77; }
+  # shellcheck disable=SC2046
+  mpifort -o "$work/consumer-f" "$fortran_src" $(pkg-config --cflags --libs amorsize-fortran)
+  "$mpiexec" --oversubscribe -n 2 "$work/consumer-f" 3000
+fi
