@@ -284,6 +284,27 @@ AMZ_API int amz_options_set_progress_interval(amz_options_t *opts, double second
  */
 AMZ_API int amz_options_set_cache_dir(amz_options_t *opts, const char *dir);
 
+/** Progress line modes for amz_options_set_progress_line(). */
+enum {
+  AMZ_PROGRESS_AUTO = 0, /**< on when stderr is a terminal and $CI is unset (default) */
+  AMZ_PROGRESS_ON = 1,   /**< always (rank 0 only under MPI) */
+  AMZ_PROGRESS_OFF = 2   /**< never */
+};
+
+/**
+ * @brief A throttled progress line on stderr while a run goes on, on the calling
+ *        process (rank 0 only under MPI): percent done, items per second, elapsed
+ *        time, and the time left from the model and from the rate so far.
+ *
+ * Runs shorter than a second print nothing; longer ones end with one line,
+ * "amorsize: TASK done in 2.31 s". Updates come at the progress interval
+ * (amz_options_set_progress_interval, default 0.5 s). The user's own hooks still
+ * run, with their own argument. `AMZ_PROGRESS=auto|on|off` overrides this when the
+ * environment is used. Not thread-safe on one opts.
+ * @return 0, AMZ_EINVAL (NULL opts; mode not one of AMZ_PROGRESS_AUTO, _ON, _OFF).
+ */
+AMZ_API int amz_options_set_progress_line(amz_options_t *opts, int mode);
+
 /**
  * @brief Write an HDF5 profile of each run to `path` (NULL or "" = none, the default).
  *

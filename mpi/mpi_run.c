@@ -514,14 +514,20 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   m->data_comm = m->run;
   amz__exec_out_t ex;
   memset(&ex, 0, sizeof ex);
+  /* The line shows on the plan's rank 0 only: one terminal, one line. AMZ_PROGRESS
+   * was checked at plan creation, so every rank gets the same status here. */
+  amz__progress_line_t line;
+  const amz_hooks_t *hooks = NULL;
+  void *hooks_user = NULL;
+  amz__progress_line_begin(&line, p, m->rank == 0, &hooks, &hooks_user);
   if (rc == 0) {
     amz__exec_params_t ep = {.task = &p->task,
                              .schedule = p->schedule,
                              .workers = T,
                              .chunk = p->chunk,
                              .skip = first ? &p->sampled : NULL,
-                             .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
-                             .hooks_user = p->opts.hooks_user,
+                             .hooks = hooks,
+                             .hooks_user = hooks_user,
                              .progress_interval = p->opts.progress_interval,
                              .clock = clk,
                              .pool = &p->pool,
@@ -535,6 +541,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              .progress_scale = (double)m->run_size,
                              .track_moved = m->map && m->rank != 0};
     rc = amz__execute(&ep, &ex);
+    amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
   }
   /* DONE even after a failure here: rank 0's server counts on it. */
   if (m->map && m->run_rank != 0 && server_runs) {

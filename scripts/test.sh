@@ -57,7 +57,7 @@ if [ "$quick" = 0 ]; then
     run_ctest build-asan
   build build-tsan -DAMORSIZE_SANITIZE=thread
   echo "== ThreadSanitizer: threaded executor, sampler, API"
-  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api)'
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api|progress)'
 fi
 build build -DAMORSIZE_WERROR=ON
 echo "== -Wall -Wextra -Werror build: whole suite"

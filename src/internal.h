@@ -406,6 +406,9 @@ struct amz_options {
   int cache_set;   /* 1 once set explicitly (NULL then means disabled) */
   char *profile;   /* profile path pattern; NULL = none (AMZ_PROFILE may set one) */
   int profile_overwrite;
+  int progress_line;       /* AMZ_PROGRESS_AUTO, _ON or _OFF */
+  double progress_delay;   /* seconds of silence before the line shows (1) */
+  FILE *progress_out;      /* tests: where the line goes; NULL = stderr */
   int use_env;
   const amz__clock_t *clock;      /* tests: fake clock; NULL = real */
   const amz__machine_t *machine;  /* tests: synthetic machine; NULL = probe */
@@ -530,6 +533,27 @@ int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *o
  * AMZ_PROFILE_OVERWRITE when the environment is used). Returns 0, AMZ_EENV or
  * AMZ_ENOMEM. */
 int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
+/* ---- the progress line (progress.c) --------------------------------------- */
+
+typedef struct amz__progress_line {
+  int active, shown;
+  const amz_hooks_t *user; /* the user's hooks, called first */
+  void *user_arg;
+  amz_hooks_t hooks;       /* what the executor calls while the line is active */
+  const char *task;
+  double predicted_s, delay_s;
+  FILE *out;
+} amz__progress_line_t;
+
+/* The progress mode from the options and, when used, AMZ_PROGRESS. */
+int amz__progress_mode_resolve(const amz_options_t *o, int *mode);
+/* Decides whether this run shows the line (owner: rank 0, or the process) and sets
+ * the hooks the executor gets. Returns 0 or AMZ_EENV. */
+int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t *p, int owner,
+                             const amz_hooks_t **hooks, void **hooks_user);
+/* Ends the line with the run's time when it was shown. */
+void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
+
 /* ---- profile paths (profile_path.c; the HDF5 side is in profile.h) -------- */
 
 /* The path a run writes: the pattern with %r (run index), %j (SLURM_JOB_ID, else

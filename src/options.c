@@ -35,6 +35,7 @@ void amz__options_defaults(amz_options_t *o) {
   o->sample_seconds = 0.25;
   o->sample_rel_error = 0.03;
   o->progress_interval = 0.5;
+  o->progress_delay = 1.0;
   o->use_env = 1;
 }
 
@@ -151,6 +152,17 @@ int amz_options_set_profile(amz_options_t *opts, const char *path) {
 int amz_options_set_profile_overwrite(amz_options_t *opts, int overwrite) {
   if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_profile_overwrite: opts is NULL");
   opts->profile_overwrite = overwrite != 0;
+  return 0;
+}
+
+int amz_options_set_progress_line(amz_options_t *opts, int mode) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_progress_line: opts is NULL");
+  if (mode != AMZ_PROGRESS_AUTO && mode != AMZ_PROGRESS_ON && mode != AMZ_PROGRESS_OFF)
+    return amz__fail(AMZ_EINVAL,
+                     "progress line mode must be AMZ_PROGRESS_AUTO (0), _ON (1) or _OFF (2), "
+                     "got %d",
+                     mode);
+  opts->progress_line = mode;
   return 0;
 }
 

@@ -76,7 +76,9 @@ int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *o
   p->name = strdup(task->name ? task->name : "(unnamed)");
   p->task.name = p->name;
   if (!p->name) return amz__fail(AMZ_ENOMEM, "cannot copy the task's name");
-  return amz__plan_profile_resolve(p, opts);
+  int mode; /* a malformed AMZ_PROGRESS is an error now, not at the first run */
+  int rc = amz__progress_mode_resolve(&p->opts, &mode);
+  return rc != 0 ? rc : amz__plan_profile_resolve(p, opts);
 }
 
 int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts) {
@@ -288,19 +290,28 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
     atomic_store(&p->running, 0);
     return rc;
   }
+  amz__progress_line_t line;
+  const amz_hooks_t *hooks;
+  void *hooks_user;
+  rc = amz__progress_line_begin(&line, p, 1, &hooks, &hooks_user);
+  if (rc != 0) {
+    atomic_store(&p->running, 0);
+    return rc;
+  }
   amz__exec_params_t ep = {.task = &p->task,
                            .schedule = p->schedule,
                            .workers = p->workers,
                            .chunk = p->chunk,
                            .skip = first ? &p->sampled : NULL,
-                           .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
-                           .hooks_user = p->opts.hooks_user,
+                           .hooks = hooks,
+                           .hooks_user = hooks_user,
                            .progress_interval = p->opts.progress_interval,
                            .clock = clk,
                            .pool = &p->pool,
                            .t_origin = t0};
   amz__exec_out_t ex;
   rc = amz__execute(&ep, &ex);
+  amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
   if (rc != 0) {
     amz__exec_out_free(&ex);
     atomic_store(&p->running, 0);
