@@ -97,6 +97,9 @@ typedef struct amz_profile_info {
   double predicted_serial_s;   /**< predicted time of all N items on one thread */
   double setup_s;              /**< probe + sampling + planning before the first run */
   double mean_item_s;          /**< sampled mean cost of one item alone, seconds */
+  const char *slurm;           /**< the job's SLURM_* variables as "NAME=value" lines
+                                    (job name, partition, nodes, tasks, CPUs per task,
+                                    binding, memory, array ids); "" when absent */
 } amz_profile_info_t;
 
 /** @brief The root attributes. NULL only for a NULL handle. */

@@ -85,6 +85,7 @@ typedef struct amz__prov {
   char command_line[1024];
   char host[64];
   char slurm_job_id[32];  /* "" when not under Slurm */
+  char slurm[1024];       /* the job's Slurm variables, "NAME=value" lines; "" = none */
 } amz__prov_t;
 
 /* Fills the provenance of this process. */

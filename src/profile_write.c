@@ -60,6 +60,21 @@ void amz__profile_provenance(amz__prov_t *pv) {
   gethostname(pv->host, sizeof pv->host - 1);
   const char *j = getenv("SLURM_JOB_ID");
   if (j) snprintf(pv->slurm_job_id, sizeof pv->slurm_job_id, "%s", j);
+  /* What the job asked Slurm for, to read a profile against its allocation. */
+  static const char *const vars[] = {
+      "SLURM_JOB_ID",        "SLURM_JOB_NAME",      "SLURM_CLUSTER_NAME", "SLURM_JOB_PARTITION",
+      "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST",  "SLURM_NTASKS",       "SLURM_NTASKS_PER_NODE",
+      "SLURM_CPUS_PER_TASK", "SLURM_CPU_BIND",      "SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU",
+      "SLURM_ARRAY_JOB_ID",  "SLURM_ARRAY_TASK_ID", "SLURM_STEP_ID"};
+  size_t k = 0;
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (!v) continue;
+    int n = snprintf(pv->slurm + k, sizeof pv->slurm - k, "%s=%s\n", vars[i], v);
+    if (n < 0 || (size_t)n >= sizeof pv->slurm - k) break; /* keep whole lines only */
+    k += (size_t)n;
+  }
+  pv->slurm[k] = '\0';
 }
 
 /* ---- writing helpers ------------------------------------------------------------- */
@@ -222,6 +237,7 @@ static void root_attrs(wctx_t *w, hid_t f, const amz_plan_t *p, const amz_result
   attr_s(w, f, "command_line", pt->prov->command_line);
   attr_s(w, f, "host", pt->prov->host);
   if (pt->prov->slurm_job_id[0]) attr_s(w, f, "slurm_job_id", pt->prov->slurm_job_id);
+  if (pt->prov->slurm[0]) attr_s(w, f, "slurm", pt->prov->slurm);
   attr_u(w, f, "n_items", r->n_items);
   attr_u(w, f, "chunk", r->chunk);
   attr_u(w, f, "items_done", r->items_done);

@@ -246,6 +246,17 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
   fprintf(o, "  host %s", in->host[0] ? in->host : "?");
   if (in->slurm_job_id[0]) fprintf(o, ", Slurm job %s", in->slurm_job_id);
   fprintf(o, "\n  command: %s\n", in->command_line[0] ? in->command_line : "?");
+  if (in->slurm[0]) {
+    /* The allocation, one variable per line as the job saw it. */
+    fprintf(o, "  Slurm:");
+    for (const char *l = in->slurm; *l;) {
+      const char *nl = strchr(l, '\n');
+      int len = nl ? (int)(nl - l) : (int)strlen(l);
+      fprintf(o, " %.*s", len, l);
+      l += len + (nl ? 1 : 0);
+    }
+    fprintf(o, "\n");
+  }
 
   fprintf(o, "\nSummary\n");
   fprintf(o, "  wall %s, predicted %s (error %+.1f%%)\n", T(in->wall_s), T(in->predicted_s),

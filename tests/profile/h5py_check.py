@@ -118,6 +118,15 @@ with h5py.File(path, "r") as f:
         check(set(np.unique(chunks["rank"])) == set(range(expect_ranks)),
               "chunk rows do not come from every rank")
 
+# Under Slurm (or a test that pretends to be), the job's variables are recorded.
+if "--expect-slurm" in sys.argv:
+    with h5py.File(path, "r") as f:
+        sl = text(f.attrs.get("slurm", b""))
+        want = sys.argv[sys.argv.index("--expect-slurm") + 1]
+        check(text(f.attrs.get("slurm_job_id", b"")) == want, "slurm_job_id not recorded")
+        check(f"SLURM_JOB_ID={want}" in sl and "SLURM_CPUS_PER_TASK=" in sl,
+              f"slurm provenance incomplete: {sl!r}")
+
 if fails:
     print(f"h5py_check {path}: {len(fails)} failure(s)")
     for x in fails:
