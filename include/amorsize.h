@@ -198,9 +198,13 @@ typedef struct amz_progress {
  * Hooks must not call amz_run on the plan that is running.
  */
 typedef struct amz_hooks {
+  /** The plan is made (before amz_plan_create returns). */
   void (*on_plan_ready)(const amz_plan_t *plan, void *user);
+  /** A chunk ended, on the worker that ran it (every chunk: keep it cheap). */
   void (*on_chunk_done)(const amz_chunk_info_t *chunk, void *user);
+  /** Progress, at most once per progress interval and once at the end. */
   void (*on_progress)(const amz_progress_t *progress, void *user);
+  /** The run is over and its result complete (before amz_run returns). */
   void (*on_finish)(const amz_result_t *result, void *user);
   /** A range failed: the kernel returned `code` for [begin, end) on `worker`. */
   void (*on_error)(uint64_t begin, uint64_t end, int code, int worker, void *user);
@@ -411,11 +415,11 @@ AMZ_API int amz_plan_terms(const amz_plan_t *plan, amz_terms_t *out);
 
 /** @brief One evaluated alternative of the plan search. */
 typedef struct amz_candidate {
-  int workers;
-  amz_schedule_t schedule;
-  uint64_t chunk;
+  int workers;              /**< Threads (per rank for MPI plans). */
+  amz_schedule_t schedule;  /**< Schedule. */
+  uint64_t chunk;           /**< Chunk parameter, items (size or minimum; 0 for static). */
   double predicted_s; /**< Predicted time of a full run of all N items. */
-  amz_terms_t terms;
+  amz_terms_t terms;        /**< The predicted terms of that run. */
   /** MPI plans: ranks used, each running `workers` threads; 1 for plans made by
    *  amz_plan_create(). */
   int ranks;

@@ -126,7 +126,9 @@ AMZ_API size_t amz_profile_chunks(const amz_profile_t *profile, const amz_profil
 
 /** One worker (a thread of a rank; a row of /workers). */
 typedef struct amz_profile_worker {
-  int rank, thread, node;
+  int rank;           /**< rank in the plan's communicator (0 without MPI) */
+  int thread;         /**< thread within the rank */
+  int node;           /**< node index: a row of amz_profile_nodes() */
   uint64_t items;     /**< items executed in the run (sampling not included) */
   uint64_t chunks;    /**< chunks executed */
   uint64_t failures;  /**< failed ranges */
@@ -142,9 +144,10 @@ AMZ_API size_t amz_profile_workers(const amz_profile_t *profile,
 
 /** One candidate plan the planner considered (a row of /plan/candidates). */
 typedef struct amz_profile_candidate {
-  int ranks, threads;
+  int ranks;            /**< ranks used */
+  int threads;          /**< threads per rank */
   const char *schedule; /**< schedule name */
-  uint64_t chunk;
+  uint64_t chunk;       /**< chunk parameter, items */
   double predicted_s;   /**< predicted time of a full run of all N items */
   amz_terms_t terms;    /**< its predicted terms */
   int chosen;           /**< 1 for the plan that ran */
@@ -159,8 +162,8 @@ AMZ_API size_t amz_profile_candidates(const amz_profile_t *profile,
 typedef struct amz_profile_term {
   const char *name;   /**< "startup", "compute", "dispatch", "imbalance", "serial",
                            "data", "total" */
-  double predicted_s;
-  double measured_s;
+  double predicted_s; /**< predicted for this run, seconds */
+  double measured_s;  /**< measured (per-worker mean), seconds */
 } amz_profile_term_t;
 
 /** @brief The terms, in the order above. @return the row count (7). */
@@ -168,14 +171,14 @@ AMZ_API size_t amz_profile_terms(const amz_profile_t *profile, const amz_profile
 
 /** One node (a row of /system). */
 typedef struct amz_profile_node {
-  int node;
-  const char *host;
-  const char *cpu_model;
+  int node;             /**< node index (nodes numbered by their lowest rank) */
+  const char *host;     /**< host name */
+  const char *cpu_model; /**< CPU model, as probed by rank 0 */
   int ranks;            /**< ranks launched on the node */
   int ranks_used;       /**< ranks of the run on the node */
   int cores;            /**< cores the node's ranks may use together */
   int pus;              /**< processing units of the machine */
-  int numa_nodes;
+  int numa_nodes;       /**< NUMA nodes (rank 0's machine) */
   int shared;           /**< 1 when ranks' bindings overlap (oversubscribed) */
   uint64_t mem_bytes;   /**< RAM (or the cgroup limit when lower) */
 } amz_profile_node_t;
@@ -185,7 +188,8 @@ AMZ_API size_t amz_profile_nodes(const amz_profile_t *profile, const amz_profile
 
 /** One failed range (a row of /failures). */
 typedef struct amz_profile_failure {
-  uint64_t begin, end;
+  uint64_t begin;       /**< first failed item */
+  uint64_t end;         /**< one past the last */
   int code;             /**< the kernel's return value */
 } amz_profile_failure_t;
 
@@ -195,19 +199,30 @@ AMZ_API size_t amz_profile_failures(const amz_profile_t *profile,
 
 /** The model's inputs (/model): sample statistics and the measured machine costs. */
 typedef struct amz_profile_model {
-  uint64_t sampled_items, sample_blocks, block_items;
-  double mean_s, median_s, mad_s, cv; /**< per item, seconds; cv = sd / mean */
+  uint64_t sampled_items; /**< items run while sampling */
+  uint64_t sample_blocks; /**< blocks they ran in */
+  uint64_t block_items;   /**< items per block */
+  double mean_s;         /**< mean cost of one item alone, seconds */
+  double median_s;       /**< median cost of one item, seconds */
+  double mad_s;          /**< median absolute deviation of the item cost, seconds */
+  double cv;             /**< sd / mean of per-item block costs */
   double max_item_s;     /**< the costliest sampled item (per-item cost of its block) */
   double trend;          /**< relative cost change from item 0 to item N */
   double cpu_ratio;      /**< kernel CPU time / wall time */
   double contention;     /**< per-item slowdown with all workers busy; >= 1 */
   double rel_error;      /**< relative standard error of mean_s when sampling stopped */
   double sample_wall_s;  /**< wall time of sampling */
-  const char *stop_reason;
-  double thread_start_s, pool_wake_s;  /**< measured machine costs, seconds */
-  double chunk_static_s, chunk_atomic_s, chunk_contended_s, chunk_awf_s;
-  double latency_shm_s, bandwidth_shm; /**< MPI: inside a node (s, bytes/s); 0 = n/a */
-  double latency_net_s, bandwidth_net; /**< MPI: between nodes; 0 = one node */
+  const char *stop_reason; /**< why sampling stopped */
+  double thread_start_s; /**< measured: start and join one thread, seconds */
+  double pool_wake_s;    /**< measured: wake the thread pool, seconds */
+  double chunk_static_s; /**< measured per chunk: preassigned schedules */
+  double chunk_atomic_s; /**< measured per chunk: shared counter, alone */
+  double chunk_contended_s; /**< measured per chunk: shared counter, all workers */
+  double chunk_awf_s;    /**< measured per chunk: AWF */
+  double latency_shm_s;  /**< MPI: latency inside a node, seconds; 0 = n/a */
+  double bandwidth_shm;  /**< MPI: bandwidth inside a node, bytes/s; 0 = n/a */
+  double latency_net_s;  /**< MPI: latency between nodes, seconds; 0 = one node */
+  double bandwidth_net;  /**< MPI: bandwidth between nodes, bytes/s; 0 = one node */
   double counter_s;                    /**< MPI: node-shared counter operation */
   size_t bins;                         /**< entries of cost_profile */
   const double *cost_profile; /**< per-item cost (s) in equal bins over [0, N) */

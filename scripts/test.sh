@@ -12,8 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-# Test-only readers: Debian's h5py (/usr/bin/python3) and xmllint for the HTML.
-amz_ensure_packages python3-h5py libxml2-utils
+# Test-only tools: Debian's h5py (/usr/bin/python3), xmllint for the HTML, and
+# doxygen for the API reference.
+amz_ensure_packages python3-h5py libxml2-utils doxygen
 
 quick=0
 for a in "$@"; do
