@@ -373,6 +373,13 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
                 : "the last chunks are too large: a smaller (minimum) chunk evens the finish.");
     found++;
   }
+  if ((sev = amz__severity(me->data / wall, 0.05, 0.15, 0.35))) {
+    fprintf(o, "  [%s] data movement: %.0f%% of the run moving items' data (%s); fewer, "
+               "larger chunks move it in fewer messages, and kernels that read their inputs "
+               "where they live (range mode) move none.\n",
+            sev, 100.0 * me->data / wall, T(me->data));
+    found++;
+  }
   if ((sev = amz__severity(r->contention - 1.0, 0.15, 0.3, 0.6))) {
     fprintf(o, "  [%s] memory: items take x%.2f longer with all cores busy than alone: a shared "
                "resource (memory bandwidth, cache) limits scaling; fewer threads may run as "
