@@ -1,6 +1,7 @@
 /* Error codes, messages and the thread-local failure detail behind amz_last_error. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -39,9 +40,13 @@ const char *amz_last_error(void) { return last_error; }
 const char *amz_version_string(void) { return AMZ_VERSION_STRING; }
 
 int amz__fail(int code, const char *fmt, ...) {
+  /* Formatted aside first: a caller may wrap the previous detail, passing
+   * amz_last_error() itself as an argument ("AMZ_PROFILE: %s"). */
+  char buf[sizeof last_error];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  memcpy(last_error, buf, sizeof buf);
   return code;
 }

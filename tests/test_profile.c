@@ -391,7 +391,15 @@ static void test_kill_during_writes(void) {
         amz_result_destroy(r);
       }
     }
-    struct timespec ts = {0, (long)(50 + rand() % 400) * 1000000L};
+    /* Wait for the child's first profile (slow machines, valgrind), then kill it
+     * at a random moment of the runs and writes that follow. */
+    char first[700];
+    snprintf(first, sizeof first, "%s/r%d-1.h5", sub, round);
+    for (int k = 0; k < 6000 && access(first, F_OK) != 0; k++) {
+      struct timespec poll = {0, 10000000L};
+      nanosleep(&poll, NULL);
+    }
+    struct timespec ts = {0, (long)(rand() % 400) * 1000000L};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int st;
