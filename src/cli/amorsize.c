@@ -144,50 +144,89 @@ static int finish(FILE *o) {
   return AMZ_CLI_OK;
 }
 
+/* ---- records as CSV or JSON ----------------------------------------------------- */
+
+/* One field of a table row: the column's name (CSV header, JSON key) and its value.
+ * Every command that prints CSV or JSON describes its rows this way, so that both
+ * formats always carry the same columns in the same order. */
+typedef enum { F_INT, F_U64, F_NUM, F_STR, F_BOOL } field_kind_t;
+typedef struct field {
+  const char *name;
+  field_kind_t kind;
+  long long i;
+  unsigned long long u;
+  double d;
+  const char *s;
+} field_t;
+
+#define FI(n, v) ((field_t){.name = (n), .kind = F_INT, .i = (v)})
+#define FU(n, v) ((field_t){.name = (n), .kind = F_U64, .u = (v)})
+#define FD(n, v) ((field_t){.name = (n), .kind = F_NUM, .d = (v)})
+#define FS(n, v) ((field_t){.name = (n), .kind = F_STR, .s = (v)})
+#define FB(n, v) ((field_t){.name = (n), .kind = F_BOOL, .i = (v)})
+
+/* The CSV header, or the JSON array's opening bracket. */
+static void records_begin(FILE *o, fmt_t fmt, const field_t *f, size_t n) {
+  if (fmt == FMT_JSON) {
+    fputs("[", o);
+    return;
+  }
+  for (size_t k = 0; k < n; k++) fprintf(o, "%s%s", f[k].name, k + 1 < n ? "," : "\n");
+}
+
+static void records_row(FILE *o, fmt_t fmt, const field_t *f, size_t n, size_t row) {
+  if (fmt == FMT_JSON) fprintf(o, "%s\n {", row ? "," : "");
+  for (size_t k = 0; k < n; k++) {
+    if (fmt == FMT_JSON) fprintf(o, "%s\"%s\": ", k ? ", " : "", f[k].name);
+    else if (k) fputc(',', o);
+    switch (f[k].kind) {
+      case F_INT: fprintf(o, "%lld", f[k].i); break;
+      case F_U64: fprintf(o, "%llu", f[k].u); break;
+      case F_NUM: num(o, f[k].d); break;
+      case F_STR: fmt == FMT_JSON ? json_str(o, f[k].s) : csv_str(o, f[k].s); break;
+      case F_BOOL:
+        if (fmt == FMT_JSON) fputs(f[k].i ? "true" : "false", o);
+        else fprintf(o, "%d", f[k].i != 0);
+        break;
+    }
+  }
+  fputs(fmt == FMT_JSON ? "}" : "\n", o);
+}
+
+static void records_end(FILE *o, fmt_t fmt) {
+  if (fmt == FMT_JSON) fputs("\n]\n", o);
+}
+
 /* ---- chunks and workers ---------------------------------------------------------- */
 
 static int cmd_chunks(FILE *o, const amz_profile_t *p, fmt_t fmt, uint64_t limit) {
   const amz_profile_chunk_t *c;
   size_t n = amz_profile_chunks(p, &c);
   if (limit && limit < n) n = (size_t)limit;
-  static const char *const cols[] = {"rank", "thread", "node", "begin", "end", "items",
-                                     "t_start", "t_end", "duration", "status", "sampled"};
   if (fmt == FMT_TEXT)
     fprintf(o, "%5s %6s %4s %12s %12s %8s %12s %12s %12s %6s %7s\n", "rank", "thread", "node",
             "begin", "end", "items", "t_start_s", "t_end_s", "duration_s", "status", "sampled");
-  else if (fmt == FMT_CSV)
-    for (size_t k = 0; k < 11; k++) fprintf(o, "%s%s", cols[k], k < 10 ? "," : "\n");
-  else
-    fputs("[", o);
-  for (size_t i = 0; i < n; i++) {
-    const amz_profile_chunk_t *x = &c[i];
+  for (size_t i = 0; i < n || (i == 0 && fmt != FMT_TEXT); i++) {
+    const amz_profile_chunk_t *x = i < n ? &c[i] : &(amz_profile_chunk_t){0};
     unsigned long long b = x->begin, e = x->end;
     double d = x->t_end - x->t_start;
     if (fmt == FMT_TEXT) {
       fprintf(o, "%5d %6d %4d %12llu %12llu %8llu %12.6f %12.6f %12.6f %6d %7s\n", x->rank,
               x->thread, x->node, b, e, e - b, x->t_start, x->t_end, d, x->status,
               x->sampled ? "yes" : "no");
-    } else if (fmt == FMT_CSV) {
-      fprintf(o, "%d,%d,%d,%llu,%llu,%llu,", x->rank, x->thread, x->node, b, e, e - b);
-      num(o, x->t_start);
-      fputc(',', o);
-      num(o, x->t_end);
-      fputc(',', o);
-      num(o, d);
-      fprintf(o, ",%d,%d\n", x->status, x->sampled);
-    } else {
-      fprintf(o, "%s\n {\"rank\": %d, \"thread\": %d, \"node\": %d, \"begin\": %llu, "
-                 "\"end\": %llu, \"items\": %llu, \"t_start\": ",
-              i ? "," : "", x->rank, x->thread, x->node, b, e, e - b);
-      num(o, x->t_start);
-      fputs(", \"t_end\": ", o);
-      num(o, x->t_end);
-      fputs(", \"duration\": ", o);
-      num(o, d);
-      fprintf(o, ", \"status\": %d, \"sampled\": %s}", x->status, x->sampled ? "true" : "false");
+      continue;
     }
+    const field_t f[] = {FI("rank", x->rank),       FI("thread", x->thread),
+                         FI("node", x->node),       FU("begin", b),
+                         FU("end", e),              FU("items", e - b),
+                         FD("t_start", x->t_start), FD("t_end", x->t_end),
+                         FD("duration", d),         FI("status", x->status),
+                         FB("sampled", x->sampled)};
+    size_t nf = sizeof f / sizeof f[0];
+    if (i == 0) records_begin(o, fmt, f, nf);
+    if (i < n) records_row(o, fmt, f, nf, i);
   }
-  if (fmt == FMT_JSON) fputs("\n]\n", o);
+  if (fmt != FMT_TEXT) records_end(o, fmt);
   return finish(o);
 }
 
@@ -197,127 +236,79 @@ static int cmd_workers(FILE *o, const amz_profile_t *p, fmt_t fmt) {
   if (fmt == FMT_TEXT)
     fprintf(o, "%5s %6s %4s %12s %8s %12s %12s %12s %12s %8s\n", "rank", "thread", "node",
             "items", "chunks", "busy_s", "dispatch_s", "idle_s", "data_s", "failures");
-  else if (fmt == FMT_CSV)
-    fputs("rank,thread,node,items,chunks,busy_s,dispatch_s,idle_s,data_s,failures\n", o);
-  else
-    fputs("[", o);
-  uint64_t items = 0, chunks = 0, fails = 0;
-  double busy = 0, disp = 0, idle = 0, data = 0;
-  for (size_t i = 0; i < n; i++) {
-    const amz_profile_worker_t *x = &w[i];
-    items += x->items;
-    chunks += x->chunks;
-    fails += x->failures;
-    busy += x->busy_s;
-    disp += x->dispatch_s;
-    idle += x->idle_s;
-    data += x->data_s;
+  amz_profile_worker_t sum = {0};
+  for (size_t i = 0; i < n || (i == 0 && fmt != FMT_TEXT); i++) {
+    const amz_profile_worker_t *x = i < n ? &w[i] : &(amz_profile_worker_t){0};
+    if (i < n) {
+      sum.items += x->items;
+      sum.chunks += x->chunks;
+      sum.failures += x->failures;
+      sum.busy_s += x->busy_s;
+      sum.dispatch_s += x->dispatch_s;
+      sum.idle_s += x->idle_s;
+      sum.data_s += x->data_s;
+    }
     if (fmt == FMT_TEXT) {
       fprintf(o, "%5d %6d %4d %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", x->rank,
               x->thread, x->node, (unsigned long long)x->items, (unsigned long long)x->chunks,
               x->busy_s, x->dispatch_s, x->idle_s, x->data_s, (unsigned long long)x->failures);
-    } else if (fmt == FMT_CSV) {
-      fprintf(o, "%d,%d,%d,%llu,%llu,", x->rank, x->thread, x->node,
-              (unsigned long long)x->items, (unsigned long long)x->chunks);
-      num(o, x->busy_s);
-      fputc(',', o);
-      num(o, x->dispatch_s);
-      fputc(',', o);
-      num(o, x->idle_s);
-      fputc(',', o);
-      num(o, x->data_s);
-      fprintf(o, ",%llu\n", (unsigned long long)x->failures);
-    } else {
-      fprintf(o, "%s\n {\"rank\": %d, \"thread\": %d, \"node\": %d, \"items\": %llu, "
-                 "\"chunks\": %llu, \"busy_s\": ",
-              i ? "," : "", x->rank, x->thread, x->node, (unsigned long long)x->items,
-              (unsigned long long)x->chunks);
-      num(o, x->busy_s);
-      fputs(", \"dispatch_s\": ", o);
-      num(o, x->dispatch_s);
-      fputs(", \"idle_s\": ", o);
-      num(o, x->idle_s);
-      fputs(", \"data_s\": ", o);
-      num(o, x->data_s);
-      fprintf(o, ", \"failures\": %llu}", (unsigned long long)x->failures);
+      continue;
     }
+    const field_t f[] = {FI("rank", x->rank),           FI("thread", x->thread),
+                         FI("node", x->node),           FU("items", x->items),
+                         FU("chunks", x->chunks),       FD("busy_s", x->busy_s),
+                         FD("dispatch_s", x->dispatch_s), FD("idle_s", x->idle_s),
+                         FD("data_s", x->data_s),       FU("failures", x->failures)};
+    size_t nf = sizeof f / sizeof f[0];
+    if (i == 0) records_begin(o, fmt, f, nf);
+    if (i < n) records_row(o, fmt, f, nf, i);
   }
   if (fmt == FMT_TEXT)
     fprintf(o, "%-17s %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", "total",
-            (unsigned long long)items, (unsigned long long)chunks, busy, disp, idle, data,
-            (unsigned long long)fails);
-  if (fmt == FMT_JSON) fputs("\n]\n", o);
+            (unsigned long long)sum.items, (unsigned long long)sum.chunks, sum.busy_s,
+            sum.dispatch_s, sum.idle_s, sum.data_s, (unsigned long long)sum.failures);
+  else
+    records_end(o, fmt);
   return finish(o);
 }
 
 /* ---- compare --------------------------------------------------------------------- */
 
 static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, fmt_t fmt) {
-  char tb[4][32];
   double base = amz_profile_info(ps[0])->wall_s;
   if (fmt == FMT_TEXT)
     fprintf(o, "%-24s %-18s %10s %11s %-9s %7s %10s %10s %7s %8s %6s\n", "file", "task", "items",
             "ranks x thr", "schedule", "chunk", "wall", "predicted", "error", "speedup", "eff");
-  else if (fmt == FMT_CSV)
-    fputs("file,task,n_items,ranks,threads,schedule,chunk,wall_s,predicted_s,error,speedup,"
-          "efficiency\n",
-          o);
-  else
-    fputs("[", o);
   for (int i = 0; i < n; i++) {
     const amz_profile_info_t *in = amz_profile_info(ps[i]);
     amz_cli_stats_t st;
     amz_cli_stats(ps[i], &st);
     double speedup = in->wall_s > 0 ? base / in->wall_s : 0;
     if (fmt == FMT_TEXT) {
-      char rt[32];
+      char rt[32], tb[2][32];
       snprintf(rt, sizeof rt, "%d x %d", in->ranks_used, in->threads);
       fprintf(o, "%-24.24s %-18.18s %10llu %11s %-9s %7llu %10s %10s %+6.1f%% %7.2fx %6.2f\n",
               paths[i], in->task, (unsigned long long)in->n_items, rt, in->schedule,
               (unsigned long long)in->chunk, amz_cli_seconds(tb[0], sizeof tb[0], in->wall_s),
               amz_cli_seconds(tb[1], sizeof tb[1], in->predicted_s), 100.0 * st.pred_error,
               speedup, st.efficiency);
-    } else if (fmt == FMT_CSV) {
-      csv_str(o, paths[i]);
-      fputc(',', o);
-      csv_str(o, in->task);
-      fprintf(o, ",%llu,%d,%d,%s,%llu,", (unsigned long long)in->n_items, in->ranks_used,
-              in->threads, in->schedule, (unsigned long long)in->chunk);
-      num(o, in->wall_s);
-      fputc(',', o);
-      num(o, in->predicted_s);
-      fputc(',', o);
-      num(o, st.pred_error);
-      fputc(',', o);
-      num(o, speedup);
-      fputc(',', o);
-      num(o, st.efficiency);
-      fputc('\n', o);
-    } else {
-      fprintf(o, "%s\n {\"file\": ", i ? "," : "");
-      json_str(o, paths[i]);
-      fputs(", \"task\": ", o);
-      json_str(o, in->task);
-      fprintf(o, ", \"n_items\": %llu, \"ranks\": %d, \"threads\": %d, \"schedule\": \"%s\", "
-                 "\"chunk\": %llu, \"wall_s\": ",
-              (unsigned long long)in->n_items, in->ranks_used, in->threads, in->schedule,
-              (unsigned long long)in->chunk);
-      num(o, in->wall_s);
-      fputs(", \"predicted_s\": ", o);
-      num(o, in->predicted_s);
-      fputs(", \"error\": ", o);
-      num(o, st.pred_error);
-      fputs(", \"speedup\": ", o);
-      num(o, speedup);
-      fputs(", \"efficiency\": ", o);
-      num(o, st.efficiency);
-      fputs("}", o);
+      continue;
     }
+    const field_t f[] = {FS("file", paths[i]),          FS("task", in->task),
+                         FU("n_items", in->n_items),    FI("ranks", in->ranks_used),
+                         FI("threads", in->threads),    FS("schedule", in->schedule),
+                         FU("chunk", in->chunk),        FD("wall_s", in->wall_s),
+                         FD("predicted_s", in->predicted_s), FD("error", st.pred_error),
+                         FD("speedup", speedup),        FD("efficiency", st.efficiency)};
+    size_t nf = sizeof f / sizeof f[0];
+    if (i == 0) records_begin(o, fmt, f, nf);
+    records_row(o, fmt, f, nf, (size_t)i);
   }
-  if (fmt == FMT_JSON) fputs("\n]\n", o);
   if (fmt == FMT_TEXT)
     fprintf(o, "(speedup: the first file's wall time over each run's; eff: each run's lower "
                "bound over its wall time)\n");
+  else
+    records_end(o, fmt);
   return finish(o);
 }
 
