@@ -69,7 +69,8 @@ extern "C" {
   XX(EIO, -11, "file input/output failed")                                         \
   XX(ERANGE, -12, "index out of range")                                            \
   XX(EEXIST, -13, "file exists (not overwritten unless asked)")                    \
-  XX(EFORMAT, -14, "not a valid Amorsize profile")
+  XX(EFORMAT, -14, "not a valid Amorsize profile or checkpoint")                   \
+  XX(EMISMATCH, -15, "the checkpoint belongs to another task or item count")
 
 /** Error codes; every fallible call returns 0 or one of these. */
 typedef enum amz_error {
@@ -342,6 +343,52 @@ AMZ_API int amz_options_set_profile(amz_options_t *opts, const char *path);
 AMZ_API int amz_options_set_profile_overwrite(amz_options_t *opts, int overwrite);
 
 /**
+ * @brief Give a failing item `retries` more attempts before it is reported failed
+ *        (default 0: a range whose kernel call fails is reported as it is).
+ *
+ * A kernel returns one code for a whole range, so with retries > 0 a failed range
+ * is split in halves and each half run again; a half that fails again is split
+ * further, down to single items, and a single item that fails is run up to
+ * `retries` more times. What succeeds counts as done; what still fails is reported
+ * item by item with its last code (amz_result_failure(), the profile's /failures),
+ * and done + failed = N still holds. The kernel must tolerate running an item
+ * again after a failed call. Cost for an item that always fails, in a chunk of C
+ * items: 1 + ceil(log2 C) + retries kernel calls. `AMZ_RETRIES=n` overrides this
+ * when the environment is used. Local; not thread-safe on one opts.
+ * @param retries 0 ... 100.
+ * @return 0, AMZ_EINVAL (NULL opts; retries out of [0, 100]).
+ */
+AMZ_API int amz_options_set_retries(amz_options_t *opts, int retries);
+
+/**
+ * @brief Log completed items to a checkpoint file so that a killed job, started
+ *        again with the same task name and N, runs only what was not completed
+ *        (NULL or "" = none, the default).
+ *
+ * The plan's first run (sampling included: amz_for() as a whole) writes one 32-byte
+ * record per completed chunk, with one pwrite() before its worker takes the next
+ * chunk, and syncs the file at most once a second (batched; the model counts the
+ * record in each chunk's cost). The records of a job killed at any moment
+ * (SIGKILL, walltime) are in the file: the next job with the same path reads them
+ * and skips those items (amz_result_items_resumed()). Items of chunks that were
+ * running at the kill run again: the kernel must tolerate that. Failed items are
+ * not recorded, so a rerun tries them again. After a power loss of the node, at
+ * most the last second of records is lost (those items run again).
+ *
+ * A file of another task name or another N is refused with AMZ_EMISMATCH, a file
+ * that is not a checkpoint with AMZ_EFORMAT (it is never modified), a file in use
+ * by another running job with AMZ_EBUSY. Under MPI every rank writes its own
+ * records into the one file (rank 0's path counts). The file is kept after the run:
+ * a job rerun after completing runs nothing; delete the file to start afresh. Later
+ * runs of the same plan run all items and write no records. Not combinable with
+ * MPI map mode (the outputs of earlier jobs are gone). `AMZ_CHECKPOINT=path`
+ * overrides this when the environment is used (`AMZ_CHECKPOINT=` turns it off).
+ * Local; not thread-safe on one opts.
+ * @return 0, AMZ_EINVAL (NULL opts; a path of 4096 bytes or more), AMZ_ENOMEM.
+ */
+AMZ_API int amz_options_set_checkpoint(amz_options_t *opts, const char *path);
+
+/**
  * @brief Whether AMZ_WORKERS, AMZ_SCHEDULE and AMZ_CHUNK override the options
  *        (default 1: the environment wins, so operators can steer a binary).
  * @return 0, AMZ_EINVAL (NULL opts).
@@ -490,6 +537,15 @@ AMZ_API uint64_t amz_result_items_done(const amz_result_t *result);
 AMZ_API uint64_t amz_result_items_failed(const amz_result_t *result);
 /** @brief Workers used by the run. */
 AMZ_API int amz_result_workers(const amz_result_t *result);
+/** @brief Items an earlier job completed, read from the checkpoint and not run
+ *         again (counted in amz_result_items_done()); 0 without a checkpoint or for
+ *         NULL. MPI: global. */
+AMZ_API uint64_t amz_result_items_resumed(const amz_result_t *result);
+/** @brief Items that failed once and succeeded when run again (retries); 0 for
+ *         NULL. MPI: global. */
+AMZ_API uint64_t amz_result_items_recovered(const amz_result_t *result);
+/** @brief Kernel calls made to isolate and retry failures; 0 for NULL. MPI: global. */
+AMZ_API uint64_t amz_result_retry_calls(const amz_result_t *result);
 
 /** @brief Number of failed ranges. */
 AMZ_API size_t amz_result_failure_count(const amz_result_t *result);

@@ -47,15 +47,21 @@ double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, i
 
 double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w) {
   const amz__costs_t *c = &m->costs;
+  double h;
   switch (s) {
     case AMZ_SCHED_STATIC:
     case AMZ_SCHED_CYCLIC:
-      return c->chunk_static_s;
+      h = c->chunk_static_s;
+      break;
     case AMZ_SCHED_AWF:
-      return w > 1 ? c->chunk_awf_s : c->chunk_atomic_s;
+      h = w > 1 ? c->chunk_awf_s : c->chunk_atomic_s;
+      break;
     default:
-      return w > 1 ? c->chunk_contended_s : c->chunk_atomic_s;
+      h = w > 1 ? c->chunk_contended_s : c->chunk_atomic_s;
+      break;
   }
+  /* With a checkpoint, every chunk also writes its record. */
+  return h + c->chunk_log_s;
 }
 
 /* Binary min-heap of worker finish times (ties by worker id). */

@@ -43,18 +43,20 @@ static int record_chunk(amz__worker_rec_t *r, uint64_t b, uint64_t e, double ts,
   return 0;
 }
 
-/* Runs one piece through the kernel and records a failure. */
+/* A range that failed for good (after isolation and retries, when enabled). */
+static void worker_failed(void *ctx, uint64_t b, uint64_t e, int rc) {
+  amz__worker_rec_t *r = ctx;
+  r->failures++;
+  if (amz__rangeset_add(&r->failed, b, e, rc) != 0) r->oom = 1;
+  const amz_hooks_t *h = r->hooks;
+  if (h && h->on_error) h->on_error(b, e, rc, r->id, r->hooks_user);
+}
+
+/* Runs one piece through the kernel; failures go to the worker's sink. */
 static int run_piece(exec_ctx_t *x, amz__worker_rec_t *r, int worker, uint64_t b,
                      uint64_t e) {
-  const amz_task_t *t = x->p->task;
-  int rc = t->fn(b, e, t->arg);
-  if (rc != 0) {
-    r->failures++;
-    if (amz__rangeset_add(&r->failed, b, e, rc) != 0) r->oom = 1;
-    const amz_hooks_t *h = x->p->hooks;
-    if (h && h->on_error) h->on_error(b, e, rc, worker, x->p->hooks_user);
-  }
-  return rc;
+  (void)worker;
+  return amz__run_items(x->p->task, x->p->retries, x->p->ckpt, b, e, &r->sink);
 }
 
 /* Executes [b, e) minus the skip list; returns the first failure code, adds the
@@ -247,6 +249,10 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   if (!amz__sched_preassigned(p->schedule)) share += share / 4 + 16;
   for (int i = 0; i < W; i++) {
     amz__worker_rec_t *r = &x->w[i];
+    r->id = i;
+    r->hooks = p->hooks;
+    r->hooks_user = p->hooks_user;
+    r->sink = (amz__sink_t){.fail = worker_failed, .ctx = r};
     r->max_records = max_rec / (size_t)W + 1;
     size_t want = share < r->max_records ? (size_t)share : r->max_records;
     if (p->schedule != AMZ_SCHED_AWF && want > 0 && (r->chunks = malloc(want * sizeof *r->chunks)))

@@ -19,6 +19,8 @@
 #pragma GCC visibility push(default)
 
 #define AMZ__MAX_WORKERS 4096
+#define AMZ__MAX_RETRIES 100
+#define AMZ__PATH_MAX 4096
 /* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
  * more threads than cores. Memory-bound kernels stall on the CPU and stay near 1. */
 #define AMZ__WAITING_CPU_RATIO 0.5
@@ -112,6 +114,7 @@ typedef struct amz__costs {
   double chunk_contended_s; /* per chunk, shared counter, all workers hammering */
   double chunk_awf_s;    /* per chunk, AWF compare-and-swap and re-weighting */
   double run_serial_s;   /* amz_run's setup and result assembly, fixed part */
+  double chunk_log_s;    /* per chunk: the checkpoint record (0 without one; not cached) */
   int probe_workers;     /* workers used when measuring contended costs */
   int from_cache;        /* 1 when read from the cache file */
   char cache_path[512];  /* file used, "" when the cache is disabled */
@@ -199,6 +202,97 @@ uint64_t amz__rangeset_items(const amz__rangeset_t *s);
 /* 1 when [begin, end) overlaps a range of the sorted set. */
 int amz__rangeset_overlaps(const amz__rangeset_t *s, uint64_t begin, uint64_t end);
 void amz__rangeset_free(amz__rangeset_t *s);
+/* Sorts and merges overlapping or adjacent ranges (codes are dropped: for sets of
+ * completed items). */
+void amz__rangeset_normalize(amz__rangeset_t *s);
+/* out = a ∪ b, normalized. Returns 0 or AMZ_ENOMEM. */
+int amz__rangeset_union(const amz__rangeset_t *a, const amz__rangeset_t *b, amz__rangeset_t *out);
+
+/* ---- checkpoint log (checkpoint.c) --------------------------------------- */
+
+#define AMZ__CKPT_VERSION 1
+#define AMZ__CKPT_HEADER 4096
+#define AMZ__CKPT_EXTENT 65536
+#define AMZ__CKPT_RECORD 32
+#define AMZ__CKPT_NAME_MAX 255
+#define AMZ__CKPT_SYNC_S 1.0 /* least seconds between two fdatasync() */
+
+typedef struct amz__ckpt_info {
+  uint64_t n_items;      /* from the header */
+  char task[3 * AMZ__CKPT_NAME_MAX + 8]; /* escaped, from the header */
+  uint64_t records;      /* valid records */
+  uint64_t damaged;      /* torn or overwritten slots, skipped */
+  uint64_t completed;    /* items covered by the valid records */
+  uint32_t sessions;     /* writing sessions seen (highest session id + 1) */
+  int created;           /* 1 when this open created the file */
+} amz__ckpt_info_t;
+
+typedef struct amz__ckpt {
+  int fd;
+  char *path;
+  uint64_t n_items;
+  uint32_t writer, writers; /* this process's index and the processes writing */
+  uint64_t base;            /* first extent of this session */
+  _Alignas(64) _Atomic uint64_t slots; /* records claimed by this process */
+  _Atomic int64_t next_sync_ns;
+  _Atomic uint64_t syncs;
+  atomic_flag syncing;
+  _Atomic int err;          /* errno of the first failed write or sync */
+  double interval_s;
+  double write_cost_s;      /* measured per record at open (lead) */
+} amz__ckpt_t;
+
+/* Opens (lead: creates, locks, validates and reads) the checkpoint. lead fills done
+ * with the completed ranges (normalized) and info; a non-lead process only opens
+ * the file and gets its place from amz__ckpt_set_writer(). Errors: AMZ_EIO,
+ * AMZ_EFORMAT (not a checkpoint or corrupt), AMZ_EMISMATCH (another task or N),
+ * AMZ_EBUSY (locked by another process), AMZ_ENOMEM. Close with amz__ckpt_close()
+ * also after a failure. */
+int amz__ckpt_open(amz__ckpt_t *ck, const char *path, const char *task, uint64_t n, int lead,
+                   amz__rangeset_t *done, amz__ckpt_info_t *info);
+void amz__ckpt_set_writer(amz__ckpt_t *ck, int writer, int writers, uint64_t base);
+/* Records [b, e) as completed: one pwrite(), and an fdatasync() when the interval
+ * has passed. Thread-safe. A write error stops logging; amz__ckpt_flush reports it. */
+void amz__ckpt_log(amz__ckpt_t *ck, uint64_t b, uint64_t e);
+/* fdatasync(); AMZ_EIO when this or any earlier write failed. */
+int amz__ckpt_flush(amz__ckpt_t *ck);
+void amz__ckpt_close(amz__ckpt_t *ck);
+/* Reads a checkpoint without opening it for writing (tools, tests). */
+int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *info);
+/* The parser's parts, for the fuzz target: the 4096-byte header, and a block of
+ * records found at byte offset `offset` of the file. */
+int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_t *info);
+int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offset,
+                            uint64_t n_items, amz__rangeset_t *done, amz__ckpt_info_t *info);
+
+/* ---- failure isolation (retry.c) ----------------------------------------- */
+
+/* Where a run of items reports: failed items (for good), and counters. */
+typedef struct amz__sink {
+  void (*fail)(void *ctx, uint64_t b, uint64_t e, int code);
+  void *ctx;
+  uint64_t retry_calls; /* kernel calls made after a failure */
+  uint64_t recovered;   /* items that failed once and then succeeded */
+} amz__sink_t;
+
+/* [b, e) failed with code rc: with retries > 0 the range is split in halves, each
+ * run again, failing halves split further down to single items, and a single item
+ * that fails is run up to `retries` more times. Completed pieces are logged to ck
+ * (may be NULL); items failed for good go to the sink. Returns the code of the
+ * first item that failed for good, or 0 when everything was recovered. */
+int amz__run_failed(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t b, uint64_t e,
+                    int rc, amz__sink_t *sink);
+
+/* Runs [b, e) through the kernel: the one call site of every execution path. */
+static inline int amz__run_items(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t b,
+                                 uint64_t e, amz__sink_t *sink) {
+  int rc = t->fn(b, e, t->arg);
+  if (rc == 0) {
+    if (ck) amz__ckpt_log(ck, b, e);
+    return 0;
+  }
+  return amz__run_failed(t, retries, ck, b, e, rc, sink);
+}
 
 /* ---- executor (executor.c) ----------------------------------------------- */
 
@@ -216,6 +310,10 @@ typedef struct amz__worker_rec {
   double data_s; /* inside kernel calls but moving data (amz__tls_excluded_s) */
   amz__rangeset_t failed;
   uint64_t chunks_total; /* executed, recorded or not */
+  amz__sink_t sink;      /* failures for good, retry counters */
+  int id;                /* worker index, for the on_error hook */
+  const amz_hooks_t *hooks;
+  void *hooks_user;
   size_t max_records;
   int oom;
   char pad[64];
@@ -245,6 +343,8 @@ typedef struct amz__exec_params {
   /* 1 when the kernel or the source moves data and reports it in
    * amz__tls_excluded_s (MPI map mode): it is then counted as data time. */
   int track_moved;
+  int retries;        /* failure isolation (retry.c) */
+  amz__ckpt_t *ckpt;  /* completed ranges are logged here; may be NULL */
 } amz__exec_params_t;
 
 typedef struct amz__exec_out {
@@ -321,6 +421,10 @@ typedef struct amz__sampler_params {
    * blocks scaled to alone-equivalent), malloc'ed, for the MPI layer to merge. */
   amz__sample_t **samples_out;
   size_t *n_samples_out;
+  int retries;                   /* failure isolation (retry.c) */
+  amz__ckpt_t *ckpt;             /* completed blocks are logged here; may be NULL */
+  const amz__rangeset_t *exclude; /* sorted, normalized: items not to sample */
+  uint64_t *retry_calls, *recovered; /* optional counters, added to */
 } amz__sampler_params_t;
 
 /* Samples the kernel. done receives the executed ranges (sorted), failed the failed
@@ -356,6 +460,8 @@ typedef struct amz__constraints {
   amz_schedule_t schedule; /* AUTO = choose */
   uint64_t chunk;          /* 0 = choose */
   const char *workers_from, *schedule_from, *chunk_from; /* "option", "AMZ_WORKERS" */
+  int retries;             /* extra attempts for a failing item (0 = none) */
+  const char *retries_from;
 } amz__constraints_t;
 
 typedef struct amz__decision {
@@ -410,6 +516,9 @@ struct amz_options {
   double progress_delay;   /* seconds of silence before the line shows (1) */
   FILE *progress_out;      /* tests: where the line goes; NULL = stderr */
   int use_env;
+  int retries;             /* extra attempts for a failing item; -1 = not set */
+  char *checkpoint;        /* checkpoint path; NULL = none (AMZ_CHECKPOINT may set one) */
+  int checkpoint_set;      /* 1 once set explicitly ("" then means none) */
   const amz__clock_t *clock;      /* tests: fake clock; NULL = real */
   const amz__machine_t *machine;  /* tests: synthetic machine; NULL = probe */
 };
@@ -447,6 +556,7 @@ struct amz_plan {
   amz__rangeset_t sampled_failed; /* failed sampled ranges, with codes */
   amz__chunk_rec_t *sample_recs;
   int *sample_rec_workers;
+  uint64_t sample_retry_calls, sample_recovered; /* failure isolation while sampling */
   size_t n_sample_recs;
   int runs;                /* completed runs */
   atomic_int running;
@@ -462,6 +572,13 @@ struct amz_plan {
   char *profile;           /* profile path pattern (options or AMZ_PROFILE); NULL = none */
   int profile_overwrite;
   char *profile_last;      /* the last file this plan wrote: its own, replaced freely */
+  char *ckpt_path;         /* resolved checkpoint path; NULL = none */
+  const char *ckpt_from;
+  amz__ckpt_t ckpt;        /* open while the first run has not finished */
+  int ckpt_open;
+  amz__ckpt_info_t ckpt_info;
+  amz__rangeset_t resumed; /* items completed by earlier jobs (checkpoint) */
+  amz__rangeset_t skip_first; /* sampled ∪ resumed: what the first run skips */
   const amz__plan_ext_ops_t *ext_ops; /* NULL for plans of amz_plan_create */
   void *ext;
 };
@@ -500,6 +617,9 @@ struct amz_result {
   amz_terms_t predicted;
   amz_terms_t measured;
   uint64_t items_done, items_failed, sampled_items;
+  uint64_t items_resumed;  /* done by earlier jobs (checkpoint), counted in items_done */
+  uint64_t retry_calls, items_recovered;
+  char *checkpoint_path;   /* the checkpoint this run logged to; NULL = none */
   amz_chunk_info_t *chunks;
   size_t n_chunks;
   amz_worker_stats_t *wstats;
@@ -524,6 +644,14 @@ void amz__explain_workload(const amz_plan_t *p, FILE *o);
  * high: "LOW", "MEDIUM", "HIGH", or NULL below low. The result explanation and the
  * CLI's report rate bottlenecks alike. */
 const char *amz__severity(double frac, double low, double med, double high);
+
+/* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
+int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
+/* (plan.c) After sampling: skip_first = sampled ∪ resumed. */
+int amz__plan_skip_first(amz_plan_t *p);
+/* (plan.c) Ends checkpointing after a plan's first run: sync, close; the error of a
+ * failed write (AMZ_EIO) or 0. */
+int amz__plan_ckpt_end(amz_plan_t *p);
 
 /* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
  * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */

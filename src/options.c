@@ -37,6 +37,7 @@ void amz__options_defaults(amz_options_t *o) {
   o->progress_interval = 0.5;
   o->progress_delay = 1.0;
   o->use_env = 1;
+  o->retries = -1;
 }
 
 int amz_options_create(amz_options_t **opts) {
@@ -52,6 +53,7 @@ void amz_options_destroy(amz_options_t *opts) {
   if (!opts) return;
   free(opts->cache_dir);
   free(opts->profile);
+  free(opts->checkpoint);
   free(opts);
 }
 
@@ -166,6 +168,31 @@ int amz_options_set_progress_line(amz_options_t *opts, int mode) {
   return 0;
 }
 
+int amz_options_set_retries(amz_options_t *opts, int retries) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_retries: opts is NULL");
+  if (retries < 0 || retries > AMZ__MAX_RETRIES)
+    return amz__fail(AMZ_EINVAL, "retries must be in [0, %d] (extra attempts for a failing "
+                     "item), got %d", AMZ__MAX_RETRIES, retries);
+  opts->retries = retries;
+  return 0;
+}
+
+int amz_options_set_checkpoint(amz_options_t *opts, const char *path) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_checkpoint: opts is NULL");
+  char *copy = NULL;
+  if (path && path[0]) {
+    if (strlen(path) >= AMZ__PATH_MAX)
+      return amz__fail(AMZ_EINVAL, "checkpoint path is %zu bytes long; at most %d are supported",
+                       strlen(path), AMZ__PATH_MAX - 1);
+    copy = strdup(path);
+    if (!copy) return amz__fail(AMZ_ENOMEM, "amz_options_set_checkpoint: out of memory");
+  }
+  free(opts->checkpoint);
+  opts->checkpoint = copy;
+  opts->checkpoint_set = 1;
+  return 0;
+}
+
 int amz_options_set_use_env(amz_options_t *opts, int use_env) {
   if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_use_env: opts is NULL");
   opts->use_env = use_env != 0;
@@ -207,6 +234,8 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
   c->ranks_from = o->ranks ? "option" : NULL;
   c->schedule_from = o->schedule != AMZ_SCHED_AUTO ? "option" : NULL;
   c->chunk_from = o->chunk ? "option" : NULL;
+  c->retries = o->retries > 0 ? o->retries : 0;
+  c->retries_from = o->retries >= 0 ? "option" : NULL;
   if (o->use_env) {
     const char *v;
     uint64_t u;
@@ -235,6 +264,15 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
                          v);
       c->schedule = s;
       c->schedule_from = s != AMZ_SCHED_AUTO ? "AMZ_SCHEDULE" : NULL;
+    }
+    if ((v = getenv("AMZ_RETRIES")) != NULL) {
+      if (amz__parse_u64(v, &u) != 0 || u > AMZ__MAX_RETRIES)
+        return amz__fail(AMZ_EENV,
+                         "AMZ_RETRIES must be an integer in [0, %d] (extra attempts for a "
+                         "failing item), got '%s'",
+                         AMZ__MAX_RETRIES, v);
+      c->retries = (int)u;
+      c->retries_from = "AMZ_RETRIES";
     }
     if ((v = getenv("AMZ_CHUNK")) != NULL) {
       if (amz__parse_u64(v, &u) != 0)

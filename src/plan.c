@@ -14,7 +14,7 @@ static int sample_workers(const amz_plan_t *p) {
 
 static double remaining_fraction(const amz_plan_t *p) {
   if (p->runs > 0 || p->task.n_items == 0) return 1.0;
-  return 1.0 - (double)amz__rangeset_items(&p->sampled) / (double)p->task.n_items;
+  return 1.0 - (double)amz__rangeset_items(&p->skip_first) / (double)p->task.n_items;
 }
 
 /* amz_run searches the candidates again after runs 1, 2, 4, 8, ...: the model
@@ -76,9 +76,58 @@ int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *o
   p->name = strdup(task->name ? task->name : "(unnamed)");
   p->task.name = p->name;
   if (!p->name) return amz__fail(AMZ_ENOMEM, "cannot copy the task's name");
+  p->opts.checkpoint = NULL;
+  p->ckpt.fd = -1;
   int mode; /* a malformed AMZ_PROGRESS is an error now, not at the first run */
   int rc = amz__progress_mode_resolve(&p->opts, &mode);
-  return rc != 0 ? rc : amz__plan_profile_resolve(p, opts);
+  if (rc == 0) rc = amz__plan_profile_resolve(p, opts);
+  return rc != 0 ? rc : amz__plan_ckpt_resolve(p, opts);
+}
+
+int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts) {
+  const char *path = opts ? opts->checkpoint : NULL;
+  p->ckpt_from = "amz_options_set_checkpoint";
+  if (p->opts.use_env) {
+    const char *v = getenv("AMZ_CHECKPOINT");
+    if (v) {
+      path = v[0] ? v : NULL; /* "" turns a checkpoint the program asked for off */
+      p->ckpt_from = "AMZ_CHECKPOINT";
+      if (strlen(v) >= AMZ__PATH_MAX)
+        return amz__fail(AMZ_EENV, "AMZ_CHECKPOINT is %zu bytes long; at most %d are supported",
+                         strlen(v), AMZ__PATH_MAX - 1);
+    }
+  }
+  if (!path) return 0;
+  p->ckpt_path = strdup(path);
+  return p->ckpt_path ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the checkpoint path");
+}
+
+int amz__plan_skip_first(amz_plan_t *p) {
+  amz__rangeset_free(&p->skip_first);
+  if (amz__rangeset_union(&p->sampled, &p->resumed, &p->skip_first) != 0)
+    return amz__fail(AMZ_ENOMEM, "cannot merge the sampled and resumed items");
+  return 0;
+}
+
+int amz__plan_ckpt_end(amz_plan_t *p) {
+  if (!p->ckpt_open) return 0;
+  int rc = amz__ckpt_flush(&p->ckpt);
+  amz__ckpt_close(&p->ckpt);
+  p->ckpt_open = 0;
+  p->machine.costs.chunk_log_s = 0.0; /* later runs log nothing */
+  return rc;
+}
+
+/* Opens the checkpoint before sampling (sampled items are logged too) and reads
+ * what earlier jobs completed. */
+static int ckpt_begin(amz_plan_t *p) {
+  if (!p->ckpt_path) return 0;
+  p->ckpt_open = 1;
+  int rc = amz__ckpt_open(&p->ckpt, p->ckpt_path, p->name, p->task.n_items, 1, &p->resumed,
+                          &p->ckpt_info);
+  if (rc != 0)
+    return amz__fail(rc, "%s: %s", p->ckpt_from, amz_last_error());
+  return 0;
 }
 
 int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts) {
@@ -121,6 +170,7 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
   double t0 = amz__clock_now(clk);
   if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
   if (rc == 0) rc = amz__profile_precheck(p);
+  if (rc == 0) rc = ckpt_begin(p);
   if (rc == 0) {
     if (p->opts.machine) {
       p->machine = *p->opts.machine;
@@ -133,6 +183,7 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
         amz__default_cache_dir(dir, sizeof dir);
       if (rc == 0) rc = amz__costs_probe(&p->machine.topo, dir, &p->machine.costs);
     }
+    if (p->ckpt_open) p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
   }
   if (rc == 0) {
     /* Threads start only when sampling needs them: a loop too short to sample in
@@ -148,10 +199,16 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
                                 .clock = clk,
                                 .pool = &p->pool,
                                 .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
-                                .hooks_user = p->opts.hooks_user};
+                                .hooks_user = p->opts.hooks_user,
+                                .retries = p->cons.retries,
+                                .ckpt = p->ckpt_open ? &p->ckpt : NULL,
+                                .exclude = &p->resumed,
+                                .retry_calls = &p->sample_retry_calls,
+                                .recovered = &p->sample_recovered};
     rc = amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
                      &p->n_sample_recs, &p->sample_rec_workers);
   }
+  if (rc == 0) rc = amz__plan_skip_first(p);
   if (rc == 0) rc = decide(p);
   if (rc != 0) {
     /* amz__fail already recorded the detail where the failure happened; keep it. */
@@ -172,6 +229,10 @@ void amz_plan_destroy(amz_plan_t *p) {
   amz__decision_free(&p->dec);
   amz__rangeset_free(&p->sampled);
   amz__rangeset_free(&p->sampled_failed);
+  amz__rangeset_free(&p->resumed);
+  amz__rangeset_free(&p->skip_first);
+  if (p->ckpt_open) amz__ckpt_close(&p->ckpt);
+  free(p->ckpt_path);
   free(p->sample_recs);
   free(p->sample_rec_workers);
   free(p->profile);
@@ -222,6 +283,7 @@ int amz_plan_candidate(const amz_plan_t *p, size_t i, amz_candidate_t *out) {
 /* After a run: the executed chunks are a census of the items' real cost. With many
  * chunks they replace the profile; with few (static) they rescale it. The model of
  * contention, CPU share and item spread stays from sampling. */
+#define CENSUS_MAX ((size_t)1 << 16)
 static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
   size_t n = 0;
   for (int w = 0; w < ex->workers; w++) n += ex->w[w].n_chunks;
@@ -229,11 +291,15 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
   double slow = amz__model_slowdown(&p->wl, &p->machine, ex->workers);
   double rem = remaining_fraction(p);
   if (n >= 128) {
-    amz__sample_t *s = malloc(n * sizeof *s);
+    /* A systematic sample of at most CENSUS_MAX records (every stride-th, across
+     * all workers) measures the profile as well as all of them, in bounded memory. */
+    size_t stride = (n + CENSUS_MAX - 1) / CENSUS_MAX, take = (n + stride - 1) / stride, seen = 0;
+    amz__sample_t *s = malloc(take * sizeof *s);
     if (!s) return;
     size_t k = 0;
     for (int w = 0; w < ex->workers; w++)
       for (size_t i = 0; i < ex->w[w].n_chunks; i++) {
+        if (seen++ % stride != 0) continue;
         const amz__chunk_rec_t *c = &ex->w[w].chunks[i];
         if (c->end <= c->begin) continue;
         /* On a first run the sampled items were cut out of the chunks: scale the
@@ -302,16 +368,23 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
                            .schedule = p->schedule,
                            .workers = p->workers,
                            .chunk = p->chunk,
-                           .skip = first ? &p->sampled : NULL,
+                           .skip = first ? &p->skip_first : NULL,
                            .hooks = hooks,
                            .hooks_user = hooks_user,
                            .progress_interval = p->opts.progress_interval,
                            .clock = clk,
                            .pool = &p->pool,
-                           .t_origin = t0};
+                           .t_origin = t0,
+                           .retries = p->cons.retries,
+                           .ckpt = first && p->ckpt_open ? &p->ckpt : NULL};
   amz__exec_out_t ex;
   rc = amz__execute(&ep, &ex);
   amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
+  /* The first run ends the checkpoint: synced, closed; a write that failed on
+   * the way is reported like a profile that could not be written. */
+  int ckpt_rc = first ? amz__plan_ckpt_end(p) : 0;
+  char ckpt_msg[1024] = "";
+  if (ckpt_rc != 0) snprintf(ckpt_msg, sizeof ckpt_msg, "%s", amz_last_error());
   if (rc != 0) {
     amz__exec_out_free(&ex);
     atomic_store(&p->running, 0);
@@ -340,6 +413,8 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
     /* Before the model is refined and the plan searched again: the profile shows
      * the model and the candidates this run was chosen from. */
     res->profile_rc = amz__profile_after_run(p, res);
+    if (res->profile_rc == 0 && ckpt_rc != 0)
+      res->profile_rc = amz__fail(ckpt_rc, "%s", ckpt_msg);
     refine(p, &ex);
     p->runs++;
     /* The next run executes all items: predict it with the refined model, and

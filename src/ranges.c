@@ -52,3 +52,26 @@ void amz__rangeset_free(amz__rangeset_t *s) {
   s->v = NULL;
   s->n = s->cap = 0;
 }
+
+void amz__rangeset_normalize(amz__rangeset_t *s) {
+  amz__rangeset_sort(s);
+  size_t k = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if (k > 0 && s->v[i].begin <= s->v[k - 1].end) {
+      if (s->v[i].end > s->v[k - 1].end) s->v[k - 1].end = s->v[i].end;
+      continue;
+    }
+    s->v[k] = s->v[i];
+    s->v[k++].code = 0;
+  }
+  s->n = k;
+}
+
+int amz__rangeset_union(const amz__rangeset_t *a, const amz__rangeset_t *b, amz__rangeset_t *out) {
+  for (size_t i = 0; i < a->n; i++)
+    if (amz__rangeset_add(out, a->v[i].begin, a->v[i].end, 0) != 0) return AMZ_ENOMEM;
+  for (size_t i = 0; i < b->n; i++)
+    if (amz__rangeset_add(out, b->v[i].begin, b->v[i].end, 0) != 0) return AMZ_ENOMEM;
+  amz__rangeset_normalize(out);
+  return 0;
+}

@@ -61,6 +61,8 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
     r->wdata_s[w] = wr->data_s;
     s->idle_s = (wr->t_first - ex->t_par_begin) + (par_end - wr->t_last);
     executed += wr->items;
+    r->retry_calls += wr->sink.retry_calls;
+    r->items_recovered += wr->sink.recovered;
     for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
       rc = amz__rangeset_add(&r->failures, wr->failed.v[i].begin, wr->failed.v[i].end,
                              wr->failed.v[i].code);
@@ -78,10 +80,20 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
     return amz__fail(AMZ_ENOMEM, "cannot record the failed ranges");
   }
   amz__rangeset_sort(&r->failures);
-  if (first) r->sampled_items = amz__rangeset_items(&p->sampled);
+  if (first) {
+    r->sampled_items = amz__rangeset_items(&p->sampled);
+    r->items_resumed = amz__rangeset_items(&p->resumed);
+    r->retry_calls += p->sample_retry_calls;
+    r->items_recovered += p->sample_recovered;
+    if (p->ckpt_path && !(r->checkpoint_path = strdup(p->ckpt_path))) {
+      amz_result_destroy(r);
+      return amz__fail(AMZ_ENOMEM, "cannot copy the checkpoint path");
+    }
+  }
   r->items_failed = amz__rangeset_items(&r->failures);
-  /* Counted from what really ran, not from N: tests compare done + failed with N. */
-  r->items_done = executed - r->items_failed;
+  /* Counted from what really ran, not from N: tests compare done + failed with N.
+   * Items an earlier job completed (checkpoint) count as done. */
+  r->items_done = executed + r->items_resumed - r->items_failed;
   *out = r;
   return 0;
 }
@@ -138,6 +150,7 @@ void amz_result_destroy(amz_result_t *r) {
   free(r->wstats);
   free(r->wdata_s);
   free(r->profile_path);
+  free(r->checkpoint_path);
   amz__rangeset_free(&r->failures);
   if (r->ext) {
     amz__rangeset_free(&r->ext->local_ranges);
@@ -148,3 +161,7 @@ void amz_result_destroy(amz_result_t *r) {
 }
 
 const char *amz_result_profile_path(const amz_result_t *r) { return r ? r->profile_path : NULL; }
+
+uint64_t amz_result_items_resumed(const amz_result_t *r) { return r ? r->items_resumed : 0; }
+uint64_t amz_result_items_recovered(const amz_result_t *r) { return r ? r->items_recovered : 0; }
+uint64_t amz_result_retry_calls(const amz_result_t *r) { return r ? r->retry_calls : 0; }

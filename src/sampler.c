@@ -30,8 +30,19 @@ typedef struct samp_rec {
   amz__sample_t s;
   double t0, t1; /* clock, absolute */
   int worker;
-  int rc;
+  int rc;          /* first code of an item that failed for good; 0 = all done */
+  amz__rangeset_t fails; /* the block's items that failed for good */
+  uint64_t retry_calls, recovered;
+  int oom;
+  const amz__sampler_params_t *p;
 } samp_rec_t;
+
+static void block_failed(void *ctx, uint64_t b, uint64_t e, int rc) {
+  samp_rec_t *r = ctx;
+  if (amz__rangeset_add(&r->fails, b, e, rc) != 0) r->oom = 1;
+  const amz__sampler_params_t *p = r->p;
+  if (p->hooks && p->hooks->on_error) p->hooks->on_error(b, e, rc, r->worker, p->hooks_user);
+}
 
 typedef struct samp_ctx {
   const amz__sampler_params_t *p;
@@ -43,9 +54,14 @@ typedef struct samp_ctx {
 static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker) {
   const amz_task_t *t = p->task;
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
+  r->worker = worker;
+  r->p = p;
+  amz__sink_t sink = {.fail = block_failed, .ctx = r};
   r->t0 = amz__clock_now(p->clock);
-  r->rc = t->fn(r->s.begin, r->s.end, t->arg);
+  r->rc = amz__run_items(t, p->retries, p->ckpt, r->s.begin, r->s.end, &sink);
   r->t1 = amz__clock_now(p->clock);
+  r->retry_calls = sink.retry_calls;
+  r->recovered = sink.recovered;
   double c1 = amz__clock_cpu(p->clock), moved = amz__tls_excluded_s - x0;
   /* Time a wrapper spent moving the block's data is not the kernel's cost, neither
    * its wall time nor the CPU time it used (which is not the wall: mostly waiting). */
@@ -53,9 +69,6 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker)
   r->s.cpu_s = c1 - c0 - (amz__tls_excluded_cpu_s - xc0);
   if (r->s.wall_s < 0) r->s.wall_s = 0;
   if (r->s.cpu_s < 0) r->s.cpu_s = 0;
-  r->worker = worker;
-  if (r->rc != 0 && p->hooks && p->hooks->on_error)
-    p->hooks->on_error(r->s.begin, r->s.end, r->rc, worker, p->hooks_user);
 }
 
 static void samp_job(void *arg, int w) {
@@ -212,16 +225,31 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   const char *reason = "no items";
   double contention = 1.0;
   uint64_t sampled = 0;
-  uint64_t max_items = (uint64_t)((double)N * MAX_FRACTION);
-  if (max_items < 1) max_items = N < 1 ? 0 : 1;
+  /* Items completed by an earlier job (a checkpoint) are never sampled: they are
+   * taken from the start. */
+  uint64_t excluded = 0;
+  if (p->exclude && p->exclude->n > 0) {
+    for (size_t i = 0; i < p->exclude->n; i++)
+      if (amz__rangeset_add(&st.taken, p->exclude->v[i].begin, p->exclude->v[i].end, 0) != 0) {
+        rc = AMZ_ENOMEM;
+        goto out;
+      }
+    excluded = amz__rangeset_items(p->exclude);
+  }
+  const uint64_t left = N - (excluded < N ? excluded : N);
+  uint64_t max_items = (uint64_t)((double)left * MAX_FRACTION);
+  if (max_items < 1) max_items = left < 1 ? 0 : 1;
 
   /* 1. Calibration on worker 0, at random positions. */
-  uint64_t m = 1, m_cap = N / 64 > 1 ? N / 64 : 1;
-  for (int c = 1; N > 0 && sampled < max_items; c++) {
+  uint64_t m = 1, m_cap = left / 64 > 1 ? left / 64 : 1;
+  for (int c = 1, misses = 0; left > 0 && sampled < max_items; c++) {
     double frac = hash01(1000003u * (uint64_t)c);
     uint64_t b = (uint64_t)(frac * (double)(N - (m < N ? m : N)));
     uint64_t e = b + m > N ? N : b + m;
-    if (amz__rangeset_overlaps(&st.taken, b, e)) break;
+    if (amz__rangeset_overlaps(&st.taken, b, e)) {
+      if (++misses >= 64) break; /* the free items are too scattered for blocks of m */
+      continue;
+    }
     samp_rec_t *r = push(&st, b, e, 0);
     if (!r || take(&st, b, e) != 0) {
       rc = AMZ_ENOMEM;
@@ -246,7 +274,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   if (st.n > 0 && N > 0) {
     double w, c, k;
     samp_totals(&st, &w, &c, &k);
-    tiny = w / k * (double)N < TINY_LOOP_S;
+    tiny = w / k * (double)left < TINY_LOOP_S;
   }
   if (!tiny && P > 1 && amz__pool_grow(p->pool, P - 1) != 0) {
     rc = AMZ_ESYS;
@@ -404,10 +432,13 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     cr[i] = (amz__chunk_rec_t){st.v[i].s.begin, st.v[i].s.end, st.v[i].t0 - t_end,
                                st.v[i].t1 - t_end, st.v[i].rc};
     cw[i] = st.v[i].worker;
-    if (amz__rangeset_add(done, s[i].begin, s[i].end, 0) != 0 ||
-        (st.v[i].rc != 0 && amz__rangeset_add(failed, s[i].begin, s[i].end, st.v[i].rc) != 0)) {
-      rc = AMZ_ENOMEM;
-    }
+    if (amz__rangeset_add(done, s[i].begin, s[i].end, 0) != 0) rc = AMZ_ENOMEM;
+    for (size_t k = 0; k < st.v[i].fails.n && rc == 0; k++)
+      rc = amz__rangeset_add(failed, st.v[i].fails.v[k].begin, st.v[i].fails.v[k].end,
+                             st.v[i].fails.v[k].code);
+    if (st.v[i].oom) rc = AMZ_ENOMEM;
+    if (p->retry_calls) *p->retry_calls += st.v[i].retry_calls;
+    if (p->recovered) *p->recovered += st.v[i].recovered;
   }
   amz__rangeset_sort(done);
   amz__rangeset_sort(failed);
@@ -431,6 +462,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   *n_recs = st.n;
 
 out:
+  for (size_t i = 0; i < st.n; i++) amz__rangeset_free(&st.v[i].fails);
   free(st.v);
   amz__rangeset_free(&st.taken);
   if (rc != 0) return amz__fail(rc, "out of memory while sampling");
