@@ -27,6 +27,9 @@ typedef struct interleave {
   pthread_mutex_t mu;
   amz__rangeset_t failed;
   int oom;
+  int retries;       /* failure isolation, on real ranges */
+  amz__ckpt_t *ckpt; /* completed real ranges are logged here; may be NULL */
+  _Atomic uint64_t retry_calls, recovered;
 } interleave_t;
 
 static uint64_t il_size(const interleave_t *il) {
@@ -55,15 +58,44 @@ static int il_runs(const interleave_t *il, uint64_t vb, uint64_t ve,
   return first;
 }
 
+static void il_failed(void *ctx, uint64_t b, uint64_t e, int rc) {
+  interleave_t *il = ctx;
+  pthread_mutex_lock(&il->mu);
+  if (amz__rangeset_add(&il->failed, b, e, rc) != 0) il->oom = 1;
+  pthread_mutex_unlock(&il->mu);
+}
+
+/* Kernel calls, retries and checkpoint records happen on real ranges. */
 static int il_call(uint64_t b, uint64_t e, void *ctx) {
   interleave_t *il = ctx;
-  int rc = il->t->fn(b, e, il->t->arg);
-  if (rc != 0) {
-    pthread_mutex_lock(&il->mu);
-    if (amz__rangeset_add(&il->failed, b, e, rc) != 0) il->oom = 1;
-    pthread_mutex_unlock(&il->mu);
+  amz__sink_t sink = {.fail = il_failed, .ctx = il};
+  int rc = amz__run_items(il->t, il->retries, il->ckpt, b, e, &sink);
+  if (sink.retry_calls) {
+    atomic_fetch_add(&il->retry_calls, sink.retry_calls);
+    atomic_fetch_add(&il->recovered, sink.recovered);
   }
   return rc;
+}
+
+/* The completed items of this rank's groups, in its virtual index space: what its
+ * sampler must not touch. */
+static int il_exclude(const interleave_t *il, const amz__rangeset_t *done, amz__rangeset_t *out) {
+  if (done->n == 0) return 0;
+  uint64_t groups = (il->n + il->g - 1) / il->g;
+  if ((uint64_t)il->r >= groups) return 0;
+  uint64_t mine = (groups - 1 - (uint64_t)il->r) / (uint64_t)il->s + 1;
+  for (uint64_t kv = 0; kv < mine; kv++) {
+    uint64_t R = (kv * (uint64_t)il->s + (uint64_t)il->r) * il->g;
+    uint64_t end = R + il->g < il->n ? R + il->g : il->n;
+    for (size_t i = amz__rangeset_lower(done, R); i < done->n && done->v[i].begin < end; i++) {
+      uint64_t b = done->v[i].begin > R ? done->v[i].begin : R;
+      uint64_t e = done->v[i].end < end ? done->v[i].end : end;
+      if (b < e && amz__rangeset_add(out, kv * il->g + (b - R), kv * il->g + (e - R), 0) != 0)
+        return AMZ_ENOMEM;
+    }
+  }
+  amz__rangeset_normalize(out);
+  return 0;
 }
 
 static int il_fn(uint64_t vb, uint64_t ve, void *arg) {
@@ -241,6 +273,110 @@ static uint64_t decision_fingerprint(const amz_plan_t *p) {
 
 /* Samples this rank's stratum and exchanges the samples; builds p->wl, p->sampled,
  * p->sampled_failed on every rank identically. */
+/* Options that shape the plan must be the same on every rank: each rank plans
+ * alone from the same data, and a rank with other options would plan otherwise
+ * (or wait in another collective). Compared here so that every rank returns the
+ * same error, naming the option. Paths (profile, checkpoint) are rank 0's. */
+static int options_agree(amz_plan_t *p, MPI_Comm comm) {
+  const amz__constraints_t *c = &p->cons;
+  const char *names[] = {"workers",        "ranks",          "schedule",
+                         "chunk",          "retries",        "sampling budget (seconds)",
+                         "sampling error target"};
+  double mine[] = {(double)c->workers, (double)c->ranks,           (double)c->schedule,
+                   (double)c->chunk,   (double)c->retries,         p->opts.sample_seconds,
+                   p->opts.sample_rel_error};
+  enum { K = sizeof mine / sizeof mine[0] };
+  double lo[K], hi[K];
+  int rc = amz__mpi_check(MPI_Allreduce(mine, lo, K, MPI_DOUBLE, MPI_MIN, comm),
+                          "MPI_Allreduce(options)");
+  if (rc == 0)
+    rc = amz__mpi_check(MPI_Allreduce(mine, hi, K, MPI_DOUBLE, MPI_MAX, comm),
+                        "MPI_Allreduce(options)");
+  if (rc != 0) return amz__mpi_agree(comm, rc);
+  for (int k = 0; k < K; k++)
+    if (lo[k] != hi[k])
+      return amz__fail(AMZ_ECONFLICT,
+                       "option '%s' differs between ranks (from %g to %g): every rank must "
+                       "pass the same options and environment",
+                       names[k], lo[k], hi[k]);
+  return 0;
+}
+
+/* The checkpoint: rank 0's path; rank 0 creates or reads it and tells everyone
+ * what was completed and where this session's records go; every rank opens it. */
+static int ckpt_sync(amz_plan_t *p, amz__mpi_t *m, MPI_Comm comm) {
+  int len = p->ckpt_path ? (int)strlen(p->ckpt_path) : -1;
+  int rc = amz__mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), "MPI_Bcast(checkpoint)");
+  if (rc != 0) return amz__mpi_agree(comm, rc);
+  char *own = p->ckpt_path;
+  p->ckpt_path = NULL;
+  if (len < 0) {
+    free(own);
+    return 0;
+  }
+  char *path = malloc((size_t)len + 1);
+  rc = amz__mpi_agree(comm, path ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the checkpoint path"));
+  if (rc != 0) {
+    free(path);
+    free(own);
+    return rc;
+  }
+  if (m->rank == 0) memcpy(path, own, (size_t)len + 1);
+  free(own);
+  rc = amz__mpi_check(MPI_Bcast(path, len + 1, MPI_CHAR, 0, comm), "MPI_Bcast(checkpoint)");
+  p->ckpt_path = path;
+  if (rc == 0 && m->map)
+    rc = amz__fail(AMZ_ECONFLICT, "a checkpoint (%s) cannot be used in map mode: the outputs "
+                   "of items completed by an earlier job are not available", p->ckpt_from);
+  rc = amz__mpi_agree(comm, rc);
+  if (rc != 0) return rc;
+  int lrc = 0;
+  p->ckpt_open = 1; /* closed by amz_plan_destroy, also after a failure */
+  if (m->rank == 0) {
+    lrc = amz__ckpt_open(&p->ckpt, path, p->name, p->task.n_items, 1, &p->resumed, &p->ckpt_info);
+    if (lrc != 0) lrc = amz__fail(lrc, "%s: %s", p->ckpt_from, amz_last_error());
+  }
+  rc = amz__mpi_agree(comm, lrc);
+  struct {
+    uint64_t base, ranges, completed, records, damaged;
+    double cost;
+  } h = {p->ckpt.base, p->resumed.n, p->ckpt_info.completed, p->ckpt_info.records,
+         p->ckpt_info.damaged, p->ckpt.write_cost_s};
+  if (rc == 0)
+    rc = amz__mpi_agree(comm, amz__mpi_check(MPI_Bcast(&h, sizeof h, MPI_BYTE, 0, comm),
+                                             "MPI_Bcast(checkpoint)"));
+  if (rc == 0 && h.ranges * sizeof(amz__range_t) > INT32_MAX)
+    rc = amz__fail(AMZ_ENOMEM, "checkpoint '%s' holds %llu separate ranges: too many to share",
+                   path, (unsigned long long)h.ranges);
+  if (rc == 0) {
+    lrc = 0;
+    if (m->rank != 0) {
+      p->resumed.v = malloc((h.ranges ? h.ranges : 1) * sizeof *p->resumed.v);
+      if (!p->resumed.v) lrc = amz__fail(AMZ_ENOMEM, "cannot receive the checkpoint's ranges");
+      p->resumed.n = p->resumed.cap = p->resumed.v ? h.ranges : 0;
+    }
+    rc = amz__mpi_agree(comm, lrc); /* collective: every rank */
+  }
+  if (rc == 0 && h.ranges > 0)
+    rc = amz__mpi_agree(comm, amz__mpi_check(MPI_Bcast(p->resumed.v,
+                                                       (int)(h.ranges * sizeof(amz__range_t)),
+                                                       MPI_BYTE, 0, comm),
+                                             "MPI_Bcast(checkpoint ranges)"));
+  if (rc == 0) {
+    lrc = 0;
+    if (m->rank != 0) {
+      lrc = amz__ckpt_open(&p->ckpt, path, p->name, p->task.n_items, 0, NULL, &p->ckpt_info);
+      p->ckpt_info.completed = h.completed;
+      p->ckpt_info.records = h.records;
+      p->ckpt_info.damaged = h.damaged;
+      p->ckpt.write_cost_s = h.cost;
+    }
+    rc = amz__mpi_agree(comm, lrc); /* collective: every rank */
+  }
+  if (rc == 0) amz__ckpt_set_writer(&p->ckpt, m->rank, m->size, h.base);
+  return rc;
+}
+
 static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *task) {
   const uint64_t N = task->n_items;
   /* Sampling ranks: on each node as many as it has cores (more would only share
@@ -273,10 +409,14 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     /* Groups of G items, 256 per sampling rank: fine enough that a sample block
      * (at most 1/64 of a rank's items) spans a few neighbouring groups. */
     uint64_t G = N / ((uint64_t)S * 256);
-    interleave_t il = {.t = task, .n = N, .g = G ? G : 1, .r = my_stratum, .s = S};
+    interleave_t il = {.t = task, .n = N, .g = G ? G : 1, .r = my_stratum, .s = S,
+                       .retries = p->cons.retries, .ckpt = p->ckpt_open ? &p->ckpt : NULL};
     pthread_mutex_init(&il.mu, NULL);
     amz_task_t sub = {p->name, il_size(&il), il_fn, &il};
+    amz__rangeset_t excl = {0};
+    rc = il_exclude(&il, &p->resumed, &excl);
     amz__sampler_params_t sp = {.task = &sub,
+                                .exclude = &excl,
                                 .workers = threads,
                                 .max_seconds = p->opts.sample_seconds,
                                 .rel_error = p->opts.sample_rel_error,
@@ -285,8 +425,14 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
                                 .samples_out = &samples,
                                 .n_samples_out = &n_samples};
     amz__workload_t wl;
-    rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
-                     &p->sample_rec_workers);
+    if (rc == 0)
+      rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
+                       &p->sample_rec_workers);
+    else
+      rc = amz__fail(rc, "out of memory mapping the resumed items");
+    amz__rangeset_free(&excl);
+    p->sample_retry_calls = atomic_load(&il.retry_calls);
+    p->sample_recovered = atomic_load(&il.recovered);
     if (rc == 0) rc = il_map_back(&il, p, &samples, &n_samples, &done, &failed);
     amz__rangeset_free(&il.failed);
     pthread_mutex_destroy(&il.mu);
@@ -523,7 +669,9 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
     rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
                    fn_name, (unsigned long long)nmin, (unsigned long long)nmax);
   rc = amz__mpi_agree(dup, rc);
+  if (rc == 0) rc = options_agree(p, dup);
   if (rc == 0) rc = amz__mpi_profile_sync(p, dup, m->rank);
+  if (rc == 0) rc = ckpt_sync(p, m, dup);
   /* Probe: every rank its own topology; rank 0 the thread costs for all (the model
    * must be the same everywhere); then the network. */
   amz__topology_t topo;
@@ -552,6 +700,8 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
     if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
     rc = amz__mpi_agree(dup, rc);
   }
+  /* Every chunk writes a checkpoint record: rank 0 measured its cost for all. */
+  if (rc == 0 && p->ckpt_open) p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
   if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_net_probe(m, dir));
   if (rc == 0) {
     rc = amz__pool_init(&p->pool, 0);
@@ -572,6 +722,7 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
     if (rc != 0) map_phase = 0; /* only rank 0 can fail here: no server runs */
   }
   if (rc == 0) rc = distributed_sample(p, m, &p->task);
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__plan_skip_first(p));
   if (map_phase) {
     if (m->rank != 0) amz__map_done(dup);
     if (serving) amz__server_join(server);

@@ -392,6 +392,8 @@ static void deal_initial(src_ctx_t *x) {
 
 typedef struct rank_sum {
   uint64_t items_run, failed_ranges, refills, chunks;
+  uint64_t retry_calls, recovered; /* failure isolation, sampling included on a first run */
+  int ckpt_err, pad2;              /* 1: this rank's checkpoint records could not be written */
   double wall_s, startup, compute, dispatch, imbalance, data, busy, wait_s;
   int workers, rank, node, pad;
 } rank_sum_t;
@@ -428,9 +430,11 @@ static int excluded_result(amz_plan_t *p, amz_result_t **out) {
     x->local_done = m->local_sampled - m->local_sampled_failed;
     x->local_failed = m->local_sampled_failed;
   }
+  /* Its sampled blocks were its checkpoint records: synced and closed now. */
+  int rc = p->runs == 0 ? amz__plan_ckpt_end(p) : 0;
   p->runs++;
   *out = r;
-  return 0;
+  return rc;
 }
 
 int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
@@ -525,7 +529,9 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              .schedule = p->schedule,
                              .workers = T,
                              .chunk = p->chunk,
-                             .skip = first ? &p->sampled : NULL,
+                             .skip = first ? &p->skip_first : NULL,
+                             .retries = p->cons.retries,
+                             .ckpt = first && p->ckpt_open ? &p->ckpt : NULL,
                              .hooks = hooks,
                              .hooks_user = hooks_user,
                              .progress_interval = p->opts.progress_interval,
@@ -554,6 +560,10 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   if (atomic_load(&x.map_fail) && rc == 0)
     rc = amz__fail(AMZ_EMPI, "map mode: sending outputs back to rank 0 failed");
   double local_wall = amz__clock_now(clk) - t0;
+  /* The first run ends the checkpoint; a rank whose records failed tells all. */
+  char ckpt_msg[1024] = "";
+  int ckpt_rc = first ? amz__plan_ckpt_end(p) : 0;
+  if (ckpt_rc != 0) snprintf(ckpt_msg, sizeof ckpt_msg, "%s", amz_last_error());
 
   /* Exchange what each rank did: totals, then the failed ranges. */
   rank_sum_t mine;
@@ -566,6 +576,11 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     mine.workers = ex.workers;
     mine.rank = m->rank;
     mine.node = m->run_node_id;
+    mine.ckpt_err = ckpt_rc != 0;
+    if (first) {
+      mine.retry_calls = p->sample_retry_calls;
+      mine.recovered = p->sample_recovered;
+    }
     double par_end = ex.t_par_begin + ex.parallel_s;
     for (int w = 0; w < ex.workers; w++) {
       const amz__worker_rec_t *wr = &ex.w[w];
@@ -574,6 +589,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
       mine.dispatch += wr->dispatch_s;
       mine.imbalance += par_end - wr->t_last;
       mine.data += wr->data_s;
+      mine.retry_calls += wr->sink.retry_calls;
+      mine.recovered += wr->sink.recovered;
       for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
         rc = amz__rangeset_add(&lfail, wr->failed.v[i].begin, wr->failed.v[i].end,
                                wr->failed.v[i].code);
@@ -651,7 +668,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
         const amz__chunk_rec_t *c = &ex.w[w].chunks[i];
         /* Cut out the sampled items: they ran while sampling, maybe elsewhere. */
         uint64_t pos = c->begin;
-        const amz__rangeset_t *sk = first ? &p->sampled : NULL;
+        const amz__rangeset_t *sk = first ? &p->skip_first : NULL;
         size_t k = sk ? amz__rangeset_lower(sk, pos) : 0;
         while (pos < c->end && rc == 0) {
           uint64_t stop = c->end;
@@ -689,8 +706,12 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     double wall = 0;
     amz_terms_t *me = &res->measured;
     memset(me, 0, sizeof *me);
-    int workers = 0;
+    int workers = 0, ckpt_bad = -1;
+    res->retry_calls = res->items_recovered = 0;
     for (int r = 0; r < m->run_size; r++) {
+      res->retry_calls += all[r].retry_calls;
+      res->items_recovered += all[r].recovered;
+      if (all[r].ckpt_err && ckpt_bad < 0) ckpt_bad = all[r].rank;
       run_items += all[r].items_run;
       if (all[r].wall_s > wall) wall = all[r].wall_s;
       me->startup += all[r].startup;
@@ -714,7 +735,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                                           all[r].items_run, all[r].chunks, all[r].busy,
                                           all[r].dispatch, all[r].data, all[r].wall_s};
     res->items_failed = amz__rangeset_items(&res->failures);
-    res->items_done = run_items + (first ? amz__rangeset_items(&p->sampled) : 0) - res->items_failed;
+    res->items_done = run_items + (first ? amz__rangeset_items(&p->sampled) + res->items_resumed : 0) -
+                      res->items_failed;
     res->wall_s = wall;
     /* The slowest rank's end includes its wait for the others: the serial part is
      * the wall time that no worker spent in the parallel region. */
@@ -730,6 +752,10 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
       rc = amz__mpi_agree(m->run, rc);
       if (rc == 0) res->profile_rc = amz__mpi_profile(p, m, res, rx->ranges_lost);
     }
+    if (ckpt_bad >= 0 && res->profile_rc == 0)
+      res->profile_rc = ckpt_rc != 0 ? amz__fail(AMZ_EIO, "%s", ckpt_msg)
+                                     : amz__fail(AMZ_EIO, "rank %d could not write its checkpoint "
+                                                 "records; see its amz_last_error()", ckpt_bad);
     /* Refine the cost level from the run (identical on every rank): the measured
      * kernel time against the predicted compute, then predict the next run. */
     double busy = 0;

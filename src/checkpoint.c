@@ -92,15 +92,20 @@ static void escape_name(const char *name, char *out, size_t len) {
   out[k] = '\0';
 }
 
-static size_t make_header(unsigned char *h, const char *task, uint64_t n) {
-  char esc[3 * AMZ__CKPT_NAME_MAX + 1];
-  escape_name(task, esc, sizeof esc);
+/* The header for an already escaped task name: the one canonical form. */
+static size_t make_header_esc(unsigned char *h, const char *esc, uint64_t n) {
   memset(h, 0, AMZ__CKPT_HEADER);
   int k = snprintf((char *)h, AMZ__CKPT_HEADER, MAGIC_LINE "version %d\nitems %" PRIu64
                    "\ntask %s\n", AMZ__CKPT_VERSION, n, esc);
   uint32_t c = crc(h, (size_t)k);
   k += snprintf((char *)h + k, AMZ__CKPT_HEADER - (size_t)k, "crc32 %08" PRIx32 "\n", c);
   return (size_t)k;
+}
+
+static size_t make_header(unsigned char *h, const char *task, uint64_t n) {
+  char esc[3 * AMZ__CKPT_NAME_MAX + 1];
+  escape_name(task, esc, sizeof esc);
+  return make_header_esc(h, esc, n);
 }
 
 /* One "key value\n" line at *pos; the value is copied into val (NUL-terminated). */
@@ -150,6 +155,12 @@ int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_
   for (size_t i = pos; i < AMZ__CKPT_HEADER; i++)
     if (buf[i] != 0) return amz__fail(AMZ_EFORMAT, "checkpoint header: stray bytes after the CRC");
   snprintf(info->task, sizeof info->task, "%s", name);
+  /* Only the canonical spelling is accepted (no leading zeros, spaces or lower-case
+   * hex): one file, one reading. */
+  unsigned char canon[AMZ__CKPT_HEADER];
+  make_header_esc(canon, info->task, info->n_items);
+  if (memcmp(canon, buf, AMZ__CKPT_HEADER) != 0)
+    return amz__fail(AMZ_EFORMAT, "checkpoint header is not in canonical form");
   return 0;
 }
 
@@ -233,9 +244,12 @@ int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *in
   return rc;
 }
 
-/* Median cost of rewriting the header's first record-sized bytes with themselves:
- * what one record costs to hand to the kernel (the page cache). */
-static double measure_write(int fd, const unsigned char *h) {
+/* Median cost of rewriting the header's first record-sized bytes with themselves
+ * (as read back: the file does not change): what one record costs to hand to the
+ * kernel (the page cache). */
+static double measure_write(int fd) {
+  unsigned char h[AMZ__CKPT_RECORD];
+  if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h) return 2e-6;
   double t[9];
   for (int i = 0; i < 9; i++) {
     int64_t t0 = now_ns();
@@ -317,7 +331,7 @@ int amz__ckpt_open(amz__ckpt_t *ck, const char *path, const char *task, uint64_t
   /* A session appends after everything written so far, in whole extents. */
   uint64_t body = (uint64_t)st.st_size > AMZ__CKPT_HEADER ? (uint64_t)st.st_size - AMZ__CKPT_HEADER : 0;
   ck->base = (body + AMZ__CKPT_EXTENT - 1) / AMZ__CKPT_EXTENT;
-  ck->write_cost_s = measure_write(fd, h);
+  ck->write_cost_s = measure_write(fd);
   return 0;
 }
 

@@ -306,6 +306,138 @@ static void test_failing_range(void) {
   }
 }
 
+/* Reliability under MPI: a kernel that counts successful runs per item and fails
+ * where told (items >= fail_from: a job cut short; i % 997 == 13: bad items). */
+typedef struct rel {
+  uint64_t n, fail_from;
+  int bad;
+  int *good; /* successful runs per item, on this rank */
+} rel_t;
+
+static int rel_fn(uint64_t b, uint64_t e, void *arg) {
+  rel_t *t = arg;
+  for (uint64_t i = b; i < e; i++) {
+    if (i >= t->fail_from) return 5;
+    if (t->bad && i % 997 == 13) return 7;
+  }
+  for (uint64_t i = b; i < e; i++) __atomic_fetch_add(&t->good[i], 1, __ATOMIC_RELAXED);
+  return 0;
+}
+
+static int same_everywhere(long long v) {
+  long long lo, hi;
+  MPI_Allreduce(&v, &lo, 1, MPI_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&v, &hi, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+  return lo == hi;
+}
+
+/* Retries isolate the bad items; a job cut short resumes from the shared checkpoint
+ * and runs exactly the rest; a rerun after completion runs nothing. */
+static void test_retries_and_resume(void) {
+  const uint64_t n = 20000;
+  rel_t t = {n, 12345, 1, calloc(n, sizeof(int))};
+  char path[256];
+  long long id = rank == 0 ? (long long)getpid() : 0;
+  MPI_Bcast(&id, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+  snprintf(path, sizeof path, "/tmp/amz-mpi-ckpt-%lld-%d.ckpt", id, size);
+  if (rank == 0) unlink(path);
+  MPI_Barrier(MPI_COMM_WORLD);
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size);
+  amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
+  amz_options_set_chunk(o, 50);
+  amz_options_set_retries(o, 1);
+  amz_options_set_checkpoint(o, path);
+  amz_task_t task = {"mpi-resume", n, rel_fn, &t};
+  amz_result_t *r = NULL;
+  int rc = amz_mpi_for(MPI_COMM_WORLD, &task, o, &r);
+  CU_ASSERT_EQUAL(rc, AMZ_EITEMS);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  /* Every failed item is a bad one, every failure is isolated, done + failed = N. */
+  uint64_t nbad = n - 12345;
+  for (uint64_t i = 13; i < 12345; i += 997) nbad++;
+  CU_ASSERT_EQUAL(amz_result_items_failed(r), nbad);
+  CU_ASSERT_EQUAL(amz_result_items_done(r) + amz_result_items_failed(r), n);
+  for (size_t i = 0; i < amz_result_failure_count(r); i++) {
+    uint64_t b, e;
+    int code;
+    amz_result_failure(r, i, &b, &e, &code);
+    for (uint64_t x = b; x < e; x++) CU_ASSERT(x >= 12345 || x % 997 == 13);
+    CU_ASSERT(code == (b >= 12345 ? 5 : 7));
+  }
+  CU_ASSERT(amz_result_retry_calls(r) > 0);
+  uint64_t done1 = amz_result_items_done(r);
+  CU_ASSERT_TRUE(same_everywhere((long long)done1));
+  amz_result_destroy(r);
+  /* The job is started again with a healthy kernel: only the rest runs. */
+  t.fail_from = UINT64_MAX;
+  t.bad = 0;
+  rc = amz_mpi_for(MPI_COMM_WORLD, &task, o, &r);
+  CU_ASSERT_EQUAL(rc, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(amz_result_items_resumed(r), done1);
+  CU_ASSERT_EQUAL(amz_result_items_done(r), n);
+  CU_ASSERT_EQUAL(amz_result_items_failed(r), 0);
+  amz_result_destroy(r);
+  int *sum = calloc(n, sizeof *sum);
+  MPI_Allreduce(t.good, sum, (int)n, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  uint64_t wrong = 0;
+  for (uint64_t i = 0; i < n; i++) wrong += sum[i] != 1;
+  CU_ASSERT_EQUAL(wrong, 0);
+  /* Complete: a third job runs nothing. */
+  rc = amz_mpi_for(MPI_COMM_WORLD, &task, o, &r);
+  CU_ASSERT_EQUAL(rc, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(amz_result_items_resumed(r), n);
+  amz_result_destroy(r);
+  MPI_Allreduce(t.good, sum, (int)n, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  wrong = 0;
+  for (uint64_t i = 0; i < n; i++) wrong += sum[i] != 1;
+  CU_ASSERT_EQUAL(wrong, 0);
+  /* Another N: refused on every rank with the same code. */
+  amz_task_t other = {"mpi-resume", n - 1, rel_fn, &t};
+  rc = amz_mpi_for(MPI_COMM_WORLD, &other, o, &r);
+  CU_ASSERT_EQUAL(rc, AMZ_EMISMATCH);
+  CU_ASSERT_TRUE(same_everywhere(rc));
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) unlink(path);
+  free(sum);
+  free(t.good);
+  amz_options_destroy(o);
+}
+
+/* Options that differ between ranks: the same error everywhere, no hang. */
+static void test_options_disagree(void) {
+  if (size < 2) return;
+  rel_t t = {1000, UINT64_MAX, 0, calloc(1000, sizeof(int))};
+  amz_task_t task = {"disagree", 1000, rel_fn, &t};
+  const char *what[] = {"workers", "retries", "schedule", "chunk"};
+  for (int k = 0; k < 4; k++) {
+    amz_options_t *o;
+    amz_options_create(&o);
+    amz_options_set_sampling(o, 0.02, 0.05);
+    amz_options_set_use_env(o, 0);
+    if (rank == size - 1) {
+      if (k == 0) amz_options_set_workers(o, 2);
+      if (k == 1) amz_options_set_retries(o, 3);
+      if (k == 2) amz_options_set_schedule(o, AMZ_SCHED_GUIDED);
+      if (k == 3) amz_options_set_chunk(o, 7);
+    }
+    amz_plan_t *p = NULL;
+    int rc = amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p);
+    CU_ASSERT_EQUAL(rc, AMZ_ECONFLICT);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), what[k]));
+    CU_ASSERT_TRUE(same_everywhere(rc));
+    amz_plan_destroy(p);
+    amz_options_destroy(o);
+  }
+  free(t.good);
+}
+
 /* Map mode: inputs on rank 0, outputs back to rank 0 in item order. */
 typedef struct in_rec {
   uint64_t index;
@@ -801,6 +933,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "weighted factoring batches tile the chunks", test_batches_weighted_factoring);
   CU_add_test(s, "nodes: batches, no starvation", test_nodes);
   CU_add_test(s, "profile written collectively, read back on rank 0", test_profile);
+  CU_add_test(s, "retries isolate, checkpoint resumes exactly the rest", test_retries_and_resume);
+  CU_add_test(s, "options that differ between ranks: same error, no hang", test_options_disagree);
   CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures(), ran = CU_get_number_of_tests_run();

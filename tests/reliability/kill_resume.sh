@@ -1,0 +1,74 @@
+#!/bin/bash
+# Kill -9 in the middle of a run, again and again, then let it finish; check that
+# every item ran at least once and that only chunks in flight ran twice.
+#
+#   kill_resume.sh WORKER [--mpi NP] [KILLS]
+#
+# WORKER is the ckpt_worker binary. Each attempt runs under a fresh event directory;
+# attempts 1..KILLS are killed with SIGKILL (every rank, as a batch system does at the
+# time limit) after a delay that varies from attempt to attempt, so that kills land
+# in sampling, in the run and near its end. The last attempt runs to the end.
+set -u
+worker=$1
+shift
+np=0
+if [ "${1:-}" = "--mpi" ]; then
+  np=$2
+  shift 2
+fi
+kills=${1:-5}
+n=400000
+item_us=20
+root=$(mktemp -d /tmp/amz-kill.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+ckpt=$root/run.ckpt
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export AMZ_CACHE_DIR=$root/cache
+
+launch() { # $1 = event dir
+  if [ "$np" -gt 0 ]; then
+    mpiexec --oversubscribe --bind-to none -n "$np" "$worker" --mpi $n $item_us "$1" "$ckpt" &
+  else
+    "$worker" $n $item_us "$1" "$ckpt" &
+  fi
+  launcher=$!
+}
+
+delays=(0.15 0.5 0.9 0.3 1.2 0.7 0.05 1.0)
+dirs=()
+injected=0
+for ((k = 1; k <= kills; k++)); do
+  d=$root/a$k
+  mkdir -p "$d"
+  dirs+=("$d")
+  launch "$d"
+  # Wait until every process has started (its pid file), then let it run a while.
+  want=$((np > 0 ? np : 1))
+  for ((t = 0; t < 300; t++)); do
+    [ "$(ls "$d" | grep -c '^pid\.')" -ge "$want" ] && break
+    sleep 0.05
+  done
+  sleep "${delays[$(((k - 1) % ${#delays[@]}))]}"
+  pids=$(cat "$d"/pid.* 2>/dev/null)
+  if kill -9 $pids 2>/dev/null; then
+    injected=$((injected + 1))
+    echo "attempt $k: killed $(echo $pids | wc -w) process(es) with SIGKILL"
+  else
+    echo "attempt $k: finished before the kill"
+  fi
+  wait "$launcher" 2>/dev/null
+done
+d=$root/final
+mkdir -p "$d"
+dirs+=("$d")
+launch "$d"
+wait "$launcher"
+rc=$?
+if [ $rc -ne 0 ]; then
+  echo "kill_resume: the final attempt failed with status $rc"
+  exit 1
+fi
+echo "kill_resume: $injected SIGKILL(s) injected"
+"$py" "$(dirname "$0")/check_kill.py" $n "${dirs[@]}"
