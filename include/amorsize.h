@@ -258,7 +258,7 @@ AMZ_API int amz_options_set_chunk(amz_options_t *opts, uint64_t items);
 
 /**
  * @brief Bound the sampling phase.
- * @param max_seconds wall-time budget for sampling (default 0.25 s); > 0.
+ * @param max_seconds wall-time budget for sampling (default 0.25 s); in (0, 3600].
  * @param rel_error stop once the relative standard error of the mean item cost is
  *        at most this (default 0.03); in (0, 1).
  * @return 0, AMZ_EINVAL (NULL opts or a value out of range).
@@ -416,8 +416,11 @@ AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
  *   (malformed environment variable), AMZ_ECONFLICT (contradictory options),
  *   AMZ_ETOPO (hwloc failed), AMZ_ESYS (threads could not start), AMZ_ENOMEM,
  *   AMZ_EEXIST (the profile file exists and overwriting was not allowed), AMZ_EIO
- *   (the profile's directory is missing or not writable). Kernel failures during sampling are not errors here: they are kept and
- *   reported by the first run.
+ *   (the profile's directory is missing or not writable, or the checkpoint cannot
+ *   be opened), AMZ_EFORMAT (the checkpoint file is not a checkpoint or is
+ *   corrupt), AMZ_EMISMATCH (the checkpoint belongs to another task or N),
+ *   AMZ_EBUSY (the checkpoint is in use by another process). Kernel failures during
+ *   sampling are not errors here: they are kept and reported by the first run.
  */
 AMZ_API int amz_plan_create(const amz_task_t *task, const amz_options_t *opts,
                             amz_plan_t **plan);
@@ -506,7 +509,8 @@ AMZ_API void amz_plan_destroy(amz_plan_t *plan);
  *             is returned); destroy with amz_result_destroy().
  * @return 0; AMZ_EITEMS (some ranges failed; the result lists them); AMZ_EIO or
  *   AMZ_EEXIST (the run completed but its profile could not be written: the
- *   result is valid, amz_last_error() says why); AMZ_EINVAL (NULL argument);
+ *   result is valid, amz_last_error() says why; AMZ_EIO also when the checkpoint
+ *   records could not all be written); AMZ_EINVAL (NULL argument);
  *   AMZ_EBUSY; AMZ_ESYS; AMZ_ENOMEM.
  */
 AMZ_API int amz_run(amz_plan_t *plan, amz_result_t **result);
@@ -551,7 +555,9 @@ AMZ_API uint64_t amz_result_retry_calls(const amz_result_t *result);
 AMZ_API size_t amz_result_failure_count(const amz_result_t *result);
 /**
  * @brief Failed range i (sorted by begin) and the kernel's code.
- * @return 0, AMZ_EINVAL (NULL), AMZ_ERANGE (i >= count).
+ * @param[out] begin, end, code receive the range and the code; each may be NULL
+ *             when not wanted.
+ * @return 0, AMZ_EINVAL (NULL result), AMZ_ERANGE (i >= count).
  */
 AMZ_API int amz_result_failure(const amz_result_t *result, size_t i, uint64_t *begin,
                                uint64_t *end, int *code);

@@ -43,7 +43,11 @@ extern "C" {
  * @brief Plan a loop over the ranks of comm. *Collective over comm.*
  *
  * Every rank passes the same task (same n_items; fn and arg are each rank's own)
- * and equivalent options. Ranks the plan does not need are told so by
+ * and equivalent options: workers, ranks, schedule, chunk, retries and sampling
+ * (options or environment) are compared, and a difference makes every rank return
+ * AMZ_ECONFLICT naming the option. The profile and checkpoint paths are rank 0's;
+ * every rank writes its own records into rank 0's checkpoint file (one file).
+ * Ranks the plan does not need are told so by
  * amz_plan_ranks() and amz_mpi_plan_used(); amz_plan_explain() on any rank says why.
  * amz_plan_workers() is the number of threads per rank.
  *
@@ -58,7 +62,11 @@ extern "C" {
  *         already finalized, ranks option above the ranks launched, n_items differing
  *         between ranks); AMZ_EENV (malformed environment variable); AMZ_ENOMEM;
  *         AMZ_ESYS (threads); AMZ_ETOPO (hwloc); AMZ_EMPI (an MPI call failed, or the
- *         ranks computed different plans).
+ *         ranks computed different plans); AMZ_ECONFLICT (options differ between
+ *         ranks; a checkpoint in map mode); AMZ_EEXIST or AMZ_EIO (the profile file
+ *         exists or cannot be created); AMZ_EIO, AMZ_EFORMAT, AMZ_EMISMATCH or
+ *         AMZ_EBUSY (the checkpoint cannot be opened, is not a checkpoint, belongs
+ *         to another task or N, or is in use). Every rank returns the same code.
  */
 AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
                                 const amz_options_t *opts, amz_plan_t **plan);
@@ -81,7 +89,9 @@ AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
  * @return 0; AMZ_EINVAL (NULL, or a plan not made by amz_mpi_plan_create);
  *         AMZ_EBUSY (the plan is running on another thread); AMZ_EITEMS (some
  *         ranges failed on some rank: every running rank returns it, with the
- *         same failure list); AMZ_ENOMEM; AMZ_ESYS; AMZ_EMPI.
+ *         same failure list); AMZ_EIO (the run completed but the profile or some
+ *         rank's checkpoint records could not be written); AMZ_ENOMEM; AMZ_ESYS;
+ *         AMZ_EMPI.
  */
 AMZ_API int amz_mpi_run(amz_plan_t *plan, amz_result_t **result);
 

@@ -162,5 +162,5 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
     fprintf(o, "  chunk = %llu (from %s)\n", (unsigned long long)p->cons.chunk, p->cons.chunk_from),
         any = 1;
   if (!any) fprintf(o, "  none: everything chosen by the model\n");
-  return ferror(o) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
+  return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
 }

@@ -856,7 +856,16 @@ int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *r, void *buf, size_t
   /* Each rank sends its ranges (as begin/end pairs) and their bytes. */
   const amz__rangeset_t *lr = &r->ext->local_ranges;
   uint64_t items = amz__rangeset_items(lr);
-  uint64_t nbytes = items * item_bytes;
+  /* The limit before any allocation: a product that wraps or exceeds MPI's int
+   * counts is refused on every rank with the same code. */
+  int big = items > 0 && item_bytes > (uint64_t)INT32_MAX / items;
+  uint64_t nbytes = big ? 0 : items * item_bytes;
+  rc = amz__mpi_agree(comm, big ? amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: %llu items of "
+                                            "%zu bytes exceed the MPI count limit (%d bytes); "
+                                            "gather in parts", (unsigned long long)items,
+                                            item_bytes, INT32_MAX)
+                                : 0);
+  if (rc != 0) return rc;
   uint64_t hdr[2] = {lr->n, nbytes}, *hs = malloc((size_t)size * sizeof hdr);
   char *pack = malloc(nbytes ? nbytes : 1);
   uint64_t *rng = malloc((lr->n ? lr->n : 1) * 2 * sizeof *rng);

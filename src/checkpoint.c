@@ -185,8 +185,6 @@ int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offse
       return amz__fail(AMZ_EFORMAT, "checkpoint record at byte %" PRIu64 " holds range [%" PRIu64
                        ", %" PRIu64 "), not a non-empty range within [0, %" PRIu64 ")",
                        offset + i, b, e, n_items);
-    uint32_t session = get32(r + 28);
-    if (session + 1 > info->sessions) info->sessions = session + 1;
     info->records++;
     if (amz__rangeset_add(done, b, e, 0) != 0)
       return amz__fail(AMZ_ENOMEM, "out of memory reading the checkpoint's records");

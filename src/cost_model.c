@@ -195,9 +195,11 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W
         return AMZ_ENOMEM;
       }
     }
-    uint64_t group = n_chunks > SIM_GROUPS ? (n_chunks + SIM_GROUPS - 1) / SIM_GROUPS : 1;
-    for (uint64_t k = 0; k < n_chunks; k += group) {
-      uint64_t kend = k + group < n_chunks ? k + group : n_chunks, b, e, b2, e2;
+    /* Written to stay exact for N near 2^64: no sum that could wrap. */
+    uint64_t group = n_chunks > SIM_GROUPS ? n_chunks / SIM_GROUPS + (n_chunks % SIM_GROUPS != 0) : 1;
+    for (uint64_t k = 0, kend; k < n_chunks; k = kend) {
+      kend = n_chunks - k > group ? k + group : n_chunks;
+      uint64_t b, e, b2, e2;
       if (awf) {
         b = awf[k];
         e = awf[kend];

@@ -5,7 +5,8 @@
 
 #include "internal.h"
 
-static _Thread_local char last_error[512];
+/* Large enough for a message quoting a full path (PATH_MAX) with its reason. */
+static _Thread_local char last_error[8192];
 
 const char *amz_strerror(int code) {
   switch (code) {

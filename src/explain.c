@@ -234,7 +234,7 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     }
   }
   if (rec == 0) fprintf(o, "  none: the plan is the model's best and the inputs are well measured.\n");
-  return ferror(o) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
+  return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
 }
 
 const char *amz__severity(double frac, double low, double med, double high) {
@@ -256,7 +256,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
       fprintf(o, "  it ran %llu sampled items while planning (%llu failed)\n",
               (unsigned long long)(x->local_done + x->local_failed),
               (unsigned long long)x->local_failed);
-    return ferror(o) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
+    return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
   }
   int all_workers = r->workers * (x ? x->ranks : 1);
   fprintf(o, "Amorsize run %d of \"%s\": %llu items, ", r->run_index, r->task_name,
@@ -411,5 +411,5 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
     fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): %d threads shared %d cores.\n",
             r->cpu_ratio, r->workers, r->usable_cores);
   if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
-  return ferror(o) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
+  return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
 }

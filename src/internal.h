@@ -223,7 +223,6 @@ typedef struct amz__ckpt_info {
   uint64_t records;      /* valid records */
   uint64_t damaged;      /* torn or overwritten slots, skipped */
   uint64_t completed;    /* items covered by the valid records */
-  uint32_t sessions;     /* writing sessions seen (highest session id + 1) */
   int created;           /* 1 when this open created the file */
 } amz__ckpt_info_t;
 

@@ -161,12 +161,11 @@ static void check_ranges(const char *who, const amz__rangeset_t *s, uint64_t n_i
 static void check_same(const char *who, const amz__ckpt_info_t *a, const amz__rangeset_t *da,
                        const amz__ckpt_info_t *b, const amz__rangeset_t *db) {
   if (a->n_items != b->n_items || strcmp(a->task, b->task) != 0 || a->records != b->records ||
-      a->damaged != b->damaged || a->completed != b->completed || a->sessions != b->sessions)
+      a->damaged != b->damaged || a->completed != b->completed)
     violation("%s disagree: N %" PRIu64 "/%" PRIu64 ", task '%s'/'%s', records %" PRIu64
-              "/%" PRIu64 ", damaged %" PRIu64 "/%" PRIu64 ", completed %" PRIu64 "/%" PRIu64
-              ", sessions %" PRIu32 "/%" PRIu32, who, a->n_items, b->n_items, a->task, b->task,
-              a->records, b->records, a->damaged, b->damaged, a->completed, b->completed,
-              a->sessions, b->sessions);
+              "/%" PRIu64 ", damaged %" PRIu64 "/%" PRIu64 ", completed %" PRIu64 "/%" PRIu64,
+              who, a->n_items, b->n_items, a->task, b->task, a->records, b->records, a->damaged,
+              b->damaged, a->completed, b->completed);
   int same = da->n == db->n;
   for (size_t i = 0; same && i < da->n; i++)
     same = da->v[i].begin == db->v[i].begin && da->v[i].end == db->v[i].end;
