@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 # Test-only tools: Debian's h5py (/usr/bin/python3), xmllint for the HTML, and
 # doxygen for the API reference.
-amz_ensure_packages python3-h5py libxml2-utils doxygen
+amz_ensure_packages python3-h5py libxml2-utils doxygen valgrind
 
 quick=0
 for a in "$@"; do
@@ -57,11 +57,16 @@ if [ "$quick" = 0 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_ctest build-asan
   build build-tsan -DAMORSIZE_SANITIZE=thread
-  echo "== ThreadSanitizer: threaded executor, sampler, API"
-  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api|progress)'
+  echo "== ThreadSanitizer: threaded executor, sampler, API, reliability"
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api|progress|reliability)'
 fi
-build build -DAMORSIZE_WERROR=ON
-echo "== -Wall -Wextra -Werror build: whole suite"
+if [ "$quick" = 0 ]; then
+  build build -DAMORSIZE_WERROR=ON -DAMORSIZE_MEMCHECK=ON
+  echo "== -Wall -Wextra -Werror build: whole suite, and the unit suite under valgrind memcheck"
+else
+  build build -DAMORSIZE_WERROR=ON -DAMORSIZE_MEMCHECK=OFF
+  echo "== -Wall -Wextra -Werror build: whole suite"
+fi
 run_ctest build
 
 echo "total: $passed passed, $failed failed, $skipped skipped"

@@ -471,7 +471,10 @@ static void test_bounded_recording(void) {
   (void)grown;
   printf("(RSS bound not checked under a sanitizer) ");
 #else
-  CU_ASSERT(grown < 112 * 1024);
+  if (getenv("AMZ_MEMCHECK")) /* valgrind's own allocator and bookkeeping, likewise */
+    printf("(RSS bound not checked under valgrind) ");
+  else
+    CU_ASSERT(grown < 112 * 1024);
 #endif
 }
 
