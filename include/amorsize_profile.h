@@ -100,6 +100,11 @@ typedef struct amz_profile_info {
   const char *slurm;           /**< the job's SLURM_* variables as "NAME=value" lines
                                     (job name, partition, nodes, tasks, CPUs per task,
                                     binding, memory, array ids); "" when absent */
+  uint64_t items_resumed;      /**< completed by earlier jobs (read from the checkpoint,
+                                    not run again; counted in items_done) */
+  uint64_t items_recovered;    /**< failed once, then succeeded when run again (retries) */
+  uint64_t retry_calls;        /**< kernel calls made to isolate and retry failures */
+  const char *checkpoint;      /**< checkpoint file of the run, "" when none */
 } amz_profile_info_t;
 
 /** @brief The root attributes. NULL only for a NULL handle. */

@@ -201,8 +201,31 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     fprintf(o, "  chunk = %llu (from %s)\n", (unsigned long long)p->cons.chunk, p->cons.chunk_from);
     any = 1;
   }
+  if (p->cons.retries_from) {
+    fprintf(o, "  retries = %d (from %s): failing ranges are split to single items, each "
+               "run again up to %d times\n", p->cons.retries, p->cons.retries_from, p->cons.retries);
+    any = 1;
+  }
   if (!any) fprintf(o, "  none: everything chosen by the model\n");
   fprintf(o, "\n");
+
+  if (p->ckpt_path) {
+    fprintf(o, "Checkpoint\n  %s (from %s)", p->ckpt_path, p->ckpt_from);
+    if (p->runs > 0)
+      fprintf(o, ": closed after the first run (later runs log nothing)\n");
+    else if (p->ckpt_info.created)
+      fprintf(o, ": new; every completed chunk is logged (%s per record, counted in the "
+                 "dispatch cost)\n", T(p->machine.costs.chunk_log_s));
+    else
+      fprintf(o, ": resuming; %llu of %llu items were completed by earlier jobs (%llu "
+                 "records) and are skipped\n",
+              (unsigned long long)amz__rangeset_items(&p->resumed), (unsigned long long)N,
+              (unsigned long long)p->ckpt_info.records);
+    if (p->ckpt_info.damaged)
+      fprintf(o, "  %llu damaged record slots were skipped (torn by a crash): their items run "
+                 "again\n", (unsigned long long)p->ckpt_info.damaged);
+    fprintf(o, "\n");
+  }
 
   fprintf(o, "Recommendations\n");
   int rec = 0;

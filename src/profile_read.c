@@ -342,6 +342,11 @@ static void read_info(rctx_t *c, hid_t f) {
   i->items_done = attr_u64(c, f, R, "items_done", REQUIRED);
   i->items_failed = attr_u64(c, f, R, "items_failed", REQUIRED);
   i->sampled_items = attr_u64(c, f, R, "sampled_items", REQUIRED);
+  /* Added within schema 1: absent from files of earlier versions (read as 0, ""). */
+  i->items_resumed = attr_u64(c, f, R, "items_resumed", OPTIONAL);
+  i->items_recovered = attr_u64(c, f, R, "items_recovered", OPTIONAL);
+  i->retry_calls = attr_u64(c, f, R, "retry_calls", OPTIONAL);
+  i->checkpoint = attr_str(c, f, R, "checkpoint", OPTIONAL);
   i->chunks_total = attr_u64(c, f, R, "chunks_total", REQUIRED);
   i->chunks_dropped = attr_u64(c, f, R, "chunks_dropped", REQUIRED);
   i->run_index = (int)attr_int(c, f, R, "run_index", 1, INT32_MAX, REQUIRED);

@@ -243,6 +243,10 @@ static void root_attrs(wctx_t *w, hid_t f, const amz_plan_t *p, const amz_result
   attr_u(w, f, "items_done", r->items_done);
   attr_u(w, f, "items_failed", r->items_failed);
   attr_u(w, f, "sampled_items", r->sampled_items);
+  attr_u(w, f, "items_resumed", r->items_resumed);
+  attr_u(w, f, "items_recovered", r->items_recovered);
+  attr_u(w, f, "retry_calls", r->retry_calls);
+  attr_s(w, f, "checkpoint", r->checkpoint_path ? r->checkpoint_path : "");
   attr_u(w, f, "chunks_total", pt->chunks_total);
   attr_u(w, f, "chunks_dropped", pt->chunks_dropped);
   attr_i(w, f, "run_index", r->run_index);

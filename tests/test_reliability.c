@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "amorsize_profile.h"
 #include "test_util.h"
 
 /* ---- a kernel that counts executions and fails where told ---------------- */
@@ -422,6 +423,64 @@ static void test_checkpoint_failed_items_rerun(void) {
   kern_free(&k);
 }
 
+/* The explanation and the profile say what was resumed and what retries did. */
+static void test_checkpoint_explain_and_profile(void) {
+  char ck[512], prof[512];
+  path_in_tmp(ck, sizeof ck, "explain.ckpt");
+  path_in_tmp(prof, sizeof prof, "explain.h5");
+  kern_t k;
+  kern_init(&k, 12000);
+  k.fail_from = 9000;
+  amz_options_t *o = opts_new(2, AMZ_SCHED_DYNAMIC, 100);
+  amz_options_set_checkpoint(o, ck);
+  amz_task_t t = {"explained", k.n, kern_fn, &k};
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_for(&t, o, &r), AMZ_EITEMS);
+  uint64_t done1 = amz_result_items_done(r);
+  amz_result_destroy(r);
+  k.fail_from = UINT64_MAX;
+  k.bad_mod = 1000;
+  k.bad_rem = 9500 % 1000;
+  amz_options_set_retries(o, 2);
+  amz_options_set_profile(o, prof);
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&t, o, &p), 0);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  CU_ASSERT_EQUAL(amz_plan_explain(p, m), 0);
+  fclose(m);
+  char want[128];
+  snprintf(want, sizeof want, "resuming; %llu of 12000 items", (unsigned long long)done1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "retries = 2 (from option)"));
+  if (!strstr(text, want)) fprintf(stderr, "%s\n", text);
+  free(text);
+  CU_ASSERT_EQUAL(amz_run(p, &r), AMZ_EITEMS);
+  CU_ASSERT_EQUAL(amz_result_items_resumed(r), done1);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_profile_t *pr = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_profile_open(prof, 0, &pr), 0);
+  const amz_profile_info_t *in = amz_profile_info(pr);
+  CU_ASSERT_EQUAL(in->items_resumed, done1);
+  CU_ASSERT_STRING_EQUAL(in->checkpoint, ck);
+  CU_ASSERT(in->retry_calls > 0);
+  CU_ASSERT_EQUAL(in->items_done + in->items_failed, k.n);
+  /* The failures table lists single bad items, each with its code. */
+  const amz_profile_failure_t *f;
+  size_t nf = amz_profile_failures(pr, &f);
+  CU_ASSERT(nf >= 2);
+  for (size_t i = 0; i < nf; i++) {
+    CU_ASSERT_EQUAL(f[i].end - f[i].begin, 1);
+    CU_ASSERT_EQUAL(f[i].begin % 1000, 500);
+    CU_ASSERT_EQUAL(f[i].code, 7);
+  }
+  amz_profile_close(pr);
+  amz_options_destroy(o);
+  kern_free(&k);
+}
+
 /* ---- bounded recording memory ------------------------------------------- */
 
 static int tiny_fn(uint64_t b, uint64_t e, void *arg) {
@@ -497,6 +556,8 @@ int main(void) {
               test_checkpoint_damage);
   CU_add_test(s, "checkpoint: failed items run again on resume",
               test_checkpoint_failed_items_rerun);
+  CU_add_test(s, "checkpoint and retries in the explanation and the profile",
+              test_checkpoint_explain_and_profile);
   CU_add_test(s, "10^8 items in 10^6 chunks: bounded recording memory",
               test_bounded_recording);
   int rc = amz_test_run();

@@ -266,6 +266,15 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
   if (in->sampled_items)
     fprintf(o, " (%llu of them while sampling, before the run)", (unsigned long long)in->sampled_items);
   fprintf(o, "\n");
+  if (in->items_resumed)
+    fprintf(o, "  resumed: %llu items were completed by earlier jobs (checkpoint %s) and not run "
+               "again\n", (unsigned long long)in->items_resumed, in->checkpoint);
+  else if (in->checkpoint[0])
+    fprintf(o, "  checkpoint %s: completed chunks were logged for a rerun to skip\n", in->checkpoint);
+  if (in->retry_calls)
+    fprintf(o, "  retries: %llu kernel calls isolated the failures; %llu items succeeded when "
+               "run again\n", (unsigned long long)in->retry_calls,
+            (unsigned long long)in->items_recovered);
   if (in->setup_s > 0) fprintf(o, "  probe + sampling + planning took %s before the run\n", T(in->setup_s));
   fprintf(o, "  efficiency %.2f: lower bound %s (kernel time %s over %d workers, or the "
              "longest item %s)\n",

@@ -26,7 +26,7 @@ module amorsize
   integer(c_int), parameter, public :: AMZ_OK = 0, AMZ_EINVAL = -1, AMZ_ENOMEM = -2, &
        AMZ_EENV = -3, AMZ_ESCHED = -4, AMZ_ESYS = -5, AMZ_ETOPO = -6, AMZ_EITEMS = -7, &
        AMZ_EBUSY = -8, AMZ_ECONFLICT = -9, AMZ_EMPI = -10, AMZ_EIO = -11, AMZ_ERANGE = -12, &
-       AMZ_EEXIST = -13, AMZ_EFORMAT = -14
+       AMZ_EEXIST = -13, AMZ_EFORMAT = -14, AMZ_EMISMATCH = -15
 
   ! ---- schedules (amz_schedule_t) ----
   integer(c_int), parameter, public :: AMZ_SCHED_AUTO = 0, AMZ_SCHED_STATIC = 1, &
@@ -100,6 +100,23 @@ module amorsize
       import :: c_int, c_ptr
       type(c_ptr), value :: opts
       integer(c_int), value :: overwrite
+    end function
+    integer(c_int) function amz_options_set_retries(opts, retries) &
+        bind(c, name="amz_options_set_retries")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: opts
+      integer(c_int), value :: retries
+    end function
+    integer(c_int) function c_options_set_checkpoint(opts, path) &
+        bind(c, name="amz_options_set_checkpoint")
+      import :: c_int, c_ptr, c_char
+      type(c_ptr), value :: opts
+      character(kind=c_char), dimension(*) :: path
+    end function
+    integer(c_int64_t) function amz_result_items_resumed(result) &
+        bind(c, name="amz_result_items_resumed")
+      import :: c_int64_t, c_ptr
+      type(c_ptr), value :: result
     end function
     integer(c_int) function c_options_set_profile(opts, path) bind(c, name="amz_options_set_profile")
       import :: c_int, c_ptr, c_char
@@ -251,7 +268,8 @@ module amorsize
   public :: amz_options_create, amz_options_destroy, amz_options_set_workers, &
        amz_options_set_ranks, amz_options_set_schedule, amz_options_set_chunk, &
        amz_options_set_sampling, amz_options_set_use_env, amz_options_set_profile, &
-       amz_options_set_profile_overwrite, amz_plan_create, amz_run, amz_for, &
+       amz_options_set_profile_overwrite, amz_options_set_retries, amz_options_set_checkpoint, &
+       amz_result_items_resumed, amz_plan_create, amz_run, amz_for, &
        amz_plan_destroy, amz_plan_workers, amz_plan_ranks, amz_plan_schedule, amz_plan_chunk, &
        amz_plan_predicted_seconds, amz_plan_explain, amz_result_seconds, &
        amz_result_predicted_seconds, amz_result_items_done, amz_result_items_failed, &
@@ -299,6 +317,14 @@ contains
     character(len=:), allocatable :: s
     s = from_c(c_result_profile_path(result))
   end function amz_result_profile_path
+
+  !> Logs completed chunks to a checkpoint file ("" = none): a killed job started
+  !> again with the same task name and N runs only what was not completed.
+  integer(c_int) function amz_options_set_checkpoint(opts, path) result(rc)
+    type(c_ptr), intent(in) :: opts
+    character(len=*), intent(in) :: path
+    rc = c_options_set_checkpoint(opts, trim(path)//c_null_char)
+  end function amz_options_set_checkpoint
 
   !> Writes a profile of each run to path ("" = none); %r, %j as in C.
   integer(c_int) function amz_options_set_profile(opts, path) result(rc)
