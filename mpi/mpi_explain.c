@@ -161,6 +161,17 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
   if (p->cons.chunk_from)
     fprintf(o, "  chunk = %llu (from %s)\n", (unsigned long long)p->cons.chunk, p->cons.chunk_from),
         any = 1;
+  if (p->cons.retries_from)
+    fprintf(o, "  retries = %d (from %s)\n", p->cons.retries, p->cons.retries_from), any = 1;
   if (!any) fprintf(o, "  none: everything chosen by the model\n");
+  if (p->ckpt_path) {
+    if (p->runs > 0)
+      fprintf(o, "\nCheckpoint\n  %s: closed after the first run\n", p->ckpt_path);
+    else
+      fprintf(o, "\nCheckpoint\n  %s (rank 0's, from %s): %llu of %llu items completed by "
+                 "earlier jobs are skipped; every rank logs its chunks into this one file\n",
+              p->ckpt_path, p->ckpt_from, (unsigned long long)amz__rangeset_items(&p->resumed),
+              (unsigned long long)p->task.n_items);
+  }
   return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
 }

@@ -544,7 +544,7 @@ static int mpi_predict_choice(amz_plan_t *p) {
                          m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0};
   double rem = 1.0;
   if (p->runs == 0 && p->task.n_items > 0)
-    rem = 1.0 - (double)amz__rangeset_items(&p->sampled) / (double)p->task.n_items;
+    rem = 1.0 - (double)amz__rangeset_items(&p->skip_first) / (double)p->task.n_items;
   int rc = amz__mpi_predict(&mm, p->ranks, p->workers, p->schedule, p->chunk, rem,
                             &p->next_terms);
   if (rc == 0)
@@ -701,7 +701,10 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
     rc = amz__mpi_agree(dup, rc);
   }
   /* Every chunk writes a checkpoint record: rank 0 measured its cost for all. */
-  if (rc == 0 && p->ckpt_open) p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
+  if (rc == 0 && p->ckpt_open) {
+    p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
+    p->cons.max_chunk_s = AMZ__CKPT_CHUNK_S; /* a kill loses about a second per worker */
+  }
   if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_net_probe(m, dir));
   if (rc == 0) {
     rc = amz__pool_init(&p->pool, 0);

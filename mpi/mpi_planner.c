@@ -213,6 +213,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
           nc = amz__planner_chunk_grid(wl, &mw, slist[k], W, chunks, 16);
         }
         for (size_t q = 0; q < nc && rc == 0; q++) {
+          if (amz__planner_chunk_too_long(c, wl, slist[k], (uint64_t)W, chunks[q])) continue;
           amz_candidate_t cand = {.workers = T, .ranks = R, .schedule = slist[k],
                                   .chunk = chunks[q]};
           rc = amz__mpi_predict(mm, R, T, slist[k], chunks[q], 1.0, &cand.terms);

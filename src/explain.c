@@ -224,6 +224,10 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     if (p->ckpt_info.damaged)
       fprintf(o, "  %llu damaged record slots were skipped (torn by a crash): their items run "
                  "again\n", (unsigned long long)p->ckpt_info.damaged);
+    if (p->runs == 0 && p->cons.max_chunk_s > 0 && p->cons.schedule == AMZ_SCHED_AUTO &&
+        p->cons.chunk == 0)
+      fprintf(o, "  no chunk is planned to take over %s (a kill loses the chunks in flight)\n",
+              T(p->cons.max_chunk_s));
     fprintf(o, "\n");
   }
 

@@ -216,6 +216,7 @@ int amz__rangeset_union(const amz__rangeset_t *a, const amz__rangeset_t *b, amz_
 #define AMZ__CKPT_RECORD 32
 #define AMZ__CKPT_NAME_MAX 255
 #define AMZ__CKPT_SYNC_S 1.0 /* least seconds between two fdatasync() */
+#define AMZ__CKPT_CHUNK_S 1.0 /* with a checkpoint, no chunk planned longer than this */
 
 typedef struct amz__ckpt_info {
   uint64_t n_items;      /* from the header */
@@ -461,7 +462,14 @@ typedef struct amz__constraints {
   const char *workers_from, *schedule_from, *chunk_from; /* "option", "AMZ_WORKERS" */
   int retries;             /* extra attempts for a failing item (0 = none) */
   const char *retries_from;
+  double max_chunk_s;      /* > 0 with a checkpoint: longest chunk the plan may choose */
 } amz__constraints_t;
+
+/* (planner.c) 1 when the schedule's largest chunk on `workers` workers in all would
+ * take longer than c->max_chunk_s (a kill loses the chunks in flight). Never for a
+ * chunk of one item, nor when the user fixed the schedule or the chunk. */
+int amz__planner_chunk_too_long(const amz__constraints_t *c, const amz__workload_t *wl,
+                                amz_schedule_t s, uint64_t workers, uint64_t chunk);
 
 typedef struct amz__decision {
   amz_candidate_t *cands; /* sorted by predicted time */

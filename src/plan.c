@@ -115,6 +115,7 @@ int amz__plan_ckpt_end(amz_plan_t *p) {
   amz__ckpt_close(&p->ckpt);
   p->ckpt_open = 0;
   p->machine.costs.chunk_log_s = 0.0; /* later runs log nothing */
+  p->cons.max_chunk_s = 0.0;
   return rc;
 }
 
@@ -183,7 +184,10 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
         amz__default_cache_dir(dir, sizeof dir);
       if (rc == 0) rc = amz__costs_probe(&p->machine.topo, dir, &p->machine.costs);
     }
-    if (p->ckpt_open) p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
+    if (p->ckpt_open) {
+      p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
+      p->cons.max_chunk_s = AMZ__CKPT_CHUNK_S; /* a kill loses about a second per worker */
+    }
   }
   if (rc == 0) {
     /* Threads start only when sampling needs them: a loop too short to sample in

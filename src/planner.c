@@ -98,6 +98,29 @@ size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *
   return k;
 }
 
+int amz__planner_chunk_too_long(const amz__constraints_t *c, const amz__workload_t *wl,
+                                amz_schedule_t s, uint64_t workers, uint64_t chunk) {
+  if (!(c->max_chunk_s > 0) || c->schedule != AMZ_SCHED_AUTO || c->chunk > 0) return 0;
+  uint64_t n = wl->n_items, w = workers ? workers : 1, largest;
+  switch (s) {
+    case AMZ_SCHED_STATIC:
+      largest = n / w + (n % w != 0);
+      break;
+    case AMZ_SCHED_GUIDED:
+      largest = n / w + (n % w != 0);
+      break;
+    case AMZ_SCHED_FACTORING:
+    case AMZ_SCHED_AWF: /* AWF's first batch is FAC2's; later ones weigh by speed */
+      largest = n / (2 * w) + (n % (2 * w) != 0);
+      break;
+    default:
+      largest = chunk;
+      break;
+  }
+  if (largest < chunk) largest = chunk;
+  return largest > 1 && (double)largest * wl->mean_s > c->max_chunk_s;
+}
+
 /* Fastest first; ties by fewer workers in all, fewer ranks, schedule, chunk. */
 static int cmp_cand(const void *a, const void *b) {
   const amz_candidate_t *x = a, *y = b;
@@ -165,6 +188,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
       /* One worker: every schedule is the same loop; only static has no dispatch. */
       if (W == 1 && c->schedule == AMZ_SCHED_AUTO && slist[j] != AMZ_SCHED_STATIC) continue;
       for (size_t k = 0; k < nc && rc == 0; k++) {
+        if (amz__planner_chunk_too_long(c, wl, slist[j], (uint64_t)W, chunks[k])) continue;
         amz_candidate_t cand = {.workers = W, .schedule = slist[j], .chunk = chunks[k], .ranks = 1};
         rc = amz__model_predict(wl, m, W, slist[j], chunks[k], 1.0, pool_threads, &cand.terms);
         if (rc == 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -481,6 +482,45 @@ static void test_checkpoint_explain_and_profile(void) {
   kern_free(&k);
 }
 
+static int spin20(uint64_t b, uint64_t e, void *arg) {
+  (void)arg;
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double want = 20e-6 * (double)(e - b);
+  do clock_gettime(CLOCK_MONOTONIC, &t);
+  while ((double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec) < want);
+  return 0;
+}
+
+/* With a checkpoint, no chunk is planned to take over a second: a kill must not
+ * lose a worker's whole share (a static plan of a 4 s loop would). */
+static void test_checkpoint_bounds_chunks(void) {
+  char ck[512];
+  path_in_tmp(ck, sizeof ck, "bounded-chunks.ckpt");
+  amz_options_t *o = opts_new(2, AMZ_SCHED_AUTO, 0);
+  amz_options_set_checkpoint(o, ck);
+  amz_task_t t = {"bounded-chunks", 200000, spin20, NULL};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&t, o, &p), 0);
+  amz_schedule_t s = amz_plan_schedule(p);
+  uint64_t c = amz_plan_chunk(p), largest = c;
+  if (s == AMZ_SCHED_GUIDED) largest = t.n_items / 2;
+  if (s == AMZ_SCHED_FACTORING || s == AMZ_SCHED_AWF) largest = t.n_items / 4;
+  /* 1 s of 20 us items is 50000; the sampled mean may be off by a fraction. */
+  CU_ASSERT(largest <= 75000);
+  if (largest > 75000)
+    fprintf(stderr, "plan: %s, chunk %llu\n", amz_schedule_name(s), (unsigned long long)c);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  amz_plan_explain(p, m);
+  fclose(m);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "no chunk is planned to take over"));
+  free(text);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+}
+
 /* ---- bounded recording memory ------------------------------------------- */
 
 static int tiny_fn(uint64_t b, uint64_t e, void *arg) {
@@ -558,6 +598,8 @@ int main(void) {
               test_checkpoint_failed_items_rerun);
   CU_add_test(s, "checkpoint and retries in the explanation and the profile",
               test_checkpoint_explain_and_profile);
+  CU_add_test(s, "checkpoint: no chunk planned longer than a second",
+              test_checkpoint_bounds_chunks);
   CU_add_test(s, "10^8 items in 10^6 chunks: bounded recording memory",
               test_bounded_recording);
   int rc = amz_test_run();
