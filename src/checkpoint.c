@@ -278,7 +278,6 @@ int amz__ckpt_open(amz__ckpt_t *ck, const char *path, const char *task, uint64_t
   memset(info, 0, sizeof *info);
   ck->path = strdup(path);
   if (!ck->path) return amz__fail(AMZ_ENOMEM, "cannot copy the checkpoint path");
-  ck->n_items = n;
   ck->writers = 1;
   ck->interval_s = AMZ__CKPT_SYNC_S;
   atomic_flag_clear(&ck->syncing);
@@ -370,7 +369,6 @@ void amz__ckpt_log(amz__ckpt_t *ck, uint64_t b, uint64_t e) {
   int64_t t1 = now_ns();
   double cost = (double)(t1 - t) * 1e-9, wait = ck->interval_s;
   if (50.0 * cost > wait) wait = 50.0 * cost;
-  atomic_fetch_add_explicit(&ck->syncs, 1, memory_order_relaxed);
   atomic_store_explicit(&ck->next_sync_ns, t1 + (int64_t)(wait * 1e9), memory_order_relaxed);
   atomic_flag_clear_explicit(&ck->syncing, memory_order_release);
 }

@@ -53,20 +53,18 @@ static void worker_failed(void *ctx, uint64_t b, uint64_t e, int rc) {
 }
 
 /* Runs one piece through the kernel; failures go to the worker's sink. */
-static int run_piece(exec_ctx_t *x, amz__worker_rec_t *r, int worker, uint64_t b,
-                     uint64_t e) {
-  (void)worker;
+static int run_piece(exec_ctx_t *x, amz__worker_rec_t *r, uint64_t b, uint64_t e) {
   return amz__run_items(x->p->task, x->p->retries, x->p->ckpt, b, e, &r->sink);
 }
 
 /* Executes [b, e) minus the skip list; returns the first failure code, adds the
  * items executed to *items. */
-static int run_range(exec_ctx_t *x, amz__worker_rec_t *r, int worker, uint64_t b,
-                     uint64_t e, uint64_t *items) {
+static int run_range(exec_ctx_t *x, amz__worker_rec_t *r, uint64_t b, uint64_t e,
+                     uint64_t *items) {
   const amz__rangeset_t *skip = x->p->skip;
   if (!skip || skip->n == 0) {
     *items = e - b;
-    return run_piece(x, r, worker, b, e);
+    return run_piece(x, r, b, e);
   }
   int status = 0;
   uint64_t pos = b, n = 0;
@@ -75,7 +73,7 @@ static int run_range(exec_ctx_t *x, amz__worker_rec_t *r, int worker, uint64_t b
     uint64_t stop = e;
     if (i < skip->n && skip->v[i].begin < e) stop = skip->v[i].begin > pos ? skip->v[i].begin : pos;
     if (stop > pos) {
-      int rc = run_piece(x, r, worker, pos, stop);
+      int rc = run_piece(x, r, pos, stop);
       if (rc != 0 && status == 0) status = rc;
       n += stop - pos;
     }
@@ -186,7 +184,7 @@ static void worker_main(void *arg, int w) {
     r->data_s += x0 - xs;
     r->dispatch_s -= x0 - xs;
     uint64_t items = 0;
-    int status = run_range(x, r, w, b, e, &items);
+    int status = run_range(x, r, b, e, &items);
     double te = amz__clock_now(clk) - p->t_origin;
     double moved = track ? amz__tls_excluded_s - x0 : 0.0;
     r->dispatch_s += ts - t_prev;

@@ -230,12 +230,10 @@ typedef struct amz__ckpt_info {
 typedef struct amz__ckpt {
   int fd;
   char *path;
-  uint64_t n_items;
   uint32_t writer, writers; /* this process's index and the processes writing */
   uint64_t base;            /* first extent of this session */
   _Alignas(64) _Atomic uint64_t slots; /* records claimed by this process */
   _Atomic int64_t next_sync_ns;
-  _Atomic uint64_t syncs;
   atomic_flag syncing;
   _Atomic int err;          /* errno of the first failed write or sync */
   double interval_s;
