@@ -134,6 +134,9 @@ int amz__mpi_check(int rc, const char *what);
 int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st);
 /* Agree on a status: the most severe (lowest) code of all ranks of comm. */
 int amz__mpi_agree(MPI_Comm comm, int rc);
+/* Replaces *s (malloc'ed or NULL) on every rank by rank 0's copy. Collective; every
+ * rank returns the same status. `what` names the string in errors. */
+int amz__mpi_bcast_str(MPI_Comm comm, int rank, char **s, const char *what);
 
 /* Groups ranks into nodes, fills ri/ni/order. Collective over m->comm. */
 int amz__mpi_topology(amz__mpi_t *m, const amz__topology_t *topo);

@@ -305,31 +305,12 @@ static int options_agree(amz_plan_t *p, MPI_Comm comm) {
 /* The checkpoint: rank 0's path; rank 0 creates or reads it and tells everyone
  * what was completed and where this session's records go; every rank opens it. */
 static int ckpt_sync(amz_plan_t *p, amz__mpi_t *m, MPI_Comm comm) {
-  int len = p->ckpt_path ? (int)strlen(p->ckpt_path) : -1;
-  int rc = amz__mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), "MPI_Bcast(checkpoint)");
-  if (rc != 0) return amz__mpi_agree(comm, rc);
-  char *own = p->ckpt_path;
-  p->ckpt_path = NULL;
-  if (len < 0) {
-    free(own);
-    return 0;
-  }
-  char *path = malloc((size_t)len + 1);
-  rc = amz__mpi_agree(comm, path ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the checkpoint path"));
-  if (rc != 0) {
-    free(path);
-    free(own);
-    return rc;
-  }
-  if (m->rank == 0) memcpy(path, own, (size_t)len + 1);
-  free(own);
-  rc = amz__mpi_check(MPI_Bcast(path, len + 1, MPI_CHAR, 0, comm), "MPI_Bcast(checkpoint)");
-  p->ckpt_path = path;
-  if (rc == 0 && m->map)
-    rc = amz__fail(AMZ_ECONFLICT, "a checkpoint (%s) cannot be used in map mode: the outputs "
-                   "of items completed by an earlier job are not available", p->ckpt_from);
-  rc = amz__mpi_agree(comm, rc);
-  if (rc != 0) return rc;
+  int rc = amz__mpi_bcast_str(comm, m->rank, &p->ckpt_path, "checkpoint path");
+  if (rc != 0 || !p->ckpt_path) return rc;
+  const char *path = p->ckpt_path;
+  if (m->map) /* the same on every rank */
+    return amz__fail(AMZ_ECONFLICT, "a checkpoint (%s) cannot be used in map mode: the outputs "
+                     "of items completed by an earlier job are not available", p->ckpt_from);
   int lrc = 0;
   p->ckpt_open = 1; /* closed by amz_plan_destroy, also after a failure */
   if (m->rank == 0) {

@@ -23,27 +23,13 @@ typedef struct prof_hdr {
 int amz__mpi_profile_sync(amz_plan_t *p, MPI_Comm comm, int rank) {
   /* Rank 0's setting wins: launchers pass the same environment to all ranks, but
    * one file needs one name. */
-  int len = p->profile ? (int)strlen(p->profile) : -1, ow = p->profile_overwrite;
-  int rc = amz__mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), "MPI_Bcast(profile)");
-  if (rc == 0) rc = amz__mpi_check(MPI_Bcast(&ow, 1, MPI_INT, 0, comm), "MPI_Bcast(profile)");
+  int ow = p->profile_overwrite;
+  int rc = amz__mpi_agree(comm, amz__mpi_check(MPI_Bcast(&ow, 1, MPI_INT, 0, comm),
+                                               "MPI_Bcast(profile)"));
+  if (rc == 0) rc = amz__mpi_bcast_str(comm, rank, &p->profile, "profile path");
   if (rc != 0) return rc;
   p->profile_overwrite = ow;
-  if (len < 0) {
-    free(p->profile);
-    p->profile = NULL;
-    return 0;
-  }
-  char *s = malloc((size_t)len + 1);
-  int lrc = s ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the profile path");
-  if (amz__mpi_agree(comm, lrc) != 0) {
-    free(s);
-    return lrc ? lrc : AMZ_ENOMEM;
-  }
-  if (rank == 0) memcpy(s, p->profile, (size_t)len + 1);
-  rc = amz__mpi_check(MPI_Bcast(s, len + 1, MPI_CHAR, 0, comm), "MPI_Bcast(profile)");
-  free(p->profile);
-  p->profile = s;
-  if (rc != 0) return rc;
+  if (!p->profile) return 0;
   return amz__mpi_agree(comm, rank == 0 ? amz__profile_precheck(p) : 0);
 }
 

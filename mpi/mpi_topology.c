@@ -52,6 +52,27 @@ int amz__mpi_agree(MPI_Comm comm, int rc) {
   return all;
 }
 
+int amz__mpi_bcast_str(MPI_Comm comm, int rank, char **s, const char *what) {
+  int len = *s ? (int)strlen(*s) : -1;
+  int rc = amz__mpi_agree(comm, amz__mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), what));
+  if (rc != 0) return rc;
+  char *mine = *s;
+  *s = NULL;
+  char *copy = len < 0 ? NULL : malloc((size_t)len + 1);
+  rc = amz__mpi_agree(comm, len >= 0 && !copy ? amz__fail(AMZ_ENOMEM, "cannot copy the %s", what) : 0);
+  if (rc == 0 && copy) {
+    if (rank == 0) memcpy(copy, mine, (size_t)len + 1);
+    rc = amz__mpi_agree(comm, amz__mpi_check(MPI_Bcast(copy, len + 1, MPI_CHAR, 0, comm), what));
+  }
+  free(mine);
+  if (rc != 0) {
+    free(copy);
+    return rc;
+  }
+  *s = copy;
+  return 0;
+}
+
 static int popcount_mask(const uint64_t *m) {
   int n = 0;
   for (int i = 0; i < AMZ__CPUMASK_BITS / 64; i++) n += __builtin_popcountll(m[i]);

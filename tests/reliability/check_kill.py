@@ -40,6 +40,8 @@ def main():
     n = int(sys.argv[1])
     attempts = sys.argv[2:]
     finished_in = [-1] * n       # the last attempt in which the item finished
+    finished_chunk = {}          # item -> the chunk it last finished in
+    interrupted = []             # chunks an attempt started and never finished
     in_flight_of = {}            # attempt -> set of (b, e) each thread started last
     errors = []
     repeated_items = 0
@@ -95,7 +97,5 @@ def main():
     return 1 if errors else 0
 
 
-finished_chunk = {}
-interrupted = []
 if __name__ == "__main__":
     sys.exit(main())
