@@ -222,8 +222,6 @@ int amz__mpi_is_plan(const amz_plan_t *p);
  * more) and the first chunk in *first. Thread- and process-safe. */
 uint64_t amz__take_batch(amz__node_shm_t *node0, const amz__sched_t *s, int nodes, int node,
                          uint64_t min_batch, uint64_t *first);
-/* Chunk index that contains item x (x < s->n) of a dynamic-family schedule. */
-uint64_t amz__sched_chunk_of(const amz__sched_t *s, uint64_t x);
 
 #pragma GCC visibility pop
 

@@ -36,8 +36,7 @@
 /* Worst case wait of rank 0's progress thread between two polls (mpi_map.c: naps
  * of up to 100 us, plus the scheduler's wake-up), and the expected wait of a request
  * that finds it asleep: half of it. */
-#define SERVER_POLL_S 200e-6
-#define SERVER_WAKE_S (SERVER_POLL_S / 2)
+#define SERVER_WAKE_S (AMZ__SERVER_POLL_S / 2)
 
 /* Cores the first R ranks (node by node) may use together, and nodes they span. */
 static int used_cores(const amz__mpi_t *m, int R, int T, int *nodes_used, int *tmax) {
@@ -65,20 +64,16 @@ static int ilog2_ceil(int x) {
   return k;
 }
 
-/* Batches a dynamic run over `nodes` nodes takes (equal node speeds). */
+/* Batches a dynamic run over `nodes` nodes takes (equal node speeds): the run's
+ * own rule (amz__deal over every round). */
+static void count_take(void *ctx, int node, uint64_t first, uint64_t n) {
+  (void)node, (void)first, (void)n;
+  *(double *)ctx += 1.0;
+}
+
 static double count_batches(const amz__sched_t *s, int nodes, uint64_t min_batch) {
-  /* A private counter with the same rule as the run (amz__take_batch). */
-  size_t sz = sizeof(amz__node_shm_t) + (size_t)nodes * sizeof(uint64_t);
-  amz__node_shm_t *shm = calloc(1, sz);
-  if (!shm) return 0.0;
   double k = 0;
-  uint64_t first;
-  int node = 0;
-  while (amz__take_batch(shm, s, nodes, node, min_batch, &first) > 0) {
-    k++;
-    node = (node + 1) % nodes;
-  }
-  free(shm);
+  amz__deal(s, nodes, min_batch, 0, count_take, &k);
   return k;
 }
 
@@ -127,10 +122,10 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
     if (rc != 0) return rc;
   }
   if (dynamic && nodes_used > 1 && N > 0) {
-    uint64_t min_batch = s.n_chunks / 2048 + 1;
+    uint64_t min_batch = s.n_chunks / AMZ__MAX_BATCHES + 1;
     double batches = count_batches(&s, nodes_used, min_batch);
     double per_node = batches / nodes_used;
-    double rtt = 2.0 * lat + SERVER_POLL_S;
+    double rtt = 2.0 * lat + AMZ__SERVER_POLL_S;
     out->dispatch += per_node * rtt / T;
   }
   if (mm->bytes_per_item > 0 && N > 0) {

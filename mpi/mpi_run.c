@@ -23,22 +23,7 @@
 
 #include "mpi_internal.h"
 
-#define SERVER_POLL_S 200e-6
-
 /* ---- global chunk sequence helpers ---------------------------------------- */
-
-uint64_t amz__sched_chunk_of(const amz__sched_t *s, uint64_t x) {
-  if (s->kind == AMZ_SCHED_GUIDED || s->kind == AMZ_SCHED_FACTORING) {
-    uint64_t lo = 0, hi = s->n_chunks; /* bounds[lo] <= x < bounds[hi] */
-    while (hi - lo > 1) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      if (s->bounds[mid] <= x) lo = mid;
-      else hi = mid;
-    }
-    return lo;
-  }
-  return x / (s->chunk ? s->chunk : 1);
-}
 
 static double node_weight(amz__node_shm_t *s0, int nodes, int node) {
   double sum = 0, mine = 0;
@@ -53,26 +38,15 @@ static double node_weight(amz__node_shm_t *s0, int nodes, int node) {
     }
     if (i == node) mine = r;
   }
-  if (!(mine > 0) || k == 0) return 1.0;
-  double w = mine / (sum / k);
-  return w < 0.1 ? 0.1 : w > 10.0 ? 10.0 : w;
+  return amz__node_weight(mine, sum, k);
 }
 
 uint64_t amz__take_batch(amz__node_shm_t *s0, const amz__sched_t *s, int nodes, int node,
                          uint64_t min_batch, uint64_t *first) {
-  uint64_t total = s->n_chunks;
   uint64_t pos = atomic_load_explicit(&s0->global_next, memory_order_relaxed);
   for (;;) {
-    if (pos >= total) return 0;
-    uint64_t b, e;
-    amz__sched_chunk(s, pos, &b, &e);
-    double target = (double)(s->n - b) * node_weight(s0, nodes, node) / (2.0 * nodes);
-    uint64_t last = b + (uint64_t)ceil(target);
-    if (last > s->n) last = s->n;
-    uint64_t k_end = last <= b ? pos + 1 : amz__sched_chunk_of(s, last - 1) + 1;
-    uint64_t cnt = k_end - pos;
-    if (cnt < min_batch) cnt = min_batch;
-    if (cnt > total - pos) cnt = total - pos;
+    uint64_t cnt = amz__batch_chunks(s, pos, nodes, node_weight(s0, nodes, node), min_batch);
+    if (cnt == 0) return 0;
     if (atomic_compare_exchange_weak_explicit(&s0->global_next, &pos, pos + cnt,
                                               memory_order_relaxed, memory_order_relaxed)) {
       *first = pos;
@@ -98,15 +72,9 @@ static void run_params(amz_plan_t *p, uint64_t n_chunks) {
   amz__mpi_t *m = p->ext;
   for (int n = 0; n < m->run_nodes; n++) m->run_node_threads[n] = 0;
   for (int r = 0; r < m->run_size; r++) m->run_node_threads[m->run_node_of[r]] += m->threads;
-  m->min_batch = n_chunks / 2048 + 1;
-  /* Refill while the node still has work for the refill's round trip: a few chunks
-   * per worker, more when chunks are short against the latency. */
   double chunk_s = n_chunks ? p->wl.mean_s * (double)p->task.n_items / (double)n_chunks : 0;
-  double lead_s = 2.0 * m->net.lat_net_s + SERVER_POLL_S;
   uint64_t nw = (uint64_t)m->run_node_threads[m->run_node_id];
-  double per = chunk_s > 0 ? ceil(lead_s * (double)nw / chunk_s) : 1.0;
-  if (per > 1e9) per = 1e9;
-  m->low_water = 2 * nw + (uint64_t)per;
+  amz__dist_params(n_chunks, chunk_s, m->net.lat_net_s, nw, &m->min_batch, &m->low_water);
 }
 
 int amz__mpi_setup_run(amz_plan_t *p) {
@@ -150,9 +118,10 @@ int amz__mpi_setup_run(amz_plan_t *p) {
   m->run_nodes = nodes;
   m->run_node_id = m->run_node_of[m->run_rank];
   m->cross_node = nodes > 1 && m->thread_level >= MPI_THREAD_MULTIPLE;
-  /* Batch table: every batch but the last has at least n_chunks / 2048 + 1 chunks
-   * (run_params), so 2048 + nodes + 3 entries hold any schedule's batches. */
-  m->batch_cap = 2048 + (uint64_t)nodes + 3;
+  /* Batch table: every batch but the last has at least n_chunks / AMZ__MAX_BATCHES
+   * + 1 chunks (amz__dist_params), so AMZ__MAX_BATCHES + nodes + 3 entries hold any
+   * schedule's batches. */
+  m->batch_cap = AMZ__MAX_BATCHES + (uint64_t)nodes + 3;
 
   /* + 64: the window's base is only 8-byte aligned; the counters want their own
    * cache lines. The segment is page-aligned in every process, so rounding the
@@ -350,42 +319,32 @@ static int src_map(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
 
 /* Deals the first round of batches (or, without cross-node refills, all batches
  * round-robin) into this node's table: every node computes the same sequence. */
+typedef struct deal_ctx {
+  src_ctx_t *x;
+  uint64_t pub, nb;
+} deal_ctx_t;
+
+static void deal_take(void *ctx, int node, uint64_t first, uint64_t n) {
+  deal_ctx_t *d = ctx;
+  if (node != d->x->m->run_node_id) return;
+  if (d->nb >= d->x->shm->cap) {
+    d->x->fail = 1; /* cannot happen: the table's size bounds the batches */
+    return;
+  }
+  d->x->batches[d->nb++] = (amz__batch_t){d->pub, first, n};
+  d->pub += n;
+}
+
 static void deal_initial(src_ctx_t *x) {
   amz__mpi_t *m = x->m;
   amz__node_shm_t *s = x->shm;
-  uint64_t total = x->sched.n_chunks;
-  if (m->run_nodes == 1) {
-    if (total > 0) {
-      x->batches[0] = (amz__batch_t){0, 0, total};
-      atomic_store(&s->nbatches, 1);
-    }
-    atomic_store(&s->published, total);
-    atomic_store(&s->final, 1);
-    return;
-  }
-  size_t sz = shm_header_bytes(m->run_nodes);
-  amz__node_shm_t *sim = calloc(1, sz);
-  if (!sim) {
-    x->fail = 1;
-    atomic_store(&s->final, 1);
-    return;
-  }
-  uint64_t first, n, pub = 0, nb = 0;
-  for (int node = 0;; node = (node + 1) % m->run_nodes) {
-    n = amz__take_batch(sim, &x->sched, m->run_nodes, node, m->min_batch, &first);
-    if (n == 0) break;
-    if (node == m->run_node_id && nb < s->cap) {
-      x->batches[nb++] = (amz__batch_t){pub, first, n};
-      pub += n;
-    }
-    /* With refills over messages only the first round is dealt. */
-    if (m->cross_node && node == m->run_nodes - 1) break;
-  }
-  atomic_store(&s->nbatches, nb);
-  atomic_store(&s->published, pub);
-  if (m->run_node_id == 0) atomic_store(&s->global_next, atomic_load(&sim->global_next));
-  if (!m->cross_node) atomic_store(&s->final, 1);
-  free(sim);
+  deal_ctx_t d = {x, 0, 0};
+  uint64_t next = amz__deal(&x->sched, m->run_nodes, m->min_batch,
+                            m->run_nodes > 1 && m->cross_node, deal_take, &d);
+  atomic_store(&s->nbatches, d.nb);
+  atomic_store(&s->published, d.pub);
+  if (m->run_node_id == 0) atomic_store(&s->global_next, next);
+  if (m->run_nodes == 1 || !m->cross_node) atomic_store(&s->final, 1);
 }
 
 /* ---- the run ---------------------------------------------------------------- */

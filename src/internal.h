@@ -178,6 +178,33 @@ void amz__sched_chunk(const amz__sched_t *s, uint64_t k, uint64_t *begin,
 static inline int amz__sched_preassigned(amz_schedule_t k) {
   return k == AMZ_SCHED_STATIC || k == AMZ_SCHED_CYCLIC;
 }
+/* Chunk index that contains item x (x < s->n) of a dynamic-family schedule. */
+uint64_t amz__sched_chunk_of(const amz__sched_t *s, uint64_t x);
+
+/* Distribution of one global chunk sequence over nodes in batches (the MPI run in
+ * mpi/mpi_run.c and the simulator in simulate.c both use exactly these rules).
+ * Every batch but the last has at least n_chunks / AMZ__MAX_BATCHES + 1 chunks. */
+#define AMZ__MAX_BATCHES 2048
+/* Worst case wait of rank 0's progress thread between two polls. */
+#define AMZ__SERVER_POLL_S 200e-6
+/* A node's weight from its speed and the sum over the `known` nodes that reported
+ * one: mine / mean, clamped to [0.1, 10]; 1 while unknown. */
+double amz__node_weight(double mine, double sum, int known);
+/* Chunks in the batch that starts at global chunk pos for a node of that weight:
+ * half of the remaining items shared among the nodes (weighted factoring, Hummel,
+ * Schmidt, Uma & Wein 1996), whole chunks, at least min_batch. 0 = none left. */
+uint64_t amz__batch_chunks(const amz__sched_t *s, uint64_t pos, int nodes, double weight,
+                           uint64_t min_batch);
+/* A run's smallest batch and the node's refill mark (chunks left when it asks for
+ * the next batch), from the mean chunk time and the latency between nodes. */
+void amz__dist_params(uint64_t n_chunks, double chunk_s, double lat_net_s, uint64_t node_workers,
+                      uint64_t *min_batch, uint64_t *low_water);
+/* Deals batches round-robin over the nodes from chunk 0 (weights 1: no speeds are
+ * known yet), all of them or only the first round; calls take for each. Returns the
+ * next undealt chunk. */
+uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int first_round_only,
+                   void (*take)(void *ctx, int node, uint64_t first, uint64_t n), void *ctx);
+
 /* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */
 uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
                              double weight);

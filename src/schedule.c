@@ -8,6 +8,7 @@
  * handed out with a single fetch-and-add on a chunk index, as cheap as DYNAMIC.
  * The tables are short: O(workers * log(n)) entries.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -111,6 +112,68 @@ void amz__sched_chunk(const amz__sched_t *s, uint64_t k, uint64_t *begin,
       return;
     }
   }
+}
+
+/* ---- distribution over nodes ------------------------------------------------ */
+
+uint64_t amz__sched_chunk_of(const amz__sched_t *s, uint64_t x) {
+  if (s->kind == AMZ_SCHED_GUIDED || s->kind == AMZ_SCHED_FACTORING) {
+    uint64_t lo = 0, hi = s->n_chunks; /* bounds[lo] <= x < bounds[hi] */
+    while (hi - lo > 1) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      if (s->bounds[mid] <= x) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+  return x / (s->chunk ? s->chunk : 1);
+}
+
+double amz__node_weight(double mine, double sum, int known) {
+  if (!(mine > 0) || known == 0 || !(sum > 0)) return 1.0;
+  double w = mine / (sum / known);
+  return w < 0.1 ? 0.1 : w > 10.0 ? 10.0 : w;
+}
+
+uint64_t amz__batch_chunks(const amz__sched_t *s, uint64_t pos, int nodes, double weight,
+                           uint64_t min_batch) {
+  uint64_t total = s->n_chunks;
+  if (pos >= total) return 0;
+  uint64_t b, e;
+  amz__sched_chunk(s, pos, &b, &e);
+  /* Weighted factoring: half of what remains, shared among the nodes in
+   * proportion to their speeds, rounded to whole chunks of the sequence. */
+  double target = (double)(s->n - b) * weight / (2.0 * nodes);
+  uint64_t last = b + (uint64_t)ceil(target);
+  if (last > s->n) last = s->n;
+  uint64_t k_end = last <= b ? pos + 1 : amz__sched_chunk_of(s, last - 1) + 1;
+  uint64_t cnt = k_end - pos;
+  if (cnt < min_batch) cnt = min_batch;
+  if (cnt > total - pos) cnt = total - pos;
+  return cnt;
+}
+
+void amz__dist_params(uint64_t n_chunks, double chunk_s, double lat_net_s, uint64_t node_workers,
+                      uint64_t *min_batch, uint64_t *low_water) {
+  *min_batch = n_chunks / AMZ__MAX_BATCHES + 1;
+  /* Refill while the node still has work for the refill's round trip: a few chunks
+   * per worker, more when chunks are short against the latency. */
+  double lead_s = 2.0 * lat_net_s + AMZ__SERVER_POLL_S;
+  double per = chunk_s > 0 ? ceil(lead_s * (double)node_workers / chunk_s) : 1.0;
+  if (per > 1e9) per = 1e9;
+  *low_water = 2 * node_workers + (uint64_t)per;
+}
+
+uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int first_round_only,
+                   void (*take)(void *ctx, int node, uint64_t first, uint64_t n), void *ctx) {
+  uint64_t pos = 0, n;
+  for (int node = 0; (n = amz__batch_chunks(s, pos, nodes, 1.0, min_batch)) > 0;
+       node = (node + 1) % nodes) {
+    take(ctx, node, pos, n);
+    pos += n;
+    if (first_round_only && node == nodes - 1) break;
+  }
+  return pos;
 }
 
 /* AWF: a FAC2-style chunk, half of the remaining work shared among P workers, scaled
