@@ -205,6 +205,11 @@ void amz__dist_params(uint64_t n_chunks, double chunk_s, double lat_net_s, uint6
 uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int first_round_only,
                    void (*take)(void *ctx, int node, uint64_t first, uint64_t n), void *ctx);
 
+/* Simulated item costs (sim_costs.c): their mean per item and their count. */
+struct amz_sim_costs;
+double amz__sim_mean(const struct amz_sim_costs *c);
+uint64_t amz__sim_items(const struct amz_sim_costs *c);
+
 /* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */
 uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
                              double weight);
