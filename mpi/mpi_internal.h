@@ -153,11 +153,16 @@ typedef struct amz__mpi_model {
   const amz__machine_t *machine; /* rank 0's thread costs */
   const amz__mpi_t *m;
   double bytes_per_item;         /* map mode: in + out */
+  int simulate;                  /* 1: candidates at scale are predicted by the simulator */
 } amz__mpi_model_t;
 
 /* Predicts a candidate (ranks R, threads T, schedule, chunk): the core model over
  * the R*T workers with the cores those ranks really have, plus the terms of the
- * distribution (collectives, refills, data). */
+ * distribution (collectives, refills, data). With mm->simulate, a candidate over
+ * several nodes or at least AMZ__SIM_MIN_WORKERS workers (not map mode) is run
+ * through the simulator (simulate.c) and its imbalance term absorbs the difference:
+ * the total is the simulated makespan. */
+#define AMZ__SIM_MIN_WORKERS 64
 int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t s,
                      uint64_t chunk, double remaining, amz_terms_t *out);
 /* Searches ranks x threads x schedule x chunk; d->cands carry ranks. */

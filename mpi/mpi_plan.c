@@ -522,7 +522,7 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
 static int mpi_predict_choice(amz_plan_t *p) {
   amz__mpi_t *m = p->ext;
   amz__mpi_model_t mm = {&p->wl, &p->machine, m,
-                         m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0};
+                         m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0, 1};
   double rem = 1.0;
   if (p->runs == 0 && p->task.n_items > 0)
     rem = 1.0 - (double)amz__rangeset_items(&p->skip_first) / (double)p->task.n_items;
@@ -541,7 +541,7 @@ int amz__mpi_decide(amz_plan_t *p) {
   amz__mpi_t *m = p->ext;
   amz__decision_free(&p->dec);
   amz__mpi_model_t mm = {&p->wl, &p->machine, m,
-                         m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0};
+                         m->map ? (double)(m->mt.bytes_in + m->mt.bytes_out) : 0.0, 0};
   double t0 = amz__clock_now(p->opts.clock);
   int rc = amz__mpi_search(&mm, &p->cons, &p->dec, m->why, sizeof m->why);
   if (rc != 0) return rc;

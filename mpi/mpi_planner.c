@@ -18,12 +18,20 @@
  *
  * Dispatch inside a node uses the same chunk sequence (schedule.c) as threads, so
  * the core model's list scheduling and Kruskal-Weiss tail apply unchanged.
+ *
+ * At scale (several nodes, or many workers) the closed form misses what the
+ * hierarchy does: nodes wait for refills, batches of big chunks bind work early,
+ * a costly region lands on one node. There the search ranks all candidates by the
+ * closed form, then simulates (simulate.c, the run's own distribution rules) the
+ * two best chunks of each schedule at the chosen ranks x threads and takes the
+ * fastest simulated; the installed choice's prediction is simulated too.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "amorsize_sim.h"
 #include "mpi_internal.h"
 
 /* As the core planner (planner.c): prefer fewer workers within 2% of the fastest. */
@@ -77,6 +85,69 @@ static double count_batches(const amz__sched_t *s, int nodes, uint64_t min_batch
   return k;
 }
 
+/* Candidates with more chunks than this keep the closed form: simulating them
+ * would cost the planner seconds. */
+#define SIM_MAX_CHUNKS ((uint64_t)1 << 21)
+
+static int sim_applies(const amz__mpi_model_t *mm, int R, int T, int nodes_used,
+                       amz_schedule_t kind, uint64_t chunk) {
+  uint64_t N = mm->wl->n_items;
+  if (!mm->simulate || mm->bytes_per_item > 0 || R < 2 || N == 0) return 0;
+  if (nodes_used < 2 && R * T < AMZ__SIM_MIN_WORKERS) return 0;
+  if ((kind == AMZ_SCHED_CYCLIC || kind == AMZ_SCHED_DYNAMIC) &&
+      N / (chunk ? chunk : 1) > SIM_MAX_CHUNKS)
+    return 0;
+  return 1;
+}
+
+/* The simulated makespan of a candidate: the sampled cost profile (per-item cost in
+ * equal bins, with the measured slowdown of sharing the cores and the measured
+ * random spread), the measured latencies and counter cost. */
+static int sim_makespan(const amz__mpi_model_t *mm, const amz__machine_t *mach, int R, int T,
+                        int nodes_used, amz_schedule_t kind, uint64_t chunk, double remaining,
+                        double startup_s, double *out) {
+  const amz__workload_t *wl = mm->wl;
+  const amz__mpi_t *m = mm->m;
+  enum { B = AMZ__PROFILE_BINS };
+  uint64_t ends[B];
+  double item[B];
+  int bins = wl->bins > 0 && wl->bins <= B ? wl->bins : 0;
+  double slow = amz__model_slowdown(wl, mach, R * T) * remaining;
+  uint64_t N = wl->n_items;
+  amz_sim_workload_t w;
+  amz_sim_workload_defaults(&w, AMZ_SIM_TABLE, N, wl->mean_s > 0 ? wl->mean_s : 1e-9);
+  if (bins > 0) {
+    for (int i = 0; i < bins; i++) {
+      ends[i] = (uint64_t)((unsigned __int128)N * (uint64_t)(i + 1) / (uint64_t)bins);
+      item[i] = wl->density[i] * slow;
+    }
+  } else {
+    bins = 1;
+    ends[0] = N;
+    item[0] = wl->mean_s * slow;
+  }
+  w.segments = (size_t)bins;
+  w.segment_end = ends;
+  w.segment_item_s = item;
+  double cv = wl->mean_s > 0 ? wl->sigma_item_s / wl->mean_s : 0;
+  w.cv = cv > 0 && cv <= 10 ? cv : 0;
+  amz_sim_machine_t sm;
+  amz_sim_machine_defaults(&sm, nodes_used, (R + nodes_used - 1) / nodes_used);
+  sm.threads_per_rank = T;
+  const amz__net_t *n = &m->net;
+  if (n->lat_net_s > 0) sm.latency_s = n->lat_net_s;
+  if (n->bw_net > 0) sm.bandwidth = n->bw_net;
+  if (n->lat_shm_s > 0) sm.latency_node_s = n->lat_shm_s;
+  int hammer = m->ni[0].ranks < m->ni[0].cores ? m->ni[0].ranks : m->ni[0].cores;
+  if (n->atomic_s > 0) sm.counter_s = n->atomic_s / (hammer > 1 ? hammer : 1);
+  if (mach->costs.chunk_static_s > 0) sm.chunk_s = mach->costs.chunk_static_s;
+  sm.startup_s = startup_s;
+  amz_sim_result_t r;
+  int rc = amz_simulate(&w, &sm, kind, chunk, NULL, &r);
+  *out = r.makespan_s;
+  return rc;
+}
+
 int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t kind,
                      uint64_t chunk, double remaining, amz_terms_t *out) {
   const amz__mpi_t *m = mm->m;
@@ -96,13 +167,14 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
   /* More compute threads than cores on a node: the time-slicing averages out in the
    * compute term (slowdown), but the run ends on a scheduler time slice: a worker
    * preempted near the end finishes up to one slice late. */
-  double r = mm->wl->cpu_ratio < 1.0 ? mm->wl->cpu_ratio : 1.0;
+  double r = mm->wl->cpu_ratio < 1.0 ? mm->wl->cpu_ratio : 1.0, slice = 0.0;
   for (int n = 0, k = 0; n < m->nodes && k < R; n++) {
     int u = m->ni[n].ranks < R - k ? m->ni[n].ranks : R - k;
     k += u;
     if ((double)(u * T) * r > (double)m->ni[n].cores + 0.5 && remaining > 0 && mm->wl->n_items > 0) {
       out->imbalance += TIME_SLICE_S;
       out->total += TIME_SLICE_S;
+      slice = TIME_SLICE_S;
       break;
     }
   }
@@ -146,8 +218,54 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
     out->data = per_worker > excess ? per_worker : excess;
   }
   if ((dynamic && nodes_used > 1) || mm->bytes_per_item > 0) amz__sched_free(&s);
+  if (sim_applies(mm, R, T, nodes_used, kind, chunk) && remaining > 0) {
+    double sim;
+    rc = sim_makespan(mm, &mach, R, T, nodes_used, kind, chunk, remaining,
+                      out->startup + mach.costs.run_serial_s, &sim);
+    if (rc != 0) return rc;
+    double rest = out->startup + out->compute + out->dispatch + out->serial;
+    out->imbalance = sim + slice - rest > 0 ? sim + slice - rest : 0.0;
+  }
   out->total = out->startup + out->compute + out->dispatch + out->imbalance + out->serial +
                out->data;
+  return 0;
+}
+
+/* At the chosen ranks x threads, when the simulator applies there: simulates the
+ * two best chunks (by the closed form) of each schedule and picks the fastest
+ * simulated, static within PREFER_STATIC. Their predictions become the simulated
+ * ones. *simulated receives how many were simulated (0: the closed form stands). */
+static int refine_by_simulation(const amz__mpi_model_t *mm, amz__cand_list_t *l, size_t *best,
+                                int *simulated) {
+  *simulated = 0;
+  const amz_candidate_t *ch = &l->v[*best];
+  int R = ch->ranks, T = ch->workers, nodes_used, tmax;
+  used_cores(mm->m, R, T, &nodes_used, &tmax);
+  amz__mpi_model_t ms = *mm;
+  ms.simulate = 1;
+  if (!sim_applies(&ms, R, T, nodes_used, AMZ_SCHED_STATIC, 0)) return 0;
+  int per[AMZ_SCHED_COUNT] = {0};
+  size_t pick = *best;
+  double pick_t = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    amz_candidate_t *c = &l->v[i];
+    if (c->ranks != R || c->workers != T || per[c->schedule] >= 2) continue;
+    if (!sim_applies(&ms, R, T, nodes_used, c->schedule, c->chunk)) continue;
+    per[c->schedule]++;
+    int rc = amz__mpi_predict(&ms, R, T, c->schedule, c->chunk, 1.0, &c->terms);
+    if (rc != 0) return rc;
+    c->predicted_s = c->terms.total;
+    (*simulated)++;
+    int take = *simulated == 1 || c->predicted_s < pick_t;
+    if (l->v[pick].schedule != AMZ_SCHED_STATIC && c->schedule == AMZ_SCHED_STATIC &&
+        c->predicted_s <= pick_t * PREFER_STATIC)
+      take = 1;
+    if (take) {
+      pick = i;
+      pick_t = c->predicted_s;
+    }
+  }
+  if (*simulated > 0) *best = pick;
   return 0;
 }
 
@@ -228,6 +346,13 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
   }
   size_t fewer, best;
   amz__cand_list_choose(&l, &fewer, &best);
+  size_t closed = best;
+  int simulated = 0;
+  rc = refine_by_simulation(mm, &l, &best, &simulated);
+  if (rc != 0) {
+    free(l.v);
+    return rc == AMZ_ENOMEM ? amz__fail(rc, "out of memory while simulating candidates") : rc;
+  }
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;
@@ -247,6 +372,22 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
              (PREFER_STATIC - 1) * 100, l.n);
   else
     snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
+  if (simulated > 0) {
+    char a[32], b[32];
+    const amz_candidate_t *cf = &l.v[closed];
+    if (best != closed)
+      snprintf(d->why, sizeof d->why,
+               "simulated the %d best candidates at %d ranks x %d threads: %s chunk %llu "
+               "finishes in %s, the closed form's first choice (%s chunk %llu) in %s",
+               simulated, ch->ranks, ch->workers, amz_schedule_name(ch->schedule),
+               (unsigned long long)ch->chunk, amz__fmt_seconds(a, sizeof a, ch->predicted_s),
+               amz_schedule_name(cf->schedule), (unsigned long long)cf->chunk,
+               amz__fmt_seconds(b, sizeof b, cf->predicted_s));
+    else
+      snprintf(d->why, sizeof d->why,
+               "fastest of the %d best candidates simulated at %d ranks x %d threads (%s)",
+               simulated, ch->ranks, ch->workers, amz__fmt_seconds(a, sizeof a, ch->predicted_s));
+  }
 
   /* The ranks story: why not all of them. */
   char a[32], b[32];

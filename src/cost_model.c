@@ -23,9 +23,9 @@
 
 #include "internal.h"
 
-/* Chunk sequences longer than this are list-scheduled in groups of consecutive
- * chunks; the error is at most one group per worker, under 1/SIM_GROUPS of the
- * work per worker. */
+/* Chunk sequences longer than this (or than 4 per worker) are list-scheduled in
+ * groups of consecutive chunks; the error is at most one group per worker, a
+ * quarter of a worker's share at worst and under 1/SIM_GROUPS of the work in all. */
 #define SIM_GROUPS 1024
 
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w) {
@@ -196,7 +196,10 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W
       }
     }
     /* Written to stay exact for N near 2^64: no sum that could wrap. */
-    uint64_t group = n_chunks > SIM_GROUPS ? n_chunks / SIM_GROUPS + (n_chunks % SIM_GROUPS != 0) : 1;
+    /* At least 4 groups per worker: with fewer, one group would outweigh a worker's
+     * share (thousands of MPI workers). */
+    uint64_t groups = (uint64_t)W * 4 > SIM_GROUPS ? (uint64_t)W * 4 : SIM_GROUPS;
+    uint64_t group = n_chunks > groups ? n_chunks / groups + (n_chunks % groups != 0) : 1;
     for (uint64_t k = 0, kend; k < n_chunks; k = kend) {
       kend = n_chunks - k > group ? k + group : n_chunks;
       uint64_t b, e, b2, e2;

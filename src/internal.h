@@ -200,8 +200,8 @@ uint64_t amz__batch_chunks(const amz__sched_t *s, uint64_t pos, int nodes, doubl
 void amz__dist_params(uint64_t n_chunks, double chunk_s, double lat_net_s, uint64_t node_workers,
                       uint64_t *min_batch, uint64_t *low_water);
 /* Deals batches round-robin over the nodes from chunk 0 (weights 1: no speeds are
- * known yet), all of them or only the first round; calls take for each. Returns the
- * next undealt chunk. */
+ * known yet), all of them or only the first round; calls take for each. One node
+ * takes the whole sequence as one batch. Returns the next undealt chunk. */
 uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int first_round_only,
                    void (*take)(void *ctx, int node, uint64_t first, uint64_t n), void *ctx);
 

@@ -167,6 +167,10 @@ void amz__dist_params(uint64_t n_chunks, double chunk_s, double lat_net_s, uint6
 uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int first_round_only,
                    void (*take)(void *ctx, int node, uint64_t first, uint64_t n), void *ctx) {
   uint64_t pos = 0, n;
+  if (nodes == 1) { /* one node: the whole sequence is one batch */
+    if (s->n_chunks > 0) take(ctx, 0, 0, s->n_chunks);
+    return s->n_chunks;
+  }
   for (int node = 0; (n = amz__batch_chunks(s, pos, nodes, 1.0, min_batch)) > 0;
        node = (node + 1) % nodes) {
     take(ctx, node, pos, n);
