@@ -62,7 +62,7 @@ AMZ_API int amz_sim_shape_parse(const char *name, amz_sim_shape_t *out);
 
 /** @brief Modelled item costs. Fill with amz_sim_workload_defaults, then adjust. */
 typedef struct amz_sim_workload {
-  amz_sim_shape_t shape;
+  amz_sim_shape_t shape;   /**< the shape of the costs */
   uint64_t n_items;        /**< items of the loop, [0, n_items) */
   double mean_s;           /**< mean cost of one item on a node of speed 1, seconds (> 0) */
   double cv;               /**< random item-to-item variation (sd / mean) on top of the
@@ -182,9 +182,9 @@ AMZ_API int amz_simulate_costs(const amz_sim_costs_t *c, const amz_sim_machine_t
 
 /** @brief A simulated candidate plan. */
 typedef struct amz_sim_choice {
-  amz_schedule_t schedule;
+  amz_schedule_t schedule;  /**< the schedule (AMZ_SCHED_AUTO: not simulated) */
   uint64_t chunk;           /**< items per chunk (GUIDED/FACTORING: the minimum; STATIC 0) */
-  amz_sim_result_t result;
+  amz_sim_result_t result;  /**< its simulated run */
 } amz_sim_choice_t;
 
 /**
