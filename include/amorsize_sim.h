@@ -99,10 +99,13 @@ AMZ_API void amz_sim_costs_destroy(amz_sim_costs_t *c);
 
 /**
  * @brief Cost in seconds (speed 1) of items [begin, end), exactly as the simulator
- *        charges that chunk: ranges of up to 16 items sum per-item draws, longer ones
- *        the expected cost plus one normal draw of the sum's spread. Deterministic in
- *        (seed, begin, end). Thread-safe on a shared handle. Returns 0 for an empty
- *        or out-of-range interval (end is clamped to n_items).
+ *        charges that chunk. Costs are additive ([a, b) plus [b, c) is [a, c)), so
+ *        every schedule runs the same total work: the random part is drawn once per
+ *        block of consecutive items (single items up to 2^20 items; at most 2^20
+ *        blocks beyond), and items inside a block share its draw in proportion to
+ *        their expected costs. Deterministic in the seed. Thread-safe on a shared
+ *        handle. Returns 0 for an empty or out-of-range interval (end is clamped to
+ *        n_items).
  */
 AMZ_API double amz_sim_range_cost(const amz_sim_costs_t *c, uint64_t begin, uint64_t end);
 

@@ -208,6 +208,11 @@ uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int fir
 /* Simulated item costs (sim_costs.c): their mean per item and their count. */
 struct amz_sim_costs;
 double amz__sim_mean(const struct amz_sim_costs *c);
+/* As amz_sim_costs_create with at most max_blocks noise blocks (cheaper to build;
+ * the MPI planner uses 2^16). */
+struct amz_sim_workload;
+int amz__sim_costs_create(const struct amz_sim_workload *w, uint64_t max_blocks,
+                          struct amz_sim_costs **out);
 uint64_t amz__sim_items(const struct amz_sim_costs *c);
 
 /* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */

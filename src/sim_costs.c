@@ -7,10 +7,15 @@
  * values of the bimodal shape). Randomness is a pure function of (seed, item) or
  * (seed, begin, end): no state, so every caller, thread and run sees the same costs.
  *
- * A range of at most EXACT_ITEMS items costs the sum of its items' own draws. A
- * longer range costs its expected cost plus one normal draw with the sum's standard
- * deviation (the central limit theorem: cv x mean x sqrt(k) for k items), so a
- * chunk costs O(1) whatever its length and 10^7 items simulate in seconds.
+ * The random part is drawn once per block of B consecutive items (B = 1 up to 2^20
+ * items, then N / 2^20 rounded up: at most 2^20 blocks) and kept as a cumulative
+ * sum, so costs are additive: [a, b) and [b, c) cost exactly what [a, c) costs,
+ * and every schedule and chunk size runs exactly the same total work. A block of
+ * up to EXACT_ITEMS items is the sum of its items' own draws; a longer block is
+ * one lognormal draw with the sum's mean and standard deviation (Fenton-Wilkinson:
+ * positive, no bias from clipping). Inside a block, items share its draw in
+ * proportion to their expected costs. A chunk therefore costs O(log segments)
+ * whatever its length, and 10^7 items simulate in seconds.
  */
 #include <math.h>
 #include <pthread.h>
@@ -21,7 +26,8 @@
 #include "amorsize_sim.h"
 #include "internal.h"
 
-#define EXACT_ITEMS 16
+#define EXACT_ITEMS 8
+#define MAX_BLOCKS ((uint64_t)1 << 20)
 #define MANDEL_SIDE 256
 #define MANDEL_BINS (MANDEL_SIDE * MANDEL_SIDE)
 #define MANDEL_ITER 256
@@ -41,6 +47,9 @@ struct amz_sim_costs {
   double sig_ln;   /* lognormal: sd of log */
   double p, light, heavy; /* bimodal multipliers */
   uint64_t seed;
+  uint64_t B;      /* items per noise block */
+  uint64_t nblk;   /* blocks */
+  double *bcum;    /* nblk + 1: realized cost before each block */
 };
 
 static const char *shape_names[AMZ_SIM_SHAPE_COUNT] = {"uniform", "increasing", "lognormal",
@@ -115,6 +124,7 @@ void amz_sim_costs_destroy(amz_sim_costs_t *c) {
   free(c->ends);
   free(c->item);
   free(c->cum);
+  free(c->bcum);
   free(c);
 }
 
@@ -130,7 +140,41 @@ static int finish_table(amz_sim_costs_t *c) {
   return 0;
 }
 
+static double expected(const amz_sim_costs_t *c, uint64_t b, uint64_t e);
+static double density(const amz_sim_costs_t *c, uint64_t x);
+static double multiplier(const amz_sim_costs_t *c, uint64_t x);
+
+/* The realized cost of every noise block, as a cumulative sum. */
+static int build_blocks(amz_sim_costs_t *c, uint64_t max_blocks) {
+  c->B = c->n > max_blocks ? c->n / max_blocks + (c->n % max_blocks != 0) : 1;
+  c->nblk = c->n / c->B + (c->n % c->B != 0);
+  c->bcum = malloc((c->nblk + 1) * sizeof *c->bcum);
+  if (!c->bcum) return AMZ_ENOMEM;
+  c->bcum[0] = 0;
+  for (uint64_t j = 0; j < c->nblk; j++) {
+    uint64_t s = j * c->B, t = s + c->B < c->n ? s + c->B : c->n;
+    double v = 0;
+    if (t - s <= EXACT_ITEMS) {
+      for (uint64_t x = s; x < t; x++) v += density(c, x) * multiplier(c, x);
+    } else {
+      double m = expected(c, s, t), rel = c->cv / sqrt((double)(t - s));
+      double sg2 = log1p(rel * rel);
+      v = m * exp(sqrt(sg2) * normal(c->seed ^ mix(~j)) - 0.5 * sg2);
+    }
+    c->bcum[j + 1] = c->bcum[j] + v;
+  }
+  return 0;
+}
+
+int amz__sim_costs_create(const amz_sim_workload_t *w, uint64_t max_blocks,
+                          amz_sim_costs_t **out);
+
 int amz_sim_costs_create(const amz_sim_workload_t *w, amz_sim_costs_t **out) {
+  return amz__sim_costs_create(w, MAX_BLOCKS, out);
+}
+
+int amz__sim_costs_create(const amz_sim_workload_t *w, uint64_t max_blocks,
+                          amz_sim_costs_t **out) {
   if (!out) return amz__fail(AMZ_EINVAL, "amz_sim_costs_create: out is NULL");
   *out = NULL;
   if (!w) return amz__fail(AMZ_EINVAL, "amz_sim_costs_create: workload is NULL");
@@ -244,6 +288,7 @@ int amz_sim_costs_create(const amz_sim_workload_t *w, amz_sim_costs_t **out) {
     c->cv = cv;
     c->sig_ln = sqrt(log1p(cv * cv));
   }
+  if (rc == 0 && c->noise != NOISE_NONE) rc = build_blocks(c, max_blocks ? max_blocks : 1);
   if (rc != 0) {
     amz_sim_costs_destroy(c);
     return rc == AMZ_ENOMEM ? amz__fail(rc, "cannot allocate the simulated costs") : rc;
@@ -305,19 +350,26 @@ static double multiplier(const amz_sim_costs_t *c, uint64_t x) {
   }
 }
 
+/* Realized cost of items [0, x): whole blocks, then x's block's share. */
+static double realized_before(const amz_sim_costs_t *c, uint64_t x) {
+  uint64_t j = x / c->B;
+  double v = c->bcum[j];
+  uint64_t s = j * c->B;
+  if (x > s) {
+    uint64_t t = s + c->B < c->n ? s + c->B : c->n;
+    double whole = expected(c, s, t);
+    if (whole > 0) v += (c->bcum[j + 1] - c->bcum[j]) * expected(c, s, x) / whole;
+  }
+  return v;
+}
+
 double amz_sim_range_cost(const amz_sim_costs_t *c, uint64_t b, uint64_t e) {
   if (!c) return 0;
   if (e > c->n) e = c->n;
   if (b >= e) return 0;
-  uint64_t k = e - b;
   if (c->noise == NOISE_NONE) return expected(c, b, e);
-  if (k <= EXACT_ITEMS) {
-    double s = 0;
-    for (uint64_t x = b; x < e; x++) s += density(c, x) * multiplier(c, x);
-    return s;
-  }
-  double m = expected(c, b, e);
-  double v = m + c->cv * m / sqrt((double)k) * normal(c->seed ^ mix(b * 0x9e3779b97f4a7c15ull ^ mix(e)));
+  if (e - b == 1 && c->B == 1) return c->bcum[b + 1] - c->bcum[b];
+  double v = realized_before(c, e) - realized_before(c, b);
   return v > 0 ? v : 0;
 }
 

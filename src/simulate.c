@@ -521,11 +521,12 @@ int amz_simulate(const amz_sim_workload_t *w, const amz_sim_machine_t *m,
 /* ---- choosing a plan by simulation ------------------------------------------------ */
 
 /* Within this factor of the fastest, the candidate with fewer chunks wins. */
+#define MAX_SIM_CHUNKS ((uint64_t)1 << 24)
 #define PREFER_FEWER_CHUNKS 1.005
 
 /* Chunk sizes worth trying: from one chunk per worker down to 4096 per worker (or
  * single items) for cyclic and dynamic; for guided and factoring, their minimum
- * chunk from 1 up to 1/4 of a worker's share. */
+ * chunk from 1 up to 1/4 of a worker's share. At most 2^24 chunks. */
 static size_t chunk_grid(amz_schedule_t s, uint64_t N, uint64_t W, uint64_t *g, size_t cap) {
   uint64_t per = N / W > 0 ? N / W : 1;
   size_t n = 0;
@@ -537,6 +538,9 @@ static size_t chunk_grid(amz_schedule_t s, uint64_t N, uint64_t W, uint64_t *g, 
     for (int j = 0; j <= 12 && n < cap; j++) {
       uint64_t c = per >> j;
       if (c < 1) c = 1;
+      /* Past 2^24 chunks a simulation takes tens of seconds; the per-chunk
+       * overhead has long stopped paying by then. */
+      if (n > 0 && N / c > MAX_SIM_CHUNKS) break;
       if (n == 0 || g[n - 1] != c) g[n++] = c;
       if (c == 1) break;
     }

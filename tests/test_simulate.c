@@ -149,6 +149,8 @@ static void test_every_chunk_runs_once(void) {
         }
         CU_ASSERT_EQUAL(r.chunks, sch.n_chunks);
         CU_ASSERT_DOUBLE_EQUAL(r.work_s, want, want * 1e-12);
+        /* Costs are additive: every schedule and chunk runs the same total work. */
+        CU_ASSERT_DOUBLE_EQUAL(r.work_s, amz_sim_range_cost(c, 0, N), want * 1e-9);
         CU_ASSERT(r.efficiency > 0 && r.efficiency <= 1.0 + 1e-12);
         CU_ASSERT(r.makespan_s >= r.ideal_s);
         amz__sched_free(&sch);
