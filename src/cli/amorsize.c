@@ -1,5 +1,6 @@
-/* `amorsize`: reads Amorsize HDF5 profiles (report, chunks, workers, compare, html)
- * and shows what the model sees of this machine (probe). */
+/* `amorsize`: reads Amorsize HDF5 profiles (report, chunks, workers, compare, html),
+ * predicts runs at other scales by simulation (simulate, predict) and shows what the
+ * model sees of this machine (probe). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,8 +11,6 @@
 
 #include "cli.h"
 #include "internal.h"
-
-typedef enum { FMT_TEXT, FMT_CSV, FMT_JSON } fmt_t;
 
 static const char *const usage_main =
     "usage: amorsize COMMAND [OPTIONS] [FILE...]\n"
@@ -25,6 +24,9 @@ static const char *const usage_main =
     "  workers FILE             per rank and thread totals (text, csv or json)\n"
     "  compare FILE FILE...     runs side by side with speedup and efficiency\n"
     "  html FILE... -o OUT      one self-contained HTML page with SVG charts\n"
+    "  predict FILE --nodes N   the recorded loop at another scale, simulated: time,\n"
+    "                           efficiency, best plan, and the node count worth requesting\n"
+    "  simulate --shape S ...   a synthetic loop on a modelled machine, per schedule\n"
     "  probe                    what this machine looks like to the model\n"
     "  help [COMMAND]           this text, or a command's\n"
     "\n"
@@ -32,10 +34,11 @@ static const char *const usage_main =
     "\n"
     "exit codes:\n"
     "  0   success\n"
-    "  1   the command failed (cannot write its output, the probe failed)\n"
+    "  1   the command failed (cannot write its output, the probe failed, no recorded\n"
+    "      work to predict from)\n"
     "  2   an input file is missing, unreadable, not a profile, damaged, truncated or of\n"
     "      a newer schema (one line on stderr says which and why)\n"
-    "  64  bad command line\n";
+    "  64  bad command line (an unknown command or option, a bad option value)\n";
 
 static const struct {
   const char *name, *help;
@@ -67,12 +70,18 @@ static const struct {
                 "predicted, prediction error, speedup against the first file's wall time,\n"
                 "and efficiency against each run's own lower bound. Use it for sweeps of\n"
                 "task sizes or rank counts.\n"},
-    {"html", "usage: amorsize html [--no-verify] FILE... -o OUT.html\n"
+    {"html", "usage: amorsize html [--no-verify] [--nodes N] [--ranks-per-node R] FILE...\n"
+             "                     -o OUT.html\n"
              "\n"
              "Writes one self-contained HTML page (inline SVG, no scripts) with, per run:\n"
              "a per-worker timeline of the chunks, the overhead breakdown, predicted\n"
-             "against actual, and the predicted time over the candidates' rank counts;\n"
-             "and for several files a comparison chart. '-o -' writes to stdout.\n"},
+             "against actual, the predicted time over the candidates' rank counts, and\n"
+             "the prediction at scale (efficiency and speed-up over node counts up to\n"
+             "--nodes, default 64, with --ranks-per-node ranks each, default as recorded;\n"
+             "see 'amorsize predict'); and for several files a comparison chart. '-o -'\n"
+             "writes to stdout.\n"},
+    {"predict", amz_cli_help_predict},
+    {"simulate", amz_cli_help_simulate},
     {"probe", "usage: amorsize probe [--format text|json] [--no-cache]\n"
               "\n"
               "Probes this machine as a plan would: the topology and binding the process\n"
@@ -94,40 +103,6 @@ static const char *help_of(const char *cmd) {
   return NULL;
 }
 
-/* ---- output helpers -------------------------------------------------------------- */
-
-static void json_str(FILE *o, const char *s) {
-  fputc('"', o);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(o, "\\%c", *p);
-    else if (*p == '\n') fputs("\\n", o);
-    else if (*p == '\t') fputs("\\t", o);
-    else if (*p < 0x20) fprintf(o, "\\u%04x", *p);
-    else fputc(*p, o);
-  }
-  fputc('"', o);
-}
-
-/* CSV fields with commas, quotes or line breaks are quoted (RFC 4180). */
-static void csv_str(FILE *o, const char *s) {
-  if (!strpbrk(s, ",\"\n\r")) {
-    fputs(s, o);
-    return;
-  }
-  fputc('"', o);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', o);
-    fputc(*s, o);
-  }
-  fputc('"', o);
-}
-
-/* Doubles printed so that they read back exactly and stay valid JSON. */
-static void num(FILE *o, double v) {
-  if (!isfinite(v)) v = 0;
-  fprintf(o, "%.9g", v);
-}
-
 static int open_profile(const char *path, unsigned flags, amz_profile_t **p) {
   if (amz_profile_open(path, flags, p) != 0) {
     fprintf(stderr, "amorsize: %s\n", amz_last_error());
@@ -136,108 +111,47 @@ static int open_profile(const char *path, unsigned flags, amz_profile_t **p) {
   return AMZ_CLI_OK;
 }
 
-static int finish(FILE *o) {
-  if (fflush(o) != 0 || ferror(o)) {
-    fprintf(stderr, "amorsize: cannot write the output: %s\n", strerror(errno));
-    return AMZ_CLI_FAIL;
-  }
-  return AMZ_CLI_OK;
-}
-
-/* ---- records as CSV or JSON ----------------------------------------------------- */
-
-/* One field of a table row: the column's name (CSV header, JSON key) and its value.
- * Every command that prints CSV or JSON describes its rows this way, so that both
- * formats always carry the same columns in the same order. */
-typedef enum { F_INT, F_U64, F_NUM, F_STR, F_BOOL } field_kind_t;
-typedef struct field {
-  const char *name;
-  field_kind_t kind;
-  long long i;
-  unsigned long long u;
-  double d;
-  const char *s;
-} field_t;
-
-#define FI(n, v) ((field_t){.name = (n), .kind = F_INT, .i = (v)})
-#define FU(n, v) ((field_t){.name = (n), .kind = F_U64, .u = (v)})
-#define FD(n, v) ((field_t){.name = (n), .kind = F_NUM, .d = (v)})
-#define FS(n, v) ((field_t){.name = (n), .kind = F_STR, .s = (v)})
-#define FB(n, v) ((field_t){.name = (n), .kind = F_BOOL, .i = (v)})
-
-/* The CSV header, or the JSON array's opening bracket. */
-static void records_begin(FILE *o, fmt_t fmt, const field_t *f, size_t n) {
-  if (fmt == FMT_JSON) {
-    fputs("[", o);
-    return;
-  }
-  for (size_t k = 0; k < n; k++) fprintf(o, "%s%s", f[k].name, k + 1 < n ? "," : "\n");
-}
-
-static void records_row(FILE *o, fmt_t fmt, const field_t *f, size_t n, size_t row) {
-  if (fmt == FMT_JSON) fprintf(o, "%s\n {", row ? "," : "");
-  for (size_t k = 0; k < n; k++) {
-    if (fmt == FMT_JSON) fprintf(o, "%s\"%s\": ", k ? ", " : "", f[k].name);
-    else if (k) fputc(',', o);
-    switch (f[k].kind) {
-      case F_INT: fprintf(o, "%lld", f[k].i); break;
-      case F_U64: fprintf(o, "%llu", f[k].u); break;
-      case F_NUM: num(o, f[k].d); break;
-      case F_STR: fmt == FMT_JSON ? json_str(o, f[k].s) : csv_str(o, f[k].s); break;
-      case F_BOOL:
-        if (fmt == FMT_JSON) fputs(f[k].i ? "true" : "false", o);
-        else fprintf(o, "%d", f[k].i != 0);
-        break;
-    }
-  }
-  fputs(fmt == FMT_JSON ? "}" : "\n", o);
-}
-
-static void records_end(FILE *o, fmt_t fmt) {
-  if (fmt == FMT_JSON) fputs("\n]\n", o);
-}
-
 /* ---- chunks and workers ---------------------------------------------------------- */
 
-static int cmd_chunks(FILE *o, const amz_profile_t *p, fmt_t fmt, uint64_t limit) {
+static int cmd_chunks(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt, uint64_t limit) {
   const amz_profile_chunk_t *c;
   size_t n = amz_profile_chunks(p, &c);
   if (limit && limit < n) n = (size_t)limit;
-  if (fmt == FMT_TEXT)
+  if (fmt == AMZ_CLI_TEXT)
     fprintf(o, "%5s %6s %4s %12s %12s %8s %12s %12s %12s %6s %7s\n", "rank", "thread", "node",
             "begin", "end", "items", "t_start_s", "t_end_s", "duration_s", "status", "sampled");
-  for (size_t i = 0; i < n || (i == 0 && fmt != FMT_TEXT); i++) {
+  for (size_t i = 0; i < n || (i == 0 && fmt != AMZ_CLI_TEXT); i++) {
     const amz_profile_chunk_t *x = i < n ? &c[i] : &(amz_profile_chunk_t){0};
     unsigned long long b = x->begin, e = x->end;
     double d = x->t_end - x->t_start;
-    if (fmt == FMT_TEXT) {
+    if (fmt == AMZ_CLI_TEXT) {
       fprintf(o, "%5d %6d %4d %12llu %12llu %8llu %12.6f %12.6f %12.6f %6d %7s\n", x->rank,
               x->thread, x->node, b, e, e - b, x->t_start, x->t_end, d, x->status,
               x->sampled ? "yes" : "no");
       continue;
     }
-    const field_t f[] = {FI("rank", x->rank),       FI("thread", x->thread),
+    const amz_cli_field_t f[] = {FI("rank", x->rank),       FI("thread", x->thread),
                          FI("node", x->node),       FU("begin", b),
                          FU("end", e),              FU("items", e - b),
                          FD("t_start", x->t_start), FD("t_end", x->t_end),
                          FD("duration", d),         FI("status", x->status),
                          FB("sampled", x->sampled)};
     size_t nf = sizeof f / sizeof f[0];
-    if (i == 0) records_begin(o, fmt, f, nf);
-    if (i < n) records_row(o, fmt, f, nf, i);
+    if (i == 0) amz_cli_records_begin(o, fmt, f, nf);
+    if (i < n) amz_cli_records_row(o, fmt, f, nf, i);
   }
-  if (fmt != FMT_TEXT) records_end(o, fmt);
-  return finish(o);
+  if (fmt != AMZ_CLI_TEXT) amz_cli_records_end(o, fmt);
+  return amz_cli_finish(o);
 }
 
-static int cmd_workers(FILE *o, const amz_profile_t *p, fmt_t fmt) {
+static int cmd_workers(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
   const amz_profile_worker_t *w;
   size_t n = amz_profile_workers(p, &w);
-  if (fmt == FMT_TEXT)
+  if (fmt == AMZ_CLI_TEXT)
     fprintf(o, "%5s %6s %4s %12s %8s %12s %12s %12s %12s %8s\n", "rank", "thread", "node",
             "items", "chunks", "busy_s", "dispatch_s", "idle_s", "data_s", "failures");
   amz_profile_worker_t sum = {0};
-  for (size_t i = 0; i < n || (i == 0 && fmt != FMT_TEXT); i++) {
+  for (size_t i = 0; i < n || (i == 0 && fmt != AMZ_CLI_TEXT); i++) {
     const amz_profile_worker_t *x = i < n ? &w[i] : &(amz_profile_worker_t){0};
     if (i < n) {
       sum.items += x->items;
@@ -248,35 +162,35 @@ static int cmd_workers(FILE *o, const amz_profile_t *p, fmt_t fmt) {
       sum.idle_s += x->idle_s;
       sum.data_s += x->data_s;
     }
-    if (fmt == FMT_TEXT) {
+    if (fmt == AMZ_CLI_TEXT) {
       fprintf(o, "%5d %6d %4d %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", x->rank,
               x->thread, x->node, (unsigned long long)x->items, (unsigned long long)x->chunks,
               x->busy_s, x->dispatch_s, x->idle_s, x->data_s, (unsigned long long)x->failures);
       continue;
     }
-    const field_t f[] = {FI("rank", x->rank),           FI("thread", x->thread),
+    const amz_cli_field_t f[] = {FI("rank", x->rank),           FI("thread", x->thread),
                          FI("node", x->node),           FU("items", x->items),
                          FU("chunks", x->chunks),       FD("busy_s", x->busy_s),
                          FD("dispatch_s", x->dispatch_s), FD("idle_s", x->idle_s),
                          FD("data_s", x->data_s),       FU("failures", x->failures)};
     size_t nf = sizeof f / sizeof f[0];
-    if (i == 0) records_begin(o, fmt, f, nf);
-    if (i < n) records_row(o, fmt, f, nf, i);
+    if (i == 0) amz_cli_records_begin(o, fmt, f, nf);
+    if (i < n) amz_cli_records_row(o, fmt, f, nf, i);
   }
-  if (fmt == FMT_TEXT)
+  if (fmt == AMZ_CLI_TEXT)
     fprintf(o, "%-17s %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", "total",
             (unsigned long long)sum.items, (unsigned long long)sum.chunks, sum.busy_s,
             sum.dispatch_s, sum.idle_s, sum.data_s, (unsigned long long)sum.failures);
   else
-    records_end(o, fmt);
-  return finish(o);
+    amz_cli_records_end(o, fmt);
+  return amz_cli_finish(o);
 }
 
 /* ---- compare --------------------------------------------------------------------- */
 
-static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, fmt_t fmt) {
+static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, amz_cli_fmt_t fmt) {
   double base = amz_profile_info(ps[0])->wall_s;
-  if (fmt == FMT_TEXT)
+  if (fmt == AMZ_CLI_TEXT)
     fprintf(o, "%-24s %-18s %10s %11s %-9s %7s %10s %10s %7s %8s %6s\n", "file", "task", "items",
             "ranks x thr", "schedule", "chunk", "wall", "predicted", "error", "speedup", "eff");
   for (int i = 0; i < n; i++) {
@@ -284,7 +198,7 @@ static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, fmt_t f
     amz_cli_stats_t st;
     amz_cli_stats(ps[i], &st);
     double speedup = in->wall_s > 0 ? base / in->wall_s : 0;
-    if (fmt == FMT_TEXT) {
+    if (fmt == AMZ_CLI_TEXT) {
       char rt[32], tb[2][32];
       snprintf(rt, sizeof rt, "%d x %d", in->ranks_used, in->threads);
       fprintf(o, "%-24.24s %-18.18s %10llu %11s %-9s %7llu %10s %10s %+6.1f%% %7.2fx %6.2f\n",
@@ -294,27 +208,27 @@ static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, fmt_t f
               speedup, st.efficiency);
       continue;
     }
-    const field_t f[] = {FS("file", paths[i]),          FS("task", in->task),
+    const amz_cli_field_t f[] = {FS("file", paths[i]),          FS("task", in->task),
                          FU("n_items", in->n_items),    FI("ranks", in->ranks_used),
                          FI("threads", in->threads),    FS("schedule", in->schedule),
                          FU("chunk", in->chunk),        FD("wall_s", in->wall_s),
                          FD("predicted_s", in->predicted_s), FD("error", st.pred_error),
                          FD("speedup", speedup),        FD("efficiency", st.efficiency)};
     size_t nf = sizeof f / sizeof f[0];
-    if (i == 0) records_begin(o, fmt, f, nf);
-    records_row(o, fmt, f, nf, (size_t)i);
+    if (i == 0) amz_cli_records_begin(o, fmt, f, nf);
+    amz_cli_records_row(o, fmt, f, nf, (size_t)i);
   }
-  if (fmt == FMT_TEXT)
+  if (fmt == AMZ_CLI_TEXT)
     fprintf(o, "(speedup: the first file's wall time over each run's; eff: each run's lower "
                "bound over its wall time)\n");
   else
-    records_end(o, fmt);
-  return finish(o);
+    amz_cli_records_end(o, fmt);
+  return amz_cli_finish(o);
 }
 
 /* ---- probe ----------------------------------------------------------------------- */
 
-static int cmd_probe(FILE *o, fmt_t fmt, int no_cache) {
+static int cmd_probe(FILE *o, amz_cli_fmt_t fmt, int no_cache) {
 #define TS(x) amz_cli_seconds((char[32]){0}, 32, (x))
   amz__topology_t t;
   amz__costs_t c;
@@ -328,17 +242,17 @@ static int cmd_probe(FILE *o, fmt_t fmt, int no_cache) {
     fprintf(stderr, "amorsize probe: %s\n", amz_last_error());
     return AMZ_CLI_FAIL;
   }
-  if (fmt == FMT_JSON) {
+  if (fmt == AMZ_CLI_JSON) {
     fputs("{\"host\": ", o);
-    json_str(o, t.host);
+    amz_cli_json_str(o, t.host);
     fputs(", \"cpu_model\": ", o);
-    json_str(o, t.cpu_model);
+    amz_cli_json_str(o, t.cpu_model);
     fprintf(o, ", \"pus\": %d, \"cores\": %d, \"numa_nodes\": %d, \"pus_bound\": %d, "
                "\"cores_bound\": %d, \"cpu_quota\": ",
             t.pus_total, t.cores_total, t.numa_nodes, t.pus_bound, t.cores_bound);
-    num(o, t.cpu_quota);
+    amz_cli_num(o, t.cpu_quota);
     fprintf(o, ", \"usable_cores\": %d, \"binding\": ", t.usable_cores);
-    json_str(o, t.binding);
+    amz_cli_json_str(o, t.binding);
     fprintf(o, ", \"mem_bytes\": %llu, \"mem_limit_bytes\": %llu, \"l3_bytes\": %llu",
             (unsigned long long)t.mem_total, (unsigned long long)t.mem_limit,
             (unsigned long long)t.l3_bytes);
@@ -348,13 +262,13 @@ static int cmd_probe(FILE *o, fmt_t fmt, int no_cache) {
                   c.chunk_contended_s, c.chunk_awf_s, c.run_serial_s};
     for (int i = 0; i < 7; i++) {
       fprintf(o, ", \"%s\": ", names[i]);
-      num(o, v[i]);
+      amz_cli_num(o, v[i]);
     }
     fprintf(o, ", \"probe_workers\": %d, \"from_cache\": %s, \"cache\": ", c.probe_workers,
             c.from_cache ? "true" : "false");
-    json_str(o, c.cache_path);
+    amz_cli_json_str(o, c.cache_path);
     fputs("}\n", o);
-    return finish(o);
+    return amz_cli_finish(o);
   }
   char mem[32], lim[32], l3[32];
   fprintf(o, "Machine as the model sees it\n");
@@ -382,7 +296,7 @@ static int cmd_probe(FILE *o, fmt_t fmt, int no_cache) {
   if (c.cache_path[0]) fprintf(o, "  cache file           %s\n", c.cache_path);
   fprintf(o, "\nMPI runs add the network (latency, bandwidth, node counter), measured by\n"
              "amz_mpi_plan_create on the ranks it is given and shown in their profiles.\n");
-  return finish(o);
+  return amz_cli_finish(o);
 #undef TS
 }
 
@@ -400,25 +314,27 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_main, stdout);
-    return finish(stdout);
+    return amz_cli_finish(stdout);
   }
   if (strcmp(cmd, "--version") == 0) {
     printf("amorsize %s (profile schema %d)\n", amz_version_string(), AMZ_PROFILE_SCHEMA_VERSION);
-    return finish(stdout);
+    return amz_cli_finish(stdout);
   }
   if (strcmp(cmd, "help") == 0) {
     const char *h = argc > 2 ? help_of(argv[2]) : usage_main;
     if (!h) return usage_error("unknown command '%s'", argv[2]);
     fputs(h, stdout);
-    return finish(stdout);
+    return amz_cli_finish(stdout);
   }
   const char *help = help_of(cmd);
   if (!help) return usage_error("unknown command '%s'", cmd);
+  if (strcmp(cmd, "simulate") == 0) return amz_cli_simulate(argc, argv);
+  if (strcmp(cmd, "predict") == 0) return amz_cli_predict(argc, argv);
 
-  fmt_t fmt = FMT_TEXT;
+  amz_cli_fmt_t fmt = AMZ_CLI_TEXT;
   unsigned flags = 0;
   uint64_t limit = 0;
-  int no_cache = 0;
+  int no_cache = 0, nodes = 0, ranks_per_node = 0;
   const char *out_path = NULL;
   char **files = calloc((size_t)argc, sizeof *files);
   int nfiles = 0;
@@ -428,7 +344,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       free(files);
       fputs(help, stdout);
-      return finish(stdout);
+      return amz_cli_finish(stdout);
     } else if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
       const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
       if (strcmp(cmd, "html") == 0 || strcmp(cmd, "report") == 0 ||
@@ -436,9 +352,9 @@ int main(int argc, char **argv) {
         free(files);
         return usage_error("--format does not apply here (got '%s'); see --help", v);
       }
-      if (strcmp(v, "text") == 0) fmt = FMT_TEXT;
-      else if (strcmp(v, "csv") == 0) fmt = FMT_CSV;
-      else if (strcmp(v, "json") == 0) fmt = FMT_JSON;
+      if (strcmp(v, "text") == 0) fmt = AMZ_CLI_TEXT;
+      else if (strcmp(v, "csv") == 0) fmt = AMZ_CLI_CSV;
+      else if (strcmp(v, "json") == 0) fmt = AMZ_CLI_JSON;
       else {
         free(files);
         return usage_error("--format must be text, csv or json, got '%s'", v);
@@ -454,6 +370,19 @@ int main(int argc, char **argv) {
       flags |= AMZ_PROFILE_NO_VERIFY;
     } else if (strcmp(a, "--no-cache") == 0 && strcmp(cmd, "probe") == 0) {
       no_cache = 1;
+    } else if ((strcmp(a, "--nodes") == 0 || strcmp(a, "--ranks-per-node") == 0) &&
+               strcmp(cmd, "html") == 0) {
+      uint64_t v = 0;
+      if (i + 1 >= argc || amz__parse_u64(argv[i + 1], &v) != 0 || v == 0 ||
+          v > (a[2] == 'n' ? (1u << 24) : (1u << 20))) {
+        free(files);
+        fprintf(stderr, "amorsize html: %s '%s': expected a whole number from 1 to %u\n"
+                        "(run 'amorsize html --help' for the options)\n",
+                a, i + 1 < argc ? argv[i + 1] : "", a[2] == 'n' ? (1u << 24) : (1u << 20));
+        return AMZ_CLI_USAGE;
+      }
+      *(a[2] == 'n' ? &nodes : &ranks_per_node) = (int)v;
+      i++;
     } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && strcmp(cmd, "html") == 0) {
       if (i + 1 >= argc) {
         free(files);
@@ -496,7 +425,7 @@ int main(int argc, char **argv) {
   if (rc == AMZ_CLI_OK) {
     if (strcmp(cmd, "report") == 0) {
       rc = amz_cli_report(stdout, ps[0], files[0]);
-      if (rc == AMZ_CLI_OK) rc = finish(stdout);
+      if (rc == AMZ_CLI_OK) rc = amz_cli_finish(stdout);
     } else if (strcmp(cmd, "chunks") == 0) {
       rc = cmd_chunks(stdout, ps[0], fmt, limit);
     } else if (strcmp(cmd, "workers") == 0) {
@@ -509,9 +438,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "amorsize html: cannot write '%s': %s\n", out_path, strerror(errno));
         rc = AMZ_CLI_FAIL;
       } else {
-        rc = amz_cli_html(o, (const amz_profile_t *const *)ps, (const char *const *)files,
-                          (size_t)nfiles);
-        if (rc == AMZ_CLI_OK) rc = finish(o);
+        rc = amz_cli_html_scale(o, (const amz_profile_t *const *)ps,
+                                (const char *const *)files, (size_t)nfiles, nodes, ranks_per_node);
+        if (rc == AMZ_CLI_OK) rc = amz_cli_finish(o);
         if (o != stdout && fclose(o) != 0 && rc == AMZ_CLI_OK) {
           fprintf(stderr, "amorsize html: cannot write '%s': %s\n", out_path, strerror(errno));
           rc = AMZ_CLI_FAIL;

@@ -299,6 +299,9 @@ static const char page_css[] =
     "svg.chart .chl{fill:#b35c10;font-weight:600}\n"
     /* A white halo keeps labels readable where they cross lines. */
     "svg.chart .halo{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}\n"
+    ".sp{fill:none;stroke:#5e9c57;stroke-width:2}.sq{fill:#fff;stroke:#5e9c57;stroke-width:2}\n"
+    ".sw.sp{background:#5e9c57;height:3px;vertical-align:3px}"
+    ".sw.mk{background:#52606d;height:1px;vertical-align:3px}\n"
     ".sw.ln{background:#2f6db0;height:3px;vertical-align:3px}"
     ".sw.id{background:#9aa5b1;height:2px;vertical-align:3px}"
     ".sw.ch{background:#e07b24;border-radius:50%}\n"
@@ -1235,6 +1238,170 @@ static int candidates(FILE *out, const amz_profile_t *p) {
 }
 
 /* ------------------------------------------------------------------------------ */
+/* Prediction at scale                                                             */
+/* ------------------------------------------------------------------------------ */
+
+/* The target of the prediction charts: the command line's, else the default of
+ * amz_cli_derive (64 nodes laid out as the recorded one). */
+typedef struct scale_target {
+  int nodes, ranks_per_node;
+} scale_target_t;
+
+/* The sweep costs simulations in proportion to the chunks they run (at most the loop's
+ * items, or 4096 per worker) plus their workers. Beyond this budget (about ten seconds)
+ * or this many workers the page would keep its reader waiting, or take more memory
+ * than a page is worth: it says so and points to `amorsize predict`, which shows its
+ * progress. */
+#define SCALE_BUDGET 2e7
+#define SCALE_MAX_WORKERS (1 << 20)
+
+/* Efficiency (left axis, 0 to 100%) and speed-up against one node (right axis) over
+ * the node counts of the sweep, on a log2 scale, with the knee marked. */
+static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *tg) {
+  fputs("<h3>Prediction at scale</h3>\n", out);
+  amz_cli_scale_opts_t o;
+  amz_cli_scale_opts_init(&o);
+  o.nodes = tg->nodes;
+  o.ranks_per_node = tg->ranks_per_node;
+  amz_cli_derived_t d;
+  char why[256];
+  if (amz_cli_derive(p, &o, &d, why, sizeof why) != 0) {
+    amz_cli_derived_free(&d);
+    if (strcmp(why, "out of memory") == 0) return -1;
+    fputs("<p class=\"note\">No prediction: ", out);
+    put_text(out, why);
+    fputs(".</p>\n", out);
+    return 0;
+  }
+  const amz_sim_machine_t *m = &d.m;
+  int counts[AMZ_CLI_SWEEP_MAX];
+  size_t n = amz_cli_sweep_counts(m->nodes, counts);
+  double load = 0;
+  for (size_t i = 0; i < n; i++) {
+    double w = (double)counts[i] * m->ranks_per_node * m->threads_per_rank;
+    load += fmin((double)d.w.n_items, 4096.0 * w) + 4.0 * w;
+  }
+  long long workers = (long long)m->nodes * m->ranks_per_node * m->threads_per_rank;
+  if (workers > SCALE_MAX_WORKERS || load > SCALE_BUDGET) {
+    amz_cli_derived_free(&d);
+    fprintf(out, "<p class=\"note\">The sweep up to %d nodes \xC3\x97 %d ranks would take "
+                 "long to simulate here; <code>amorsize predict</code> runs it with progress "
+                 "and prints the same figures.</p>\n",
+            m->nodes, m->ranks_per_node);
+    return 0;
+  }
+  amz_sim_costs_t *c = NULL;
+  amz_cli_sweep_point_t pt[AMZ_CLI_SWEEP_MAX];
+  int rc = amz_sim_costs_create(&d.w, &c);
+  if (rc == 0)
+    rc = amz_cli_sweep(c, m, AMZ_SCHED_AUTO, NULL, counts, n, pt, amz_cli_progress_tty,
+                       (void *)"amorsize html");
+  amz_sim_costs_destroy(c);
+  if (rc != 0) {
+    amz_cli_derived_free(&d);
+    if (rc == AMZ_ENOMEM) return -1;
+    fputs("<p class=\"note\">No prediction: ", out);
+    put_text(out, amz_last_error());
+    fputs(".</p>\n", out);
+    return 0;
+  }
+  size_t knee = amz_cli_knee(pt, n);
+
+  const double L = 76, R = 64, T = 16, H = 300, B = 44, PW = SVG_W - L - R, PH = H - T - B;
+  double xhi = counts[n - 1] >= 2 ? counts[n - 1] : 2;
+  const cplot_t sx = {L, PW, T, PH, 1, xhi, 1, 1};
+  double smax = 1;
+  for (size_t i = 0; i < n; i++) smax = fmax(smax, fin(pt[i].speedup));
+  double sstep = nice_step(smax * 1.05, 5), stop = ceil(smax * 1.05 / sstep - 1e-9) * sstep;
+#define EY(e) (T + PH - fmin(fmax(fin(e), 0), 1) * PH)
+#define SY(v) (T + PH - fin(v) / stop * PH)
+  char a[48], b[64], lab[96];
+  svg_open(out, (int)H, "Predicted efficiency and speed-up by node count");
+  for (int i = 0; i <= 5; i++) {
+    double e = i / 5.0;
+    fprintf(out,
+            "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n",
+            i == 0 ? "ax" : "gr", co(L), co(EY(e)), co(L + PW), co(EY(e)), co(L - 8),
+            co(EY(e) + 4), 100 * e);
+  }
+  for (int i = 0; i <= 40; i++) {
+    double v = i * sstep;
+    if (v > stop + sstep * 1e-9) break;
+    fprintf(out, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\">%g\xC3\x97</text>\n", co(L + PW + 8),
+            co(SY(v) + 4), v);
+  }
+  fprintf(out,
+          "<text class=\"at\" transform=\"translate(14 %.1f) rotate(-90)\" "
+          "text-anchor=\"middle\">efficiency</text>\n"
+          "<text class=\"at\" transform=\"translate(%.1f %.1f) rotate(90)\" "
+          "text-anchor=\"middle\">speed-up vs 1 node</text>\n",
+          co(T + PH / 2), co(SVG_W - 10), co(T + PH / 2));
+  fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", co(L),
+          co(EY(AMZ_CLI_KNEE_EFFICIENCY)), co(L + PW), co(EY(AMZ_CLI_KNEE_EFFICIENCY)));
+  for (size_t i = 0; i < n; i++) {
+    int every = n > 12 ? 2 : 1;
+    if (i % (size_t)every && i + 1 < n) continue;
+    double x = cplot_x(&sx, counts[i]);
+    fprintf(out,
+            "<line class=\"gr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n",
+            co(x), co(T), co(x), co(T + PH), co(x), co(T + PH + 16), counts[i]);
+  }
+  fprintf(out, "<text class=\"at\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">nodes of %d "
+               "rank%s \xC3\x97 %d thread%s (log scale)</text>\n",
+          co(L + PW / 2), co(H - 6), m->ranks_per_node, m->ranks_per_node == 1 ? "" : "s",
+          m->threads_per_rank, m->threads_per_rank == 1 ? "" : "s");
+  for (int line = 0; line < 2 && n >= 2; line++) {
+    fprintf(out, "<polyline class=\"%s\" points=\"", line ? "sp" : "ln");
+    for (size_t i = 0; i < n; i++)
+      fprintf(out, "%s%.1f,%.1f", i ? " " : "", co(cplot_x(&sx, counts[i])),
+              co(line ? SY(pt[i].speedup) : EY(pt[i].plan.result.efficiency)));
+    fputs("\"/>\n", out);
+  }
+  for (size_t i = 0; i < n; i++) {
+    const amz_sim_choice_t *ch = &pt[i].plan;
+    schedule_phrase(b, sizeof b, amz_schedule_name(ch->schedule), ch->chunk);
+    snprintf(lab, sizeof lab, "%d node%s (%lld ranks): %s, speed-up %.2f\xC3\x97, efficiency %.2f, ",
+             counts[i], counts[i] == 1 ? "" : "s", (long long)counts[i] * m->ranks_per_node,
+             secs(a, sizeof a, ch->result.makespan_s), fin(pt[i].speedup),
+             fin(ch->result.efficiency));
+    for (int line = 0; line < 2; line++) {
+      fprintf(out, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>", line ? "sq" : "pt",
+              co(cplot_x(&sx, counts[i])),
+              co(line ? SY(pt[i].speedup) : EY(ch->result.efficiency)));
+      put_text(out, lab);
+      put_text(out, b);
+      fputs("</title></circle>\n", out);
+    }
+  }
+  double kx = cplot_x(&sx, counts[knee]), ky = EY(pt[knee].plan.result.efficiency);
+  int right = kx > L + PW * 0.6;
+  fprintf(out,
+          "<circle class=\"ch\" cx=\"%.1f\" cy=\"%.1f\" r=\"6.5\"><title>worth requesting"
+          "</title></circle>\n<text class=\"chl halo\" x=\"%.1f\" y=\"%.1f\" "
+          "text-anchor=\"%s\">worth requesting: %d node%s</text>\n",
+          co(kx), co(ky), co(right ? kx - 10 : kx + 10), co(ky > T + 30 ? ky - 12 : ky + 22),
+          right ? "end" : "start", counts[knee], counts[knee] == 1 ? "" : "s");
+#undef EY
+#undef SY
+  fputs("</svg>\n<ul class=\"legend\"><li><span class=\"sw ln\"></span>efficiency (all work "
+        "over all workers, against the time)</li><li><span class=\"sw sp\"></span>speed-up "
+        "against 1 node</li><li><span class=\"sw mk\"></span>efficiency 80%</li>"
+        "<li><span class=\"sw ch\"></span>worth requesting</li></ul><figcaption>",
+        out);
+  fputs("Simulated (see <code>amorsize predict</code>) with the workload of this run's "
+        "chunks and the machine's measured costs, the best schedule and chunk at each count. ",
+        out);
+  amz_cli_knee_why(why, sizeof why, pt, n, knee, m->ranks_per_node);
+  fputs("Worth requesting: ", out);
+  put_text(out, why);
+  fputs(".</figcaption></figure>\n", out);
+  amz_cli_derived_free(&d);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
 /* Tables                                                                          */
 /* ------------------------------------------------------------------------------ */
 
@@ -1352,7 +1519,8 @@ static void comparison(FILE *out, const amz_profile_t *const *pr, const char *co
 }
 
 static int profile_section(FILE *out, const amz_profile_t *p, const char *path,
-                           const amz_cli_stats_t *st, size_t idx, size_t n) {
+                           const amz_cli_stats_t *st, size_t idx, size_t n,
+                           const scale_target_t *tg) {
   const amz_profile_info_t *in = amz_profile_info(p);
   fprintf(out, "<section class=\"card\" id=\"p%zu\">\n<h2>", idx + 1);
   if (n > 1) fprintf(out, "<span class=\"idx\">#%zu</span>", idx + 1);
@@ -1365,6 +1533,7 @@ static int profile_section(FILE *out, const amz_profile_t *p, const char *path,
   if (overheads(out, p) != 0) return -1;
   prediction(out, p, st);
   if (candidates(out, p) != 0) return -1;
+  if (scale_chart(out, p, tg) != 0) return -1;
   tables(out, p);
   fputs("</section>\n", out);
   return 0;
@@ -1372,6 +1541,12 @@ static int profile_section(FILE *out, const amz_profile_t *p, const char *path,
 
 int amz_cli_html(FILE *out, const amz_profile_t *const *profiles, const char *const *paths,
                  size_t n) {
+  return amz_cli_html_scale(out, profiles, paths, n, 0, 0);
+}
+
+int amz_cli_html_scale(FILE *out, const amz_profile_t *const *profiles,
+                       const char *const *paths, size_t n, int nodes, int ranks_per_node) {
+  const scale_target_t tg = {nodes, ranks_per_node};
   amz_cli_stats_t *st = malloc(n * sizeof *st);
   bar_group_t *cmp = n > 1 ? malloc(n * sizeof *cmp) : NULL;
   if (!st || (n > 1 && !cmp)) {
@@ -1421,7 +1596,7 @@ int amz_cli_html(FILE *out, const amz_profile_t *const *profiles, const char *co
   int rc = 0;
   if (n > 1) comparison(out, profiles, paths, st, n, cmp);
   for (size_t i = 0; i < n && rc == 0; i++)
-    rc = profile_section(out, profiles[i], paths[i], &st[i], i, n);
+    rc = profile_section(out, profiles[i], paths[i], &st[i], i, n, &tg);
   fputs("<footer>Generated by amorsize html from ", out);
   fprintf(out, "%zu profile%s.</footer>\n</main>\n</body>\n</html>\n", n, n == 1 ? "" : "s");
   free(st);
