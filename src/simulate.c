@@ -14,8 +14,8 @@
  *     of a node's workers queue (the counter's throughput bound);
  *   - a refill costs its worker a message to rank 0 (latency + bytes / bandwidth),
  *     the wait until rank 0's progress thread polls (poll_s), that thread's handling
- *     (serve_s, one request at a time) and the reply; node 0 takes its batches from
- *     the global counter directly;
+ *     (serve_s, one request at a time) and the reply; node 0's worker takes its
+ *     batches from the global counter directly and at once;
  *   - the worker that refills holds the chunk it claimed until the batch arrives
  *     (as in the run); the node's other workers go on, or wait when the node has no
  *     published chunk left, and wake when the batch arrives;
@@ -174,6 +174,9 @@ static void set_rate(sim_t *S, int node, double r) {
   S->rate_sum += r;
 }
 
+static void on_serve(sim_t *S, int node, double t);
+static void on_arrive(sim_t *S, int node, double t);
+
 static void refill(sim_t *S, int node, int w, double t) {
   node_t *n = &S->nd[node];
   n->refill = 1;
@@ -181,8 +184,10 @@ static void refill(sim_t *S, int node, int w, double t) {
   /* The speed the run reports: items per second of chunk time, times its workers. */
   double rate = n->busy > 0 ? n->items_done / n->busy * S->nw_node : 0;
   if (node == 0) {
+    /* The worker takes the batch from the global counter itself, synchronously
+     * (mpi_run.c): the batch is there before any other claim of the node. */
     set_rate(S, 0, rate);
-    push(S, t, EV_SERVE, 0);
+    on_serve(S, 0, t);
   } else {
     n->req_rate = rate; /* sent with the request, stored when rank 0 handles it */
     S->messages++;
@@ -266,7 +271,8 @@ static void on_serve(sim_t *S, int node, double t) {
   n->pend_first = S->global_next;
   n->pend_n = cnt;
   S->global_next += cnt;
-  push(S, arrive, EV_ARRIVE, (uint32_t)node);
+  if (node == 0) on_arrive(S, 0, arrive);
+  else push(S, arrive, EV_ARRIVE, (uint32_t)node);
 }
 
 static int add_batch(sim_t *S, node_t *n, uint64_t first, uint64_t cnt) {

@@ -5,15 +5,25 @@
 # separate shared-memory groups and talk over TCP.
 #
 #   multinode.sh MPIEXEC TEST_MPI MANDELBROT_MPI
+#   multinode.sh --exec MPIEXEC PROGRAM [ARGS...]
 #
 # Runs 2 nodes x 2 ranks: the MPI suite with --expect-nodes 2 (two node groups,
 # batches refilled across nodes, every node ran chunks, results exactly once), the
 # same with MPI_THREAD_FUNNELED (batches dealt in advance), and the Mandelbrot
 # example (image identical to a serial computation).
+# With --exec it runs one MPI program on the same 2 nodes x 2 ranks instead and
+# exits with its status (scripts/emulated_run.sh: benchmarks on emulated nodes).
 # Needs root (namespaces); exits 77 = skipped, with the reason, otherwise.
 # Creates and removes its own namespaces; touches no address outside them.
 set -u
-mpiexec=$1 test_mpi=$2 mandel=$3
+exec_mode=0
+if [ "${1:-}" = --exec ]; then
+  [ $# -ge 3 ] || { echo "usage: $0 --exec MPIEXEC PROGRAM [ARGS...]" >&2; exit 2; }
+  exec_mode=1 mpiexec=$2
+  shift 2
+else
+  mpiexec=$1 test_mpi=$2 mandel=$3
+fi
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "emulated nodes need root (network namespaces); run as root"
@@ -76,6 +86,11 @@ mpiargs=(--hostfile "$work/hostfile" --map-by node --bind-to none -n 4
   --mca plm_rsh_agent "$work/agent"
   --mca btl self,vader,tcp --mca btl_tcp_if_include "$ipA/24"
   --mca oob_tcp_if_include "$ipA/24")
+
+if [ $exec_mode = 1 ]; then
+  run_in_A "$mpiexec" "${mpiargs[@]}" "$@"
+  exit $?
+fi
 
 status=0
 echo "== MPI suite on 2 emulated nodes x 2 ranks"
