@@ -53,7 +53,7 @@ typedef struct batch {
 typedef struct node {
   double speed;
   uint64_t claim, pub;
-  int final, refill, refiller, pad;
+  int final, refill, refiller;
   double counter_free;
   uint64_t counter_ops;
   batch_t *b;
@@ -87,7 +87,7 @@ typedef struct sim {
   int known;
   uint64_t global_next, min_batch, low_water;
   double lat, msg_s, work;
-  uint64_t chunks, batches, refills, messages;
+  uint64_t chunks, batches, refills;
   double wait_s;
   int fail;
 } sim_t;
@@ -190,7 +190,6 @@ static void refill(sim_t *S, int node, int w, double t) {
     on_serve(S, 0, t);
   } else {
     n->req_rate = rate; /* sent with the request, stored when rank 0 handles it */
-    S->messages++;
     S->ops[rank_of(S, w)]++;
     push(S, t + S->lat + S->msg_s + S->m->poll_s, EV_SERVE, (uint32_t)node);
   }
@@ -259,7 +258,6 @@ static void on_serve(sim_t *S, int node, double t) {
     set_rate(S, node, n->req_rate);
     S->server_free = t + S->m->serve_s;
     S->ops[0] += 2; /* the request and the reply */
-    S->messages++;
     S->refills++;
     arrive = S->server_free + S->lat + S->msg_s;
   } else {
@@ -504,7 +502,7 @@ int amz_simulate_costs(const amz_sim_costs_t *c, const amz_sim_machine_t *m,
   out->chunks = S.chunks;
   out->batches = S.batches;
   out->refills = S.refills;
-  out->messages = S.messages;
+  out->messages = 2 * S.refills; /* a request and a reply each */
   out->wait_s = S.wait_s;
   out->events = S.events;
   sim_free(&S);

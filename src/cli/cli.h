@@ -38,6 +38,8 @@ void amz_cli_stats(const amz_profile_t *p, amz_cli_stats_t *s);
 
 /* Human-readable seconds ("1.23 ms") into buf. */
 const char *amz_cli_seconds(char *buf, size_t len, double s);
+/* v with thousands separators ("1,000,000") into buf; returns buf. */
+const char *amz_cli_count(char *buf, size_t len, uint64_t v);
 
 /* ---- records (records.c): rows as CSV or JSON ------------------------------------ */
 

@@ -384,3 +384,16 @@ void amz_cli_progress_tty(void *ctx, size_t done, size_t total, const char *what
     fputs("\r\033[K", stderr);
   fflush(stderr);
 }
+
+/* An item count with thousands separators, which makes 1000000 readable at a glance. */
+const char *amz_cli_count(char *buf, size_t len, uint64_t v) {
+  char tmp[32];
+  int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+  size_t j = 0;
+  for (int i = 0; i < n && j + 2 < len; i++) {
+    if (i > 0 && (n - i) % 3 == 0) buf[j++] = ',';
+    buf[j++] = tmp[i];
+  }
+  buf[j] = '\0';
+  return buf;
+}

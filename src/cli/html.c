@@ -161,18 +161,6 @@ static const char *secs(char *buf, size_t len, double s) {
   return buf;
 }
 
-/* An item count with thousands separators, which makes 1000000 readable at a glance. */
-static const char *count(char *buf, size_t len, uint64_t v) {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-  size_t j = 0;
-  for (int i = 0; i < n && j + 2 < len; i++) {
-    if (i > 0 && (n - i) % 3 == 0) buf[j++] = ',';
-    buf[j++] = tmp[i];
-  }
-  buf[j] = '\0';
-  return buf;
-}
 
 /* A tick step of 1, 2 or 5 times a power of ten that cuts span into about target
  * intervals: the usual "nice numbers" choice, which keeps tick labels short. */
@@ -494,9 +482,9 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
   snprintf(s, sizeof s, "%d rank%s \xC3\x97 %d thread%s", in->ranks_used,
            in->ranks_used == 1 ? "" : "s", in->threads, in->threads == 1 ? "" : "s");
   kpi(out, "Workers", v, s, NULL);
-  snprintf(s, sizeof s, "%s done, %llu failed", count(b, sizeof b, in->items_done),
+  snprintf(s, sizeof s, "%s done, %llu failed", amz_cli_count(b, sizeof b, in->items_done),
            (unsigned long long)in->items_failed);
-  kpi(out, "Items", count(a, sizeof a, in->n_items), s, in->items_failed ? "up" : NULL);
+  kpi(out, "Items", amz_cli_count(a, sizeof a, in->n_items), s, in->items_failed ? "up" : NULL);
   fputs("</div>\n<dl class=\"kv\">\n", out);
 
   kv_text(out, "Task", in->task, 0);
@@ -509,18 +497,18 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
   kv_text(out, "Ranks", v, 0);
   schedule_phrase(v, sizeof v, in->schedule, in->chunk);
   kv_text(out, "Schedule", v, 0);
-  snprintf(v, sizeof v, "%s of %s", count(a, sizeof a, in->items_done),
-           count(b, sizeof b, in->n_items));
+  snprintf(v, sizeof v, "%s of %s", amz_cli_count(a, sizeof a, in->items_done),
+           amz_cli_count(b, sizeof b, in->n_items));
   fprintf(out, "<dt>Items done</dt><dd>%s", v);
   fprintf(out, ", <span class=\"%s\">%s failed</span>", in->items_failed ? "up" : "none",
-          count(a, sizeof a, in->items_failed));
+          amz_cli_count(a, sizeof a, in->items_failed));
   if (in->sampled_items)
-    fprintf(out, " (%s while sampling)", count(a, sizeof a, in->sampled_items));
+    fprintf(out, " (%s while sampling)", amz_cli_count(a, sizeof a, in->sampled_items));
   fputs("</dd>\n", out);
-  fprintf(out, "<dt>Chunks</dt><dd>%s run", count(a, sizeof a, in->chunks_total));
+  fprintf(out, "<dt>Chunks</dt><dd>%s run", amz_cli_count(a, sizeof a, in->chunks_total));
   if (in->chunks_dropped)
     fprintf(out, ", %s beyond the record bound (not in the chunk table)",
-            count(a, sizeof a, in->chunks_dropped));
+            amz_cli_count(a, sizeof a, in->chunks_dropped));
   fputs("</dd>\n", out);
   fprintf(out, "<dt>Wall vs predicted</dt><dd>%s measured, %s predicted",
           secs(a, sizeof a, in->wall_s), secs(b, sizeof b, in->predicted_s));
@@ -844,11 +832,11 @@ static int gantt(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st) {
   if (detail) {
     fprintf(out, "%s chunk%s on %zu worker%s, one bar each; hover over a bar for its items and "
                  "times.",
-            count(a, sizeof a, nc), nc == 1 ? "" : "s", nk, nk == 1 ? "" : "s");
+            amz_cli_count(a, sizeof a, nc), nc == 1 ? "" : "s", nk, nk == 1 ? "" : "s");
   } else {
     fprintf(out, "%s chunks on %zu workers, drawn as the share of time each row was busy in "
                  "each pixel column.",
-            count(a, sizeof a, nc), nk);
+            amz_cli_count(a, sizeof a, nc), nk);
     if (how == ROWS_THREADS)
       fprintf(out, " %zu workers are more than %d rows: each row merges %zu threads.", nk,
               (int)GANTT_MAX_ROWS, group);
@@ -862,7 +850,7 @@ static int gantt(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st) {
   if (t0 < 0) fputs(" Times before 0 are sampling, before the planned run started.", out);
   if (in->chunks_dropped)
     fprintf(out, " %s chunks beyond the record bound are not in the profile and not drawn.",
-            count(a, sizeof a, in->chunks_dropped));
+            amz_cli_count(a, sizeof a, in->chunks_dropped));
   fputs("</figcaption></figure>\n", out);
   free(row_of);
   free(keys);
@@ -1423,8 +1411,8 @@ static void tables(FILE *out, const amz_profile_t *p) {
               "<tr><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
               "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
               "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-              w[i].rank, w[i].thread, w[i].node, count(a, sizeof a, w[i].items),
-              count(b, sizeof b, w[i].chunks), secs(c, sizeof c, w[i].busy_s),
+              w[i].rank, w[i].thread, w[i].node, amz_cli_count(a, sizeof a, w[i].items),
+              amz_cli_count(b, sizeof b, w[i].chunks), secs(c, sizeof c, w[i].busy_s),
               secs(d, sizeof d, w[i].dispatch_s), secs(e, sizeof e, w[i].idle_s));
     fputs("</tbody></table></div>\n", out);
     if (nw > TABLE_WORKERS)
@@ -1446,8 +1434,8 @@ static void tables(FILE *out, const amz_profile_t *p) {
     fprintf(out,
             "<tr><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
             "<td class=\"n\">%d</td></tr>\n",
-            count(a, sizeof a, f[i].begin), count(b, sizeof b, f[i].end),
-            count(c, sizeof c, f[i].end >= f[i].begin ? f[i].end - f[i].begin : 0), f[i].code);
+            amz_cli_count(a, sizeof a, f[i].begin), amz_cli_count(b, sizeof b, f[i].end),
+            amz_cli_count(c, sizeof c, f[i].end >= f[i].begin ? f[i].end - f[i].begin : 0), f[i].code);
   fputs("</tbody></table></div>\n", out);
   if (nf > TABLE_FAILURES)
     fprintf(out, "<p class=\"note\">The first %d of %zu failed ranges.</p>\n", (int)TABLE_FAILURES,
@@ -1478,7 +1466,7 @@ static void comparison(FILE *out, const amz_profile_t *const *pr, const char *co
     put_text(out, in->task);
     schedule_phrase(c, sizeof c, in->schedule, in->chunk);
     fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%d \xC3\x97 %d</td><td>",
-            count(a, sizeof a, in->n_items), in->ranks_used, in->threads);
+            amz_cli_count(a, sizeof a, in->n_items), in->ranks_used, in->threads);
     put_text(out, c);
     fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
             secs(a, sizeof a, in->wall_s), secs(b, sizeof b, in->predicted_s));

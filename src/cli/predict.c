@@ -330,18 +330,7 @@ static const char *chunk_cell(char *buf, size_t len, const amz_sim_choice_t *c) 
   return buf;
 }
 
-static const char *count(char *buf, size_t len, uint64_t v) {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-  size_t j = 0;
-  for (int i = 0; i < n && j + 2 < len; i++) {
-    if (i > 0 && (n - i) % 3 == 0) buf[j++] = ',';
-    buf[j++] = tmp[i];
-  }
-  buf[j] = '\0';
-  return buf;
-}
-#define COUNT(x) count((char[40]){0}, 40, (x))
+#define COUNT(x) amz_cli_count((char[40]){0}, 40, (x))
 
 static int same_plan(const amz_sim_choice_t *a, const amz_sim_choice_t *b) {
   return a->schedule == b->schedule && a->chunk == b->chunk;
