@@ -8,6 +8,11 @@
 # attempts 1..KILLS are killed with SIGKILL (every rank, as a batch system does at the
 # time limit) after a delay that varies from attempt to attempt, so that kills land
 # in sampling, in the run and near its end. The last attempt runs to the end.
+#
+# No wait is unbounded: a launcher that outlives its killed ranks by LAUNCHER_GRACE
+# seconds is killed as well (a batch system kills the whole job; Open MPI's abort
+# path very rarely hangs after SIGKILLed ranks), and a final attempt that runs past
+# FINAL_LIMIT seconds fails the test with the process tree and stacks printed.
 set -u
 worker=$1
 shift
@@ -26,6 +31,41 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export AMZ_CACHE_DIR=$root/cache
+
+LAUNCHER_GRACE=${LAUNCHER_GRACE:-30}
+FINAL_LIMIT=${FINAL_LIMIT:-180}
+
+# wait_for PID SECONDS: 0 once PID has exited (its status in $status), 1 if it is
+# still running after SECONDS.
+status=0
+wait_for() {
+  local t
+  for ((t = 0; t < $2 * 10; t++)); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      wait "$1" 2>/dev/null
+      status=$?
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# What is left of a run, for the log: the process tree, the launcher's and every
+# worker's stacks.
+dump_state() {
+  echo "---- processes"
+  ps -eo pid,ppid,stat,etime,wchan:20,args --forest | grep -E "mpiexec|orted|prterun|$(basename "$worker")" | grep -v grep
+  local p
+  for p in "$launcher" $(pgrep -x "$(basename "$worker")"); do
+    echo "---- stacks of $p"
+    if command -v gdb >/dev/null; then
+      timeout 30 gdb -p "$p" -batch -ex "thread apply all bt 12" 2>/dev/null | grep -E '^(Thread|#)'
+    else
+      cat "/proc/$p/task/"*/stat 2>/dev/null
+    fi
+  done
+}
 
 launch() { # $1 = event dir
   if [ "$np" -gt 0 ]; then
@@ -58,14 +98,26 @@ for ((k = 1; k <= kills; k++)); do
   else
     echo "attempt $k: finished before the kill"
   fi
-  wait "$launcher" 2>/dev/null
+  if ! wait_for "$launcher" "$LAUNCHER_GRACE"; then
+    echo "attempt $k: the launcher (pid $launcher) was still running ${LAUNCHER_GRACE} s after the kill; killing it too"
+    dump_state
+    pkill -9 -P "$launcher" 2>/dev/null
+    kill -9 "$launcher" 2>/dev/null
+    wait "$launcher" 2>/dev/null
+  fi
 done
 d=$root/final
 mkdir -p "$d"
 dirs+=("$d")
 launch "$d"
-wait "$launcher"
-rc=$?
+if ! wait_for "$launcher" "$FINAL_LIMIT"; then
+  echo "kill_resume: the final attempt was still running after ${FINAL_LIMIT} s"
+  dump_state
+  pkill -9 -P "$launcher" 2>/dev/null
+  kill -9 "$launcher" 2>/dev/null
+  exit 1
+fi
+rc=$status
 if [ $rc -ne 0 ]; then
   echo "kill_resume: the final attempt failed with status $rc"
   exit 1
