@@ -198,6 +198,28 @@ static double pingpong(MPI_Comm comm, int me, int a, int b, size_t bytes, int re
   return me == a ? med : 0.0;
 }
 
+/* Latency (half the median 8-byte round trip) and bandwidth between rank 0 and
+ * rank b, on rank 0 (0 elsewhere). Collective over m->comm: the ranks outside the
+ * pair wait in a polite barrier (asleep after 50 us) until the pair is done. Were
+ * they to spin in the next collective instead, a node with more ranks than cores
+ * would hand the pair a core only once per scheduler tick, and the probe would
+ * measure the tick (4 ms) instead of the link. */
+static int probe_pair(amz__mpi_t *m, int b, char *buf, size_t mid, size_t big, double *lat,
+                      double *bw) {
+  double t8 = pingpong(m->comm, m->rank, 0, b, 8, 50, buf);
+  double tm = pingpong(m->comm, m->rank, 0, b, mid, 5, buf);
+  double tb = pingpong(m->comm, m->rank, 0, b, big, 3, buf);
+  /* 1 MiB messages stay in the caches; the bandwidth a plan should count on for
+   * real data is the smaller of that and 16 MiB messages (memory-bound). */
+  double bm = tm > t8 ? (double)mid / ((tm - t8) / 2) : 0.0;
+  double bb = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
+  *lat = t8 / 2;
+  *bw = bb > 0 && bb < bm ? bb : bm;
+  MPI_Request req;
+  int rc = amz__mpi_check(MPI_Ibarrier(m->comm, &req), "MPI_Ibarrier(network probe)");
+  return rc ? rc : amz__mpi_wait_polite(&req, NULL);
+}
+
 /* The cluster's shape: hosts and ranks per node, in order. */
 static uint64_t shape_fingerprint(const amz__mpi_t *m) {
   uint64_t h = AMZ__FNV_BASIS;
@@ -210,7 +232,8 @@ static uint64_t shape_fingerprint(const amz__mpi_t *m) {
   return h;
 }
 
-#define NET_CACHE_VERSION 2
+/* 3: probes from version 2 could hold a scheduler tick (4 ms) as the latency. */
+#define NET_CACHE_VERSION 3
 
 static int read_cache(const char *path, amz__net_t *n) {
   FILE *f = fopen(path, "r");
@@ -270,9 +293,12 @@ static double shared_counter_cost(amz__mpi_t *m) {
       for (int i = 0; i < K; i++) atomic_fetch_add_explicit(ctr, 1, memory_order_relaxed);
       t = (MPI_Wtime() - t0) / K;
     }
+    /* The idle ranks wait asleep, leaving the cores to the ranks that hammer. */
     double tmax = 0.0;
-    MPI_Allreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, node);
-    cost = tmax;
+    MPI_Request req;
+    if (MPI_Iallreduce(&t, &tmax, 1, MPI_DOUBLE, MPI_MAX, node, &req) == MPI_SUCCESS &&
+        amz__mpi_wait_polite(&req, NULL) == 0)
+      cost = tmax;
     MPI_Win_free(&win);
   }
   MPI_Comm_free(&node);
@@ -297,8 +323,6 @@ int amz__mpi_net_probe(amz__mpi_t *m, const char *cache_dir) {
     n->from_cache = 1;
     return 0;
   }
-  /* 1 MiB messages stay in the caches; the bandwidth a plan should count on for
-   * real data is the smaller of that and 16 MiB messages (memory-bound). */
   const size_t big = (size_t)16 << 20, mid = (size_t)1 << 20;
   char *buf = calloc(1, big);
   rc = amz__mpi_agree(m->comm, buf ? 0 : amz__fail(AMZ_ENOMEM, "cannot allocate the %zu-byte "
@@ -309,31 +333,23 @@ int amz__mpi_net_probe(amz__mpi_t *m, const char *cache_dir) {
   }
   /* Inside node 0: rank 0 and the node's second rank. */
   if (m->ni[0].ranks > 1) {
-    int b = m->order[1];
-    double t8 = pingpong(m->comm, m->rank, 0, b, 8, 50, buf);
-    double tm = pingpong(m->comm, m->rank, 0, b, mid, 5, buf);
-    double tb = pingpong(m->comm, m->rank, 0, b, big, 3, buf);
-    if (m->rank == 0) {
-      n->lat_shm_s = t8 / 2;
-      double bm = tm > t8 ? (double)mid / ((tm - t8) / 2) : 0.0;
-      double bb = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
-      n->bw_shm = bb > 0 && bb < bm ? bb : bm;
-    }
+    double lat, bw;
+    rc = probe_pair(m, m->order[1], buf, mid, big, &lat, &bw);
+    if (m->rank == 0) n->lat_shm_s = lat, n->bw_shm = bw;
   }
   /* Between node leaders: rank 0 and each other node's first rank; the slowest
    * link counts (a plan must not assume the best one). */
-  for (int k = 1; k < m->nodes; k++) {
-    int b = m->ni[k].first_rank;
-    double t8 = pingpong(m->comm, m->rank, 0, b, 8, 50, buf);
-    double tm = pingpong(m->comm, m->rank, 0, b, mid, 5, buf);
-    double tb = pingpong(m->comm, m->rank, 0, b, big, 3, buf);
+  for (int k = 1; k < m->nodes && rc == 0; k++) {
+    double lat, bw;
+    rc = probe_pair(m, m->ni[k].first_rank, buf, mid, big, &lat, &bw);
     if (m->rank == 0) {
-      double bm = tm > t8 ? (double)mid / ((tm - t8) / 2) : 0.0;
-      double bb = tb > t8 ? (double)big / ((tb - t8) / 2) : 0.0;
-      double lat = t8 / 2, bw = bb > 0 && bb < bm ? bb : bm;
       if (lat > n->lat_net_s) n->lat_net_s = lat;
       if (n->bw_net == 0 || (bw > 0 && bw < n->bw_net)) n->bw_net = bw;
     }
+  }
+  if (rc) {
+    free(buf);
+    return rc;
   }
   free(buf);
   double atomic = shared_counter_cost(m);

@@ -109,6 +109,13 @@ grep -E "launched|node [0-9]|between nodes|distribution|serial check|rows done|r
 ok=1
 grep -q "serial check: image identical" "$work/mandel.log" || ok=0
 grep -q "on 2 nodes" "$work/mandel.log" || { echo "expected 2 nodes in the plan"; ok=0; }
+# The probe must measure the link, not the scheduler: with 4 ranks on 2 cores, ranks
+# spinning outside the ping-pong made it report a tick (4 ms) instead of microseconds.
+lat=$(grep -Eo "between nodes +latency [0-9.]+ [a-z]+" "$work/mandel.log" | awk '{print $4, $5}')
+case "$lat" in
+  *" us" | *" ns") echo "network probe between emulated nodes: $lat" ;;
+  *) echo "the network probe measured '$lat' between nodes; expected microseconds"; ok=0 ;;
+esac
 [ $ok = 1 ] || { status=1; echo "-- mandelbrot_mpi output:"; tail -40 "$work/mandel.log"; }
 
 [ $status = 0 ] && echo "multinode: OK" || echo "multinode: FAILED"
