@@ -74,12 +74,15 @@ typedef struct amz__node_shm {
   _Atomic int final;                       /* no batch will be added */
   _Atomic int refill;                      /* a refill is in flight */
   _Alignas(64) _Atomic uint64_t global_next; /* node 0: next global chunk */
-  _Alignas(64) _Atomic uint64_t items_done;  /* node speed, for weighted batches */
+  /* Node speed, for weighted batches: the expected cost of the chunks done (the
+   * sampled cost profile, ns) over the time they took (ns). */
+  _Alignas(64) _Atomic uint64_t work_ns;
   _Atomic uint64_t busy_ns;
   _Atomic uint64_t refills;                  /* batches this node obtained */
   _Atomic uint64_t wait_ns;                  /* time workers waited for a batch */
   uint64_t cap;                              /* batch table entries */
-  /* node 0 only: nodes' last reported speeds (items/s, as double bits) */
+  /* node 0 only: nodes' last reported speeds (expected seconds of work per second,
+   * as double bits) */
   _Alignas(64) _Atomic uint64_t rate_bits[];
 } amz__node_shm_t;
 

@@ -74,7 +74,8 @@ static void run_params(amz_plan_t *p, uint64_t n_chunks) {
   for (int r = 0; r < m->run_size; r++) m->run_node_threads[m->run_node_of[r]] += m->threads;
   double chunk_s = n_chunks ? p->wl.mean_s * (double)p->task.n_items / (double)n_chunks : 0;
   uint64_t nw = (uint64_t)m->run_node_threads[m->run_node_id];
-  amz__dist_params(n_chunks, chunk_s, m->net.lat_net_s, nw, &m->min_batch, &m->low_water);
+  amz__dist_params(n_chunks, chunk_s, m->net.lat_net_s, nw, m->run_node_id, &m->min_batch,
+                   &m->low_water);
 }
 
 int amz__mpi_setup_run(amz_plan_t *p) {
@@ -176,8 +177,9 @@ typedef struct src_ctx {
   amz__node_shm_t *shm;
   amz__batch_t *batches;
   const amz__clock_t *clk;
+  const amz__workload_t *wl; /* the sampled cost profile */
   double *last_t;           /* per local worker: when its previous chunk started */
-  uint64_t *last_items;
+  uint64_t *last_work_ns;   /* per local worker: its previous chunk's expected cost */
   int fail;                 /* a refill failed (or found no room): the run fails */
   int (*inner)(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e);
   _Atomic int map_fail;     /* map mode: outputs could not be sent back */
@@ -191,12 +193,16 @@ static int src_preassigned(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *
   return 1;
 }
 
-/* The node's speed in items per second, from its workers' chunk times. */
+/* The node's speed: the expected cost of what its workers ran (from the sampled
+ * cost profile) per second of their chunk time, times its workers. Items per
+ * second would mistake cheap items for a fast node when costs depend on the
+ * position (a node that has just run cheap items would take a large batch of
+ * costly ones next). */
 static double node_rate(const src_ctx_t *x) {
-  uint64_t items = atomic_load_explicit(&x->shm->items_done, memory_order_relaxed);
+  uint64_t work = atomic_load_explicit(&x->shm->work_ns, memory_order_relaxed);
   uint64_t ns = atomic_load_explicit(&x->shm->busy_ns, memory_order_relaxed);
-  if (!items || !ns) return 0.0;
-  return (double)items / ((double)ns * 1e-9) * (double)x->m->run_node_threads[x->m->run_node_id];
+  if (!work || !ns) return 0.0;
+  return (double)work / (double)ns * (double)x->m->run_node_threads[x->m->run_node_id];
 }
 
 /* Gets the node's next batch (one worker at a time: the refill flag). */
@@ -257,7 +263,7 @@ static int src_shared(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
     /* The previous chunk's speed, for the weighted batch sizes. */
     double now = amz__clock_now(x->clk), dt = now - x->last_t[w];
     if (dt > 0) {
-      atomic_fetch_add_explicit(&s->items_done, x->last_items[w], memory_order_relaxed);
+      atomic_fetch_add_explicit(&s->work_ns, x->last_work_ns[w], memory_order_relaxed);
       atomic_fetch_add_explicit(&s->busy_ns, (uint64_t)(dt * 1e9), memory_order_relaxed);
     }
   }
@@ -284,7 +290,9 @@ static int src_shared(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *e) {
                                   memory_order_relaxed);
       if (x->m->run_nodes > 1) {
         x->last_t[w] = amz__clock_now(x->clk);
-        x->last_items[w] = *e - *b;
+        /* At least 1 ns: a chunk the profile calls free still took time. */
+        double c = amz__workload_range_cost(x->wl, *b, *e) * 1e9;
+        x->last_work_ns[w] = c >= 1.0 && c < 1e18 ? (uint64_t)c : 1;
       }
       return 1;
     }
@@ -433,8 +441,9 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     rc = amz__sched_init(&x.sched, run_kind(p->schedule), p->task.n_items, (int)x.W, p->chunk);
   if (rc == 0) run_params(p, x.sched.n_chunks);
   x.last_t = calloc((size_t)T, sizeof *x.last_t);
-  x.last_items = calloc((size_t)T, sizeof *x.last_items);
-  if (rc == 0 && (!x.last_t || !x.last_items)) rc = AMZ_ENOMEM;
+  x.last_work_ns = calloc((size_t)T, sizeof *x.last_work_ns);
+  x.wl = &p->wl;
+  if (rc == 0 && (!x.last_t || !x.last_work_ns)) rc = AMZ_ENOMEM;
   int dynamic = !amz__sched_preassigned(p->schedule);
   x.inner = dynamic ? src_shared : src_preassigned;
   if (rc == 0 && dynamic && m->run_node_rank == 0) {
@@ -743,7 +752,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   amz__exec_out_free(&ex);
   amz__sched_free(&x.sched);
   free(x.last_t);
-  free(x.last_items);
+  free(x.last_work_ns);
   return amz__run_finish(p, rc, res, result);
 }
 

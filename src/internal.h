@@ -195,10 +195,11 @@ double amz__node_weight(double mine, double sum, int known);
  * Schmidt, Uma & Wein 1996), whole chunks, at least min_batch. 0 = none left. */
 uint64_t amz__batch_chunks(const amz__sched_t *s, uint64_t pos, int nodes, double weight,
                            uint64_t min_batch);
-/* A run's smallest batch and the node's refill mark (chunks left when it asks for
- * the next batch), from the mean chunk time and the latency between nodes. */
+/* A run's smallest batch and node `node`'s refill mark (the node asks for its next
+ * batch when this few of its chunks are unclaimed), from the mean chunk time and
+ * the latency between nodes. Node 0 takes batches synchronously: its mark is 0. */
 void amz__dist_params(uint64_t n_chunks, double chunk_s, double lat_net_s, uint64_t node_workers,
-                      uint64_t *min_batch, uint64_t *low_water);
+                      int node, uint64_t *min_batch, uint64_t *low_water);
 /* Deals batches round-robin over the nodes from chunk 0 (weights 1: no speeds are
  * known yet), all of them or only the first round; calls take for each. One node
  * takes the whole sequence as one batch. Returns the next undealt chunk. */

@@ -19,8 +19,8 @@
  *   - the worker that refills holds the chunk it claimed until the batch arrives
  *     (as in the run); the node's other workers go on, or wait when the node has no
  *     published chunk left, and wake when the batch arrives;
- *   - a node's speed divides its items' costs; its reported speed (items per second
- *     of its workers' chunk time) weighs its next batches, as in the run;
+ *   - a node's speed divides its items' costs; its reported speed (modelled cost
+ *     per second of its workers' chunk time) weighs its next batches, as in the run;
  *   - a run starts with a barrier inside each node and ends with the result
  *     exchange: ceil(log2 R) latency steps per collective (binomial trees).
  *
@@ -60,14 +60,15 @@ typedef struct node {
   uint64_t nb, cap;
   int *wait;  /* waiting workers, in claim order */
   size_t nwait, wcap;
-  double items_done, busy; /* for the node's reported speed */
+  double work_done, busy; /* for the node's reported speed: modelled cost, time */
   double req_rate;         /* the speed sent with a refill request */
   uint64_t pend_first, pend_n;
 } node_t;
 
 typedef struct wk {
   double last_t, busy, finish, wait0;
-  uint64_t last_items, L, hold, chunks;
+  double last_work; /* the previous chunk's modelled cost (the run's profile) */
+  uint64_t L, hold, chunks;
   int node, has_hold;
 } wk_t;
 
@@ -85,7 +86,7 @@ typedef struct sim {
   uint64_t seq, events;
   double server_free, rate_sum, *rate;
   int known;
-  uint64_t global_next, min_batch, low_water;
+  uint64_t global_next, min_batch, low_water[2]; /* refill marks: node 0, the others */
   double lat, msg_s, work;
   uint64_t chunks, batches, refills;
   double wait_s;
@@ -147,9 +148,9 @@ static void run_chunk(sim_t *S, int w, uint64_t k, double t) {
   amz__sched_chunk(&S->s, k, &b, &e);
   double c = amz_sim_range_cost(S->c, b, e);
   S->work += c;
+  x->last_work = c;
   c /= S->nd[x->node].speed;
   x->last_t = t;
-  x->last_items = e - b;
   x->busy += S->m->chunk_s + c;
   x->chunks++;
   S->chunks++;
@@ -181,8 +182,10 @@ static void refill(sim_t *S, int node, int w, double t) {
   node_t *n = &S->nd[node];
   n->refill = 1;
   n->refiller = w;
-  /* The speed the run reports: items per second of chunk time, times its workers. */
-  double rate = n->busy > 0 ? n->items_done / n->busy * S->nw_node : 0;
+  /* The speed the run reports: expected work (the run's sampled cost profile; here
+   * the modelled costs, as if the profile were exact) per second of chunk time,
+   * times its workers. */
+  double rate = n->busy > 0 ? n->work_done / n->busy * S->nw_node : 0;
   if (node == 0) {
     /* The worker takes the batch from the global counter itself, synchronously
      * (mpi_run.c): the batch is there before any other claim of the node. */
@@ -200,7 +203,7 @@ static void get(sim_t *S, int w, uint64_t L, double t) {
   node_t *n = &S->nd[x->node];
   if (L < n->pub) {
     uint64_t k = lookup(n, L);
-    if (n->pub - L <= S->low_water && !n->final && !n->refill) {
+    if (n->pub - L <= S->low_water[x->node != 0] && !n->final && !n->refill) {
       x->hold = k;
       x->has_hold = 1;
       refill(S, x->node, w, t);
@@ -237,7 +240,7 @@ static void on_ready(sim_t *S, int w, double t) {
   wk_t *x = &S->w[w];
   node_t *n = &S->nd[x->node];
   if (x->chunks > 0) {
-    n->items_done += (double)x->last_items;
+    n->work_done += x->last_work;
     n->busy += t - x->last_t;
   }
   double tc = (t > n->counter_free ? t : n->counter_free) + S->m->counter_s;
@@ -445,7 +448,9 @@ int amz_simulate_costs(const amz_sim_costs_t *c, const amz_sim_machine_t *m,
   } else {
     double chunk_mean = S.s.n_chunks ? amz__sim_mean(c) * (double)N / (double)S.s.n_chunks : 0;
     amz__dist_params(S.s.n_chunks, chunk_mean, m->nodes > 1 ? m->latency_s : 0,
-                     (uint64_t)S.nw_node, &S.min_batch, &S.low_water);
+                     (uint64_t)S.nw_node, 0, &S.min_batch, &S.low_water[0]);
+    amz__dist_params(S.s.n_chunks, chunk_mean, m->nodes > 1 ? m->latency_s : 0,
+                     (uint64_t)S.nw_node, 1, &S.min_batch, &S.low_water[1]);
     int cross = S.nodes > 1 && !m->dealt_ahead;
     S.global_next = amz__deal(&S.s, S.nodes, S.min_batch, cross, deal_take, &S);
     for (int n = 0; n < S.nodes; n++) S.nd[n].final = !cross;

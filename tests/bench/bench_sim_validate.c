@@ -4,7 +4,7 @@
  *
  *   mpirun -np R bench_sim_validate [--kernel spin|sleep] [--reps K] [--item-us U]
  *                                   [--run-s S] [--shape NAME] [--sched NAME] [--pingpong]
- *                                   [--verbose]
+ *                                   [--verbose] [--trace]
  *   scripts/emulated_run.sh .../bench_sim_validate --kernel sleep     (2 nodes x 2 ranks)
  *
  * Workloads: the five synthetic shapes of the simulator (uniform, increasing,
@@ -135,6 +135,34 @@ typedef struct timing {
   amz_terms_t terms; /* the last run's measured terms (this rank's view) */
 } timing_t;
 
+static int rank_of_world(void) {
+  int r;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+static int trace; /* --trace: every rank prints the last timed run's chunks */
+
+/* The chunks of run r on this rank, one line each, ranks in turn. */
+static void print_trace(const amz_result_t *r) {
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  for (int q = 0; q < size; q++) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (q != rank) continue;
+    size_t n = amz_result_chunk_count(r);
+    for (size_t i = 0; i < n; i++) {
+      amz_chunk_info_t c;
+      if (amz_result_chunk(r, i, &c) == 0 && c.t_start >= 0)
+        printf("trace rank %d worker %d items [%llu, %llu) %.6f to %.6f s\n", rank, c.worker,
+               (unsigned long long)c.begin, (unsigned long long)c.end, c.t_start, c.t_end);
+    }
+    fflush(stdout);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 static int time_plan(const amz_task_t *task, amz_schedule_t s, uint64_t chunk, int reps,
                      burn_t *k, timing_t *out) {
   memset(out, 0, sizeof *out);
@@ -161,6 +189,10 @@ static int time_plan(const amz_task_t *task, amz_schedule_t s, uint64_t chunk, i
     if (rc == 0) {
       w[i] = amz_result_seconds(r);
       amz_result_terms(r, &out->terms);
+      if (trace) {
+        if (rank_of_world() == 0) printf("trace: run %d of %d, %.4f s\n", i + 1, reps, w[i]);
+        print_trace(r);
+      }
     }
     amz_result_destroy(r);
     late += atomic_load(&k->late_ns);
@@ -309,6 +341,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--verbose")) verbose = 1;
     else if (!strcmp(a, "--pingpong")) own_latency = 1;
+    else if (!strcmp(a, "--trace")) trace = 1;
     else if (!v) bad = 1;
     else if (!strcmp(a, "--kernel")) {
       sleep_kernel = !strcmp(v, "sleep");
@@ -323,7 +356,7 @@ int main(int argc, char **argv) {
   }
   if (bad || reps < 1 || reps > MAX_REPS || !(item_us >= 1) || !(run_s > 0)) {
     fprintf(stderr, "usage: %s [--kernel spin|sleep] [--reps K (1-%d)] [--item-us U] "
-                    "[--run-s S] [--shape NAME] [--sched NAME] [--pingpong] [--verbose]\n",
+                    "[--run-s S] [--shape NAME] [--sched NAME] [--pingpong] [--verbose] [--trace]\n",
             argv[0], MAX_REPS);
     return 2;
   }
