@@ -67,6 +67,14 @@ dump_state() {
   done
 }
 
+# A launcher past its time: log what is left, then kill it and its ranks.
+kill_launcher() {
+  dump_state
+  pkill -9 -P "$launcher" 2>/dev/null
+  kill -9 "$launcher" 2>/dev/null
+  wait "$launcher" 2>/dev/null
+}
+
 launch() { # $1 = event dir
   if [ "$np" -gt 0 ]; then
     mpiexec --oversubscribe --bind-to none -n "$np" "$worker" --mpi $n $item_us "$1" "$ckpt" &
@@ -100,10 +108,7 @@ for ((k = 1; k <= kills; k++)); do
   fi
   if ! wait_for "$launcher" "$LAUNCHER_GRACE"; then
     echo "attempt $k: the launcher (pid $launcher) was still running ${LAUNCHER_GRACE} s after the kill; killing it too"
-    dump_state
-    pkill -9 -P "$launcher" 2>/dev/null
-    kill -9 "$launcher" 2>/dev/null
-    wait "$launcher" 2>/dev/null
+    kill_launcher
   fi
 done
 d=$root/final
@@ -112,9 +117,7 @@ dirs+=("$d")
 launch "$d"
 if ! wait_for "$launcher" "$FINAL_LIMIT"; then
   echo "kill_resume: the final attempt was still running after ${FINAL_LIMIT} s"
-  dump_state
-  pkill -9 -P "$launcher" 2>/dev/null
-  kill -9 "$launcher" 2>/dev/null
+  kill_launcher
   exit 1
 fi
 rc=$status
