@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "amorsize.h"
+#include "bench_util.h"
 
 static double item_us = 1.0;
 
@@ -37,16 +38,6 @@ static int spin(uint64_t b, uint64_t e, void *arg) {
     for (uint64_t i = b; i < e; i++)
       if (i % (uint64_t)*fail_every == 7) return 3;
   return 0;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_d);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* One amz_for; returns its run time, *setup its probe + sampling + planning (where
@@ -123,12 +114,13 @@ int main(int argc, char **argv) {
       b[r] = one(nn, chunks[c], ckpt, 0, NULL, &kb, NULL, NULL);
       sb[r] = setup_s;
     }
-    double ma = median(a, reps), mb = median(b, reps);
-    char name[16];
+    double ma = bench_median(a, reps), mb = bench_median(b, reps);
+    char name[24];
     snprintf(name, sizeof name, chunks[c] ? "%llu" : "auto", (unsigned long long)chunks[c]);
     printf("%-6s %9llu %9llu | %9.4fs %9.4fs %7.3f %8.2f us | %9.4fs %9.4fs\n", name,
            (unsigned long long)ka, (unsigned long long)kb, ma, mb, mb / ma,
-           kb ? (mb - ma) / (double)kb * 2e6 : 0.0, median(sa, reps), median(sb, reps));
+           kb ? (mb - ma) / (double)kb * 2e6 : 0.0, bench_median(sa, reps),
+           bench_median(sb, reps));
     free(a);
     free(b);
     free(sa);
@@ -147,7 +139,7 @@ int main(int argc, char **argv) {
     double *a = malloc((size_t)reps * sizeof *a);
     uint64_t calls = 0, failed = 0;
     for (int r = 0; r < reps; r++) a[r] = one(n / 4, 64, NULL, rt, &every, NULL, &calls, &failed);
-    printf("%-8d %12.4f %14llu %14llu\n", rt, median(a, reps), (unsigned long long)calls,
+    printf("%-8d %12.4f %14llu %14llu\n", rt, bench_median(a, reps), (unsigned long long)calls,
            (unsigned long long)failed);
     free(a);
   }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "bench_util.h"
 
 static volatile double sink;
 
@@ -106,15 +107,6 @@ static int k_sleep(uint64_t b, uint64_t e, void *arg) {
 
 /* ---- measurement helpers ---------------------------------------------------- */
 
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_d);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static double run_fixed(amz__pool_t *pool, const amz_task_t *t, int w, amz_schedule_t s,
                         uint64_t chunk) {
   amz__exec_params_t p = {.task = t, .schedule = s, .workers = w, .chunk = chunk,
@@ -199,12 +191,12 @@ static void bench(const wl_t *wl, int reps, int grid, amz__pool_t *pool, row_t *
     amz_result_destroy(res);
     amz_plan_destroy(p);
   }
-  r->serial = median(ser, reps);
-  r->total = median(tot, reps);
-  r->steady = median(st, reps);
-  r->predicted = median(pred, reps);
-  r->overhead = median(ovh, reps);
-  r->best = median(best, reps);
+  r->serial = bench_median(ser, reps);
+  r->total = bench_median(tot, reps);
+  r->steady = bench_median(st, reps);
+  r->predicted = bench_median(pred, reps);
+  r->overhead = bench_median(ovh, reps);
+  r->best = bench_median(best, reps);
 }
 
 int main(int argc, char **argv) {

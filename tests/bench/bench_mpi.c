@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "amorsize_mpi.h"
+#include "bench_util.h"
 
 static int rank, size;
 static volatile double sink;
@@ -87,16 +88,6 @@ static double hash01(uint64_t i) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return (double)((z ^ (z >> 31)) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double cmp_med(double *v, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  return v[n / 2];
 }
 
 /* Waits at a barrier without spinning a core (rank 0 runs alone meanwhile). */
@@ -309,7 +300,7 @@ static void bench_map(int reps, double scale, double per_us) {
     amz_result_destroy(res);
     amz_plan_destroy(p);
   }
-  double S = cmp_med(st, reps), O = cmp_med(ours, reps);
+  double S = bench_median(st, reps), O = bench_median(ours, reps);
   if (rank == 0) {
     printf("\nmap mode: %llu items, %d B in + %d B out each (%.0f MiB moved), ~25 us compute each\n",
            (unsigned long long)n, MAP_IN, MAP_OUT, (double)n * (MAP_IN + MAP_OUT) / (1 << 20));
@@ -417,9 +408,10 @@ int main(int argc, char **argv) {
           }
       }
     }
-    double S = cmp_med(ser, reps), B = S / size > longest ? S / size : longest;
-    double ST = cmp_med(st, reps), S1 = k == 4 ? NAN : cmp_med(s1, reps), S64 = cmp_med(s64, reps);
-    double F = cmp_med(full, reps), RR = cmp_med(rr, reps), G = cmp_med(gr, reps);
+    double S = bench_median(ser, reps), B = S / size > longest ? S / size : longest;
+    double ST = bench_median(st, reps), S1 = k == 4 ? NAN : bench_median(s1, reps);
+    double S64 = bench_median(s64, reps);
+    double F = bench_median(full, reps), RR = bench_median(rr, reps), G = bench_median(gr, reps);
     if (rank == 0) {
       printf("%-11s %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs %8.3fs  %-20s %5.2f %5.2f %6.2fx %6.3fs\n",
              w[k].name, S, B, ST, S1, S64, F, RR, last.choice, B / F, B / RR, ST / F, G);

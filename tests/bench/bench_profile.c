@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "mpi_internal.h"
+#include "bench_util.h"
 
 static int empty(uint64_t b, uint64_t e, void *arg) {
   (void)b;
@@ -32,16 +33,6 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_d);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* One executor run of n one-item chunks on one thread; seconds. */
@@ -87,7 +78,8 @@ int main(int argc, char **argv) {
       without[r] = exec_run(&pool, n, 2);
       diff[r] = with[r] - without[r]; /* neighbours in time share the machine's state */
     }
-    double mw = median(with, reps), mo = median(without, reps), md = median(diff, reps);
+    double mw = bench_median(with, reps), mo = bench_median(without, reps);
+    double md = bench_median(diff, reps);
     printf("Recording (1 thread, %llu one-item chunks of an empty kernel, median of %d)\n",
            (unsigned long long)n, reps);
     printf("  %-28s %10s\n", "variant", "ns/chunk");
@@ -137,7 +129,7 @@ int main(int argc, char **argv) {
   if (rank == 0) {
     struct stat st;
     stat("bench_profile.h5", &st);
-    double m = median(t, reps);
+    double m = bench_median(t, reps);
     printf("\nWriting (%d ranks, %llu chunk rows, collective parallel HDF5, median of %d)\n",
            size, (unsigned long long)all_rows, reps);
     printf("  %-28s %10.3f s\n", "write + seal + rename", m);

@@ -50,6 +50,7 @@
 #include "amorsize_mpi.h"
 #include "amorsize_profile.h"
 #include "amorsize_sim.h"
+#include "bench_util.h"
 
 #define MAX_REPS 15
 #define WITHIN 0.10
@@ -100,16 +101,6 @@ static int failed(const char *what, int rc) {
   fprintf(stderr, "bench_sim_validate: rank %d: %s: %s (%s)\n", rank, what, amz_strerror(rc),
           amz_last_error());
   return 1;
-}
-
-static double median(double *v, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* A forced plan: the schedule and chunk, one thread per rank, every rank, a short
@@ -207,7 +198,7 @@ static int time_plan(const amz_task_t *task, amz_schedule_t s, uint64_t chunk, i
   if (rc != 0) return failed("amz_mpi_run", rc);
   uint64_t mine[2] = {late, calls}, all[2];
   MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-  out->wall_s = median(w, reps); /* sorts w */
+  out->wall_s = bench_median(w, reps); /* sorts w */
   out->min_s = w[0];
   out->max_s = w[reps - 1];
   out->late_s = all[1] ? 1e-9 * (double)all[0] / (double)all[1] : 0;
@@ -299,7 +290,7 @@ static double polite_pingpong(int b) {
       }
       if (i >= 0) t[i] = MPI_Wtime() - t0;
     }
-    lat = median(t, 200) / 2;
+    lat = bench_median(t, 200) / 2;
   }
   polite_barrier();
   MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
@@ -318,7 +309,7 @@ static double sleep_overshoot(void) {
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
     v[i] = now() - d;
   }
-  return median(v, 200);
+  return bench_median(v, 200);
 }
 
 /* ---- main ------------------------------------------------------------------------ */
