@@ -22,6 +22,7 @@
 
 #include "amorsize_profile.h"
 #include "mpi_internal.h"
+#include "mpi_cunit.h"
 
 static int rank, size, expect_nodes;
 static int provided; /* MPI thread level: MULTIPLE, or FUNNELED with --funneled */
@@ -935,18 +936,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "profile written collectively, read back on rank 0", test_profile);
   CU_add_test(s, "retries isolate, checkpoint resumes exactly the rest", test_retries_and_resume);
   CU_add_test(s, "options that differ between ranks: same error, no hang", test_options_disagree);
-  CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures(), ran = CU_get_number_of_tests_run();
-  if (failed && rank != 0) {
-    fprintf(stderr, "rank %d: %u assertion(s) failed:\n", rank, failed);
-    for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
-      fprintf(stderr, "  rank %d: %s:%u: %s (%s)\n", rank, f->strFileName, f->uiLineNumber,
-              f->strCondition, f->pTest ? f->pTest->pName : "?");
-  }
-  unsigned all = 0;
-  MPI_Allreduce(&failed, &all, 1, MPI_UNSIGNED, MPI_SUM, MPI_COMM_WORLD);
-  CU_cleanup_registry();
+  unsigned ran = 0, all = mpi_cunit_run(rank, &ran);
   amz_options_destroy(quick);
   if (rank == 0)
     printf("\nmpi suite on %d rank%s (thread level %s): %u test(s), %u failed assertion(s) over "

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "amorsize_mpi.h"
+#include "mpi_cunit.h"
 
 static int rank, size;
 static unsigned long tried, n_known;
@@ -741,18 +742,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "map mode", test_map_mode);
   CU_add_test(s, "runs, plan and result accessors, gather", test_runs_and_accessors);
   CU_add_test(s, "gather over the MPI count limit", test_gather_count_limit);
-  CU_basic_set_mode(rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures(), ran = CU_get_number_of_tests_run();
-  if (failed && rank != 0) {
-    fprintf(stderr, "rank %d: %u assertion(s) failed:\n", rank, failed);
-    for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
-      fprintf(stderr, "  rank %d: %s:%u: %s (%s)\n", rank, f->strFileName, f->uiLineNumber,
-              f->strCondition, f->pTest ? f->pTest->pName : "?");
-  }
-  unsigned all = 0;
-  MPI_Allreduce(&failed, &all, 1, MPI_UNSIGNED, MPI_SUM, MPI_COMM_WORLD);
-  CU_cleanup_registry();
+  unsigned ran = 0, all = mpi_cunit_run(rank, &ran);
   if (rank == 0) {
     printf("\nmpi bad-input suite on %d rank%s: %u test(s), %u failed assertion(s) over all "
            "ranks; %lu KNOWN discrepancies still open; result: %s\n",
