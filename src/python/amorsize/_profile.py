@@ -1,0 +1,441 @@
+"""Opening a profile: the checks of the C reader, then pandas tables.
+
+The layout, types and units are those of ``docs/PROFILE_FORMAT.md`` (schema 1).
+Nothing is trusted: the seal is checked before h5py opens the file; every object
+read must be a plain dataset or group of this file (no external storage, external
+or soft links, virtual datasets, variable-length types), declared sizes are
+checked against the storage that holds them before anything is allocated, tables
+are read in bounded blocks, and every row is validated as the C reader does.
+"""
+import math
+import os
+
+import numpy as np
+import pandas as pd
+
+from . import _seal
+from ._errors import ProfileError
+
+try:
+    import h5py
+except ImportError as _e:  # pragma: no cover - reported when a profile is opened
+    h5py = None
+    _H5PY_ERROR = _e
+
+#: Most rows the reader accepts in one table (as the C reader).
+MAX_ROWS = 1 << 28
+#: Longest string attribute accepted, in bytes (as the C reader).
+MAX_STRING = 1 << 20
+#: Highest threads per rank the library runs (AMZ__MAX_WORKERS).
+MAX_WORKERS = 4096
+#: Rows read from HDF5 at a time.
+BLOCK_ROWS = 1 << 20
+#: deflate expands at most 1032:1; shuffle keeps sizes. A table declaring more bytes
+#: than its storage can hold even at that ratio has rows that were never written.
+MAX_RATIO = 1100
+SCHEDULES = ("auto", "static", "cyclic", "dynamic", "guided", "factoring", "awf")
+TERMS = ("startup", "compute", "dispatch", "imbalance", "serial", "data", "total")
+
+# Field lists: name -> class ('i' integer, 'f' float, 's' string), as the C reader
+# requires them. Fields the reader does not know are ignored (within a schema,
+# new fields may appear).
+_CHUNK = {"rank": "i", "thread": "i", "node": "i", "begin": "i", "end": "i",
+          "t_start": "f", "t_end": "f", "status": "i", "sampled": "i"}
+_WORKER = {"rank": "i", "thread": "i", "node": "i", "items": "i", "chunks": "i",
+           "busy_s": "f", "dispatch_s": "f", "idle_s": "f", "data_s": "f", "failures": "i"}
+_CAND = {"ranks": "i", "threads": "i", "schedule": "s", "chunk": "i", "predicted_s": "f",
+         "startup_s": "f", "compute_s": "f", "dispatch_s": "f", "imbalance_s": "f",
+         "serial_s": "f", "data_s": "f", "chosen": "i"}
+_TERM = {"term": "s", "predicted_s": "f", "measured_s": "f"}
+_NODE = {"node": "i", "host": "s", "cpu_model": "s", "ranks": "i", "ranks_used": "i",
+         "cores": "i", "pus": "i", "numa_nodes": "i", "shared": "i", "mem_bytes": "i"}
+_FAILURE = {"begin": "i", "end": "i", "code": "i"}
+
+# Root attributes: name -> (class, required).
+_ROOT = {
+    "schema_version": ("i", True), "library_version": ("s", True), "created": ("s", True),
+    "task": ("s", True), "kind": ("s", True), "mode": ("s", True), "schedule": ("s", True),
+    "command_line": ("s", False), "host": ("s", False), "slurm_job_id": ("s", False),
+    "slurm": ("s", False), "n_items": ("u", True), "chunk": ("u", True),
+    "items_done": ("u", True), "items_failed": ("u", True), "sampled_items": ("u", True),
+    "items_resumed": ("u", False), "items_recovered": ("u", False),
+    "retry_calls": ("u", False), "checkpoint": ("s", False), "chunks_total": ("u", True),
+    "chunks_dropped": ("u", True), "run_index": ("i", True), "ranks_launched": ("i", True),
+    "ranks_used": ("i", True), "nodes": ("i", True), "threads": ("i", True),
+    "wall_s": ("f", True), "predicted_s": ("f", True), "predicted_serial_s": ("f", True),
+    "setup_s": ("f", True), "mean_item_s": ("f", True),
+}
+# /model attributes: name -> (class, required, unit).
+_MODEL = {
+    "sampled_items": ("u", True, "items"), "sample_blocks": ("u", True, "blocks"),
+    "block_items": ("u", True, "items"), "mean_s": ("f", True, "s"),
+    "median_s": ("f", True, "s"), "mad_s": ("f", True, "s"), "cv": ("f", True, ""),
+    "max_item_s": ("f", True, "s"), "trend": ("f", True, ""), "cpu_ratio": ("f", True, ""),
+    "contention": ("f", True, ""), "rel_error": ("f", True, ""),
+    "sample_wall_s": ("f", True, "s"), "stop_reason": ("s", False, ""),
+    "thread_start_s": ("f", True, "s"), "pool_wake_s": ("f", True, "s"),
+    "chunk_static_s": ("f", True, "s"), "chunk_atomic_s": ("f", True, "s"),
+    "chunk_contended_s": ("f", True, "s"), "chunk_awf_s": ("f", True, "s"),
+    "latency_shm_s": ("f", False, "s"), "bandwidth_shm_Bps": ("f", False, "bytes/s"),
+    "latency_net_s": ("f", False, "s"), "bandwidth_net_Bps": ("f", False, "bytes/s"),
+    "counter_s": ("f", False, "s"),
+}
+_CLASS_NAME = {"i": "integer", "u": "integer", "f": "float", "s": "string"}
+
+
+def _kind_of(dt):
+    """'i', 'f', 's' for an integer, float or fixed-length string dtype; 'v' for a
+    variable-length or object type; None for anything else."""
+    if h5py.check_vlen_dtype(dt) is not None:
+        return "v"
+    info = h5py.check_string_dtype(dt)
+    if info is not None:
+        return "v" if info.length is None else "s"
+    if dt.kind in "iub":
+        return "i"
+    if dt.kind == "f":
+        return "f"
+    if dt.kind == "S":
+        return "s"
+    if dt.kind == "O":
+        return "v"
+    return None
+
+
+def _text(b):
+    """A fixed-length HDF5 string as str: up to its first NUL, invalid UTF-8 replaced."""
+    if isinstance(b, np.ndarray):
+        b = b.tobytes()
+    return bytes(b).split(b"\0", 1)[0].decode("utf-8", errors="replace")
+
+
+class _Reader:
+    """One pass over an open h5py file, raising ProfileError at the first problem."""
+
+    def __init__(self, path, f):
+        self.path = path
+        self.f = f
+
+    def fail(self, reason):
+        raise ProfileError(self.path, reason)
+
+    # ---- objects ----------------------------------------------------------------
+
+    def _link(self, group, name, what, want):
+        """The object `name` of `group`, which must be a hard link to a `want`
+        (h5py.Group or h5py.Dataset) stored in this file, or None when absent."""
+        try:
+            link = group.get(name, getlink=True)
+        except (OSError, KeyError, ValueError, TypeError):
+            self.fail(f"unreadable {what} '{name}'")
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            self.fail(f"{what} '{name}' is an external link to '{link.filename}': a profile "
+                      "holds its data itself")
+        if isinstance(link, h5py.SoftLink):
+            self.fail(f"{what} '{name}' is a soft link: a profile has none")
+        try:
+            obj = group[name]
+        except (OSError, KeyError, ValueError, TypeError):
+            self.fail(f"unreadable {what} '{name}'")
+        if not isinstance(obj, want):
+            return None
+        if isinstance(obj, h5py.Dataset):
+            self._check_storage(obj, name)
+        return obj
+
+    def _check_storage(self, ds, name):
+        """Refuses data stored outside the file or in forms the writer never uses."""
+        try:
+            external = ds.external
+            if external:
+                where = external[0][0]
+                where = _text(where) if isinstance(where, bytes) else str(where)
+                self.fail(f"table '{name}' keeps its data in an external file ('{where}'): "
+                          "a profile holds its data itself")
+            if ds.is_virtual:
+                self.fail(f"table '{name}' is a virtual dataset: a profile holds its data itself")
+        except ProfileError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError, AttributeError):
+            self.fail(f"unreadable table '{name}'")
+
+    def group(self, name, where=None):
+        g = self._link(where if where is not None else self.f, name, "group", h5py.Group)
+        if g is None:
+            self.fail(f"missing group '{name}'")
+        return g
+
+    # ---- attributes -------------------------------------------------------------
+
+    def attr(self, loc, where, name, cls, required):
+        try:
+            present = name in loc.attrs
+        except (OSError, KeyError, ValueError, TypeError):
+            self.fail(f"unreadable attribute '{name}' of {where}")
+        if not present:
+            if required:
+                self.fail(f"missing attribute '{name}' of {where}")
+            return "" if cls == "s" else 0
+        try:
+            aid = h5py.h5a.open(loc.id, name.encode())
+            dt, shape = aid.dtype, aid.shape
+        except (OSError, KeyError, ValueError, TypeError):
+            self.fail(f"unreadable attribute '{name}' of {where}")
+        kind = _kind_of(dt)
+        want = "i" if cls == "u" else cls
+        if kind == "v":
+            # Variable-length data lives in HDF5's global heap, which has no checksum;
+            # the writer never uses it, so a file that does is not read.
+            self.fail(f"attribute '{name}' of {where} has a variable-length type; "
+                      f"a fixed-length {_CLASS_NAME[cls]} expected")
+        if kind != want:
+            self.fail(f"attribute '{name}' of {where} is a {self._class_of(dt)}, "
+                      f"expected a {_CLASS_NAME[cls]}")
+        npoints = int(np.prod(shape)) if shape else 1
+        if npoints != 1:
+            self.fail(f"attribute '{name}' of {where} has {npoints} values, expected one")
+        if cls == "s" and dt.itemsize > MAX_STRING:
+            self.fail(f"attribute '{name}' of {where} is a string of {dt.itemsize} bytes")
+        try:
+            v = loc.attrs[name]
+        except (OSError, KeyError, ValueError, TypeError):
+            self.fail(f"unreadable attribute '{name}' of {where}")
+        v = np.asarray(v).reshape(-1)[0]
+        if cls == "s":
+            return _text(v)
+        if cls == "f":
+            v = float(v)
+            if not math.isfinite(v):
+                self.fail(f"attribute '{name}' of {where} is not a finite number")
+            return v
+        v = int(v)
+        if cls == "u" and v < 0:
+            self.fail(f"attribute '{name}' of {where} is {v}, expected a count >= 0")
+        if cls == "u" and v >= 1 << 64:
+            self.fail(f"attribute '{name}' of {where} is {v}, expected a 64-bit count")
+        return v
+
+    @staticmethod
+    def _class_of(dt):
+        k = dt.kind
+        return {"i": "integer", "u": "integer", "b": "integer", "f": "float",
+                "S": "string", "V": "compound" if dt.names else "opaque"}.get(k, "other type")
+
+    def int_in(self, loc, where, name, lo, hi):
+        v = self.attr(loc, where, name, "i", True)
+        if v < lo or v > hi:
+            self.fail(f"attribute '{name}' of {where} is {v}, expected {lo} to {hi}")
+        return v
+
+    # ---- tables -----------------------------------------------------------------
+
+    def table(self, name, fields, where=None, label=None):
+        """The table as a dict of numpy columns, after checking that it is a 1-D
+        compound with every field of `fields` of the right class, that its size is
+        within bounds and backed by storage, reading it in blocks."""
+        label = label or name
+        ds = self._link(where if where is not None else self.f, name, "table", h5py.Dataset)
+        if ds is None:
+            self.fail(f"missing table '{label}'")
+        try:
+            dt, shape = ds.dtype, ds.shape
+        except (OSError, ValueError, TypeError):
+            self.fail(f"unreadable table '{label}'")
+        if dt.names is None:
+            self.fail(f"table '{label}' is not a table of records (compound type)")
+        for fname, cls in fields.items():
+            if fname not in dt.names:
+                self.fail(f"table '{label}' has no field '{fname}'")
+            kind = _kind_of(dt.fields[fname][0])
+            if kind == "v":
+                self.fail(f"field '{fname}' of table '{label}' has a variable-length type")
+            if kind != cls:
+                self.fail(f"field '{fname}' of table '{label}' has the wrong type "
+                          f"({_CLASS_NAME[cls]} expected)")
+        for fname in dt.names:  # also the fields this reader does not use
+            if _kind_of(dt.fields[fname][0]) == "v":
+                self.fail(f"field '{fname}' of table '{label}' has a variable-length type")
+        if shape is None or len(shape) != 1:
+            self.fail(f"table '{label}' is not one-dimensional")
+        rows = int(shape[0])
+        if rows > MAX_ROWS:
+            self.fail(f"table '{label}' has {rows} rows, more than the reader's limit {MAX_ROWS}")
+        want = rows * dt.itemsize
+        if want > 0:
+            try:
+                stored = ds.id.get_storage_size()
+            except (OSError, ValueError):
+                self.fail(f"unreadable table '{label}'")
+            if stored * MAX_RATIO < want:
+                self.fail(f"table '{label}' declares {rows} rows ({want} bytes) but stores "
+                          f"{stored} bytes: rows that were never written")
+        cols = {k: [] for k in fields}
+        try:
+            for a in range(0, rows, BLOCK_ROWS):
+                block = ds[a:min(rows, a + BLOCK_ROWS)]
+                for k in fields:
+                    cols[k].append(block[k])
+        except (OSError, ValueError, TypeError, KeyError):
+            self.fail(f"cannot read table '{label}' (damaged data?)")
+        out = {}
+        for k, cls in fields.items():
+            if cols[k]:
+                out[k] = np.concatenate(cols[k])
+            else:
+                out[k] = np.zeros(0, dtype=dt.fields[k][0])
+            if cls == "s":
+                out[k] = np.array([_text(x) for x in out[k]], dtype=object)
+        return out
+
+
+def _frame(cols, order, dtypes):
+    df = pd.DataFrame({k: cols[k] for k in order})
+    for k, t in dtypes.items():
+        df[k] = df[k].astype(t)
+    return df
+
+
+def read(path, verify=True):
+    """Reads and validates the whole profile; returns a dict of its parts."""
+    if h5py is None:  # pragma: no cover
+        raise ImportError(f"amorsize needs h5py: {_H5PY_ERROR}")
+    p = os.fspath(path)
+    schema = _seal.verify(p, verify_crc=verify)
+    try:
+        f = h5py.File(p, "r")
+    except (OSError, ValueError) as e:
+        raise ProfileError(p, "the HDF5 library cannot open it (damaged file?)") from None
+    try:
+        return _read_open(p, f, schema)
+    finally:
+        f.close()
+
+
+def _read_open(p, f, schema):
+    r = _Reader(p, f)
+    R = "the file (root)"
+    a = {}
+    a["schema_version"] = r.int_in(f, R, "schema_version", 1, _seal.SCHEMA_VERSION)
+    for name, (cls, req) in _ROOT.items():
+        if name in ("schema_version", "run_index", "ranks_launched", "ranks_used", "nodes",
+                    "threads"):
+            continue
+        a[name] = r.attr(f, R, name, cls, req)
+    a["run_index"] = r.int_in(f, R, "run_index", 1, 2**31 - 1)
+    a["ranks_launched"] = r.int_in(f, R, "ranks_launched", 1, 2**31 - 1)
+    a["ranks_used"] = r.int_in(f, R, "ranks_used", 1, a["ranks_launched"])
+    a["nodes"] = r.int_in(f, R, "nodes", 1, a["ranks_used"])
+    a["threads"] = r.int_in(f, R, "threads", 1, MAX_WORKERS)
+    if a["schedule"] not in SCHEDULES:
+        r.fail(f"attribute 'schedule' is '{a['schedule'][:40]}', not a schedule name")
+    if a["kind"] not in ("threads", "mpi"):
+        r.fail(f"attribute 'kind' is '{a['kind'][:40]}', expected threads or mpi")
+    if a["mode"] not in ("range", "map"):
+        r.fail(f"attribute 'mode' is '{a['mode'][:40]}', expected range or map")
+    n = a["n_items"]
+    if a["items_done"] > n or a["items_failed"] > n - a["items_done"]:
+        r.fail(f"items done {a['items_done']} + failed {a['items_failed']} exceed "
+               f"n_items {n}")
+    if a["wall_s"] < 0 or a["predicted_s"] < 0 or a["setup_s"] < 0:
+        r.fail("negative times in the root attributes")
+    if a["schema_version"] != schema:
+        r.fail(f"schema version {schema} in the header, {a['schema_version']} in the file")
+    ordered = {k: a[k] for k in _ROOT}  # the documented order
+
+    launched = a["ranks_launched"]
+
+    def check_ids(cols, table):
+        bad = ((cols["rank"] < 0) | (cols["rank"] >= launched) | (cols["thread"] < 0)
+               | (cols["thread"] >= MAX_WORKERS) | (cols["node"] < 0)
+               | (cols["node"] >= launched))
+        if bad.any():
+            i = int(np.argmax(bad))
+            r.fail(f"row {i} of '{table}': rank {cols['rank'][i]}, thread {cols['thread'][i]} "
+                   f"or node {cols['node'][i]} out of range")
+
+    c = r.table("chunks", _CHUNK)
+    check_ids(c, "chunks")
+    bad = (c["begin"] > c["end"]) | (c["end"] > n)
+    if bad.any():
+        i = int(np.argmax(bad))
+        r.fail(f"row {i} of 'chunks': items [{c['begin'][i]}, {c['end'][i]}) outside [0, {n})")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(c["t_start"]) | ~np.isfinite(c["t_end"]) | (c["t_end"] < c["t_start"])
+    if bad.any():
+        i = int(np.argmax(bad))
+        r.fail(f"row {i} of 'chunks': times {c['t_start'][i]:g} to {c['t_end'][i]:g} are "
+               "not an interval")
+
+    w = r.table("workers", _WORKER)
+    check_ids(w, "workers")
+    bad = np.zeros(len(w["rank"]), dtype=bool)
+    for k in ("busy_s", "dispatch_s", "idle_s", "data_s"):
+        bad |= ~np.isfinite(w[k])
+    if bad.any():
+        r.fail(f"row {int(np.argmax(bad))} of 'workers': times are not finite")
+
+    plan = r.group("plan")
+    why = r.attr(plan, "group 'plan'", "why", "s", True)
+    chosen_row = r.attr(plan, "group 'plan'", "chosen", "i", False) if "chosen" in plan.attrs else -1
+    search_s = r.attr(plan, "group 'plan'", "search_s", "f", False)
+    cand = r.table("candidates", _CAND, where=plan, label="plan/candidates")
+    for i in range(len(cand["ranks"])):
+        if cand["ranks"][i] < 1 or cand["threads"][i] < 1 or cand["threads"][i] > MAX_WORKERS:
+            r.fail(f"row {i} of 'plan/candidates': ranks {cand['ranks'][i]} or threads "
+                   f"{cand['threads'][i]} out of range")
+        if cand["schedule"][i] not in SCHEDULES:
+            r.fail(f"row {i} of 'plan/candidates': schedule '{cand['schedule'][i]}' unknown")
+        if not math.isfinite(float(cand["predicted_s"][i])):
+            r.fail(f"row {i} of 'plan/candidates': prediction not finite")
+
+    model = r.group("model")
+    W = "group 'model'"
+    m = {name: r.attr(model, W, name, cls, req) for name, (cls, req, _u) in _MODEL.items()}
+    cost = np.zeros(0)
+    cp = r._link(model, "cost_profile", "table", h5py.Dataset)
+    if cp is not None:
+        if cp.dtype.kind != "f" or cp.shape is None or len(cp.shape) != 1:
+            r.fail("'model/cost_profile' is not a 1-D array of floats")
+        if cp.shape[0] > 4096:
+            r.fail(f"'model/cost_profile' has {cp.shape[0]} bins, at most 4096 expected")
+        try:
+            cost = np.asarray(cp[:], dtype=np.float64)
+        except (OSError, ValueError, TypeError):
+            r.fail("cannot read 'model/cost_profile'")
+        if not np.isfinite(cost).all():
+            r.fail(f"'model/cost_profile' bin {int(np.argmax(~np.isfinite(cost)))} is not finite")
+
+    t = r.table("overheads", _TERM)
+    if not (np.isfinite(t["predicted_s"]).all() and np.isfinite(t["measured_s"]).all()):
+        bad = ~np.isfinite(t["predicted_s"]) | ~np.isfinite(t["measured_s"])
+        r.fail(f"row {int(np.argmax(bad))} of 'overheads': not a finite number")
+
+    nd = r.table("system", _NODE)
+    nn = len(nd["node"])
+    if nn < 1 or nn > launched:
+        r.fail(f"'system' has {nn} nodes, expected 1 to {launched} (ranks launched)")
+    for i in range(nn):
+        if (nd["node"][i] != i or nd["ranks"][i] < 0 or nd["ranks_used"][i] < 0
+                or nd["cores"][i] < 0):
+            r.fail(f"row {i} of 'system': node {nd['node'][i]} or counts out of range")
+
+    fl = r.table("failures", _FAILURE)
+    bad = (fl["begin"] >= fl["end"]) | (fl["end"] > n)
+    if bad.any():
+        i = int(np.argmax(bad))
+        r.fail(f"row {i} of 'failures': items [{fl['begin'][i]}, {fl['end'][i]}) outside "
+               f"[0, {n})")
+    for cols, table in ((c, "chunks"), (w, "workers")):
+        bad = cols["node"] >= nn
+        if bad.any():
+            i = int(np.argmax(bad))
+            r.fail(f"row {i} of '{table}': node {cols['node'][i]}, but 'system' has {nn} nodes")
+
+    return {
+        "attrs": ordered, "schema": schema,
+        "chunks": c, "workers": w, "candidates": cand, "terms": t, "nodes": nd,
+        "failures": fl, "model": m, "cost_profile": cost,
+        "plan": {"why": why, "chosen": int(chosen_row), "search_s": search_s},
+    }

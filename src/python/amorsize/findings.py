@@ -1,0 +1,270 @@
+"""Derived figures and bottleneck findings of a profile, as data.
+
+These are the rules of ``amorsize report`` (``src/cli/report.c`` and
+``amz_cli_stats`` in ``src/cli/common.c``), with the same thresholds and the
+same wording: ``tests/python/test_summary.py`` checks that ``python -m amorsize
+summary`` prints what ``amorsize report`` prints, byte for byte, on every profile
+the suite writes, so the two cannot drift apart unnoticed.
+"""
+import math
+from dataclasses import dataclass, field
+
+#: Severity names from the most to the least serious. INFO findings are notes,
+#: not bottlenecks: they never count as "a finding above its threshold".
+SEVERITIES = ("HIGH", "MEDIUM", "LOW", "INFO")
+
+
+def fmt_seconds(s):
+    """A duration as the C tools print it: three significant digits and a unit
+    (``"14.5 ms"``, ``"191 ns"``, ``"0 s"``)."""
+    a = abs(s)
+    if a == 0.0:
+        return "0 s"
+    if a >= 1.0:
+        return "%.3g s" % s
+    if a >= 1e-3:
+        return "%.3g ms" % (s * 1e3)
+    if a >= 1e-6:
+        return "%.3g us" % (s * 1e6)
+    return "%.3g ns" % (s * 1e9)
+
+
+def severity(frac, low, med, high):
+    """HIGH, MEDIUM or LOW when ``frac`` reaches that threshold, else None."""
+    if frac >= high:
+        return "HIGH"
+    if frac >= med:
+        return "MEDIUM"
+    if frac >= low:
+        return "LOW"
+    return None
+
+
+@dataclass
+class Stats:
+    """Figures derived from the tables, as ``amorsize report`` computes them.
+
+    ``lower_bound_s`` is the larger of the kernel time over the workers and the
+    costliest sampled item; ``efficiency`` is that bound over the wall time;
+    ``speedup`` is the kernel time over the wall time; ``pred_error`` is
+    (measured - predicted) / predicted.
+    """
+    workers: int = 0
+    busy_s: float = 0.0
+    dispatch_s: float = 0.0
+    idle_s: float = 0.0
+    data_s: float = 0.0
+    run_chunks: int = 0
+    t_min: float = 0.0
+    t_max: float = 0.0
+    longest_item_s: float = 0.0
+    lower_bound_s: float = 0.0
+    efficiency: float = 0.0
+    speedup: float = 0.0
+    pred_error: float = 0.0
+
+
+def stats(p):
+    """The Stats of a Profile."""
+    a, w, c = p.attrs, p._raw["workers"], p._raw["chunks"]
+    s = Stats()
+    s.workers = len(w["rank"])
+    # Sums in row order, as the C loop adds them (the same float rounding).
+    for k in ("busy_s", "dispatch_s", "idle_s", "data_s"):
+        total = 0.0
+        for v in w[k].tolist():
+            total += v
+        setattr(s, k, total)
+    if len(c["t_start"]):
+        s.t_min = float(c["t_start"].min())
+        s.t_max = float(c["t_end"].max())
+    s.run_chunks = int((c["sampled"] == 0).sum())
+    s.longest_item_s = p._raw["model"]["max_item_s"]
+    s.lower_bound_s = s.busy_s / s.workers if s.workers else 0.0
+    if s.longest_item_s > s.lower_bound_s:
+        s.lower_bound_s = s.longest_item_s
+    wall = a["wall_s"]
+    s.efficiency = s.lower_bound_s / wall if wall > 0 else 0.0
+    s.speedup = s.busy_s / wall if wall > 0 else 0.0
+    pred = a["predicted_s"]
+    s.pred_error = (wall - pred) / pred if pred > 0 else 0.0
+    return s
+
+
+@dataclass
+class Finding:
+    """One bottleneck or note.
+
+    ``kind`` names the rule (``failures``, ``ranks``, ``start-up``, ``dispatch``,
+    ``imbalance``, ``data movement``, ``serial part``, ``memory``,
+    ``oversubscription``, ``binding``, ``contention``, ``too little work``,
+    ``prediction``, ``record bound``, ``waiting kernel``); ``severity`` is one of
+    SEVERITIES; ``share`` is the fraction of the wall time it costs (NaN when the
+    rule is not a share of time); ``value`` is the measured figure the rule
+    compared with ``thresholds`` (LOW, MEDIUM, HIGH; empty when fixed); ``text``
+    is the line ``amorsize report`` prints after ``[SEVERITY] ``.
+    """
+    kind: str
+    severity: str
+    text: str
+    share: float = math.nan
+    value: float = math.nan
+    thresholds: tuple = field(default_factory=tuple)
+
+
+def _rank_ends(p):
+    """Mean and last end of the ranks' run chunks, and how many ranks ran any."""
+    a, c = p.attrs, p._raw["chunks"]
+    if a["ranks_used"] < 2:
+        return 0.0, 0.0, 0
+    end = {}
+    for r, t, smp in zip(c["rank"].tolist(), c["t_end"].tolist(), c["sampled"].tolist()):
+        if not smp and t > end.get(r, 0.0):
+            end[r] = t
+    ends = [end[r] for r in sorted(end) if end[r] > 0]
+    if not ends:
+        return 0.0, 0.0, 0
+    total = 0.0
+    for e in ends:
+        total += e
+    return total / len(ends), max(ends), len(ends)
+
+
+def _term(p, name):
+    t = p._raw["terms"]
+    for i, n in enumerate(t["term"]):
+        if n == name:
+            return float(t["measured_s"][i])
+    return 0.0
+
+
+def findings(p, path=None):
+    """The findings of a Profile, in the order ``amorsize report`` lists them.
+
+    ``path`` is the file name that the failures finding quotes (the profile's own
+    path by default).
+    """
+    a, m, st = p.attrs, p._raw["model"], p.stats
+    path = p.path if path is None else path
+    T = fmt_seconds
+    out = []
+    wall = a["wall_s"] if a["wall_s"] > 0 else 1e-12
+    fixed = a["schedule"] in ("static", "cyclic")
+
+    def add(kind, sev, text, share=math.nan, value=math.nan, thresholds=()):
+        out.append(Finding(kind, sev, text, share, value, tuple(thresholds)))
+
+    if a["items_failed"] > 0:
+        add("failures", "HIGH",
+            f"failures: {a['items_failed']} items failed in {len(p._raw['failures']['begin'])} "
+            f"range(s); 'amorsize chunks {path}' lists the chunks with their status codes.",
+            value=a["items_failed"])
+    mean_end, last_end, nr = _rank_ends(p)
+    th = (0.05, 0.10, 0.25)
+    if nr > 1 and last_end > 0:
+        frac = (last_end - mean_end) / last_end
+        sev = severity(frac, *th)
+        if sev:
+            advice = ("their blocks cost unequal amounts: a dynamic schedule balances them "
+                      "(AMZ_SCHEDULE=factoring)." if fixed else
+                      "a node or rank is slower than the others, or its last chunks were "
+                      "large: a smaller minimum chunk evens the finish.")
+            add("ranks", sev, "ranks: they end %.0f%% before the last one on average; %s"
+                % (100.0 * frac, advice), frac, frac, th)
+    su, di, im = _term(p, "startup"), _term(p, "dispatch"), _term(p, "imbalance")
+    da, se = _term(p, "data"), _term(p, "serial")
+    sev = severity(su / wall, *th)
+    if sev:
+        add("start-up", sev, "start-up: %.0f%% of the run (%s) before the workers started; the "
+            "loop is short for %d workers: give each call more items, or reuse the plan so its "
+            "threads stay warm." % (100.0 * su / wall, T(su), st.workers), su / wall, su / wall,
+            th)
+    th_d = (0.02, 0.05, 0.15)
+    sev = severity(di / wall, *th_d)
+    if sev:
+        per = st.dispatch_s / st.run_chunks if st.run_chunks else 0.0
+        add("dispatch", sev, "dispatch: %.0f%% of the run between chunks (%s per chunk, %d "
+            "chunks); use larger chunks, e.g. AMZ_CHUNK=%d." % (
+                100.0 * di / wall, T(per), st.run_chunks, a["chunk"] * 4 if a["chunk"] else 4),
+            di / wall, di / wall, th_d)
+    sev = severity(im / wall, *th)
+    if sev:
+        advice = ("costs are uneven: a dynamic schedule (factoring, guided) balances them."
+                  if fixed else
+                  "the last chunks are too large: a smaller (minimum) chunk evens the finish.")
+        add("imbalance", sev, "imbalance: workers idle %.0f%% of the run at the end; %s"
+            % (100.0 * im / wall, advice), im / wall, im / wall, th)
+    th_x = (0.05, 0.15, 0.35)
+    sev = severity(da / wall, *th_x)
+    if sev:
+        add("data movement", sev, "data movement: %.0f%% of the run moving items' data (%s); "
+            "fewer, larger chunks move data in fewer messages, and kernels that read their "
+            "inputs where they live (range mode) move none." % (100.0 * da / wall, T(da)),
+            da / wall, da / wall, th_x)
+    sev = severity(se / wall, *th_x)
+    if sev:
+        add("serial part", sev, "serial part: %.0f%% of the run (%s) outside the parallel "
+            "region (setup, collectives, result assembly); longer loops amortize it."
+            % (100.0 * se / wall, T(se)), se / wall, se / wall, th_x)
+    th_m = (0.15, 0.3, 0.6)
+    sev = severity(m["contention"] - 1.0, *th_m)
+    if sev:
+        add("memory", sev, "memory: items take x%.2f longer with all cores busy than alone; a "
+            "shared resource (memory bandwidth, cache) limits scaling: fewer threads may run as "
+            "fast, and better locality helps most." % m["contention"],
+            value=m["contention"] - 1.0, thresholds=th_m)
+    nd = p._raw["nodes"]
+    for i in range(len(nd["node"])):
+        workers = int(nd["ranks_used"][i]) * a["threads"]
+        cores = int(nd["cores"][i])
+        if cores > 0 and workers > cores:
+            add("oversubscription", "HIGH", "oversubscription: node %d (%s) runs %d workers on "
+                "%d cores: they take turns; launch fewer ranks or threads per node."
+                % (nd["node"][i], nd["host"][i], workers, cores), value=workers / cores)
+            break
+        if nd["shared"][i] and nd["ranks_used"][i] > 1:
+            add("binding", "LOW", "binding: the CPU sets of node %d's ranks overlap, so the OS "
+                "may put two of them on one core; bind each rank to its own cores (mpirun "
+                "--bind-to core, srun --cpu-bind=cores)." % nd["node"][i])
+            break
+    run_items = int(p._raw["workers"]["items"].astype(object).sum()) if st.workers else 0
+    if run_items > 0 and a["mean_item_s"] > 0 and st.busy_s > 0:
+        per_item = st.busy_s / run_items
+        expect = a["mean_item_s"] * (m["contention"] if m["contention"] > 1 else 1)
+        th_c = (0.25, 0.5, 1.0)
+        sev = severity(per_item / expect - 1.0, *th_c)
+        if sev:
+            add("contention", sev, "contention: items ran x%.2f slower than sampled (%s against "
+                "%s per item): other processes, frequency scaling or oversubscribed cores; check "
+                "the binding and the machine's load." % (per_item / expect, T(per_item),
+                                                         T(expect)),
+                value=per_item / expect - 1.0, thresholds=th_c)
+    ps = a["predicted_serial_s"]
+    if 0 < ps < 1e-3:
+        add("too little work", "HIGH" if ps < 1e-4 else "MEDIUM",
+            "too little work: the whole loop is %s of work; fixed costs dominate: batch several "
+            "loops into one call." % T(ps), value=ps, thresholds=(1e-3, 1e-4))
+    th_p = (0.15, 0.30, 1.0)
+    if a["predicted_s"] > 0:
+        sev = severity(abs(st.pred_error), *th_p)
+        if sev:
+            t = p._raw["terms"]
+            worst, gap = None, 0.0
+            for i, name in enumerate(t["term"]):
+                if name == "total":
+                    continue
+                g = abs(float(t["measured_s"][i]) - float(t["predicted_s"][i]))
+                if g > gap:
+                    gap, worst = g, name
+            add("prediction", sev, "prediction: the run took %+.0f%% against the prediction; the "
+                "%s term missed most (%s). A second run of the same plan re-plans with the "
+                "measured costs." % (100.0 * st.pred_error, worst or "total", T(gap)),
+                value=st.pred_error, thresholds=th_p)
+    if a["chunks_dropped"] > 0:
+        add("record bound", "INFO", "%d chunks ran beyond the record bound and are not in the "
+            "chunk table (the totals include them)." % a["chunks_dropped"],
+            value=a["chunks_dropped"])
+    if 0 < m["cpu_ratio"] < 0.5:
+        add("waiting kernel", "INFO", "the kernel waits (CPU/wall %.2f): more threads than cores "
+            "can pay." % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(0.5,))
+    return out
