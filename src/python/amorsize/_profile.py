@@ -80,6 +80,10 @@ _MODEL = {
     "latency_net_s": ("f", False, "s"), "bandwidth_net_Bps": ("f", False, "bytes/s"),
     "counter_s": ("f", False, "s"),
 }
+# What h5py raises on damaged or crafted files: its errors map HDF5's onto these
+# (RuntimeError for some metadata checksum failures).
+_H5ERR = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError,
+          IndexError)
 _CLASS_NAME = {"i": "integer", "u": "integer", "f": "float", "s": "string"}
 
 
@@ -126,7 +130,7 @@ class _Reader:
         (h5py.Group or h5py.Dataset) stored in this file, or None when absent."""
         try:
             link = group.get(name, getlink=True)
-        except (OSError, KeyError, ValueError, TypeError):
+        except _H5ERR:
             self.fail(f"unreadable {what} '{name}'")
         if link is None:
             return None
@@ -137,7 +141,7 @@ class _Reader:
             self.fail(f"{what} '{name}' is a soft link: a profile has none")
         try:
             obj = group[name]
-        except (OSError, KeyError, ValueError, TypeError):
+        except _H5ERR:
             self.fail(f"unreadable {what} '{name}'")
         if not isinstance(obj, want):
             return None
@@ -158,7 +162,7 @@ class _Reader:
                 self.fail(f"table '{name}' is a virtual dataset: a profile holds its data itself")
         except ProfileError:
             raise
-        except (OSError, KeyError, ValueError, TypeError, AttributeError):
+        except _H5ERR:
             self.fail(f"unreadable table '{name}'")
 
     def group(self, name, where=None):
@@ -172,7 +176,7 @@ class _Reader:
     def attr(self, loc, where, name, cls, required):
         try:
             present = name in loc.attrs
-        except (OSError, KeyError, ValueError, TypeError):
+        except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
         if not present:
             if required:
@@ -181,7 +185,7 @@ class _Reader:
         try:
             aid = h5py.h5a.open(loc.id, name.encode())
             dt, shape = aid.dtype, aid.shape
-        except (OSError, KeyError, ValueError, TypeError):
+        except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
         kind = _kind_of(dt)
         want = "i" if cls == "u" else cls
@@ -200,7 +204,7 @@ class _Reader:
             self.fail(f"attribute '{name}' of {where} is a string of {dt.itemsize} bytes")
         try:
             v = loc.attrs[name]
-        except (OSError, KeyError, ValueError, TypeError):
+        except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
         v = np.asarray(v).reshape(-1)[0]
         if cls == "s":
@@ -241,7 +245,7 @@ class _Reader:
             self.fail(f"missing table '{label}'")
         try:
             dt, shape = ds.dtype, ds.shape
-        except (OSError, ValueError, TypeError):
+        except _H5ERR:
             self.fail(f"unreadable table '{label}'")
         if dt.names is None:
             self.fail(f"table '{label}' is not a table of records (compound type)")
@@ -266,7 +270,7 @@ class _Reader:
         if want > 0:
             try:
                 stored = ds.id.get_storage_size()
-            except (OSError, ValueError):
+            except _H5ERR:
                 self.fail(f"unreadable table '{label}'")
             if stored * MAX_RATIO < want:
                 self.fail(f"table '{label}' declares {rows} rows ({want} bytes) but stores "
@@ -277,7 +281,7 @@ class _Reader:
                 block = ds[a:min(rows, a + BLOCK_ROWS)]
                 for k in fields:
                     cols[k].append(block[k])
-        except (OSError, ValueError, TypeError, KeyError):
+        except _H5ERR:
             self.fail(f"cannot read table '{label}' (damaged data?)")
         out = {}
         for k, cls in fields.items():
@@ -299,16 +303,24 @@ def _frame(cols, order, dtypes):
 
 def read(path, verify=True):
     """Reads and validates the whole profile; returns a dict of its parts."""
-    if h5py is None:  # pragma: no cover
-        raise ImportError(f"amorsize needs h5py: {_H5PY_ERROR}")
+    if h5py is None:  # pragma: no cover - depends on the machine
+        raise ImportError("amorsize needs h5py to read profiles: install Debian's python3-h5py "
+                          "or `pip install 'amorsize[h5py]'` "
+                          f"({_H5PY_ERROR})")
     p = os.fspath(path)
     schema = _seal.verify(p, verify_crc=verify)
     try:
         f = h5py.File(p, "r")
-    except (OSError, ValueError) as e:
+    except _H5ERR as e:
         raise ProfileError(p, "the HDF5 library cannot open it (damaged file?)") from None
     try:
         return _read_open(p, f, schema)
+    except ProfileError:
+        raise
+    except _H5ERR as e:
+        # A check above did not name this failure: still one exception type, with
+        # h5py's reason.
+        raise ProfileError(p, f"cannot read it (damaged file?): {e}") from None
     finally:
         f.close()
 
@@ -402,7 +414,7 @@ def _read_open(p, f, schema):
             r.fail(f"'model/cost_profile' has {cp.shape[0]} bins, at most 4096 expected")
         try:
             cost = np.asarray(cp[:], dtype=np.float64)
-        except (OSError, ValueError, TypeError):
+        except _H5ERR:
             r.fail("cannot read 'model/cost_profile'")
         if not np.isfinite(cost).all():
             r.fail(f"'model/cost_profile' bin {int(np.argmax(~np.isfinite(cost)))} is not finite")

@@ -1,0 +1,278 @@
+"""Damaged, foreign, newer and crafted files: amorsize.ProfileError with the reason.
+
+The first group repeats the C reader's cases (tests/test_profile.c) with the same
+expected reasons; the second builds files with h5py that are valid HDF5 and carry
+a valid seal, but hold what a profile never holds (data outside the file, links,
+variable-length strings, rows that were never written, values out of range)."""
+import os
+import random
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+import amorsize
+from conftest import reseal
+
+
+def expect(path, needle, verify=True):
+    with pytest.raises(amorsize.ProfileError) as e:
+        amorsize.open(path, verify=verify)
+    assert needle in str(e.value), str(e.value)
+    assert e.value.path == str(path) and e.value.reason in str(e.value)
+    return e.value
+
+
+def prefix(src, dst, n):
+    with open(src, "rb") as a, open(dst, "wb") as b:
+        b.write(a.read(n))
+
+
+def patch(path, off, value):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        f.write(bytes([value]))
+
+
+# ---- the C reader's cases ----------------------------------------------------------
+
+def test_good_copy_opens(good):
+    assert amorsize.open(good).attrs["n_items"] == 3000
+
+
+@pytest.mark.parametrize("cut", [0, 1, 16, 17, 100, 511, 512, 600, 2048, "half", "minus1"])
+def test_truncated(good, tmp_path, cut):
+    size = os.path.getsize(good)
+    n = size // 2 if cut == "half" else size - 1 if cut == "minus1" else cut
+    bad = tmp_path / "bad.h5"
+    prefix(good, bad, n)
+    expect(bad, "empty file" if n == 0 else "not an Amorsize profile" if n < 17 else "truncated")
+
+
+def test_random_bytes_and_text(tmp_path):
+    bad = tmp_path / "random.h5"
+    rng = random.Random(7)
+    bad.write_bytes(bytes(rng.randrange(256) for _ in range(100000)))
+    e = expect(bad, "not an Amorsize profile")
+    assert "unknown first bytes" in e.reason
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello\n")
+    expect(txt, "not an Amorsize profile")
+
+
+def test_appended(good):
+    with open(good, "ab") as f:
+        f.write(b"tail")
+    expect(good, "appended")
+
+
+@pytest.mark.parametrize("where", [512, 700, "third", "half", "last"])
+def test_flipped_byte(good, where):
+    size = os.path.getsize(good)
+    off = {"third": size // 3, "half": size // 2, "last": size - 1}.get(where, where)
+    with open(good, "rb") as f:
+        f.seek(off)
+        old = f.read(1)[0]
+    patch(good, off, 0x5A if old != 0x5A else 0xA5)
+    expect(good, "damaged")
+
+
+def test_newer_schema_and_damaged_header(good, tmp_path):
+    bad = tmp_path / "bad.h5"
+    shutil.copyfile(good, bad)
+    patch(bad, 24, ord("2"))  # "schema 1" -> "schema 2"
+    e = expect(bad, "newer")
+    assert "schema version 2" in e.reason
+    shutil.copyfile(good, bad)
+    patch(bad, 36, ord("x"))  # inside the bytes line
+    expect(bad, "damaged Amorsize header")
+
+
+def test_missing_directory_fifo(tmp_path):
+    expect(tmp_path / "missing.h5", "cannot open")
+    expect(tmp_path, "not a regular file")
+    fifo = tmp_path / "pipe.h5"
+    os.mkfifo(fifo)
+    expect(fifo, "not a regular file")  # refused without opening: no hang
+
+
+def test_foreign_hdf5(tmp_path):
+    bad = tmp_path / "other.h5"
+    with h5py.File(bad, "w") as f:
+        f["data"] = np.arange(4)
+    expect(bad, "another program")
+
+
+def test_edit_without_reseal_and_verify_false(good):
+    with h5py.File(good, "r+") as f:
+        f.attrs["note_by_user"] = 1
+    expect(good, "damaged")
+    assert amorsize.open(good, verify=False).attrs["n_items"] == 3000
+
+
+def put(f, name, value):
+    """Replaces the root attribute `name` by one of value's own type (h5py's
+    attrs.modify would keep the old type and convert the value)."""
+    if name in f.attrs:
+        del f.attrs[name]
+    f.attrs[name] = value
+
+
+def edit(path, fn):
+    with h5py.File(path, "r+") as f:
+        fn(f)
+    reseal(path)
+
+
+def test_mistyped_and_missing(good, tmp_path):
+    cases = [
+        (lambda f: put(f, "n_items", np.bytes_("12345678")), "'n_items'"),
+        (lambda f: f.attrs.__delitem__("wall_s"), "missing attribute 'wall_s'"),
+        (lambda f: f.__delitem__("model"), "missing group 'model'"),
+        (lambda f: (f.__delitem__("chunks"), f.create_dataset("chunks", data=np.arange(3))),
+         "'chunks' is not a table"),
+        (lambda f: put(f, "threads", np.int32(0)), "'threads'"),
+        (lambda f: put(f, "schedule", np.bytes_("fastest")), "not a schedule name"),
+        (lambda f: put(f, "wall_s", np.float64("nan")), "not a finite number"),
+        (lambda f: put(f, "items_done", np.uint64(10**6)), "exceed n_items"),
+        (lambda f: put(f, "schema_version", np.int32(1)) or
+         put(f, "ranks_used", np.int32(9)), "'ranks_used'"),
+    ]
+    for fn, needle in cases:
+        bad = tmp_path / "bad.h5"
+        shutil.copyfile(good, bad)
+        edit(bad, fn)
+        expect(bad, needle)
+
+
+def rows_edit(good, tmp_path, table, field, value, row=0):
+    bad = tmp_path / f"bad_{table.replace('/', '_')}_{field}.h5"
+    shutil.copyfile(good, bad)
+
+    def fn(f):
+        d = f[table][:]
+        d[field][row] = value
+        f[table][...] = d
+    edit(bad, fn)
+    return bad
+
+
+def test_rows_out_of_range(good, tmp_path):
+    expect(rows_edit(good, tmp_path, "chunks", "rank", 7), "row 0 of 'chunks': rank 7")
+    expect(rows_edit(good, tmp_path, "chunks", "end", 10**9), "outside [0, 3000)")
+    expect(rows_edit(good, tmp_path, "chunks", "t_end", -1e9), "not an interval")
+    expect(rows_edit(good, tmp_path, "workers", "busy_s", np.inf), "times are not finite")
+    expect(rows_edit(good, tmp_path, "plan/candidates", "schedule", b"bogus"), "unknown")
+    expect(rows_edit(good, tmp_path, "overheads", "measured_s", np.nan), "not a finite number")
+    expect(rows_edit(good, tmp_path, "system", "node", 3), "row 0 of 'system'")
+    expect(rows_edit(good, tmp_path, "failures", "end", 0), "row 0 of 'failures'")
+
+
+# ---- crafted structures: what a profile never holds ----------------------------------
+
+def replace_table(path, name, make):
+    """Replaces dataset `name` by what make(f, name, data) creates, then reseals."""
+    def fn(f):
+        data = f[name][:]
+        del f[name]
+        make(f, name, data)
+    edit(path, fn)
+
+
+def test_external_storage_is_refused(good, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n" * 64)
+
+    def make(f, name, data):
+        f.create_dataset(name, shape=(4,), dtype=data.dtype,
+                         external=[(str(secret), 0, h5py.h5f.UNLIMITED)])
+    replace_table(good, "overheads", make)
+    e = expect(good, "external file")
+    assert "secret.txt" in e.reason
+
+
+def test_external_and_soft_links_are_refused(good, tmp_path):
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["system"] = np.zeros(1)
+    bad = tmp_path / "ext.h5"
+    shutil.copyfile(good, bad)
+    edit(bad, lambda f: (f.__delitem__("system"),
+                         f.__setitem__("system", h5py.ExternalLink(str(other), "/system"))))
+    expect(bad, "external link")
+    shutil.copyfile(good, bad)
+    edit(bad, lambda f: (f.__delitem__("failures"),
+                         f.__setitem__("failures", h5py.SoftLink("/chunks"))))
+    expect(bad, "soft link")
+
+
+def test_virtual_dataset_is_refused(good, tmp_path):
+    src = tmp_path / "src.h5"
+
+    def make(f, name, data):
+        with h5py.File(src, "w") as s:
+            s.create_dataset("x", data=data)
+        layout = h5py.VirtualLayout(shape=data.shape, dtype=data.dtype)
+        layout[:] = h5py.VirtualSource(str(src), "x", shape=data.shape)
+        f.create_virtual_dataset(name, layout)
+    replace_table(good, "failures", make)
+    expect(good, "virtual dataset")
+
+
+def test_variable_length_strings_are_refused(good, tmp_path):
+    bad = tmp_path / "vlen.h5"
+    shutil.copyfile(good, bad)
+    edit(bad, lambda f: put(f, "task", "x" * 4000))  # h5py writes str as vlen
+    expect(bad, "variable-length")
+
+    def make(f, name, data):
+        dt = np.dtype([("term", h5py.string_dtype()), ("predicted_s", "<f8"),
+                       ("measured_s", "<f8")])
+        out = np.zeros(len(data), dtype=dt)
+        for k in ("predicted_s", "measured_s"):
+            out[k] = data[k]
+        out["term"] = [t.decode() for t in data["term"]]
+        f.create_dataset(name, data=out)
+    replace_table(good, "overheads", make)
+    expect(good, "variable-length")
+
+
+def test_rows_never_written_are_refused(good):
+    # 2^25 declared rows in a chunked table of which none was written: a few KB on
+    # disk. Refused from its size, before a byte of it is allocated or read.
+    def make(f, name, data):
+        f.create_dataset(name, shape=(1 << 25,), dtype=data.dtype, chunks=(32768,),
+                         compression="gzip", compression_opts=1)
+    replace_table(good, "chunks", make)
+    assert os.path.getsize(good) < 1 << 20
+    expect(good, "never written")
+
+
+def test_too_many_rows_are_refused(good):
+    def make(f, name, data):
+        f.create_dataset(name, shape=((1 << 28) + 1,), dtype=data.dtype, chunks=(32768,))
+    replace_table(good, "workers", make)
+    expect(good, "more than the reader's limit")
+
+
+def test_random_mutations_never_escape(good, tmp_path):
+    """Resealed byte mutations of a real profile: every one opens or raises
+    ProfileError; nothing else escapes (h5py's own errors are translated)."""
+    rng = random.Random(11)
+    size = os.path.getsize(good)
+    data = open(good, "rb").read()
+    outcomes = {"opened": 0, "refused": 0}
+    for i in range(60):
+        b = bytearray(data)
+        for _ in range(rng.choice([1, 4, 16])):
+            b[rng.randrange(512, size)] = rng.randrange(256)
+        bad = tmp_path / f"m{i}.h5"
+        bad.write_bytes(bytes(b))
+        reseal(bad)
+        try:
+            amorsize.open(bad)
+            outcomes["opened"] += 1
+        except amorsize.ProfileError:
+            outcomes["refused"] += 1
+    assert sum(outcomes.values()) == 60
