@@ -39,6 +39,18 @@ def test_doc_snippets_run(tmp_path, monkeypatch):
     plt.close("all")
 
 
+def test_profile_format_h5py_snippet(monkeypatch, tmp_path):
+    """The h5py example of PROFILE_FORMAT.md runs on a real profile."""
+    with open(os.path.join(ROOT, "docs", "PROFILE_FORMAT.md")) as f:
+        code = re.findall(r"^```python\n(.*?)^```", f.read(), re.MULTILINE | re.DOTALL)
+    assert len(code) == 1
+    shutil.copyfile(COMMITTED[0], tmp_path / "run.h5")
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    exec(compile(code[0], "PROFILE_FORMAT.md", "exec"), ns)
+    assert len(ns["per_rank"]) == 2 and set(ns["terms"]) >= {"compute", "total"}
+
+
 def test_doc_links_exist():
     with open(DOC) as f:
         text = f.read()
