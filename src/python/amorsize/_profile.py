@@ -175,7 +175,8 @@ class _Reader:
 
     def attr(self, loc, where, name, cls, required):
         try:
-            present = name in loc.attrs
+            attrs = loc.attrs
+            present = name in attrs
         except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
         if not present:
@@ -203,7 +204,7 @@ class _Reader:
         if cls == "s" and dt.itemsize > MAX_STRING:
             self.fail(f"attribute '{name}' of {where} is a string of {dt.itemsize} bytes")
         try:
-            v = loc.attrs[name]
+            v = attrs[name]
         except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
         v = np.asarray(v).reshape(-1)[0]
@@ -278,7 +279,8 @@ class _Reader:
         cols = {k: [] for k in fields}
         try:
             for a in range(0, rows, BLOCK_ROWS):
-                block = ds[a:min(rows, a + BLOCK_ROWS)]
+                # One read for a small table (h5py's slicing costs about a millisecond).
+                block = ds[()] if rows <= BLOCK_ROWS else ds[a:min(rows, a + BLOCK_ROWS)]
                 for k in fields:
                     cols[k].append(block[k])
         except _H5ERR:
