@@ -83,3 +83,75 @@ def test_same_error_line_as_the_cli(cli, tmp_path):
         c = subprocess.run([cli, "report", str(bad)], capture_output=True, text=True)
         r = run(["summary", str(bad)])
         assert (r.returncode, r.stderr) == (c.returncode, c.stderr)
+
+
+def _variant(src, dst, schedule, scale_terms, model, root, cores=None, rank1_scale=None):
+    import shutil
+
+    import h5py
+    import numpy as np
+
+    from conftest import reseal
+    shutil.copyfile(src, dst)
+    with h5py.File(dst, "r+") as f:
+        wall = float(f.attrs["wall_s"])
+
+        def put(loc, name, value):  # a new value of the attribute's own type
+            dt = loc.attrs.get_id(name).dtype
+            del loc.attrs[name]
+            loc.attrs.create(name, value, dtype=dt)
+        del f.attrs["schedule"]
+        f.attrs["schedule"] = np.bytes_(schedule)  # fixed-length, as the writer's
+        for k, v in root.items():
+            put(f, k, v)
+        for k, v in model.items():
+            put(f["model"], k, v)
+        t = f["overheads"][:]
+        for i, name in enumerate(t["term"]):
+            name = name.split(b"\0")[0].decode()
+            if name in scale_terms:
+                t["measured_s"][i] = scale_terms[name] * wall
+        f["overheads"][...] = t
+        if cores is not None:
+            s = f["system"][:]
+            s["cores"] = cores
+            f["system"][...] = s
+        if rank1_scale is not None:
+            c = f["chunks"][:]
+            sel = (c["rank"] == 1) & (c["sampled"] == 0)
+            c["t_start"][sel] *= rank1_scale
+            c["t_end"][sel] *= rank1_scale
+            f["chunks"][...] = c
+    reseal(dst)
+    return dst
+
+
+def test_every_rule_matches_the_cli(cli, tmp_path):
+    """Crafted variants of the committed profiles fire every finding; the Python
+    report is the C report on each, byte for byte."""
+    import amorsize
+    terms = {"startup": 0.3, "dispatch": 0.2, "imbalance": 0.3, "data": 0.4, "serial": 0.4}
+    variants = [
+        ("mpi2.h5", "static", terms, {"contention": 1.7, "cpu_ratio": 0.3},
+         {"chunks_dropped": 3, "predicted_serial_s": 5e-4}, None, 0.5),
+        ("mpi2.h5", "guided", {"imbalance": 0.12, "dispatch": 0.06}, {"contention": 1.2},
+         {"predicted_serial_s": 5e-5, "mean_item_s": 2e-6}, 1, 0.8),
+        ("threads.h5", "cyclic", {"imbalance": 0.06, "startup": 0.06, "data": 0.2},
+         {"contention": 1.35, "cpu_ratio": 0.45}, {}, None, None),
+        ("threads.h5", "dynamic", {}, {}, {"predicted_s": 1e-9}, None, None),
+    ]
+    kinds = set()
+    for i, (src, sched, tm, model, root, cores, r1) in enumerate(variants):
+        path = _variant(os.path.join(DATA, src), tmp_path / f"v{i}.h5", sched, tm, model, root,
+                        cores, r1)
+        c = subprocess.run([cli, "report", str(path)], capture_output=True, text=True,
+                           timeout=120)
+        assert c.returncode == 0, c.stderr
+        r = run(["summary", str(path)])
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == c.stdout, f"variant {i}: python and C reports differ"
+        kinds |= set(amorsize.open(path).findings["kind"])
+    every = {"failures", "ranks", "start-up", "dispatch", "imbalance", "data movement",
+             "serial part", "memory", "oversubscription", "binding", "contention",
+             "too little work", "prediction", "record bound", "waiting kernel"}
+    assert kinds == every, f"rules never fired: {sorted(every - kinds)}"
