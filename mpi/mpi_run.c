@@ -707,8 +707,11 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                       res->items_failed;
     res->wall_s = wall;
     /* The slowest rank's end includes its wait for the others: the serial part is
-     * the wall time that no worker spent in the parallel region. */
-    me->serial = wall - ex.parallel_s;
+     * the wall time outside the workers' parallel regions, on average over the
+     * workers (the four means add up to that mean region). Not this rank's own
+     * region: then the terms would not add up to the wall time, and each rank
+     * would record a different serial part. */
+    me->serial = wall - (me->startup + me->compute + me->dispatch + me->imbalance);
     if (me->serial < 0) me->serial = 0;
     me->total = wall;
     res->sampled_items = first ? amz__rangeset_items(&p->sampled) : 0;

@@ -14,6 +14,7 @@
  * groups, that batches crossed between nodes, and that every node ran chunks.
  */
 #include <CUnit/Basic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,7 +184,20 @@ static void test_same_plan_everywhere(void) {
    * on every rank that runs (excluded ranks keep theirs, they do not run). */
   for (int k = 0; k < 3; k++) {
     amz_result_t *r = NULL;
+    int used_here = amz_mpi_plan_used(p);
     CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+    /* The measured terms add up to the wall time and are the same on every rank
+     * that ran (reduced values, not one rank's view). */
+    amz_terms_t m = {0};
+    double lo = INFINITY, hi = -INFINITY;
+    if (used_here && r && amz_result_terms(r, &m) == 0) {
+      double sum = m.startup + m.compute + m.dispatch + m.imbalance + m.serial + m.data;
+      CU_ASSERT_DOUBLE_EQUAL(sum, m.total, 1e-9 + 1e-6 * m.total);
+      lo = hi = m.serial;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    CU_ASSERT_EQUAL(lo, hi);
     amz_result_destroy(r);
   }
   MPI_Comm used;
