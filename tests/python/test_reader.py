@@ -87,7 +87,8 @@ def test_terms(prof):
     assert (t["difference_s"] == t["measured_s"] - t["predicted_s"]).all()
     assert t.loc["total", "share"] == pytest.approx(1.0)
     parts = t.drop(index="total")["measured_s"].sum()
-    assert parts == pytest.approx(prof.attrs["wall_s"], rel=0.02), "terms add up to the wall"
+    # Within 0.5%: the committed files predate the MPI serial term's fix (0.04% off).
+    assert parts == pytest.approx(prof.attrs["wall_s"], rel=0.005), "terms add up to the wall"
 
 
 def test_nodes_failures_model(prof):
@@ -124,10 +125,12 @@ def test_findings_are_data(prof):
     assert list(f.columns) == ["kind", "severity", "share", "value", "thresholds", "text"]
     assert set(f["severity"]) <= set(amorsize.findings.SEVERITIES)
     for _, row in f.iterrows():
-        if row["thresholds"] and row["severity"] != "INFO" and not math.isnan(row["value"]):
-            low = row["thresholds"][0]
-            if row["kind"] != "too little work":
-                assert row["value"] >= low, row["kind"]
+        if len(row["thresholds"]) == 3:  # LOW, MEDIUM, HIGH: the severity follows from them
+            assert amorsize.findings.severity(row["value"], *row["thresholds"]) == \
+                row["severity"], row["kind"]
+        if not math.isnan(row["share"]):
+            assert row["share"] == row["value"] and 0 <= row["share"] <= 1, row["kind"]
+        assert row["text"].startswith(row["kind"]) or row["severity"] == "INFO", row["kind"]
     if prof.attrs["items_failed"]:
         assert f.iloc[0]["kind"] == "failures" and f.iloc[0]["severity"] == "HIGH"
 

@@ -44,12 +44,20 @@ def _parser():
     return ap
 
 
+def _write(text):
+    """Writes the report as bytes: a string cut inside a character (as C's %.Ns cuts
+    it) goes out as the same bytes the C tool prints."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.flush()
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     verify = not args.no_verify
     try:
         if args.cmd == "summary":
-            sys.stdout.write(open_profile(args.file, verify=verify).summary(args.file))
+            _write(open_profile(args.file, verify=verify).summary(args.file))
         elif args.cmd == "findings":
             df = open_profile(args.file, verify=verify).findings
             df.drop(columns=["thresholds"]).to_csv(sys.stdout, index=False)
@@ -58,7 +66,7 @@ def main(argv=None):
                 if len(args.files) < 2:
                     sys.stderr.write("python -m amorsize compare: needs at least two profiles\n")
                     return EXIT_USAGE
-                sys.stdout.write(compare_text(args.files, verify=verify))
+                _write(compare_text(args.files, verify=verify))
             elif args.format == "csv":
                 compare(args.files, verify=verify).to_csv(sys.stdout, index=False)
             else:

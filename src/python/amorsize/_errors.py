@@ -8,7 +8,8 @@ class ProfileError(Exception):
     truncated or newer profile, and a profile whose contents break the format
     (a missing table, a wrong type, an index out of range). ``path`` is the file
     and ``reason`` says what is wrong with it; ``str(e)`` is ``"PATH: REASON"``,
-    the line the ``amorsize`` command-line tool prints for the same file.
+    for most files the line the ``amorsize`` command-line tool prints for them
+    (docs/PYTHON.md lists where the two readers differ).
     """
 
     def __init__(self, path, reason):

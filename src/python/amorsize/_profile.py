@@ -39,6 +39,18 @@ TERMS = ("startup", "compute", "dispatch", "imbalance", "serial", "data", "total
 # Field lists: name -> class ('i' integer, 'f' float, 's' string), as the C reader
 # requires them. Fields the reader does not know are ignored (within a schema,
 # new fields may appear).
+# The memory types the C reader converts each field to (src/profile_types.c):
+# HDF5 converts the file's types to these, clamping out-of-range integers, so
+# both readers see the same values.
+_MEM = {"rank": "<i4", "thread": "<i4", "node": "<i4", "status": "<i4", "sampled": "i1",
+        "begin": "<u8", "end": "<u8", "t_start": "<f8", "t_end": "<f8", "items": "<u8",
+        "chunks": "<u8", "busy_s": "<f8", "dispatch_s": "<f8", "idle_s": "<f8",
+        "data_s": "<f8", "failures": "<u8", "ranks": "<i4", "threads": "<i4",
+        "schedule": "S16", "chunk": "<u8", "predicted_s": "<f8", "startup_s": "<f8",
+        "compute_s": "<f8", "imbalance_s": "<f8", "serial_s": "<f8", "chosen": "i1",
+        "term": "S16", "measured_s": "<f8", "host": "S64", "cpu_model": "S96",
+        "ranks_used": "<i4", "cores": "<i4", "pus": "<i4", "numa_nodes": "<i4",
+        "shared": "<i4", "mem_bytes": "<u8", "code": "<i4"}
 _CHUNK = {"rank": "i", "thread": "i", "node": "i", "begin": "i", "end": "i",
           "t_start": "f", "t_end": "f", "status": "i", "sampled": "i"}
 _WORKER = {"rank": "i", "thread": "i", "node": "i", "items": "i", "chunks": "i",
@@ -87,23 +99,17 @@ _H5ERR = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError
 _CLASS_NAME = {"i": "integer", "u": "integer", "f": "float", "s": "string"}
 
 
-def _kind_of(dt):
-    """'i', 'f', 's' for an integer, float or fixed-length string dtype; 'v' for a
-    variable-length or object type; None for anything else."""
-    if h5py.check_vlen_dtype(dt) is not None:
-        return "v"
-    info = h5py.check_string_dtype(dt)
-    if info is not None:
-        return "v" if info.length is None else "s"
-    if dt.kind in "iub":
-        return "i"
-    if dt.kind == "f":
-        return "f"
-    if dt.kind == "S":
-        return "s"
-    if dt.kind == "O":
-        return "v"
-    return None
+# HDF5 type classes by number (H5T_class_t), in the C reader's words.
+_H5_CLASS = ("integer", "float", "time", "string", "bitfield", "opaque", "compound",
+             "reference", "enum", "vlen", "array")
+_WANT = {"i": 0, "u": 0, "f": 1, "s": 3}  # H5T_INTEGER, H5T_FLOAT, H5T_STRING
+# Filters the writer uses (deflate, shuffle) and HDF5's checksum; data behind any
+# other filter is refused, as the C library (without plugins) cannot read it either.
+_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32"}
+
+
+def _class_name(cls):
+    return _H5_CLASS[cls] if 0 <= cls < len(_H5_CLASS) else "value of unknown class"
 
 
 def _text(b):
@@ -150,7 +156,8 @@ class _Reader:
         return obj
 
     def _check_storage(self, ds, name):
-        """Refuses data stored outside the file or in forms the writer never uses."""
+        """Refuses data stored outside the file or behind filters the writer never
+        uses."""
         try:
             external = ds.external
             if external:
@@ -160,6 +167,12 @@ class _Reader:
                           "a profile holds its data itself")
             if ds.is_virtual:
                 self.fail(f"table '{name}' is a virtual dataset: a profile holds its data itself")
+            plist = ds.id.get_create_plist()
+            for i in range(plist.get_nfilters()):
+                code = plist.get_filter(i)[0]
+                if code not in _FILTERS:
+                    self.fail(f"table '{name}' is stored through HDF5 filter {code}; profiles "
+                              f"use only {', '.join(_FILTERS.values())}")
         except ProfileError:
             raise
         except _H5ERR:
@@ -174,6 +187,8 @@ class _Reader:
     # ---- attributes -------------------------------------------------------------
 
     def attr(self, loc, where, name, cls, required):
+        """The attribute's value (cls: 'i' integer, 'u' count, 'f' float, 's' string),
+        checked as the C reader checks it; "" or 0 when absent and not required."""
         try:
             attrs = loc.attrs
             present = name in attrs
@@ -185,29 +200,29 @@ class _Reader:
             return "" if cls == "s" else 0
         try:
             aid = h5py.h5a.open(loc.id, name.encode())
-            dt, shape = aid.dtype, aid.shape
+            tid, shape = aid.get_type(), aid.shape
+            have = tid.get_class()
+            vlen = have == 3 and tid.is_variable_str()
+            size = tid.get_size()
         except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
-        kind = _kind_of(dt)
-        want = "i" if cls == "u" else cls
-        if kind == "v":
-            # Variable-length data lives in HDF5's global heap, which has no checksum;
-            # the writer never uses it, so a file that does is not read.
-            self.fail(f"attribute '{name}' of {where} has a variable-length type; "
-                      f"a fixed-length {_CLASS_NAME[cls]} expected")
-        if kind != want:
-            self.fail(f"attribute '{name}' of {where} is a {self._class_of(dt)}, "
+        if have != _WANT[cls]:
+            self.fail(f"attribute '{name}' of {where} is a {_class_name(have)}, "
                       f"expected a {_CLASS_NAME[cls]}")
-        npoints = int(np.prod(shape)) if shape else 1
+        npoints = 0 if shape is None else int(np.prod(shape)) if shape else 1
         if npoints != 1:
             self.fail(f"attribute '{name}' of {where} has {npoints} values, expected one")
-        if cls == "s" and dt.itemsize > MAX_STRING:
-            self.fail(f"attribute '{name}' of {where} is a string of {dt.itemsize} bytes")
+        if vlen:
+            # Variable-length data lives in HDF5's global heap, which has no checksum
+            # and has crashed HDF5's reader on crafted files; the writer never uses it.
+            self.fail(f"attribute '{name}' of {where} is a variable-length string; "
+                      "profiles hold fixed-length strings")
+        if cls == "s" and (size == 0 or size > MAX_STRING):
+            self.fail(f"attribute '{name}' of {where} is a string of {size} bytes")
         try:
-            v = attrs[name]
+            v = np.asarray(attrs[name]).reshape(-1)[0]
         except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
-        v = np.asarray(v).reshape(-1)[0]
         if cls == "s":
             return _text(v)
         if cls == "f":
@@ -218,18 +233,12 @@ class _Reader:
         v = int(v)
         if cls == "u" and v < 0:
             self.fail(f"attribute '{name}' of {where} is {v}, expected a count >= 0")
-        if cls == "u" and v >= 1 << 64:
-            self.fail(f"attribute '{name}' of {where} is {v}, expected a 64-bit count")
         return v
-
-    @staticmethod
-    def _class_of(dt):
-        k = dt.kind
-        return {"i": "integer", "u": "integer", "b": "integer", "f": "float",
-                "S": "string", "V": "compound" if dt.names else "opaque"}.get(k, "other type")
 
     def int_in(self, loc, where, name, lo, hi):
         v = self.attr(loc, where, name, "i", True)
+        if v > 2**63 - 1:
+            self.fail(f"attribute '{name}' of {where} is {v}, expected at most {hi}")
         if v < lo or v > hi:
             self.fail(f"attribute '{name}' of {where} is {v}, expected {lo} to {hi}")
         return v
@@ -250,18 +259,27 @@ class _Reader:
             self.fail(f"unreadable table '{label}'")
         if dt.names is None:
             self.fail(f"table '{label}' is not a table of records (compound type)")
+        try:
+            tid = ds.id.get_type()
+            members = {}
+            for fname in fields:
+                idx = tid.get_member_index(fname.encode()) if fname in dt.names else -1
+                if idx >= 0:
+                    mt = tid.get_member_type(idx)
+                    members[fname] = (mt.get_class(), mt.get_class() == 3 and
+                                      mt.is_variable_str())
+        except _H5ERR:
+            self.fail(f"unreadable table '{label}'")
         for fname, cls in fields.items():
-            if fname not in dt.names:
+            if fname not in members:
                 self.fail(f"table '{label}' has no field '{fname}'")
-            kind = _kind_of(dt.fields[fname][0])
-            if kind == "v":
-                self.fail(f"field '{fname}' of table '{label}' has a variable-length type")
-            if kind != cls:
+            have, vlen = members[fname]
+            if have != _WANT[cls]:
                 self.fail(f"field '{fname}' of table '{label}' has the wrong type "
                           f"({_CLASS_NAME[cls]} expected)")
-        for fname in dt.names:  # also the fields this reader does not use
-            if _kind_of(dt.fields[fname][0]) == "v":
-                self.fail(f"field '{fname}' of table '{label}' has a variable-length type")
+            if vlen:  # as for attributes: never the global heap
+                self.fail(f"field '{fname}' of table '{label}' is a variable-length string; "
+                          "profiles hold fixed-length strings")
         if shape is None or len(shape) != 1:
             self.fail(f"table '{label}' is not one-dimensional")
         rows = int(shape[0])
@@ -276,31 +294,42 @@ class _Reader:
             if stored * MAX_RATIO < want:
                 self.fail(f"table '{label}' declares {rows} rows ({want} bytes) but stores "
                           f"{stored} bytes: rows that were never written")
-        cols = {k: [] for k in fields}
+        # Only the known fields are read (fields added by later versions are ignored,
+        # whatever their type), converted by HDF5 to the C reader's memory types.
+        # Strings keep the file's own type (HDF5 does not convert between character
+        # sets) and are cut below to what the C reader's buffer holds.
+        mem = np.dtype([(k, dt.fields[k][0] if cls == "s" else _MEM[k])
+                        for k, cls in fields.items()])
+        parts = []
         try:
+            view = ds.astype(mem)
             for a in range(0, rows, BLOCK_ROWS):
                 # One read for a small table (h5py's slicing costs about a millisecond).
-                block = ds[()] if rows <= BLOCK_ROWS else ds[a:min(rows, a + BLOCK_ROWS)]
-                for k in fields:
-                    cols[k].append(block[k])
+                parts.append(view[()] if rows <= BLOCK_ROWS else view[a:min(rows, a + BLOCK_ROWS)])
         except _H5ERR:
             self.fail(f"cannot read table '{label}' (damaged data?)")
+        data = np.concatenate(parts) if parts else np.zeros(0, dtype=mem)
         out = {}
         for k, cls in fields.items():
-            if cols[k]:
-                out[k] = np.concatenate(cols[k])
-            else:
-                out[k] = np.zeros(0, dtype=dt.fields[k][0])
+            out[k] = np.ascontiguousarray(data[k])
             if cls == "s":
-                out[k] = np.array([_text(x) for x in out[k]], dtype=object)
+                keep = int(_MEM[k][1:]) - 1  # the C reader's fixed buffer, NUL included
+                out[k] = np.array([_text(bytes(x)[:keep]) for x in out[k]], dtype=object)
         return out
 
 
-def _frame(cols, order, dtypes):
-    df = pd.DataFrame({k: cols[k] for k in order})
-    for k, t in dtypes.items():
-        df[k] = df[k].astype(t)
-    return df
+def _optional(group, name, kind, default):
+    """A scalar attribute that only informs (not checked by the C reader): its value
+    as `kind`, or `default` when absent, of another type or not finite."""
+    try:
+        aid = h5py.h5a.open(group.id, name.encode())
+        cls = aid.get_type().get_class()
+        if cls != (0 if kind is int else 1) or aid.shape not in ((), (1,)):
+            return default
+        v = kind(np.asarray(group.attrs[name]).reshape(-1)[0])
+        return v if kind is int or math.isfinite(v) else default
+    except _H5ERR:
+        return default
 
 
 def read(path, verify=True):
@@ -331,18 +360,19 @@ def _read_open(p, f, schema):
     r = _Reader(p, f)
     R = "the file (root)"
     a = {}
-    a["schema_version"] = r.int_in(f, R, "schema_version", 1, _seal.SCHEMA_VERSION)
-    for name, (cls, req) in _ROOT.items():
-        if name in ("schema_version", "run_index", "ranks_launched", "ranks_used", "nodes",
-                    "threads"):
-            continue
-        a[name] = r.attr(f, R, name, cls, req)
-    a["run_index"] = r.int_in(f, R, "run_index", 1, 2**31 - 1)
-    a["ranks_launched"] = r.int_in(f, R, "ranks_launched", 1, 2**31 - 1)
-    a["ranks_used"] = r.int_in(f, R, "ranks_used", 1, a["ranks_launched"])
-    a["nodes"] = r.int_in(f, R, "nodes", 1, a["ranks_used"])
-    a["threads"] = r.int_in(f, R, "threads", 1, MAX_WORKERS)
-    if a["schedule"] not in SCHEDULES:
+    ranges = {"schema_version": (1, _seal.SCHEMA_VERSION), "run_index": (1, 2**31 - 1),
+              "ranks_launched": (1, 2**31 - 1), "ranks_used": (1, None), "nodes": (1, None),
+              "threads": (1, MAX_WORKERS)}
+    for name, (cls, req) in _ROOT.items():  # in the C reader's order
+        if name in ranges:
+            lo, hi = ranges[name]
+            if hi is None:  # bounded by the attribute read before it
+                hi = a["ranks_launched"] if name == "ranks_used" else a["ranks_used"]
+            a[name] = r.int_in(f, R, name, lo, hi)
+        else:
+            a[name] = r.attr(f, R, name, cls, req)
+    # Schedule names are matched without regard to case, as amz_schedule_parse does.
+    if a["schedule"].lower() not in SCHEDULES:
         r.fail(f"attribute 'schedule' is '{a['schedule'][:40]}', not a schedule name")
     if a["kind"] not in ("threads", "mpi"):
         r.fail(f"attribute 'kind' is '{a['kind'][:40]}', expected threads or mpi")
@@ -360,46 +390,57 @@ def _read_open(p, f, schema):
 
     launched = a["ranks_launched"]
 
-    def check_ids(cols, table):
-        bad = ((cols["rank"] < 0) | (cols["rank"] >= launched) | (cols["thread"] < 0)
-               | (cols["thread"] >= MAX_WORKERS) | (cols["node"] < 0)
-               | (cols["node"] >= launched))
-        if bad.any():
-            i = int(np.argmax(bad))
-            r.fail(f"row {i} of '{table}': rank {cols['rank'][i]}, thread {cols['thread'][i]} "
-                   f"or node {cols['node'][i]} out of range")
+    def ids_bad(cols):
+        return ((cols["rank"] < 0) | (cols["rank"] >= launched) | (cols["thread"] < 0)
+                | (cols["thread"] >= MAX_WORKERS) | (cols["node"] < 0)
+                | (cols["node"] >= launched))
+
+    def first_fault(checks):
+        """The C reader checks row by row, each row's conditions in order: the first
+        row with any fault, and the first of its faults (their message makers)."""
+        rows = [int(np.argmax(bad)) for bad, _ in checks if bad.any()]
+        if not rows:
+            return
+        i = min(rows)
+        for bad, message in checks:
+            if bad[i]:
+                r.fail(message(i))
 
     c = r.table("chunks", _CHUNK)
-    check_ids(c, "chunks")
-    bad = (c["begin"] > c["end"]) | (c["end"] > n)
-    if bad.any():
-        i = int(np.argmax(bad))
-        r.fail(f"row {i} of 'chunks': items [{c['begin'][i]}, {c['end'][i]}) outside [0, {n})")
     with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(c["t_start"]) | ~np.isfinite(c["t_end"]) | (c["t_end"] < c["t_start"])
-    if bad.any():
-        i = int(np.argmax(bad))
-        r.fail(f"row {i} of 'chunks': times {c['t_start'][i]:g} to {c['t_end'][i]:g} are "
-               "not an interval")
+        first_fault([
+            (ids_bad(c), lambda i: f"row {i} of 'chunks': rank {c['rank'][i]}, thread "
+                                   f"{c['thread'][i]} or node {c['node'][i]} out of range"),
+            ((c["begin"] > c["end"]) | (c["end"] > n),
+             lambda i: f"row {i} of 'chunks': items [{c['begin'][i]}, {c['end'][i]}) outside "
+                       f"[0, {n})"),
+            (~np.isfinite(c["t_start"]) | ~np.isfinite(c["t_end"]) | (c["t_end"] < c["t_start"]),
+             lambda i: f"row {i} of 'chunks': times {c['t_start'][i]:g} to {c['t_end'][i]:g} "
+                       "are not an interval"),
+        ])
 
     w = r.table("workers", _WORKER)
-    check_ids(w, "workers")
-    bad = np.zeros(len(w["rank"]), dtype=bool)
+    finite = np.ones(len(w["rank"]), dtype=bool)
     for k in ("busy_s", "dispatch_s", "idle_s", "data_s"):
-        bad |= ~np.isfinite(w[k])
-    if bad.any():
-        r.fail(f"row {int(np.argmax(bad))} of 'workers': times are not finite")
+        finite &= np.isfinite(w[k])
+    first_fault([
+        (ids_bad(w), lambda i: f"row {i} of 'workers': rank {w['rank'][i]}, thread "
+                               f"{w['thread'][i]} or node {w['node'][i]} out of range"),
+        (~finite, lambda i: f"row {i} of 'workers': times are not finite"),
+    ])
 
     plan = r.group("plan")
     why = r.attr(plan, "group 'plan'", "why", "s", True)
-    chosen_row = r.attr(plan, "group 'plan'", "chosen", "i", False) if "chosen" in plan.attrs else -1
-    search_s = r.attr(plan, "group 'plan'", "search_s", "f", False)
+    # The C reader does not read these two: a value that is not what the format says
+    # is shown as unknown (-1, NaN) rather than refused.
+    chosen_row, search_s = _optional(plan, "chosen", int, -1), _optional(plan, "search_s",
+                                                                        float, math.nan)
     cand = r.table("candidates", _CAND, where=plan, label="plan/candidates")
     for i in range(len(cand["ranks"])):
         if cand["ranks"][i] < 1 or cand["threads"][i] < 1 or cand["threads"][i] > MAX_WORKERS:
             r.fail(f"row {i} of 'plan/candidates': ranks {cand['ranks'][i]} or threads "
                    f"{cand['threads'][i]} out of range")
-        if cand["schedule"][i] not in SCHEDULES:
+        if cand["schedule"][i].lower() not in SCHEDULES:
             r.fail(f"row {i} of 'plan/candidates': schedule '{cand['schedule'][i]}' unknown")
         if not math.isfinite(float(cand["predicted_s"][i])):
             r.fail(f"row {i} of 'plan/candidates': prediction not finite")

@@ -20,15 +20,22 @@ SCHEMA_VERSION = 1
 
 def _field(header, key, hexadecimal=False):
     """The value of the first line ``key value`` of the header (up to its first NUL),
-    or None when that line is missing or malformed, as the C reader reads it."""
+    or None when that line is missing or malformed, as the C reader's strtoull
+    reads it: decimal, or hexadecimal with an optional 0x; 64 bits at most."""
     text = header.split(b"\0", 1)[0]
-    digits = rb"[0-9a-fA-F]+" if hexadecimal else rb"[0-9]+"
     for line in text.split(b"\n")[:-1]:
         if line.startswith(key.encode() + b" "):
             value = line[len(key) + 1:]
-            if not re.fullmatch(digits, value):
-                return None
-            return int(value, 16 if hexadecimal else 10)
+            if hexadecimal:
+                m = re.fullmatch(rb"(?:0[xX])?([0-9a-fA-F]+)", value)
+                if not m or not re.match(rb"[0-9a-fA-F]", value):
+                    return None
+                v = int(m.group(1), 16)
+            else:
+                if not re.fullmatch(rb"[0-9]+", value):
+                    return None
+                v = int(value)
+            return v if v < 1 << 64 else None
     return None
 
 
@@ -89,7 +96,7 @@ def verify(path, verify_crc=True):
                 have = _crc(f, size)
                 if have != crc:
                     raise ProfileError(p, f"damaged: CRC-32 {have:08x}, the header says "
-                                          f"{crc:08x} (changed after writing? verify=False "
+                                          f"{crc:08x} (changed after writing? --no-verify "
                                           "reads it anyway)")
     except OSError as e:
         raise ProfileError(p, f"cannot read: {e.strerror or e}") from None

@@ -75,7 +75,7 @@ def compare(profiles, by="run", verify=True):
 
 def compare_text(profiles, names=None, verify=True):
     """The table of ``amorsize compare`` (text format) as one string."""
-    from .findings import fmt_seconds as T
+    from .findings import cstr, fmt_seconds as T
     ps = [_load(x, verify) for x in profiles]
     names = names or [p.path for p in ps]
     if len(ps) < 2:
@@ -87,9 +87,10 @@ def compare_text(profiles, names=None, verify=True):
     for p, name in zip(ps, names):
         a, st = p.attrs, p.stats
         speedup = base / a["wall_s"] if a["wall_s"] > 0 else 0.0
-        out.append("%-24.24s %-18.18s %10d %11s %-9s %7d %10s %10s %+6.1f%% %7.2fx %6.2f" % (
-            name, a["task"], a["n_items"], "%d x %d" % (a["ranks_used"], a["threads"]),
-            a["schedule"], a["chunk"], T(a["wall_s"]), T(a["predicted_s"]),
+        out.append("%s %s %10d %11s %s %7d %10s %10s %+6.1f%% %7.2fx %6.2f" % (
+            cstr(name, 24, 24), cstr(a["task"], 18, 18), a["n_items"],
+            "%d x %d" % (a["ranks_used"], a["threads"]), cstr(a["schedule"], 9), a["chunk"],
+            T(a["wall_s"]), T(a["predicted_s"]),
             100.0 * st.pred_error, speedup, st.efficiency))
     out.append("(speedup: the first file's wall time over each run's; eff: each run's lower "
                "bound over its wall time)")

@@ -14,6 +14,16 @@ from dataclasses import dataclass, field
 SEVERITIES = ("HIGH", "MEDIUM", "LOW", "INFO")
 
 
+def cstr(s, width=0, precision=None):
+    """``s`` as C's ``%-WIDTH.PRECISIONs`` prints it: padded and cut by UTF-8 bytes,
+    not characters. A cut inside a character keeps its bytes (as surrogate escapes,
+    which the command line writes back as the same bytes)."""
+    b = s.encode("utf-8", "surrogateescape")
+    if precision is not None:
+        b = b[:precision]
+    return (b + b" " * max(0, width - len(b))).decode("utf-8", "surrogateescape")
+
+
 def fmt_seconds(s):
     """A duration as the C tools print it: three significant digits and a unit
     (``"14.5 ms"``, ``"191 ns"``, ``"0 s"``)."""
@@ -101,8 +111,10 @@ class Finding:
     ``prediction``, ``record bound``, ``waiting kernel``); ``severity`` is one of
     SEVERITIES; ``share`` is the fraction of the wall time it costs (NaN when the
     rule is not a share of time); ``value`` is the measured figure the rule
-    compared with ``thresholds`` (LOW, MEDIUM, HIGH; empty when fixed); ``text``
-    is the line ``amorsize report`` prints after ``[SEVERITY] ``.
+    compared with ``thresholds`` (LOW, MEDIUM, HIGH for graded rules; the levels of
+    predicted work for "too little work", the CPU/wall ratio for "waiting kernel";
+    empty for rules of fixed severity); ``text`` is the line ``amorsize report``
+    prints after ``[SEVERITY] ``.
     """
     kind: str
     severity: str
@@ -183,9 +195,10 @@ def findings(p, path=None):
     sev = severity(di / wall, *th_d)
     if sev:
         per = st.dispatch_s / st.run_chunks if st.run_chunks else 0.0
+        suggest = (a["chunk"] * 4) % 2**64 if a["chunk"] else 4  # uint64 arithmetic, as C
         add("dispatch", sev, "dispatch: %.0f%% of the run between chunks (%s per chunk, %d "
             "chunks); use larger chunks, e.g. AMZ_CHUNK=%d." % (
-                100.0 * di / wall, T(per), st.run_chunks, a["chunk"] * 4 if a["chunk"] else 4),
+                100.0 * di / wall, T(per), st.run_chunks, suggest),
             di / wall, di / wall, th_d)
     sev = severity(im / wall, *th)
     if sev:
@@ -258,7 +271,8 @@ def findings(p, path=None):
                     gap, worst = g, name
             add("prediction", sev, "prediction: the run took %+.0f%% against the prediction; the "
                 "%s term missed most (%s). A second run of the same plan re-plans with the "
-                "measured costs." % (100.0 * st.pred_error, worst or "total", T(gap)),
+                "measured costs." % (100.0 * st.pred_error,
+                                     "total" if worst is None else worst, T(gap)),
                 value=st.pred_error, thresholds=th_p)
     if a["chunks_dropped"] > 0:
         add("record bound", "INFO", "%d chunks ran beyond the record bound and are not in the "

@@ -5,6 +5,7 @@ matplotlib Figure it drew on, so that a notebook shows it and a script can
 ``fig.savefig("x.png")``. Profiles may be given as paths or Profile objects.
 """
 from .compare import compare as _compare
+from . import findings as _findings
 from .findings import fmt_seconds
 from .profile import Profile
 
@@ -217,9 +218,14 @@ def dashboard(p):
     for ax, title in panels:
         ax.set_title(title)
     a, st = p.attrs, p.stats
-    worst = p.findings
-    flag = (f"; {worst['severity'].iloc[0]} {worst['kind'].iloc[0]}" if len(worst) else
-            "; no bottleneck")
+    f = p.findings
+    f = f[f["severity"] != "INFO"]
+    if len(f):  # the most serious: by severity, then by the report's order
+        rank = f["severity"].map({s: i for i, s in enumerate(_findings.SEVERITIES)})
+        worst = f.loc[rank.idxmin()]
+        flag = f"; {worst['severity']} {worst['kind']}"
+    else:
+        flag = "; no bottleneck"
     fig.suptitle(f"{a['task']}: wall {fmt_seconds(a['wall_s'])}, predicted "
                  f"{fmt_seconds(a['predicted_s'])} ({100 * st.pred_error:+.1f}%), "
                  f"efficiency {st.efficiency:.2f}{flag}")

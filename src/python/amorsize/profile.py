@@ -47,7 +47,8 @@ class Profile:
     @property
     def plan(self):
         """The ``/plan`` attributes: ``why`` (the planner's reason), ``chosen`` (row of
-        ``candidates`` that ran, -1 when not recorded) and ``search_s``."""
+        ``candidates`` that ran, -1 when not recorded) and ``search_s`` (seconds the
+        search took, NaN when not recorded)."""
         return dict(self._raw["plan"])
 
     @property

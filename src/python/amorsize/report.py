@@ -1,5 +1,5 @@
 """The text report of a profile, line for line what ``amorsize report`` prints."""
-from .findings import fmt_seconds as T
+from .findings import cstr, fmt_seconds as T
 
 
 def _pl(n, word):
@@ -40,8 +40,9 @@ def _decision(p, out):
         elif not dup:
             continue
         pred = float(c["predicted_s"][i])
-        out.append("  %s %5d %7d %-9s %8d %12s %+8.1f%%" % (
-            "*" if chosen else " ", ranks[i], threads[i], c["schedule"][i], int(c["chunk"][i]),
+        out.append("  %s %5d %7d %s %8d %12s %+8.1f%%" % (
+            "*" if chosen else " ", ranks[i], threads[i], cstr(c["schedule"][i], 9),
+            int(c["chunk"][i]),
             T(pred), 100.0 * (pred - chosen_s) / chosen_s if chosen_s > 0 else 0.0))
     out.append("  (* = chosen; 'amorsize html' draws the whole curve)")
 
@@ -112,9 +113,9 @@ def report(p, path):
         pr, me = float(t["predicted_s"][i]), float(t["measured_s"][i])
         if name == "data" and pr == 0 and me == 0:
             continue
-        out.append("  %-10s %11s %11s %11s %6.1f%%" % (
-            name, T(pr), T(me), T(me - pr), 100.0 * me / a["wall_s"] if a["wall_s"] > 0
-            else 0.0))
+        out.append("  %s %11s %11s %11s %6.1f%%" % (
+            cstr(name, 10), T(pr), T(me), T(me - pr),
+            100.0 * me / a["wall_s"] if a["wall_s"] > 0 else 0.0))
 
     out.append("")
     out.append("Model inputs")
@@ -140,8 +141,9 @@ def report(p, path):
     out.append("Nodes")
     out.append("  %4s %-20s %6s %5s %6s %s" % ("node", "host", "ranks", "used", "cores", "cpu"))
     for i in range(min(nn, 32)):
-        out.append("  %4d %-20s %6d %5d %6d %s%s" % (
-            nd["node"][i], nd["host"][i], nd["ranks"][i], nd["ranks_used"][i], nd["cores"][i],
+        out.append("  %4d %s %6d %5d %6d %s%s" % (
+            nd["node"][i], cstr(nd["host"][i], 20), nd["ranks"][i], nd["ranks_used"][i],
+            nd["cores"][i],
             nd["cpu_model"][i], " (bindings overlap)" if nd["shared"][i] else ""))
     if nn > 32:
         out.append("  ... %d more nodes" % (nn - 32))
