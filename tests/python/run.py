@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
 
 try:
-    import h5py  # noqa: F401
+    import h5py  # noqa: F401  (imported to check that it is there)
     import numpy  # noqa: F401
     import pandas  # noqa: F401
     import pytest

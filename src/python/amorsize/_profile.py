@@ -11,7 +11,6 @@ import math
 import os
 
 import numpy as np
-import pandas as pd
 
 from . import _seal
 from ._errors import ProfileError
@@ -342,7 +341,7 @@ def read(path, verify=True):
     schema = _seal.verify(p, verify_crc=verify)
     try:
         f = h5py.File(p, "r")
-    except _H5ERR as e:
+    except _H5ERR:
         raise ProfileError(p, "the HDF5 library cannot open it (damaged file?)") from None
     try:
         return _read_open(p, f, schema)

@@ -7,7 +7,7 @@ def _pl(n, word):
 
 
 def _decision(p, out):
-    a, c = p.attrs, p._raw["candidates"]
+    c = p._raw["candidates"]
     why = p._raw["plan"]["why"]
     out.append("")
     out.append("Decision")
