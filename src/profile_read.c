@@ -181,25 +181,19 @@ static double attr_f64(rctx_t *c, hid_t loc, const char *where, const char *name
   return v;
 }
 
-/* A string attribute, variable or fixed length; "" when absent and optional. */
+/* A fixed-length string attribute; "" when absent and optional. */
 static const char *attr_str(rctx_t *c, hid_t loc, const char *where, const char *name,
                             int required) {
   hid_t a = open_attr(c, loc, where, name, H5T_STRING, required);
   if (a < 0) return "";
   hid_t t = H5Aget_type(a);
   char *out = NULL;
-  if (H5Tis_variable_str(t) > 0) {
-    hid_t m = H5Tcopy(H5T_C_S1);
-    H5Tset_size(m, H5T_VARIABLE);
-    H5Tset_cset(m, H5Tget_cset(t));
-    char *v = NULL;
-    if (H5Aread(a, m, &v) >= 0) {
-      out = v ? strndup(v, MAX_STRING) : strdup("");
-      if (v) H5free_memory(v);
-    } else {
-      failf(c, AMZ_EFORMAT, "unreadable attribute '%s' of %s", name, where);
-    }
-    H5Tclose(m);
+  if (H5Tis_variable_str(t) != 0) {
+    /* Variable-length strings live in HDF5's global heap, which has no checksum:
+     * crafted heap objects crashed or hung HDF5's reader. The writer never uses
+     * them, so they are refused before HDF5 reads the heap. */
+    failf(c, AMZ_EFORMAT, "attribute '%s' of %s is a variable-length string; profiles hold "
+                          "fixed-length strings", name, where);
   } else {
     size_t n = H5Tget_size(t);
     if (n == 0 || n > MAX_STRING) {
@@ -229,12 +223,86 @@ static const char *attr_str(rctx_t *c, hid_t loc, const char *where, const char 
 /* ---- tables ---------------------------------------------------------------------- */
 
 /* 1 when loc has an object `name` that is a dataset (or, with want_group, a group). */
-static int has_object(hid_t loc, const char *name, H5O_type_t type) {
-  if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return 0;
+/* 1 when loc has an object `name` of `type` (a dataset or a group), 0 when it has
+ * none or one of another type. A profile holds its objects itself: a soft or
+ * external link is refused (an external link would make HDF5 open another file),
+ * and an object HDF5 cannot describe is refused rather than taken as absent. */
+static int has_object(rctx_t *c, hid_t loc, const char *name, H5O_type_t type) {
+  const char *what = type == H5O_TYPE_GROUP ? "group" : "table";
+  if (c->rc || H5Lexists(loc, name, H5P_DEFAULT) <= 0) return 0;
+  H5L_info_t li;
+  if (H5Lget_info(loc, name, &li, H5P_DEFAULT) < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable %s '%s'", what, name);
+    return 0;
+  }
+  if (li.type == H5L_TYPE_EXTERNAL) {
+    char val[512] = "";
+    const char *file = "?", *obj = NULL;
+    unsigned fl = 0;
+    if (li.u.val_size > 0 && li.u.val_size <= sizeof val &&
+        H5Lget_val(loc, name, val, sizeof val, H5P_DEFAULT) >= 0 &&
+        H5Lunpack_elink_val(val, li.u.val_size, &fl, &file, &obj) < 0)
+      file = "?";
+    failf(c, AMZ_EFORMAT, "%s '%s' is an external link to '%.200s': a profile holds its data "
+                          "itself", what, name, file);
+    return 0;
+  }
+  if (li.type != H5L_TYPE_HARD) {
+    failf(c, AMZ_EFORMAT, "%s '%s' is a soft link: a profile has none", what, name);
+    return 0;
+  }
   H5O_info_t oi;
-  if (H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+  if (H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable %s '%s'", what, name);
+    return 0;
+  }
   return oi.type == type;
 }
+
+/* Refuses a dataset whose data is not plain storage of this file: data kept in
+ * an external file (which a crafted profile could point at any local file), a
+ * virtual dataset (data mapped from other files), or a filter the writer never
+ * uses. Checked before a byte of the data is read. */
+static void check_storage(rctx_t *c, hid_t ds, const char *name) {
+  hid_t pl = H5Dget_create_plist(ds);
+  if (pl < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable table '%s'", name);
+    return;
+  }
+  int n_ext = H5Pget_external_count(pl);
+  if (n_ext != 0) {
+    char file[256] = "?";
+    off_t off;
+    hsize_t size;
+    if (n_ext < 0 || H5Pget_external(pl, 0, sizeof file, file, &off, &size) < 0)
+      snprintf(file, sizeof file, "?");
+    file[sizeof file - 1] = '\0';
+    failf(c, AMZ_EFORMAT, "table '%s' keeps its data in an external file ('%s'): a profile "
+                          "holds its data itself", name, file);
+  } else if (H5Pget_layout(pl) == H5D_VIRTUAL) {
+    failf(c, AMZ_EFORMAT, "table '%s' is a virtual dataset: a profile holds its data itself",
+          name);
+  } else {
+    int nf = H5Pget_nfilters(pl);
+    for (int i = 0; i < nf && !c->rc; i++) {
+      unsigned flags, cd[8];
+      size_t ncd = 8;
+      H5Z_filter_t id = H5Pget_filter2(pl, (unsigned)i, &flags, &ncd, cd, 0, NULL, NULL);
+      if (id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_FLETCHER32)
+        failf(c, AMZ_EFORMAT, "table '%s' is stored through HDF5 filter %d; profiles use "
+                              "only deflate, shuffle, fletcher32", name, (int)id);
+    }
+  }
+  H5Pclose(pl);
+}
+
+/* deflate expands at most 1032:1 and shuffle keeps sizes: a table that declares
+ * more bytes than its storage holds even at that ratio has rows that were never
+ * written. Refused before anything is allocated for them. */
+#define MAX_RATIO 1100
+
+/* Rows read at a time: a bounded transfer however large the table. */
+#define BLOCK_ROWS ((hsize_t)1 << 20)
 
 /* Reads table `name` of loc into *rows with memory type mtype (row_size bytes),
  * after checking that it is a 1-D compound with every field of mtype, each of the
@@ -243,8 +311,8 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
                         size_t *n_out) {
   *n_out = 0;
   if (c->rc) return NULL;
-  if (!has_object(loc, name, H5O_TYPE_DATASET)) {
-    failf(c, AMZ_EFORMAT, "missing table '%s'", name);
+  if (!has_object(c, loc, name, H5O_TYPE_DATASET)) {
+    if (!c->rc) failf(c, AMZ_EFORMAT, "missing table '%s'", name);
     return NULL;
   }
   hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -254,6 +322,8 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
   }
   hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds);
   void *rows = NULL;
+  check_storage(c, ds, name);
+  if (c->rc) goto out;
   if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
     failf(c, AMZ_EFORMAT, "table '%s' is not a table of records (compound type)", name);
     goto out;
@@ -267,10 +337,18 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
     } else {
       H5T_class_t want = H5Tget_member_class(mtype, (unsigned)i);
       H5T_class_t have = H5Tget_member_class(ft, (unsigned)idx);
-      if (want != have)
+      if (want != have) {
         failf(c, AMZ_EFORMAT, "field '%s' of table '%s' has the wrong type (%s expected)",
               field, name,
               want == H5T_INTEGER ? "integer" : want == H5T_FLOAT ? "float" : "string");
+      } else if (have == H5T_STRING) {
+        /* Variable-length strings live in HDF5's global heap, which has no checksum. */
+        hid_t mt = H5Tget_member_type(ft, (unsigned)idx);
+        if (mt < 0 || H5Tis_variable_str(mt) != 0)
+          failf(c, AMZ_EFORMAT, "field '%s' of table '%s' is a variable-length string; "
+                                "profiles hold fixed-length strings", field, name);
+        if (mt >= 0) H5Tclose(mt);
+      }
     }
     if (field) H5free_memory(field);
   }
@@ -286,16 +364,32 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
           (unsigned long long)dims, (unsigned long long)MAX_ROWS);
     goto out;
   }
+  size_t file_row = H5Tget_size(ft);
+  hsize_t stored = H5Dget_storage_size(ds);
+  if (dims > 0 && (double)stored * MAX_RATIO < (double)dims * (double)file_row) {
+    failf(c, AMZ_EFORMAT, "table '%s' declares %llu rows (%llu bytes) but stores %llu bytes: "
+                          "rows that were never written", name, (unsigned long long)dims,
+          (unsigned long long)(dims * file_row), (unsigned long long)stored);
+    goto out;
+  }
   rows = calloc(dims ? dims : 1, row_size);
   if (!rows) {
     failf(c, AMZ_ENOMEM, "out of memory for %llu rows of '%s'", (unsigned long long)dims, name);
     goto out;
   }
-  if (dims > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
-    failf(c, AMZ_EFORMAT, "cannot read table '%s' (damaged data?)", name);
-    free(rows);
-    rows = NULL;
-    goto out;
+  for (hsize_t at = 0; at < dims; at += BLOCK_ROWS) {
+    hsize_t count = dims - at < BLOCK_ROWS ? dims - at : BLOCK_ROWS;
+    hid_t ms = H5Screate_simple(1, &count, NULL);
+    herr_t e = ms < 0 ? -1 : H5Sselect_hyperslab(sp, H5S_SELECT_SET, &at, NULL, &count, NULL);
+    if (e >= 0)
+      e = H5Dread(ds, mtype, ms, sp, H5P_DEFAULT, (char *)rows + (size_t)at * row_size);
+    if (ms >= 0) H5Sclose(ms);
+    if (e < 0) {
+      failf(c, AMZ_EFORMAT, "cannot read table '%s' (damaged data?)", name);
+      free(rows);
+      rows = NULL;
+      goto out;
+    }
   }
   *n_out = (size_t)dims;
 out:
@@ -432,8 +526,8 @@ static void read_workers(rctx_t *c, hid_t f) {
 static void read_plan(rctx_t *c, hid_t f) {
   amz_profile_t *p = c->p;
   if (c->rc) return;
-  if (!has_object(f, "plan", H5O_TYPE_GROUP)) {
-    failf(c, AMZ_EFORMAT, "missing group 'plan'");
+  if (!has_object(c, f, "plan", H5O_TYPE_GROUP)) {
+    if (!c->rc) failf(c, AMZ_EFORMAT, "missing group 'plan'");
     return;
   }
   hid_t g = H5Gopen2(f, "plan", H5P_DEFAULT);
@@ -477,8 +571,8 @@ static void read_model(rctx_t *c, hid_t f) {
   amz_profile_t *p = c->p;
   amz_profile_model_t *m = &p->model;
   if (c->rc) return;
-  if (!has_object(f, "model", H5O_TYPE_GROUP)) {
-    failf(c, AMZ_EFORMAT, "missing group 'model'");
+  if (!has_object(c, f, "model", H5O_TYPE_GROUP)) {
+    if (!c->rc) failf(c, AMZ_EFORMAT, "missing group 'model'");
     return;
   }
   hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
@@ -512,11 +606,15 @@ static void read_model(rctx_t *c, hid_t f) {
   m->latency_net_s = attr_f64(c, g, W, "latency_net_s", OPTIONAL);
   m->bandwidth_net = attr_f64(c, g, W, "bandwidth_net_Bps", OPTIONAL);
   m->counter_s = attr_f64(c, g, W, "counter_s", OPTIONAL);
-  if (!c->rc && has_object(g, "cost_profile", H5O_TYPE_DATASET)) {
+  if (!c->rc && has_object(c, g, "cost_profile", H5O_TYPE_DATASET)) {
     hid_t ds = H5Dopen2(g, "cost_profile", H5P_DEFAULT);
     hid_t t = ds >= 0 ? H5Dget_type(ds) : -1, sp = ds >= 0 ? H5Dget_space(ds) : -1;
     hsize_t n = 0;
-    if (t < 0 || sp < 0 || H5Tget_class(t) != H5T_FLOAT || H5Sget_simple_extent_ndims(sp) != 1) {
+    if (ds >= 0) check_storage(c, ds, "cost_profile");
+    if (c->rc) {
+      /* refused above */
+    } else if (t < 0 || sp < 0 || H5Tget_class(t) != H5T_FLOAT ||
+               H5Sget_simple_extent_ndims(sp) != 1) {
       failf(c, AMZ_EFORMAT, "'model/cost_profile' is not a 1-D array of floats");
     } else {
       H5Sget_simple_extent_dims(sp, &n, NULL);

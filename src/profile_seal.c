@@ -86,7 +86,9 @@ static int header_field(const char *h, const char *key, int hex, uint64_t *out) 
 }
 
 int amz__profile_verify(const char *path, unsigned flags, int *schema) {
-  int fd = open(path, O_RDONLY);
+  /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever. The
+   * regular-file check below refuses it; reads of a regular file ignore the flag. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return amz__fail(AMZ_EIO, "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0) {

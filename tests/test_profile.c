@@ -625,6 +625,134 @@ static void test_mistyped_files(void) {
   H5Sclose(sp);
 }
 
+/* ---- hostile structures: what a profile never holds ------------------------------ */
+
+/* Replaces dataset `name` of the copy f by one of type t and n rows created with
+ * dataset-creation list dcpl (H5P_DEFAULT for a plain one); returns it open. */
+static hid_t recreate(hid_t f, const char *name, hid_t t, hsize_t n, hid_t dcpl) {
+  H5Ldelete(f, name, H5P_DEFAULT);
+  hid_t sp = H5Screate_simple(1, &n, NULL);
+  hid_t ds = H5Dcreate2(f, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Sclose(sp);
+  return ds;
+}
+
+static void on_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "test_profile: a reader hung (FIFO?)\n";
+  if (write(2, msg, sizeof msg - 1) < 0) _exit(3);
+  _exit(3);
+}
+
+static void test_hostile_files(void) {
+  char good[512], bad[512], secret[512], other[512];
+  path_in(good, sizeof good, "good.h5");
+  path_in(bad, sizeof bad, "bad.h5");
+  path_in(secret, sizeof secret, "secret.txt");
+  path_in(other, sizeof other, "other.h5");
+  CU_ASSERT_EQUAL_FATAL(make_profile(good), 0);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  FILE *sf = fopen(secret, "w");
+  for (int i = 0; i < 64; i++) fputs("root:x:0:0:root:/root:/bin/bash\n", sf);
+  fclose(sf);
+
+  /* /overheads declared to live in another file: refused before it is read (it
+   * used to list that file's lines as overhead terms). */
+  hid_t f = edit_copy(good, bad);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), t = amz__h5t_term();
+  H5Pset_external(dcpl, secret, 0, H5F_UNLIMITED);
+  H5Dclose(recreate(f, "overheads", t, 7, dcpl));
+  H5Pclose(dcpl);
+  H5Fclose(f);
+  amz__profile_seal(bad);
+  expect_open(bad, 0, AMZ_EFORMAT, "external file");
+  expect_open(bad, AMZ_PROFILE_NO_VERIFY, AMZ_EFORMAT, "secret.txt");
+
+  /* /system an external link, /failures a soft link. */
+  hid_t o = H5Fcreate(other, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t nt = amz__h5t_node();
+  H5Dclose(recreate(o, "system", nt, 1, H5P_DEFAULT));
+  H5Fclose(o);
+  f = edit_copy(good, bad);
+  H5Ldelete(f, "system", H5P_DEFAULT);
+  H5Lcreate_external(other, "/system", f, "system", H5P_DEFAULT, H5P_DEFAULT);
+  H5Fclose(f);
+  amz__profile_seal(bad);
+  expect_open(bad, 0, AMZ_EFORMAT, "external link");
+  f = edit_copy(good, bad);
+  H5Ldelete(f, "failures", H5P_DEFAULT);
+  H5Lcreate_soft("/chunks", f, "failures", H5P_DEFAULT, H5P_DEFAULT);
+  H5Fclose(f);
+  amz__profile_seal(bad);
+  expect_open(bad, 0, AMZ_EFORMAT, "soft link");
+
+  /* /failures a virtual dataset mapped from another file. */
+  hid_t ft = amz__h5t_failure();
+  hsize_t one = 1;
+  o = H5Fcreate(other, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dclose(recreate(o, "x", ft, 1, H5P_DEFAULT));
+  H5Fclose(o);
+  f = edit_copy(good, bad);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t vs = H5Screate_simple(1, &one, NULL), ss = H5Screate_simple(1, &one, NULL);
+  H5Pset_virtual(dcpl, vs, other, "/x", ss);
+  H5Dclose(recreate(f, "failures", ft, 1, dcpl));
+  H5Sclose(vs);
+  H5Sclose(ss);
+  H5Pclose(dcpl);
+  H5Fclose(f);
+  amz__profile_seal(bad);
+  expect_open(bad, 0, AMZ_EFORMAT, "virtual dataset");
+
+  /* A variable-length string attribute: HDF5's global heap (no checksum) is never
+   * read; an enlarged heap object used to crash or hang the reader. */
+  f = edit_copy(good, bad);
+  H5Adelete(f, "task");
+  hid_t vt = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+  H5Tset_size(vt, H5T_VARIABLE);
+  char *big = malloc(4001);
+  memset(big, 'x', 4000);
+  big[4000] = '\0';
+  hid_t a = H5Acreate2(f, "task", vt, sp, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, vt, &big);
+  H5Aclose(a);
+  free(big);
+  H5Tclose(vt);
+  H5Sclose(sp);
+  H5Fclose(f);
+  amz__profile_seal(bad);
+  expect_open(bad, 0, AMZ_EFORMAT, "variable-length string");
+
+  /* 2^25 declared /chunks rows, none written: a few KB on disk. Refused from its
+   * size before anything is allocated (it used to allocate 3.7 GB, then accept
+   * the all-zero rows). */
+  f = edit_copy(good, bad);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hsize_t chunk = 32768;
+  H5Pset_chunk(dcpl, 1, &chunk);
+  H5Pset_deflate(dcpl, 1);
+  hid_t ct = amz__h5t_chunk();
+  H5Dclose(recreate(f, "chunks", ct, (hsize_t)1 << 25, dcpl));
+  H5Pclose(dcpl);
+  H5Fclose(f);
+  amz__profile_seal(bad);
+  CU_ASSERT(file_size(bad) < (1u << 20));
+  expect_open(bad, 0, AMZ_EFORMAT, "never written");
+
+  /* A FIFO: refused without waiting for a writer. */
+  unlink(bad);
+  CU_ASSERT_EQUAL_FATAL(mkfifo(bad, 0600), 0);
+  signal(SIGALRM, on_alarm);
+  alarm(20);
+  expect_open(bad, 0, AMZ_EIO, "not a regular file");
+  alarm(0);
+  unlink(bad);
+  H5Tclose(t);
+  H5Tclose(nt);
+  H5Tclose(ft);
+  H5Tclose(ct);
+}
+
 int main(void) {
   unsetenv("AMZ_PROFILE");
   unsetenv("AMZ_PROFILE_OVERWRITE");
@@ -641,6 +769,7 @@ int main(void) {
   CU_add_test(s, "kill -9 while writing: no damaged final file", test_kill_during_writes);
   CU_add_test(s, "truncated, random, flipped, newer, foreign files", test_damaged_files);
   CU_add_test(s, "mistyped, missing and out-of-range fields", test_mistyped_files);
+  CU_add_test(s, "external data, links, virtual, vlen, unwritten rows, FIFO", test_hostile_files);
   int rc = amz_test_run();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
