@@ -304,28 +304,54 @@ static void check_storage(rctx_t *c, hid_t ds, const char *name) {
 /* Rows read at a time: a bounded transfer however large the table. */
 #define BLOCK_ROWS ((hsize_t)1 << 20)
 
+/* A copy of the compound memory type mtype whose string members have the
+ * character set of the same members of the file type ft; -1 on failure. */
+static hid_t matching_cset(hid_t mtype, hid_t ft) {
+  hid_t out = H5Tcreate(H5T_COMPOUND, H5Tget_size(mtype));
+  int n = H5Tget_nmembers(mtype);
+  for (int i = 0; out >= 0 && i < n; i++) {
+    char *field = H5Tget_member_name(mtype, (unsigned)i);
+    hid_t t = H5Tget_member_type(mtype, (unsigned)i);
+    int idx = field ? H5Tget_member_index(ft, field) : -1;
+    if (t >= 0 && idx >= 0 && H5Tget_class(t) == H5T_STRING) {
+      hid_t f = H5Tget_member_type(ft, (unsigned)idx);
+      H5T_cset_t cs = f >= 0 ? H5Tget_cset(f) : H5T_CSET_ERROR;
+      if (f >= 0) H5Tclose(f);
+      if (cs == H5T_CSET_ERROR || H5Tset_cset(t, cs) < 0) idx = -1;
+    }
+    if (!field || t < 0 || idx < 0 ||
+        H5Tinsert(out, field, H5Tget_member_offset(mtype, (unsigned)i), t) < 0) {
+      H5Tclose(out);
+      out = -1;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (field) H5free_memory(field);
+  }
+  return out;
+}
+
 /* Reads table `name` of loc into *rows with memory type mtype (row_size bytes),
  * after checking that it is a 1-D compound with every field of mtype, each of the
  * same class. */
-static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, size_t row_size,
-                        size_t *n_out) {
+static void *read_table(rctx_t *c, hid_t loc, const char *name, const char *label, hid_t mtype,
+                        size_t row_size, size_t *n_out) {
   *n_out = 0;
   if (c->rc) return NULL;
   if (!has_object(c, loc, name, H5O_TYPE_DATASET)) {
-    if (!c->rc) failf(c, AMZ_EFORMAT, "missing table '%s'", name);
+    if (!c->rc) failf(c, AMZ_EFORMAT, "missing table '%s'", label);
     return NULL;
   }
   hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
   if (ds < 0) {
-    failf(c, AMZ_EFORMAT, "unreadable table '%s'", name);
+    failf(c, AMZ_EFORMAT, "unreadable table '%s'", label);
     return NULL;
   }
-  hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds);
+  hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds), mt = -1;
   void *rows = NULL;
   check_storage(c, ds, name);
   if (c->rc) goto out;
   if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
-    failf(c, AMZ_EFORMAT, "table '%s' is not a table of records (compound type)", name);
+    failf(c, AMZ_EFORMAT, "table '%s' is not a table of records (compound type)", label);
     goto out;
   }
   int nm = H5Tget_nmembers(mtype);
@@ -333,20 +359,20 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
     char *field = H5Tget_member_name(mtype, (unsigned)i);
     int idx = field ? H5Tget_member_index(ft, field) : -1;
     if (idx < 0) {
-      failf(c, AMZ_EFORMAT, "table '%s' has no field '%s'", name, field ? field : "?");
+      failf(c, AMZ_EFORMAT, "table '%s' has no field '%s'", label, field ? field : "?");
     } else {
       H5T_class_t want = H5Tget_member_class(mtype, (unsigned)i);
       H5T_class_t have = H5Tget_member_class(ft, (unsigned)idx);
       if (want != have) {
         failf(c, AMZ_EFORMAT, "field '%s' of table '%s' has the wrong type (%s expected)",
-              field, name,
+              field, label,
               want == H5T_INTEGER ? "integer" : want == H5T_FLOAT ? "float" : "string");
       } else if (have == H5T_STRING) {
         /* Variable-length strings live in HDF5's global heap, which has no checksum. */
         hid_t mt = H5Tget_member_type(ft, (unsigned)idx);
         if (mt < 0 || H5Tis_variable_str(mt) != 0)
           failf(c, AMZ_EFORMAT, "field '%s' of table '%s' is a variable-length string; "
-                                "profiles hold fixed-length strings", field, name);
+                                "profiles hold fixed-length strings", field, label);
         if (mt >= 0) H5Tclose(mt);
       }
     }
@@ -354,13 +380,13 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
   }
   if (c->rc) goto out;
   if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1) {
-    failf(c, AMZ_EFORMAT, "table '%s' is not one-dimensional", name);
+    failf(c, AMZ_EFORMAT, "table '%s' is not one-dimensional", label);
     goto out;
   }
   hsize_t dims = 0;
   H5Sget_simple_extent_dims(sp, &dims, NULL);
   if (dims > MAX_ROWS) {
-    failf(c, AMZ_EFORMAT, "table '%s' has %llu rows, more than the reader's limit %llu", name,
+    failf(c, AMZ_EFORMAT, "table '%s' has %llu rows, more than the reader's limit %llu", label,
           (unsigned long long)dims, (unsigned long long)MAX_ROWS);
     goto out;
   }
@@ -368,13 +394,20 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
   hsize_t stored = H5Dget_storage_size(ds);
   if (dims > 0 && (double)stored * MAX_RATIO < (double)dims * (double)file_row) {
     failf(c, AMZ_EFORMAT, "table '%s' declares %llu rows (%llu bytes) but stores %llu bytes: "
-                          "rows that were never written", name, (unsigned long long)dims,
+                          "rows that were never written", label, (unsigned long long)dims,
           (unsigned long long)(dims * file_row), (unsigned long long)stored);
+    goto out;
+  }
+  /* HDF5 does not convert strings between character sets: the memory type's
+   * strings take the file's (ASCII or UTF-8), field by field. */
+  mt = matching_cset(mtype, ft);
+  if (mt < 0) {
+    failf(c, AMZ_EFORMAT, "unreadable table '%s'", label);
     goto out;
   }
   rows = calloc(dims ? dims : 1, row_size);
   if (!rows) {
-    failf(c, AMZ_ENOMEM, "out of memory for %llu rows of '%s'", (unsigned long long)dims, name);
+    failf(c, AMZ_ENOMEM, "out of memory for %llu rows of '%s'", (unsigned long long)dims, label);
     goto out;
   }
   for (hsize_t at = 0; at < dims; at += BLOCK_ROWS) {
@@ -382,10 +415,10 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
     hid_t ms = H5Screate_simple(1, &count, NULL);
     herr_t e = ms < 0 ? -1 : H5Sselect_hyperslab(sp, H5S_SELECT_SET, &at, NULL, &count, NULL);
     if (e >= 0)
-      e = H5Dread(ds, mtype, ms, sp, H5P_DEFAULT, (char *)rows + (size_t)at * row_size);
+      e = H5Dread(ds, mt, ms, sp, H5P_DEFAULT, (char *)rows + (size_t)at * row_size);
     if (ms >= 0) H5Sclose(ms);
     if (e < 0) {
-      failf(c, AMZ_EFORMAT, "cannot read table '%s' (damaged data?)", name);
+      failf(c, AMZ_EFORMAT, "cannot read table '%s' (damaged data?)", label);
       free(rows);
       rows = NULL;
       goto out;
@@ -393,6 +426,7 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, hid_t mtype, siz
   }
   *n_out = (size_t)dims;
 out:
+  if (mt >= 0) H5Tclose(mt);
   if (ft >= 0) H5Tclose(ft);
   if (sp >= 0) H5Sclose(sp);
   H5Dclose(ds);
@@ -401,13 +435,15 @@ out:
 
 static void *table_of(rctx_t *c, hid_t loc, const char *name, hid_t (*fn)(void), size_t row,
                       size_t *n) {
+  /* Messages name the table by its path in the file. */
+  const char *label = strcmp(name, "candidates") == 0 ? "plan/candidates" : name;
   if (c->rc) return NULL;
   hid_t t = fn();
   if (t < 0) {
     failf(c, AMZ_ENOMEM, "cannot build the HDF5 type of '%s'", name);
     return NULL;
   }
-  void *rows = read_table(c, loc, name, t, row, n);
+  void *rows = read_table(c, loc, name, label, t, row, n);
   H5Tclose(t);
   return rows;
 }
