@@ -8,6 +8,7 @@
  * times). Anything else is AMZ_EFORMAT with the file, the object and the reason. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,57 @@ static const char *keep(rctx_t *c, char *s) {
   c->p->strs = v;
   v[c->p->n_strs++] = s;
   return s;
+}
+
+/* A string of the file as the reader hands it out: valid UTF-8 (each maximal
+ * invalid subsequence replaced by U+FFFD, as Unicode recommends and Python's
+ * "replace" does) with control characters written as escapes (\x1b, \u009b), so
+ * that no profile string can move a terminal's cursor, retitle it or break a
+ * JSON or CSV line. `newlines` keeps line feeds (the `slurm` attribute's lines).
+ * Returns a new string, or NULL when out of memory. */
+static char *clean(const char *in, int newlines) {
+  const unsigned char *s = (const unsigned char *)in;
+  size_t n = strlen(in);
+  char *out = malloc(6 * n + 1), *o = out;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n;) {
+    unsigned b = s[i];
+    size_t len = b < 0x80 ? 1 : b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3
+                 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+    size_t k = 1; /* bytes of a valid prefix */
+    while (len > 1 && k < len && i + k < n) {
+      unsigned c = s[i + k], lo = 0x80, hi = 0xBF;
+      if (k == 1 && b == 0xE0) lo = 0xA0;
+      if (k == 1 && b == 0xED) hi = 0x9F;
+      if (k == 1 && b == 0xF0) lo = 0x90;
+      if (k == 1 && b == 0xF4) hi = 0x8F;
+      if (c < lo || c > hi) break;
+      k++;
+    }
+    if (len == 0 || k < len) { /* invalid: one U+FFFD for the maximal subpart */
+      memcpy(o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      i += k;
+      continue;
+    }
+    uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) << 6 | (s[i + 1] & 0x3F) : 0;
+    if ((cp < 0x20 && !(newlines && cp == '\n')) || cp == 0x7F)
+      o += sprintf(o, "\\x%02x", (unsigned)cp);
+    else if (len == 2 && cp >= 0x80 && cp <= 0x9F)
+      o += sprintf(o, "\\u%04x", (unsigned)cp);
+    else {
+      memcpy(o, s + i, len);
+      o += len;
+    }
+    i += len;
+  }
+  *o = '\0';
+  return out;
+}
+
+/* keep() of a cleaned copy of s. */
+static const char *keep_clean(rctx_t *c, const char *s, int newlines) {
+  return keep(c, s ? clean(s, newlines) : NULL);
 }
 
 /* ---- attributes ------------------------------------------------------------------ */
@@ -217,12 +269,13 @@ static const char *attr_str(rctx_t *c, hid_t loc, const char *where, const char 
     free(out);
     return "";
   }
-  return keep(c, out);
+  const char *kept = keep_clean(c, out, strcmp(name, "slurm") == 0);
+  free(out);
+  return kept;
 }
 
 /* ---- tables ---------------------------------------------------------------------- */
 
-/* 1 when loc has an object `name` that is a dataset (or, with want_group, a group). */
 /* 1 when loc has an object `name` of `type` (a dataset or a group), 0 when it has
  * none or one of another type. A profile holds its objects itself: a soft or
  * external link is refused (an external link would make HDF5 open another file),
@@ -243,8 +296,10 @@ static int has_object(rctx_t *c, hid_t loc, const char *name, H5O_type_t type) {
         H5Lget_val(loc, name, val, sizeof val, H5P_DEFAULT) >= 0 &&
         H5Lunpack_elink_val(val, li.u.val_size, &fl, &file, &obj) < 0)
       file = "?";
-    failf(c, AMZ_EFORMAT, "%s '%s' is an external link to '%.200s': a profile holds its data "
-                          "itself", what, name, file);
+    char *safe = clean(file, 0);
+    failf(c, AMZ_EFORMAT, "%s '%s' is an external link to '%s': a profile holds its data "
+                          "itself", what, name, safe ? safe : "?");
+    free(safe);
     return 0;
   }
   if (li.type != H5L_TYPE_HARD) {
@@ -277,8 +332,10 @@ static void check_storage(rctx_t *c, hid_t ds, const char *name) {
     if (n_ext < 0 || H5Pget_external(pl, 0, sizeof file, file, &off, &size) < 0)
       snprintf(file, sizeof file, "?");
     file[sizeof file - 1] = '\0';
+    char *safe = clean(file, 0);
     failf(c, AMZ_EFORMAT, "table '%s' keeps its data in an external file ('%s'): a profile "
-                          "holds its data itself", name, file);
+                          "holds its data itself", name, safe ? safe : "?");
+    free(safe);
   } else if (H5Pget_layout(pl) == H5D_VIRTUAL) {
     failf(c, AMZ_EFORMAT, "table '%s' is a virtual dataset: a profile holds its data itself",
           name);
@@ -586,9 +643,12 @@ static void read_plan(rctx_t *c, hid_t f) {
     if (x->ranks < 1 || x->threads < 1 || x->threads > AMZ__MAX_WORKERS)
       failf(c, AMZ_EFORMAT, "row %zu of 'plan/candidates': ranks %d or threads %d out of range",
             i, x->ranks, x->threads);
-    else if (amz_schedule_parse(x->schedule, &s) != 0)
+    else if (amz_schedule_parse(x->schedule, &s) != 0) {
+      char *safe = clean(x->schedule, 0);
       failf(c, AMZ_EFORMAT, "row %zu of 'plan/candidates': schedule '%s' unknown", i,
-            x->schedule);
+            safe ? safe : "?");
+      free(safe);
+    }
     else if (!isfinite(x->predicted_s))
       failf(c, AMZ_EFORMAT, "row %zu of 'plan/candidates': prediction not finite", i);
     else
@@ -690,7 +750,8 @@ static void read_rest(rctx_t *c, hid_t f) {
       t[i].term[sizeof t[i].term - 1] = '\0';
       if (!isfinite(t[i].predicted_s) || !isfinite(t[i].measured_s))
         failf(c, AMZ_EFORMAT, "row %zu of 'overheads': not a finite number", i);
-      p->terms[i] = (amz_profile_term_t){t[i].term, t[i].predicted_s, t[i].measured_s};
+      p->terms[i] = (amz_profile_term_t){keep_clean(c, t[i].term, 0), t[i].predicted_s,
+                                         t[i].measured_s};
     }
     p->n_terms = c->rc ? 0 : n;
   }
@@ -707,7 +768,8 @@ static void read_rest(rctx_t *c, hid_t f) {
       x->host[sizeof x->host - 1] = x->cpu_model[sizeof x->cpu_model - 1] = '\0';
       if (x->node != (int)i || x->ranks < 0 || x->ranks_used < 0 || x->cores < 0)
         failf(c, AMZ_EFORMAT, "row %zu of 'system': node %d or counts out of range", i, x->node);
-      p->nodes[i] = (amz_profile_node_t){x->node,  x->host,       x->cpu_model, x->ranks,
+      p->nodes[i] = (amz_profile_node_t){x->node,  keep_clean(c, x->host, 0),
+                                         keep_clean(c, x->cpu_model, 0), x->ranks,
                                          x->ranks_used, x->cores, x->pus, x->numa_nodes,
                                          x->shared, x->mem_bytes};
     }

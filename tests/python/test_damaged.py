@@ -433,3 +433,41 @@ def test_crafted_structures_agree_with_the_c_reader(cli, good, tmp_path):
         assert _same(c, py), \
             f"{name}: C {c.returncode} {c.stderr!r}, Python {py.returncode} {py.stderr!r}"
         assert b"root:x" not in c.stdout + py.stdout
+
+
+def test_control_characters_and_invalid_utf8_are_cleaned(cli, good, tmp_path):
+    """A task that would retitle the terminal and change its colours, a host with
+    bytes that are not UTF-8, a term name with an escape: both readers hand out
+    escapes and U+FFFD; text, CSV and JSON output carry no control character and
+    are valid UTF-8; C and Python print the same."""
+    import json
+    import subprocess
+
+    def fn(f):
+        put(f, "task", np.bytes_(b"\x1b]0;pwned\x07\x1b[31mred\x9b"))
+        put(f, "host", np.bytes_(b"node\xff\xfe1\xe2\x82"))
+        t = f["overheads"][:]
+        t["term"][0] = b"\x1b[2Jstart"
+        f["overheads"][...] = t
+        s = f["system"][:]
+        s["cpu_model"][0] = b"AMD\x1b[5m"
+        f["system"][...] = s
+    bad = _crafted(good, tmp_path, "escapes", fn)
+    p = amorsize.open(bad)
+    assert p.attrs["task"] == "\\x1b]0;pwned\\x07\\x1b[31mred\ufffd"
+    assert p.attrs["host"] == "node\ufffd\ufffd1\ufffd"
+    assert p.terms.index[0] == "\\x1b[2Jstart" and p.nodes["cpu_model"][0] == "AMD\\x1b[5m"
+    c, py = _c_and_python(cli, bad)
+    assert c.returncode == 0 and _same(c, py), py.stderr
+    for args in (["report"], ["compare", "--format", "json", str(good)],
+                 ["compare", "--format", "csv", str(good)], ["compare", str(good)],
+                 ["workers", "--format", "json"]):
+        r = subprocess.run([cli, *args, str(bad)], capture_output=True, timeout=60)
+        assert r.returncode == 0, (args, r.stderr)
+        out = r.stdout.decode("utf-8")  # strict: valid UTF-8
+        assert not any(ord(ch) < 0x20 and ch not in "\n" for ch in out), args
+        assert not any(0x7F <= ord(ch) <= 0x9F for ch in out), args
+        if "json" in args:
+            json.loads(out)
+    html = subprocess.run([cli, "html", str(bad), "-o", "-"], capture_output=True, timeout=60)
+    assert html.returncode == 0 and b"\x1b" not in html.stdout

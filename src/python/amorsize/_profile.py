@@ -9,6 +9,7 @@ are read in bounded blocks, and every row is validated as the C reader does.
 """
 import math
 import os
+import re
 
 import numpy as np
 
@@ -111,11 +112,31 @@ def _class_name(cls):
     return _H5_CLASS[cls] if 0 <= cls < len(_H5_CLASS) else "value of unknown class"
 
 
-def _text(b):
-    """A fixed-length HDF5 string as str: up to its first NUL, invalid UTF-8 replaced."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(m):
+    o = ord(m.group())
+    return "\\x%02x" % o if o < 0x80 else "\\u%04x" % o
+
+
+def _cut(s, n):
+    """The first n bytes of s in UTF-8, as C's %.Ns prints them (a cut character
+    reads as U+FFFD)."""
+    return s.encode("utf-8")[:n].decode("utf-8", errors="replace")
+
+
+def _text(b, newlines=False):
+    """A fixed-length HDF5 string as the C reader hands it out: up to its first NUL,
+    each maximal invalid UTF-8 subsequence replaced by U+FFFD, and control
+    characters written as escapes (\\x1b, \\u009b; line feeds kept when
+    `newlines`), so that no profile string can steer a terminal."""
     if isinstance(b, np.ndarray):
         b = b.tobytes()
-    return bytes(b).split(b"\0", 1)[0].decode("utf-8", errors="replace")
+    s = bytes(b).split(b"\0", 1)[0].decode("utf-8", errors="replace")
+    if newlines:
+        return "\n".join(_CONTROL.sub(_escape, part) for part in s.split("\n"))
+    return _CONTROL.sub(_escape, s)
 
 
 class _Reader:
@@ -140,7 +161,10 @@ class _Reader:
         if link is None:
             return None
         if isinstance(link, h5py.ExternalLink):
-            self.fail(f"{what} '{name}' is an external link to '{link.filename}': a profile "
+            target = link.filename
+            target = _text(target.encode("utf-8", "surrogateescape")) if isinstance(
+                target, str) else _text(target)
+            self.fail(f"{what} '{name}' is an external link to '{target}': a profile "
                       "holds its data itself")
         if isinstance(link, h5py.SoftLink):
             self.fail(f"{what} '{name}' is a soft link: a profile has none")
@@ -223,7 +247,7 @@ class _Reader:
         except _H5ERR:
             self.fail(f"unreadable attribute '{name}' of {where}")
         if cls == "s":
-            return _text(v)
+            return _text(v, newlines=name == "slurm")
         if cls == "f":
             v = float(v)
             if not math.isfinite(v):
@@ -372,11 +396,11 @@ def _read_open(p, f, schema):
             a[name] = r.attr(f, R, name, cls, req)
     # Schedule names are matched without regard to case, as amz_schedule_parse does.
     if a["schedule"].lower() not in SCHEDULES:
-        r.fail(f"attribute 'schedule' is '{a['schedule'][:40]}', not a schedule name")
+        r.fail(f"attribute 'schedule' is '{_cut(a['schedule'], 40)}', not a schedule name")
     if a["kind"] not in ("threads", "mpi"):
-        r.fail(f"attribute 'kind' is '{a['kind'][:40]}', expected threads or mpi")
+        r.fail(f"attribute 'kind' is '{_cut(a['kind'], 40)}', expected threads or mpi")
     if a["mode"] not in ("range", "map"):
-        r.fail(f"attribute 'mode' is '{a['mode'][:40]}', expected range or map")
+        r.fail(f"attribute 'mode' is '{_cut(a['mode'], 40)}', expected range or map")
     n = a["n_items"]
     if a["items_done"] > n or a["items_failed"] > n - a["items_done"]:
         r.fail(f"items done {a['items_done']} + failed {a['items_failed']} exceed "
