@@ -319,8 +319,9 @@ AMZ_API int amz_options_set_progress_line(amz_options_t *opts, int mode);
  * docs/PROFILE_FORMAT.md documents it field by field. MPI runs write one file
  * collectively (parallel HDF5), every rank its own rows.
  *
- * The file is written under a temporary name (`path.tmp.PID`) and renamed once
- * complete and sealed, so a crash never leaves a partial file under `path`. An
+ * The file is written in a private directory beside it (`path.tmp.XXXXXX`, mode
+ * 0700) and renamed once complete and sealed, so a crash never leaves a partial
+ * file under `path` and no one can redirect the write with a symlink. An
  * existing file is not replaced (amz_plan_create() refuses early with AMZ_EEXIST)
  * unless amz_options_set_profile_overwrite() allows it; a plan's later runs replace
  * the file its own earlier run wrote. Placeholders: `%r` run index (1, 2, ...),
@@ -377,7 +378,10 @@ AMZ_API int amz_options_set_retries(amz_options_t *opts, int retries);
  *
  * A file of another task name or another N is refused with AMZ_EMISMATCH, a file
  * that is not a checkpoint with AMZ_EFORMAT (it is never modified), a file in use
- * by another running job with AMZ_EBUSY. Under MPI every rank writes its own
+ * by another running job with AMZ_EBUSY, a file that cannot be locked at all
+ * (a file system without locks) with AMZ_EIO unless `AMZ_CHECKPOINT_NOLOCK=1`
+ * says that one job at a time uses it. The file's mode is 0666 less the umask.
+ * Under MPI every rank writes its own
  * records into the one file (rank 0's path counts). The file is kept after the run:
  * a job rerun after completing runs nothing; delete the file to start afresh. Later
  * runs of the same plan run all items and write no records. Not combinable with

@@ -14,6 +14,7 @@
 /* What rank 0 tells the others before a profile is written. */
 typedef struct prof_hdr {
   char path[PATH_MAX];
+  char dir[PATH_MAX + 16]; /* rank 0's private directory, "" when none */
   char tmp[PATH_MAX + 32];
   int overwrite;
   int rc;
@@ -46,7 +47,9 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
   }
   if (m->run_rank == 0) {
     h->rc = amz__profile_expand(p->profile, r->run_index, h->path, sizeof h->path);
-    amz__profile_tmp_name(h->path, (long)getpid(), h->tmp, sizeof h->tmp);
+    if (h->rc == 0)
+      h->rc = amz__profile_tmp_create(h->path, h->dir, sizeof h->dir, h->tmp, sizeof h->tmp);
+    if (h->rc != 0) h->dir[0] = '\0';
     amz__profile_provenance(&h->prov);
     /* The plan replaces its own earlier file (a path without %r). */
     h->overwrite = p->profile_overwrite ||
@@ -113,7 +116,6 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
     if (m->run_rank == 0) {
       if (rc == 0) rc = amz__profile_seal(h->tmp);
       if (rc == 0) rc = amz__profile_commit(h->tmp, h->path, h->overwrite);
-      else unlink(h->tmp);
     }
     int rc0 = rc;
     rc = amz__mpi_check(MPI_Bcast(&rc0, 1, MPI_INT, 0, comm), "MPI_Bcast(profile status)");
@@ -123,6 +125,8 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
     else if (rc == 0)
       rc = rc0;
   }
+  /* Whatever happened, rank 0 removes its directory (and a file left in it). */
+  if (m->run_rank == 0) amz__profile_tmp_remove(h->dir, h->tmp);
   if (fapl >= 0) H5Pclose(fapl);
   if (dxpl >= 0) H5Pclose(dxpl);
   free(nodes);

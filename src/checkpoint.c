@@ -75,12 +75,20 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The task name as stored: printable ASCII except '%' kept, the rest %XX. */
+/* The task name as stored: printable ASCII except '%' kept, the rest %XX. A name
+ * whose escaped form does not fit keeps what fits followed by '#' and the FNV-1a
+ * hash of the whole name (16 hex digits), so that two long names that share a
+ * prefix are still told apart. */
 static void escape_name(const char *name, char *out, size_t len) {
   static const char hex[] = "0123456789ABCDEF";
-  size_t k = 0;
-  for (const unsigned char *s = (const unsigned char *)(name ? name : ""); *s; s++) {
-    if (k + 4 > len) break;
+  /* One length for every caller, so that the same name always escapes the same. */
+  if (len > 3 * AMZ__CKPT_NAME_MAX + 1) len = 3 * AMZ__CKPT_NAME_MAX + 1;
+  const unsigned char *s = (const unsigned char *)(name ? name : "");
+  size_t k = 0, need = 0;
+  for (const unsigned char *t = s; *t; t++) need += *t > 32 && *t < 127 && *t != '%' ? 1 : 3;
+  size_t limit = need < len ? len : len - 17; /* room for "#" + 16 digits when cut */
+  for (; *s; s++) {
+    if (k + 4 > limit) break;
     if (*s > 32 && *s < 127 && *s != '%') {
       out[k++] = (char)*s;
     } else {
@@ -88,6 +96,12 @@ static void escape_name(const char *name, char *out, size_t len) {
       out[k++] = hex[*s >> 4];
       out[k++] = hex[*s & 15];
     }
+  }
+  if (need >= len) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *t = (const unsigned char *)(name ? name : ""); *t; t++)
+      h = (h ^ *t) * 1099511628211ULL;
+    k += (size_t)snprintf(out + k, len - k, "#%016llx", (unsigned long long)h);
   }
   out[k] = '\0';
 }
@@ -281,14 +295,27 @@ int amz__ckpt_open(amz__ckpt_t *ck, const char *path, const char *task, uint64_t
   ck->writers = 1;
   ck->interval_s = AMZ__CKPT_SYNC_S;
   atomic_flag_clear(&ck->syncing);
-  int fd = open(path, O_RDWR | O_CLOEXEC | (lead ? O_CREAT : 0), 0644);
+  /* 0666 less the umask, as any file a program creates: under umask 002 the group
+   * of a shared job directory can resume the job. */
+  int fd = open(path, O_RDWR | O_CLOEXEC | (lead ? O_CREAT : 0), 0666);
   if (fd < 0)
     return amz__fail(AMZ_EIO, "cannot open checkpoint '%s' for writing: %s", path, strerror(errno));
   ck->fd = fd;
   if (!lead) return 0;
   /* Two jobs appending to one checkpoint would each skip what the other did. */
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
-    return amz__fail(AMZ_EBUSY, "checkpoint '%s' is in use by another running process", path);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return amz__fail(AMZ_EBUSY, "checkpoint '%s' is in use by another running process", path);
+    /* Without a lock two jobs could append to one log and each skip the other's
+     * work. File systems without locks (NFS without a lock daemon, Lustre mounted
+     * without flock) are refused unless the user says that one job at a time uses
+     * the file. */
+    const char *ov = getenv("AMZ_CHECKPOINT_NOLOCK");
+    if (!(ov && strcmp(ov, "1") == 0))
+      return amz__fail(AMZ_EIO, "cannot lock checkpoint '%s': %s; on a file system without "
+                                "locks, set AMZ_CHECKPOINT_NOLOCK=1 if only one job at a time "
+                                "uses it", path, strerror(errno));
+  }
   struct stat st;
   if (fstat(fd, &st) != 0)
     return amz__fail(AMZ_EIO, "cannot stat checkpoint '%s': %s", path, strerror(errno));

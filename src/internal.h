@@ -731,8 +731,12 @@ void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
  * "nojob") and %% expanded. Returns 0, or AMZ_EINVAL naming an unknown '%x' or a
  * path longer than len. */
 int amz__profile_expand(const char *pattern, int run, char *out, size_t len);
-/* The temporary name a profile is written under: path.tmp.<pid>. */
-void amz__profile_tmp_name(const char *path, long pid, char *out, size_t len);
+/* Creates the private directory a profile is written in, PATH.tmp.XXXXXX (mode
+ * 0700, random name), and names the file in it: dir and tmp. Returns 0, AMZ_EINVAL
+ * (path too long) or AMZ_EIO. */
+int amz__profile_tmp_create(const char *path, char *dir, size_t dlen, char *tmp, size_t tlen);
+/* Removes what is left of it: tmp if present, then dir. Nothing when dir is "". */
+void amz__profile_tmp_remove(const char *dir, const char *tmp);
 /* Moves tmp to path; refuses to replace an existing file unless overwrite is set.
  * Returns 0, AMZ_EEXIST or AMZ_EIO; tmp is removed on failure. */
 int amz__profile_commit(const char *tmp, const char *path, int overwrite);

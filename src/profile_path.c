@@ -1,4 +1,4 @@
-/* Where a profile goes: path patterns, the temporary name it is written under, the
+/* Where a profile goes: path patterns, the private directory it is written in, the
  * final rename that never replaces a file unless asked, and the early check at plan
  * creation (so that a run is not wasted on a profile that cannot be written). */
 #define _GNU_SOURCE
@@ -51,8 +51,31 @@ int amz__profile_expand(const char *pattern, int run, char *out, size_t len) {
   return 0;
 }
 
-void amz__profile_tmp_name(const char *path, long pid, char *out, size_t len) {
-  snprintf(out, len, "%s.tmp.%ld", path, pid);
+/* The suffix of the private directory a profile is written in, and the file's
+ * name inside it. */
+#define TMP_SUFFIX ".tmp.XXXXXX"
+#define TMP_FILE "/profile.h5"
+
+int amz__profile_tmp_create(const char *path, char *dir, size_t dlen, char *tmp, size_t tlen) {
+  /* A directory of our own (mode 0700, a random name, created exclusively) in the
+   * profile's directory: nobody else can plant a symlink or a file under the name
+   * HDF5 then creates, even in a shared group directory, and the names of jobs on
+   * other nodes or in other PID namespaces never collide. The same file system as
+   * the final name, for an atomic rename. */
+  if ((size_t)snprintf(dir, dlen, "%s" TMP_SUFFIX, path) >= dlen ||
+      (size_t)snprintf(tmp, tlen, "%s" TMP_SUFFIX TMP_FILE, path) >= tlen)
+    return amz__fail(AMZ_EINVAL, "profile path '%s' is too long for its temporary name", path);
+  if (!mkdtemp(dir))
+    return amz__fail(AMZ_EIO, "cannot create a temporary directory for profile '%s': %s", path,
+                     strerror(errno));
+  snprintf(tmp, tlen, "%s" TMP_FILE, dir);
+  return 0;
+}
+
+void amz__profile_tmp_remove(const char *dir, const char *tmp) {
+  if (!dir[0]) return;
+  unlink(tmp);
+  rmdir(dir);
 }
 
 int amz__profile_commit(const char *tmp, const char *path, int overwrite) {
@@ -100,6 +123,17 @@ int amz__profile_precheck(const amz_plan_t *p) {
                        "AMZ_PROFILE_OVERWRITE=1)",
                        path);
   }
+  /* The temporary directory beside the profile has a longer name: a name that
+   * leaves it no room fails here, not after the run. */
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  size_t room = NAME_MAX - (sizeof TMP_SUFFIX - 1);
+  if (strlen(base) > room)
+    return amz__fail(AMZ_EINVAL, "profile name '%s' is %zu bytes; at most %zu (its temporary "
+                                 "directory NAME" TMP_SUFFIX " must fit in %d)", base,
+                     strlen(base), room, NAME_MAX);
+  if (strlen(path) + sizeof TMP_SUFFIX + sizeof TMP_FILE > PATH_MAX)
+    return amz__fail(AMZ_EINVAL, "profile path '%s' is %zu bytes; at most %zu", path,
+                     strlen(path), (size_t)PATH_MAX - sizeof TMP_SUFFIX - sizeof TMP_FILE);
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');

@@ -45,7 +45,7 @@ static int crc_of(int fd, uint64_t size, uint32_t *out) {
 }
 
 int amz__profile_seal(const char *path) {
-  int fd = open(path, O_RDWR);
+  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return amz__fail(AMZ_EIO, "cannot seal profile '%s': %s", path, strerror(errno));
   struct stat st;
   uint32_t crc = 0;

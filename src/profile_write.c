@@ -45,7 +45,9 @@ void amz__profile_provenance(amz__prov_t *pv) {
   time_t now = time(NULL);
   const char *sde = getenv("SOURCE_DATE_EPOCH");
   uint64_t u;
-  if (sde && amz__parse_u64(sde, &u) == 0) now = (time_t)u;
+  /* Years 1970 to 9999 only: a larger value would make a negative or five-digit
+   * year. A value out of that range is ignored (the time of writing is used). */
+  if (sde && amz__parse_u64(sde, &u) == 0 && u <= 253402300799ULL) now = (time_t)u;
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(pv->created, sizeof pv->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -481,10 +483,10 @@ int amz__profile_write(const char *path, const amz_plan_t *p, const amz_result_t
 
 int amz__profile_after_run(amz_plan_t *p, amz_result_t *r) {
   if (!p->profile) return 0;
-  char path[PATH_MAX], tmp[PATH_MAX + 32];
+  char path[PATH_MAX], dir[PATH_MAX + 16] = "", tmp[PATH_MAX + 32];
   int rc = amz__profile_expand(p->profile, r->run_index, path, sizeof path);
+  if (rc == 0) rc = amz__profile_tmp_create(path, dir, sizeof dir, tmp, sizeof tmp);
   if (rc != 0) return rc;
-  amz__profile_tmp_name(path, (long)getpid(), tmp, sizeof tmp);
   amz__prov_t prov;
   amz__profile_provenance(&prov);
   uint64_t chunks = 0, recorded = 0;
@@ -502,14 +504,11 @@ int amz__profile_after_run(amz_plan_t *p, amz_result_t *r) {
                            .prov = &prov};
   rc = amz__profile_write(tmp, p, r, &part);
   if (rc == 0) rc = amz__profile_seal(tmp);
-  if (rc != 0) {
-    unlink(tmp);
-    return rc;
-  }
   /* The plan replaces its own earlier file (a path without %r): it was not there
    * before the plan, so nothing of the user's is lost. */
   int own = p->profile_last && strcmp(p->profile_last, path) == 0;
-  rc = amz__profile_commit(tmp, path, p->profile_overwrite || own);
+  if (rc == 0) rc = amz__profile_commit(tmp, path, p->profile_overwrite || own);
+  amz__profile_tmp_remove(dir, tmp);
   if (rc != 0) return rc;
   free(r->profile_path);
   r->profile_path = strdup(path);

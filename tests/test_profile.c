@@ -753,6 +753,65 @@ static void test_hostile_files(void) {
   H5Tclose(ct);
 }
 
+/* Shared directories: a symlink planted where the old temporary name would be is
+ * never followed, the final file is a plain file, nothing is left behind; a name
+ * with no room for its temporary directory fails at plan creation. */
+static void test_shared_directory(void) {
+  char path[512], victim[512], planted[600];
+  path_in(path, sizeof path, "shared.h5");
+  path_in(victim, sizeof victim, "victim.txt");
+  FILE *f = fopen(victim, "w");
+  fputs("precious\n", f);
+  fclose(f);
+  /* Every name the old writer could have used (PATH.tmp.PID). */
+  for (long pid = (long)getpid(); pid <= (long)getpid(); pid++) {
+    snprintf(planted, sizeof planted, "%s.tmp.%ld", path, pid);
+    CU_ASSERT_EQUAL(symlink(victim, planted), 0);
+  }
+  unlink(path);
+  CU_ASSERT_EQUAL(make_profile(path), 0);
+  struct stat st;
+  CU_ASSERT_EQUAL(lstat(path, &st), 0);
+  CU_ASSERT(S_ISREG(st.st_mode));
+  CU_ASSERT_EQUAL(file_size(victim), 9);
+  amz_profile_t *p = NULL;
+  CU_ASSERT_EQUAL(amz_profile_open(path, 0, &p), 0);
+  amz_profile_close(p);
+  unlink(planted);
+  CU_ASSERT_EQUAL(count_tmp_files(), 0);
+  /* The profile's mode follows the umask. */
+  mode_t old = umask(002);
+  unlink(path);
+  CU_ASSERT_EQUAL(make_profile(path), 0);
+  umask(old);
+  CU_ASSERT_EQUAL(stat(path, &st), 0);
+  CU_ASSERT_EQUAL(st.st_mode & 0777, 0664);
+  /* A 250-byte name: refused before the run, naming the limit. */
+  char lname[600], base[251];
+  memset(base, 'p', 250);
+  base[250] = '\0';
+  path_in(lname, sizeof lname, base);
+  amz_options_t *o = opts_with(lname);
+  kctx_t k = {NULL, 100, 104};
+  amz_task_t t = {"fixture", 2000, kernel, &k};
+  amz_plan_t *pl = NULL;
+  CU_ASSERT_EQUAL(amz_plan_create(&t, o, &pl), AMZ_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "at most 244"));
+  amz_options_destroy(o);
+  /* SOURCE_DATE_EPOCH past the year 9999 is ignored: a real four-digit year. */
+  setenv("SOURCE_DATE_EPOCH", "99999999999999999", 1);
+  unlink(path);
+  CU_ASSERT_EQUAL(make_profile(path), 0);
+  unsetenv("SOURCE_DATE_EPOCH");
+  CU_ASSERT_EQUAL(amz_profile_open(path, 0, &p), 0);
+  if (p) {
+    const char *cr = amz_profile_info(p)->created;
+    CU_ASSERT(strlen(cr) == 20 && cr[0] == '2' && cr[4] == '-');
+    amz_profile_close(p);
+  }
+  unlink(victim);
+}
+
 int main(void) {
   unsetenv("AMZ_PROFILE");
   unsetenv("AMZ_PROFILE_OVERWRITE");
@@ -770,6 +829,7 @@ int main(void) {
   CU_add_test(s, "truncated, random, flipped, newer, foreign files", test_damaged_files);
   CU_add_test(s, "mistyped, missing and out-of-range fields", test_mistyped_files);
   CU_add_test(s, "external data, links, virtual, vlen, unwritten rows, FIFO", test_hostile_files);
+  CU_add_test(s, "shared directories: no symlink followed, umask, long names", test_shared_directory);
   int rc = amz_test_run();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

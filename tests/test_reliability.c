@@ -329,6 +329,46 @@ static void test_checkpoint_refusals(void) {
   kern_free(&k);
 }
 
+/* Shared job directories: the checkpoint's mode follows the umask (a group can
+ * resume the job), and task names longer than the header holds are still told
+ * apart when they share a long prefix. */
+static void test_checkpoint_shared(void) {
+  char ck[512];
+  path_in_tmp(ck, sizeof ck, "shared.ckpt");
+  unlink(ck);
+  kern_t k;
+  kern_init(&k, 500);
+  amz_options_t *o = opts_new(1, AMZ_SCHED_AUTO, 0);
+  amz_options_set_checkpoint(o, ck);
+  mode_t old = umask(002);
+  amz_task_t t = {"shared", k.n, kern_fn, &k};
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_for(&t, o, &r), 0);
+  amz_result_destroy(r);
+  umask(old);
+  struct stat st;
+  CU_ASSERT_EQUAL_FATAL(stat(ck, &st), 0);
+  CU_ASSERT_EQUAL(st.st_mode & 0777, 0664);
+  if ((st.st_mode & 0777) != 0664) fprintf(stderr, "  checkpoint mode %o\n", st.st_mode & 0777);
+  unlink(ck);
+  /* Two names of 600 bytes that differ only at the end. */
+  char a[601], b[601];
+  memset(a, 'n', 600);
+  a[600] = '\0';
+  memcpy(b, a, sizeof a);
+  b[599] = 'm';
+  amz_task_t ta = {a, k.n, kern_fn, &k}, tb = {b, k.n, kern_fn, &k};
+  CU_ASSERT_EQUAL(amz_for(&ta, o, &r), 0);
+  amz_result_destroy(r);
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL(amz_plan_create(&tb, o, &p), AMZ_EMISMATCH);
+  CU_ASSERT_EQUAL(amz_plan_create(&ta, o, &p), 0); /* the same long name resumes */
+  amz_plan_destroy(p);
+  unlink(ck);
+  amz_options_destroy(o);
+  kern_free(&k);
+}
+
 static void test_checkpoint_damage(void) {
   char ck[512];
   path_in_tmp(ck, sizeof ck, "damage.ckpt");
@@ -582,6 +622,7 @@ int main(void) {
   mkdir(tmpdir, 0700);
   CU_initialize_registry();
   CU_pSuite s = CU_add_suite("reliability", NULL, NULL);
+  CU_add_test(s, "checkpoint: umask, long task names", test_checkpoint_shared);
   CU_add_test(s, "retries isolate failing items under every schedule", test_retries_isolate);
   CU_add_test(s, "retries recover transient failures", test_retries_recover_transient);
   CU_add_test(s, "no retries: ranges as the kernel reported", test_retries_off_keeps_ranges);
