@@ -59,11 +59,11 @@ extern "C" {
  * @param opts  may be NULL (all defaults); read, not kept.
  * @param[out] plan receives the plan; destroy with amz_plan_destroy (collective).
  * @return 0; AMZ_EINVAL (NULL argument, NULL task->fn, MPI not initialized or
- *         already finalized, ranks option above the ranks launched, n_items differing
- *         between ranks); AMZ_EENV (malformed environment variable); AMZ_ENOMEM;
- *         AMZ_ESYS (threads); AMZ_ETOPO (hwloc); AMZ_EMPI (an MPI call failed, or the
- *         ranks computed different plans); AMZ_ECONFLICT (options differ between
- *         ranks; a checkpoint in map mode); AMZ_EEXIST or AMZ_EIO (the profile file
+ *         already finalized, an intercommunicator, ranks option above the ranks
+ *         launched, n_items differing between ranks); AMZ_EENV (malformed environment
+ *         variable); AMZ_ENOMEM; AMZ_ESYS (threads); AMZ_ETOPO (hwloc); AMZ_EMPI (an
+ *         MPI call failed, or the ranks computed different plans); AMZ_ECONFLICT
+ *         (options or the task name differ between ranks; a checkpoint in map mode); AMZ_EEXIST or AMZ_EIO (the profile file
  *         exists or cannot be created); AMZ_EIO, AMZ_EFORMAT, AMZ_EMISMATCH or
  *         AMZ_EBUSY (the checkpoint cannot be opened, is not a checkpoint, belongs
  *         to another task or N, or is in use). Every rank returns the same code.
@@ -224,8 +224,9 @@ AMZ_API const char *amz_result_mpi_why(const amz_result_t *result);
  * every rank: use larger chunks for such loops.
  *
  * @return 0; AMZ_EINVAL (NULL, item_bytes 0, a result of amz_run, root out of
- *         range, total bytes over the MPI count limit); AMZ_ERANGE (a rank's ranges
- *         are incomplete, above); AMZ_ENOMEM; AMZ_EMPI.
+ *         range, an intercommunicator, ranks passing different item_bytes or root,
+ *         total bytes over the MPI count limit); AMZ_ERANGE (a rank's ranges are
+ *         incomplete, above); AMZ_ENOMEM; AMZ_EMPI. Every rank returns the same code.
  */
 AMZ_API int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *result, void *buf,
                                  size_t item_bytes, int root);

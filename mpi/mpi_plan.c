@@ -578,6 +578,7 @@ int amz__mpi_replan(amz_plan_t *p) {
 static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task_t *mt,
                        const amz_options_t *opts, amz_plan_t **plan) {
   const char *fn_name = mt ? "amz_mpi_map_plan_create" : "amz_mpi_plan_create";
+  if (plan) *plan = NULL; /* on every failure, the early ones included */
   int init = 0, fin = 0;
   MPI_Initialized(&init);
   MPI_Finalized(&fin);
@@ -585,6 +586,12 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
     return amz__fail(AMZ_EINVAL, "%s: MPI is %s; call it between MPI_Init and MPI_Finalize",
                      fn_name, fin ? "already finalized" : "not initialized");
   if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "%s: comm is MPI_COMM_NULL", fn_name);
+  /* An intercommunicator's collectives join two groups: the plan's would hang. Every
+   * rank of it sees the same, so returning here agrees without a message. */
+  int inter = 0;
+  if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS || inter)
+    return amz__fail(AMZ_EINVAL, "%s: comm is an intercommunicator; expected an "
+                                 "intracommunicator (MPI_Intercomm_merge makes one)", fn_name);
   /* Every local check is agreed on before returning: a rank that returned alone
    * would leave the others waiting in the next collective. */
   int rc = 0;
@@ -649,6 +656,19 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
   if (rc == 0 && nmin != nmax)
     rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
                    fn_name, (unsigned long long)nmin, (unsigned long long)nmax);
+  /* The same task everywhere: ranks that run different loops under one plan would
+   * execute each other's items. Compared by a hash of the name. */
+  uint64_t hn = 1469598103934665603ULL, hmin, hmax;
+  for (const unsigned char *c = (const unsigned char *)(task && task->name ? task->name : "");
+       *c; c++)
+    hn = (hn ^ *c) * 1099511628211ULL;
+  hmin = hmax = hn;
+  MPI_Allreduce(&hn, &hmin, 1, MPI_UINT64_T, MPI_MIN, dup);
+  MPI_Allreduce(&hn, &hmax, 1, MPI_UINT64_T, MPI_MAX, dup);
+  if (rc == 0 && hmin != hmax)
+    rc = amz__fail(AMZ_ECONFLICT, "%s: the task name differs between ranks ('%s' on rank %d); "
+                                  "every rank must plan the same loop", fn_name,
+                   task->name ? task->name : "", m->rank);
   rc = amz__mpi_agree(dup, rc);
   if (rc == 0) rc = options_agree(p, dup);
   if (rc == 0) rc = amz__mpi_profile_sync(p, dup, m->rank);

@@ -808,6 +808,10 @@ int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *r, void *buf, size_t
                          int root) {
   int rc = 0, size = 0, me = 0;
   if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: comm is MPI_COMM_NULL");
+  int inter = 0;
+  if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS || inter)
+    return amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: comm is an intercommunicator; expected "
+                                 "an intracommunicator");
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &me);
   if (!r || !buf) rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: %s is NULL", r ? "buf" : "result");
@@ -822,6 +826,25 @@ int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *r, void *buf, size_t
   else if (root != AMZ_MPI_ALL && (root < 0 || root >= size))
     rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: root %d is not a rank of comm [0, %d) "
                                "nor AMZ_MPI_ALL", root, size);
+  rc = amz__mpi_agree(comm, rc);
+  if (rc != 0) return rc;
+  /* The same root and item size everywhere: a rank that packed items of another
+   * size would make the root read past a buffer, and ranks waiting for different
+   * roots would hang. */
+  int64_t mine[2] = {root, (int64_t)item_bytes}, lo[2], hi[2];
+  rc = amz__mpi_check(MPI_Allreduce(mine, lo, 2, MPI_INT64_T, MPI_MIN, comm),
+                      "MPI_Allreduce(gather arguments)");
+  if (rc == 0)
+    rc = amz__mpi_check(MPI_Allreduce(mine, hi, 2, MPI_INT64_T, MPI_MAX, comm),
+                        "MPI_Allreduce(gather arguments)");
+  if (rc == 0 && lo[1] != hi[1])
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: item_bytes differs between ranks (from "
+                               "%lld to %lld; %zu on rank %d)", (long long)lo[1],
+                   (long long)hi[1], item_bytes, me);
+  else if (rc == 0 && lo[0] != hi[0])
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: root differs between ranks (from %lld to "
+                               "%lld; %d on rank %d)", (long long)lo[0], (long long)hi[0], root,
+                   me);
   rc = amz__mpi_agree(comm, rc);
   if (rc != 0) return rc;
   /* Each rank sends its ranges (as begin/end pairs) and their bytes. */

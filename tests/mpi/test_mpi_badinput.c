@@ -211,6 +211,25 @@ static void test_plan_create(void) {
   BAD(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, NULL), AMZ_EINVAL, "plan");
   BAD(amz_mpi_plan_create(MPI_COMM_WORLD, NULL, NULL, NULL), AMZ_EINVAL, "NULL");
   BAD(amz_mpi_for(MPI_COMM_NULL, &task, o, &r), AMZ_EINVAL, "MPI_COMM_NULL");
+  if (size > 1) {
+    /* An intercommunicator: refused on every rank (it used to hang). */
+    MPI_Comm half, inter;
+    MPI_Comm_split(MPI_COMM_WORLD, rank % 2, rank, &half);
+    MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, rank % 2 == 0 ? 1 : 0, 78, &inter);
+    p = (amz_plan_t *)&t;
+    BAD(amz_mpi_plan_create(inter, &task, o, &p), AMZ_EINVAL, "intercommunicator");
+    CU_ASSERT_PTR_NULL(p);
+    p = (amz_plan_t *)&t;
+    MPI_Comm_free(&inter);
+    MPI_Comm_free(&half);
+    /* Another task name on one rank: every rank plans the same loop or none. */
+    amz_task_t other = {"mpi bad plan, another loop", N, tally_fn, &t};
+    p = (amz_plan_t *)&t;
+    BAD_ON(last, amz_mpi_plan_create(MPI_COMM_WORLD, last ? &other : &task, o, &p),
+           AMZ_ECONFLICT, "task name differs", NULL);
+    CU_ASSERT_PTR_NULL(p);
+    p = (amz_plan_t *)&t;
+  }
   CU_ASSERT_PTR_NULL(r);
   r = (amz_result_t *)&t;
   BAD(amz_mpi_for(MPI_COMM_WORLD, NULL, o, &r), AMZ_EINVAL, "task");
@@ -633,6 +652,23 @@ static void test_runs_and_accessors(void) {
          "item_bytes", NULL);
   BAD_ON(last, amz_mpi_gather_items(MPI_COMM_WORLD, last ? sr : r, t.out, 4, 0), AMZ_EINVAL,
          "amz_run", NULL);
+  if (size > 1) {
+    /* Valid arguments that disagree: another item size (the root read past a buffer
+     * and returned 0), another root (the ranks waited for different roots). */
+    BAD_ON(last, amz_mpi_gather_items(MPI_COMM_WORLD, r, t.out, last ? 2 : 4, 0), AMZ_EINVAL,
+           "item_bytes differs", NULL);
+    BAD_ON(last, amz_mpi_gather_items(MPI_COMM_WORLD, r, t.out, 4, last ? 1 : 0), AMZ_EINVAL,
+           "root differs", NULL);
+    BAD_ON(last, amz_mpi_gather_items(MPI_COMM_WORLD, r, t.out, 4, last ? AMZ_MPI_ALL : 0),
+           AMZ_EINVAL, "root differs", NULL);
+    /* An intercommunicator (two groups): refused, not hung. */
+    MPI_Comm half, inter;
+    MPI_Comm_split(MPI_COMM_WORLD, rank % 2, rank, &half);
+    MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, rank % 2 == 0 ? 1 : 0, 77, &inter);
+    BAD(amz_mpi_gather_items(inter, r, t.out, 4, 0), AMZ_EINVAL, "intercommunicator");
+    MPI_Comm_free(&inter);
+    MPI_Comm_free(&half);
+  }
   /* Huge item sizes: the count limit is checked before any allocation, and a
    * product that would wrap (2^63 bytes per item) is refused too. */
   {
