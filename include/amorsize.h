@@ -115,6 +115,14 @@ AMZ_API const char *amz_version_string(void);
  * thread-safe for disjoint ranges. Every item in [0, n_items) is passed exactly once
  * per run (or reported as failed). Return 0 on success; any non-zero value marks
  * the whole range [begin, end) as failed with that code and the run goes on.
+ *
+ * The kernel must return: nothing bounds a call that never does (the run, and
+ * under MPI every rank, waits for it). It must not leave by longjmp() or a C++
+ * exception: the plan then stays marked as running (amz_run() answers AMZ_EBUSY)
+ * and its threads wait for the lost call, so it can neither run again nor be
+ * destroyed cleanly. A process may fork() between runs: the child runs a plan it
+ * inherited on threads of its own (the parent's stay with the parent). A child
+ * forked by a kernel during a run must not use the plan.
  */
 typedef int (*amz_range_fn)(uint64_t begin, uint64_t end, void *arg);
 

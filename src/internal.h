@@ -6,6 +6,7 @@
 #define AMORSIZE_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -141,6 +142,7 @@ typedef struct amz__pool {
   int shutdown;
   amz__job_fn job;
   void *ctx;
+  pid_t pid;        /* the process whose threads these are (fork() leaves them behind) */
 } amz__pool_t;
 
 int amz__pool_init(amz__pool_t *p, int n_helpers);

@@ -3,9 +3,14 @@
  * one worker starts no thread and a run on P workers wakes P - 1 helpers. Helpers
  * sleep on a condition variable between jobs; the pool lives as long as its plan,
  * so iterative codes that run the same plan every time step pay thread creation once.
+ *
+ * fork() copies the pool but not its threads: a child that ran the plan would wait
+ * forever for helpers that do not exist. The pool remembers its process; in another
+ * one it starts afresh (new lock, no helpers) and grows new threads when needed.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -42,10 +47,27 @@ int amz__pool_init(amz__pool_t *p, int n_helpers) {
   if (pthread_mutex_init(&p->mu, NULL) != 0) return AMZ_ESYS;
   pthread_cond_init(&p->cv_start, NULL);
   pthread_cond_init(&p->cv_done, NULL);
+  p->pid = getpid();
   return amz__pool_grow(p, n_helpers);
 }
 
+/* In a child of fork(): the helpers stayed in the parent, and the lock may have
+ * been copied held. Forget them (their handles belong to the parent) and start
+ * with a fresh lock and no helpers. Returns 1 when it did. */
+static int adopt_after_fork(amz__pool_t *p) {
+  pid_t me = getpid();
+  if (p->pid == me) return 0;
+  free(p->threads);
+  *p = (amz__pool_t){0};
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv_start, NULL);
+  pthread_cond_init(&p->cv_done, NULL);
+  p->pid = me;
+  return 1;
+}
+
 int amz__pool_grow(amz__pool_t *p, int n_helpers) {
+  adopt_after_fork(p);
   if (n_helpers <= p->n_helpers) return 0;
   pthread_t *t = realloc(p->threads, (size_t)n_helpers * sizeof *t);
   if (!t) return amz__fail(AMZ_ENOMEM, "cannot grow the thread pool to %d threads", n_helpers);
@@ -72,6 +94,7 @@ int amz__pool_grow(amz__pool_t *p, int n_helpers) {
 }
 
 void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
+  adopt_after_fork(p); /* then at most the caller runs, until the pool grows again */
   if (workers > p->n_helpers + 1) workers = p->n_helpers + 1;
   if (workers <= 1) {
     job(ctx, 0);
@@ -92,6 +115,13 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
 }
 
 void amz__pool_destroy(amz__pool_t *p) {
+  if (adopt_after_fork(p)) { /* the parent's threads are not ours to join */
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv_start);
+    pthread_cond_destroy(&p->cv_done);
+    *p = (amz__pool_t){0};
+    return;
+  }
   pthread_mutex_lock(&p->mu);
   p->shutdown = 1;
   pthread_cond_broadcast(&p->cv_start);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 
@@ -650,6 +652,54 @@ static void test_failing_kernel(void) {
   api_task_free(&t);
 }
 
+/* fork() after the plan's threads started: the child's run used to wait forever for
+ * helpers that stayed in the parent. It runs on threads of its own now, and the
+ * parent's plan is untouched. (Not under ThreadSanitizer, which ends a child of a
+ * threaded process that starts threads.) */
+static void test_fork_after_run(void) {
+#if defined(__SANITIZE_THREAD__)
+  printf("\n  skipped under ThreadSanitizer (it ends children of threaded processes) ");
+  return;
+#else
+  api_task_t t;
+  CU_ASSERT_EQUAL_FATAL(api_task_init(&t, 20000), 0);
+  amz_options_t *o = fast_opts();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+  amz_options_set_workers(o, 2);
+  amz_task_t task = {"fork", t.n, kernel, &t};
+  amz_plan_t *plan = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&task, o, &plan), 0);
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_run(plan, &r), 0); /* the pool's threads exist now */
+  amz_result_destroy(r);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(30); /* a hang ends the child with SIGALRM: the parent sees it */
+    amz_result_t *rc_r = NULL;
+    int rc = amz_run(plan, &rc_r);
+    int ok = rc == 0 && rc_r && amz_result_items_done(rc_r) == t.n &&
+             amz_result_workers(rc_r) == 2;
+    amz_result_destroy(rc_r);
+    amz_plan_destroy(plan);
+    _exit(ok ? 0 : 1);
+  }
+  CU_ASSERT_FATAL(pid > 0);
+  int st = 0;
+  CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+  CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+    fprintf(stderr, "  forked child: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+            WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  CU_ASSERT_EQUAL(amz_run(plan, &r), 0); /* the parent goes on */
+  CU_ASSERT_EQUAL(amz_result_items_done(r), t.n);
+  amz_result_destroy(r);
+  amz_plan_destroy(plan);
+  amz_options_destroy(o);
+  api_task_free(&t);
+#endif
+}
+
 static void test_busy(void) {
   /* A second amz_run on a running plan (here from inside its own kernel) returns
    * AMZ_EBUSY with a NULL result, and does not disturb the run. */
@@ -1246,6 +1296,7 @@ int main(void) {
   CU_add_test(s, "first run: chunks ordered by worker, then time", test_first_run_chunk_order);
   CU_add_test(s, "failing kernel: AMZ_EITEMS and failed ranges", test_failing_kernel);
   CU_add_test(s, "amz_run on a running plan: AMZ_EBUSY", test_busy);
+  CU_add_test(s, "fork after the threads started: the child runs", test_fork_after_run);
   CU_add_test(s, "hooks order", test_hooks_order);
   CU_add_test(s, "candidates and terms", test_candidates_and_terms);
   CU_add_test(s, "explanations", test_explain);
