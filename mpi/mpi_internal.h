@@ -137,6 +137,10 @@ int amz__mpi_check(int rc, const char *what);
 int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st);
 /* Agree on a status: the most severe (lowest) code of all ranks of comm. */
 int amz__mpi_agree(MPI_Comm comm, int rc);
+/* 0 when comm can carry the library's collectives; AMZ_EINVAL naming fn for
+ * MPI_COMM_NULL or an intercommunicator (whose collectives join two groups and
+ * would hang). Local: every rank of such a communicator sees the same. */
+int amz__mpi_intracomm(MPI_Comm comm, const char *fn);
 /* Replaces *s (malloc'ed or NULL) on every rank by rank 0's copy. Collective; every
  * rank returns the same status. `what` names the string in errors. */
 int amz__mpi_bcast_str(MPI_Comm comm, int rank, char **s, const char *what);

@@ -585,13 +585,8 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
   if (!init || fin)
     return amz__fail(AMZ_EINVAL, "%s: MPI is %s; call it between MPI_Init and MPI_Finalize",
                      fn_name, fin ? "already finalized" : "not initialized");
-  if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "%s: comm is MPI_COMM_NULL", fn_name);
-  /* An intercommunicator's collectives join two groups: the plan's would hang. Every
-   * rank of it sees the same, so returning here agrees without a message. */
-  int inter = 0;
-  if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS || inter)
-    return amz__fail(AMZ_EINVAL, "%s: comm is an intercommunicator; expected an "
-                                 "intracommunicator (MPI_Intercomm_merge makes one)", fn_name);
+  int crc = amz__mpi_intracomm(comm, fn_name);
+  if (crc != 0) return crc;
   /* Every local check is agreed on before returning: a rank that returned alone
    * would leave the others waiting in the next collective. */
   int rc = 0;
@@ -649,26 +644,19 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
   if (rc == 0 && p->cons.ranks > m->size)
     rc = amz__fail(AMZ_EINVAL, "ranks = %d (from %s) but only %d ranks were launched",
                    p->cons.ranks, p->cons.ranks_from, m->size);
-  /* The same N everywhere, or the strata would not tile the range. */
-  uint64_t nmin = task->n_items, nmax = task->n_items;
-  MPI_Allreduce(&task->n_items, &nmin, 1, MPI_UINT64_T, MPI_MIN, dup);
-  MPI_Allreduce(&task->n_items, &nmax, 1, MPI_UINT64_T, MPI_MAX, dup);
-  if (rc == 0 && nmin != nmax)
+  /* The same N everywhere, or the strata would not tile the range; the same task
+   * (by a hash of its name), or ranks would execute each other's items. */
+  const char *name = task->name ? task->name : "";
+  uint64_t mine[2] = {task->n_items, amz__fnv1a(AMZ__FNV_BASIS, name, strlen(name))};
+  uint64_t lo[2], hi[2];
+  MPI_Allreduce(mine, lo, 2, MPI_UINT64_T, MPI_MIN, dup);
+  MPI_Allreduce(mine, hi, 2, MPI_UINT64_T, MPI_MAX, dup);
+  if (rc == 0 && lo[0] != hi[0])
     rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
-                   fn_name, (unsigned long long)nmin, (unsigned long long)nmax);
-  /* The same task everywhere: ranks that run different loops under one plan would
-   * execute each other's items. Compared by a hash of the name. */
-  uint64_t hn = 1469598103934665603ULL, hmin, hmax;
-  for (const unsigned char *c = (const unsigned char *)(task && task->name ? task->name : "");
-       *c; c++)
-    hn = (hn ^ *c) * 1099511628211ULL;
-  hmin = hmax = hn;
-  MPI_Allreduce(&hn, &hmin, 1, MPI_UINT64_T, MPI_MIN, dup);
-  MPI_Allreduce(&hn, &hmax, 1, MPI_UINT64_T, MPI_MAX, dup);
-  if (rc == 0 && hmin != hmax)
+                   fn_name, (unsigned long long)lo[0], (unsigned long long)hi[0]);
+  else if (rc == 0 && lo[1] != hi[1])
     rc = amz__fail(AMZ_ECONFLICT, "%s: the task name differs between ranks ('%s' on rank %d); "
-                                  "every rank must plan the same loop", fn_name,
-                   task->name ? task->name : "", m->rank);
+                                  "every rank must plan the same loop", fn_name, name, m->rank);
   rc = amz__mpi_agree(dup, rc);
   if (rc == 0) rc = options_agree(p, dup);
   if (rc == 0) rc = amz__mpi_profile_sync(p, dup, m->rank);

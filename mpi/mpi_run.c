@@ -807,11 +807,8 @@ const char *amz_result_mpi_why(const amz_result_t *r) {
 int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *r, void *buf, size_t item_bytes,
                          int root) {
   int rc = 0, size = 0, me = 0;
-  if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: comm is MPI_COMM_NULL");
-  int inter = 0;
-  if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS || inter)
-    return amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: comm is an intercommunicator; expected "
-                                 "an intracommunicator");
+  rc = amz__mpi_intracomm(comm, "amz_mpi_gather_items");
+  if (rc != 0) return rc;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &me);
   if (!r || !buf) rc = amz__fail(AMZ_EINVAL, "amz_mpi_gather_items: %s is NULL", r ? "buf" : "result");

@@ -52,6 +52,15 @@ int amz__mpi_agree(MPI_Comm comm, int rc) {
   return all;
 }
 
+int amz__mpi_intracomm(MPI_Comm comm, const char *fn) {
+  if (comm == MPI_COMM_NULL) return amz__fail(AMZ_EINVAL, "%s: comm is MPI_COMM_NULL", fn);
+  int inter = 0;
+  if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS || inter)
+    return amz__fail(AMZ_EINVAL, "%s: comm is an intercommunicator; expected an "
+                                 "intracommunicator (MPI_Intercomm_merge makes one)", fn);
+  return 0;
+}
+
 int amz__mpi_bcast_str(MPI_Comm comm, int rank, char **s, const char *what) {
   int len = *s ? (int)strlen(*s) : -1;
   int rc = amz__mpi_agree(comm, amz__mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), what));

@@ -98,9 +98,8 @@ static void escape_name(const char *name, char *out, size_t len) {
     }
   }
   if (need >= len) {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *t = (const unsigned char *)(name ? name : ""); *t; t++)
-      h = (h ^ *t) * 1099511628211ULL;
+    const char *all = name ? name : "";
+    uint64_t h = amz__fnv1a(AMZ__FNV_BASIS, all, strlen(all));
     k += (size_t)snprintf(out + k, len - k, "#%016llx", (unsigned long long)h);
   }
   out[k] = '\0';

@@ -53,17 +53,16 @@ int amz__pool_init(amz__pool_t *p, int n_helpers) {
 
 /* In a child of fork(): the helpers stayed in the parent, and the lock may have
  * been copied held. Forget them (their handles belong to the parent) and start
- * with a fresh lock and no helpers. Returns 1 when it did. */
-static int adopt_after_fork(amz__pool_t *p) {
+ * with a fresh lock and no helpers. */
+static void adopt_after_fork(amz__pool_t *p) {
   pid_t me = getpid();
-  if (p->pid == me) return 0;
+  if (p->pid == me) return;
   free(p->threads);
   *p = (amz__pool_t){0};
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv_start, NULL);
   pthread_cond_init(&p->cv_done, NULL);
   p->pid = me;
-  return 1;
 }
 
 int amz__pool_grow(amz__pool_t *p, int n_helpers) {
@@ -115,13 +114,7 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
 }
 
 void amz__pool_destroy(amz__pool_t *p) {
-  if (adopt_after_fork(p)) { /* the parent's threads are not ours to join */
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv_start);
-    pthread_cond_destroy(&p->cv_done);
-    *p = (amz__pool_t){0};
-    return;
-  }
+  adopt_after_fork(p); /* in a child: no helpers to join (the parent's are not ours) */
   pthread_mutex_lock(&p->mu);
   p->shutdown = 1;
   pthread_cond_broadcast(&p->cv_start);

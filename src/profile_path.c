@@ -62,8 +62,8 @@ int amz__profile_tmp_create(const char *path, char *dir, size_t dlen, char *tmp,
    * HDF5 then creates, even in a shared group directory, and the names of jobs on
    * other nodes or in other PID namespaces never collide. The same file system as
    * the final name, for an atomic rename. */
-  if ((size_t)snprintf(dir, dlen, "%s" TMP_SUFFIX, path) >= dlen ||
-      (size_t)snprintf(tmp, tlen, "%s" TMP_SUFFIX TMP_FILE, path) >= tlen)
+  size_t n = (size_t)snprintf(dir, dlen, "%s" TMP_SUFFIX, path);
+  if (n >= dlen || n + sizeof TMP_FILE > tlen)
     return amz__fail(AMZ_EINVAL, "profile path '%s' is too long for its temporary name", path);
   if (!mkdtemp(dir))
     return amz__fail(AMZ_EIO, "cannot create a temporary directory for profile '%s': %s", path,

@@ -426,11 +426,11 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, const char *labe
               want == H5T_INTEGER ? "integer" : want == H5T_FLOAT ? "float" : "string");
       } else if (have == H5T_STRING) {
         /* Variable-length strings live in HDF5's global heap, which has no checksum. */
-        hid_t mt = H5Tget_member_type(ft, (unsigned)idx);
-        if (mt < 0 || H5Tis_variable_str(mt) != 0)
+        hid_t member = H5Tget_member_type(ft, (unsigned)idx);
+        if (member < 0 || H5Tis_variable_str(member) != 0)
           failf(c, AMZ_EFORMAT, "field '%s' of table '%s' is a variable-length string; "
                                 "profiles hold fixed-length strings", field, label);
-        if (mt >= 0) H5Tclose(mt);
+        if (member >= 0) H5Tclose(member);
       }
     }
     if (field) H5free_memory(field);

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 import warnings
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -43,23 +42,13 @@ except ImportError as e:
     sys.exit(77)
 
 import amorsize  # noqa: E402
+from amorsize._seal import seal as reseal  # noqa: E402
 
 TABLES = ["chunks", "workers", "overheads", "system", "failures", "plan/candidates",
           "model/cost_profile"]
 ROOT_STR = ["task", "kind", "mode", "schedule", "host", "library_version", "created"]
 ROOT_NUM = ["n_items", "chunk", "items_done", "threads", "ranks_used", "run_index", "wall_s",
             "predicted_s", "schema_version", "chunks_dropped"]
-
-
-def reseal(path):
-    with open(path, "r+b") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        f.seek(512)
-        crc = zlib.crc32(f.read()) & 0xFFFFFFFF
-        f.seek(0)
-        f.write((b"AMORSIZE-PROFILE\nschema 1\nbytes %d\ncrc32 %08x\n" % (size, crc))
-                .ljust(512, b"\0"))
 
 
 def put_attr(obj, name, value, dtype=None):
