@@ -321,7 +321,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
       amz__machine_t mw = *mm->machine;
       mw.topo.usable_cores = tmax * R;
       for (int k = 0; k < ns && rc == 0; k++) {
-        if (W == 1 && c->schedule == AMZ_SCHED_AUTO && slist[k] != AMZ_SCHED_STATIC) continue;
+        if (W == 1 && amz__planner_one_worker_skips(c, wl, slist[k])) continue;
         uint64_t chunks[16];
         size_t nc;
         if (c->chunk > 0) {

@@ -509,6 +509,13 @@ typedef struct amz__constraints {
 int amz__planner_chunk_too_long(const amz__constraints_t *c, const amz__workload_t *wl,
                                 amz_schedule_t s, uint64_t workers, uint64_t chunk);
 
+/* (planner.c) 1 when a search that chooses the schedule need not try `s` for one
+ * worker in all: every schedule is then the same loop and static has no dispatch.
+ * 0 for static, and for every schedule when static's one block is too long for a
+ * checkpoint (then chunked schedules are the only candidates). */
+int amz__planner_one_worker_skips(const amz__constraints_t *c, const amz__workload_t *wl,
+                                  amz_schedule_t s);
+
 typedef struct amz__decision {
   amz_candidate_t *cands; /* sorted by predicted time */
   size_t n_cands;

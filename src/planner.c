@@ -121,6 +121,12 @@ int amz__planner_chunk_too_long(const amz__constraints_t *c, const amz__workload
   return largest > 1 && (double)largest * wl->mean_s > c->max_chunk_s;
 }
 
+int amz__planner_one_worker_skips(const amz__constraints_t *c, const amz__workload_t *wl,
+                                  amz_schedule_t s) {
+  if (c->schedule != AMZ_SCHED_AUTO || s == AMZ_SCHED_STATIC) return 0;
+  return !amz__planner_chunk_too_long(c, wl, AMZ_SCHED_STATIC, 1, 0);
+}
+
 /* Fastest first; ties by fewer workers in all, fewer ranks, schedule, chunk. */
 static int cmp_cand(const void *a, const void *b) {
   const amz_candidate_t *x = a, *y = b;
@@ -185,8 +191,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
       } else {
         nc = amz__planner_chunk_grid(wl, m, slist[j], W, chunks, 16);
       }
-      /* One worker: every schedule is the same loop; only static has no dispatch. */
-      if (W == 1 && c->schedule == AMZ_SCHED_AUTO && slist[j] != AMZ_SCHED_STATIC) continue;
+      if (W == 1 && amz__planner_one_worker_skips(c, wl, slist[j])) continue;
       for (size_t k = 0; k < nc && rc == 0; k++) {
         if (amz__planner_chunk_too_long(c, wl, slist[j], (uint64_t)W, chunks[k])) continue;
         amz_candidate_t cand = {.workers = W, .schedule = slist[j], .chunk = chunks[k], .ranks = 1};
@@ -198,9 +203,11 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
       }
     }
   }
+  if (rc == 0 && l.n == 0) rc = AMZ_EINVAL; /* cannot happen: dynamic, 1 always fits */
   if (rc != 0) {
     free(l.v);
-    return amz__fail(rc, "out of memory while planning");
+    return rc == AMZ_ENOMEM ? amz__fail(rc, "out of memory while planning")
+                            : amz__fail(rc, "no candidate fits the constraints");
   }
   size_t fewer, best;
   amz__cand_list_choose(&l, &fewer, &best);

@@ -212,6 +212,38 @@ static void test_fixed_chunk_is_respected(void) {
   amz__decision_free(&d);
 }
 
+/* A checkpoint bounds chunks to max_chunk_s. One worker's static block is the whole
+ * loop; when that is too long the chunked schedules must still be tried, or no
+ * candidate is left (the search once read an empty list). */
+static void test_checkpoint_bound_with_one_worker(void) {
+  amz__machine_t m = amz_test_machine(4);
+  amz__workload_t wl = amz_test_uniform_workload(500, 5e-3, 0.0); /* 2.5 s in all */
+  amz__constraints_t c = {.workers = 1, .workers_from = "option", .max_chunk_s = 1.0};
+  amz__decision_t d;
+  CU_ASSERT_EQUAL_FATAL(amz__plan_search(&wl, &m, &c, 0, &d), 0);
+  CU_ASSERT_FATAL(d.n_cands > 0 && d.chosen < d.n_cands);
+  for (size_t i = 0; i < d.n_cands; i++) {
+    CU_ASSERT_EQUAL(d.cands[i].workers, 1);
+    CU_ASSERT_NOT_EQUAL(d.cands[i].schedule, AMZ_SCHED_STATIC);
+    CU_ASSERT(d.cands[i].chunk >= 1 && (double)d.cands[i].chunk * 5e-3 <= 1.0);
+  }
+  amz__decision_free(&d);
+  /* A loop short enough for one block keeps the single static candidate. */
+  amz__workload_t short_wl = amz_test_uniform_workload(100, 5e-3, 0.0); /* 0.5 s */
+  CU_ASSERT_EQUAL_FATAL(amz__plan_search(&short_wl, &m, &c, 0, &d), 0);
+  CU_ASSERT_EQUAL(d.n_cands, 1);
+  CU_ASSERT_EQUAL(chosen(&d)->schedule, AMZ_SCHED_STATIC);
+  amz__decision_free(&d);
+  /* The free search on one core of the same long loop: the same rule. */
+  amz__machine_t m1 = amz_test_machine(1);
+  c.workers = 0;
+  c.workers_from = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz__plan_search(&wl, &m1, &c, 0, &d), 0);
+  CU_ASSERT(d.n_cands > 0);
+  CU_ASSERT((double)chosen(&d)->chunk * 5e-3 <= 1.0 && chosen(&d)->chunk >= 1);
+  amz__decision_free(&d);
+}
+
 static void test_all_constraints_leave_exactly_one_candidate(void) {
   amz__machine_t m = amz_test_machine(4);
   amz__workload_t wl = amz_test_uniform_workload(10000, 1e-6, 0.0);
@@ -429,6 +461,8 @@ int main(void) {
   CU_add_test(s, "fixed workers are respected", test_fixed_workers_are_respected);
   CU_add_test(s, "fixed schedule is respected", test_fixed_schedule_is_respected);
   CU_add_test(s, "fixed chunk is respected", test_fixed_chunk_is_respected);
+  CU_add_test(s, "a checkpoint bound with one worker leaves candidates",
+              test_checkpoint_bound_with_one_worker);
   CU_add_test(s, "all constraints leave exactly one candidate",
               test_all_constraints_leave_exactly_one_candidate);
   CU_add_test(s, "candidates are sorted, unique and well formed",

@@ -346,21 +346,28 @@ static int same_everywhere(long long v) {
   return lo == hi;
 }
 
-/* Retries isolate the bad items; a job cut short resumes from the shared checkpoint
- * and runs exactly the rest; a rerun after completion runs nothing. */
-static void test_retries_and_resume(void) {
-  const uint64_t n = 20000;
-  rel_t t = {n, 12345, 1, calloc(n, sizeof(int))};
-  char path[256];
+/* Options for a checkpoint test: a fresh checkpoint path that rank 0 chose (shared
+ * by all ranks), quick sampling, no environment. */
+static amz_options_t *ckpt_options(char *path, size_t len, const char *tag) {
   long long id = rank == 0 ? (long long)getpid() : 0;
   MPI_Bcast(&id, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
-  snprintf(path, sizeof path, "/tmp/amz-mpi-ckpt-%lld-%d.ckpt", id, size);
+  snprintf(path, len, "/tmp/amz-mpi-ckpt-%s-%lld-%d.ckpt", tag, id, size);
   if (rank == 0) unlink(path);
   MPI_Barrier(MPI_COMM_WORLD);
   amz_options_t *o;
   amz_options_create(&o);
   amz_options_set_sampling(o, 0.02, 0.05);
   amz_options_set_use_env(o, 0);
+  return o;
+}
+
+/* Retries isolate the bad items; a job cut short resumes from the shared checkpoint
+ * and runs exactly the rest; a rerun after completion runs nothing. */
+static void test_retries_and_resume(void) {
+  const uint64_t n = 20000;
+  rel_t t = {n, 12345, 1, calloc(n, sizeof(int))};
+  char path[256];
+  amz_options_t *o = ckpt_options(path, sizeof path, "resume");
   amz_options_set_ranks(o, size);
   amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
   amz_options_set_chunk(o, 50);
@@ -421,6 +428,56 @@ static void test_retries_and_resume(void) {
   if (rank == 0) unlink(path);
   free(sum);
   free(t.good);
+  amz_options_destroy(o);
+}
+
+/* One rank of one thread with a checkpoint, on a loop longer than a kill may lose:
+ * the plan chunks it instead of running one static block (the search once found no
+ * candidate and failed). Items wait, so the test costs about their sum. */
+static int wait2ms_fn(uint64_t b, uint64_t e, void *arg) {
+  int *seen = arg;
+  for (uint64_t i = b; i < e; i++) {
+    struct timespec ts = {0, 2000000}; /* 2 ms */
+    nanosleep(&ts, NULL);
+    __atomic_fetch_add(&seen[i], 1, __ATOMIC_RELAXED);
+  }
+  return 0;
+}
+
+static void test_checkpoint_one_worker(void) {
+  enum { N = 700 }; /* 1.4 s of items: over the checkpoint's 1 s bound */
+  int *seen = calloc(N, sizeof *seen);
+  char path[256];
+  amz_options_t *o = ckpt_options(path, sizeof path, "one");
+  amz_options_set_ranks(o, 1);
+  amz_options_set_workers(o, 1);
+  amz_options_set_checkpoint(o, path);
+  amz_task_t task = {"mpi-ckpt-one", N, wait2ms_fn, seen};
+  amz_plan_t *p = NULL;
+  int rc = amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p);
+  CU_ASSERT_EQUAL(rc, 0);
+  if (rc != 0) fprintf(stderr, "\n  %s\n", amz_last_error());
+  if (rc == 0) {
+    CU_ASSERT_EQUAL(amz_plan_ranks(p), 1);
+    CU_ASSERT_EQUAL(amz_plan_workers(p), 1);
+    CU_ASSERT_NOT_EQUAL(amz_plan_schedule(p), AMZ_SCHED_STATIC);
+    amz_result_t *r = NULL;
+    rc = amz_mpi_run(p, &r);
+    CU_ASSERT_EQUAL(rc, 0);
+    if (rank == 0 && r) CU_ASSERT_EQUAL(amz_result_items_done(r), N);
+    amz_result_destroy(r);
+    amz_plan_destroy(p);
+  }
+  /* Every item ran (a sampled item may have run twice: sampling and the run). */
+  int *sum = calloc(N, sizeof *sum);
+  MPI_Allreduce(seen, sum, N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  int missing = 0;
+  for (int i = 0; i < N; i++) missing += sum[i] < 1;
+  CU_ASSERT_EQUAL(missing, 0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) unlink(path);
+  free(sum);
+  free(seen);
   amz_options_destroy(o);
 }
 
@@ -949,6 +1006,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "nodes: batches, no starvation", test_nodes);
   CU_add_test(s, "profile written collectively, read back on rank 0", test_profile);
   CU_add_test(s, "retries isolate, checkpoint resumes exactly the rest", test_retries_and_resume);
+  CU_add_test(s, "a checkpoint with one worker chunks a long loop", test_checkpoint_one_worker);
   CU_add_test(s, "options that differ between ranks: same error, no hang", test_options_disagree);
   unsigned ran = 0, all = mpi_cunit_run(rank, &ran);
   amz_options_destroy(quick);
