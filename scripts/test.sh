@@ -6,9 +6,10 @@
 #
 # Passes, in this order:
 #   1. build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, whole suite;
-#   2. build-tsan: ThreadSanitizer over the threaded executor, sampler and API tests;
-#   3. build:      -Wall -Wextra -Werror, whole suite (its CTest summary comes last).
-# A final line sums the three: "total: N passed, N failed, N skipped".
+#   2. build-tsan: ThreadSanitizer over the threaded executor, sampler, API and watchdog tests;
+#   3. build:      -Wall -Wextra -Werror: the unit suite under valgrind memcheck
+#                  (in parallel), then the whole suite (its CTest summary comes last).
+# A final line sums every pass: "total: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -24,7 +25,7 @@ quick=0
 for a in "$@"; do
   case "$a" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$a' (expected --quick or --help)" >&2; exit 2 ;;
   esac
 done
@@ -62,16 +63,21 @@ if [ "$quick" = 0 ]; then
     run_ctest build-asan
   build build-tsan -DAMORSIZE_SANITIZE=thread
   echo "== ThreadSanitizer: threaded executor, sampler, API, reliability"
-  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api|progress|reliability)'
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api|progress|reliability|watchdog)'
 fi
 if [ "$quick" = 0 ]; then
   build build -DAMORSIZE_WERROR=ON -DAMORSIZE_MEMCHECK=ON
-  echo "== -Wall -Wextra -Werror build: whole suite, and the unit suite under valgrind memcheck"
+  echo "== -Wall -Wextra -Werror build: the unit suite under valgrind memcheck, two at a time"
+  # Valgrind's runs time nothing, so they share the cores; the timed suite below
+  # runs one test at a time.
+  run_ctest build -L memcheck -j "$jobs"
+  echo "== -Wall -Wextra -Werror build: whole suite"
+  run_ctest build -LE memcheck
 else
   build build -DAMORSIZE_WERROR=ON -DAMORSIZE_MEMCHECK=OFF
   echo "== -Wall -Wextra -Werror build: whole suite"
+  run_ctest build
 fi
-run_ctest build
 
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status
