@@ -70,7 +70,8 @@ extern "C" {
   XX(ERANGE, -12, "index out of range")                                            \
   XX(EEXIST, -13, "file exists (not overwritten unless asked)")                    \
   XX(EFORMAT, -14, "not a valid Amorsize profile or checkpoint")                   \
-  XX(EMISMATCH, -15, "the checkpoint belongs to another task or item count")
+  XX(EMISMATCH, -15, "the checkpoint belongs to another task or item count")       \
+  XX(ETIMEOUT, -16, "a kernel call ran past the timeout")
 
 /** Error codes; every fallible call returns 0 or one of these. */
 typedef enum amz_error {
@@ -116,8 +117,10 @@ AMZ_API const char *amz_version_string(void);
  * per run (or reported as failed). Return 0 on success; any non-zero value marks
  * the whole range [begin, end) as failed with that code and the run goes on.
  *
- * The kernel must return: nothing bounds a call that never does (the run, and
- * under MPI every rank, waits for it). It must not leave by longjmp() or a C++
+ * The kernel must return: without a timeout (amz_options_set_timeout(),
+ * AMZ_TIMEOUT) nothing bounds a call that never does (the run, and under MPI every
+ * rank, waits for it); with one, the call is reported and the run returns
+ * AMZ_ETIMEOUT or the job ends. It must not leave by longjmp() or a C++
  * exception: the plan then stays marked as running (amz_run() answers AMZ_EBUSY)
  * and its threads wait for the lost call, so it can neither run again nor be
  * destroyed cleanly. A process may fork() between runs: the child runs a plan it
@@ -400,6 +403,49 @@ AMZ_API int amz_options_set_retries(amz_options_t *opts, int retries);
  */
 AMZ_API int amz_options_set_checkpoint(amz_options_t *opts, const char *path);
 
+/** What a run does when a kernel call passes the timeout. */
+typedef enum amz_timeout_action {
+  AMZ_TIMEOUT_ERROR = 0, /**< give up the run and return AMZ_ETIMEOUT (the default) */
+  AMZ_TIMEOUT_ABORT = 1  /**< end the process (abort()) or the MPI job (MPI_Abort) */
+} amz_timeout_action_t;
+
+/**
+ * @brief Watch kernel calls and stop a run whose call does not return (default:
+ *        off, nothing is watched).
+ *
+ * A kernel call is stuck when it has run longer than `seconds` and, with a factor,
+ * also longer than `factor` times its predicted time (its items times the sampled
+ * cost per item; while sampling, before any cost is known, the seconds alone
+ * count). A factor without seconds waits at least 10 s. The stuck call is reported
+ * on stderr at once: task, rank, host and process (under MPI), worker index, the
+ * thread's id (for a debugger) and its items. Then, by `action`:
+ * - AMZ_TIMEOUT_ERROR: the run is given up. Workers stop at their next kernel call;
+ *   the stuck call is left running and its thread ends when the call returns (its
+ *   result is dropped, it is not recorded in a checkpoint, so a resumed job runs it
+ *   again). The run returns AMZ_ETIMEOUT with the diagnosis; under MPI every rank
+ *   returns it, with the stuck rank's diagnosis. The plan is lost: its later runs
+ *   return AMZ_ETIMEOUT, and amz_plan_destroy() leaves to the process the few
+ *   hundred bytes that the stuck thread still reads. The kernel's data must stay
+ *   valid while the stuck call may still use it.
+ * - AMZ_TIMEOUT_ABORT: the process calls abort() (a core file shows the stuck
+ *   call), or under MPI MPI_Abort() on the plan's communicator with error code 124,
+ *   so that the job ends instead of holding its allocation to the wall-clock limit.
+ *
+ * With a timeout every worker runs on a helper thread and the calling thread
+ * watches (it sleeps, waking at most every 0.25 s). Sampling and every run of the
+ * plan are watched. `AMZ_TIMEOUT` overrides this when the environment is used:
+ * `off`, or a comma list of `SECONDS` (or `SECONDSs`), `FACTORx` and one of
+ * `error`, `abort`: `AMZ_TIMEOUT=600`, `AMZ_TIMEOUT=20x,60s,abort`. Under MPI every
+ * rank must pass the same timeout (else AMZ_ECONFLICT). Local; not thread-safe on
+ * one opts.
+ * @param seconds 0 (no seconds bound) or a bound in (0, 1e9].
+ * @param factor 0 (no factor) or a factor in [1, 1e9].
+ * @param action AMZ_TIMEOUT_ERROR or AMZ_TIMEOUT_ABORT.
+ * @return 0, AMZ_EINVAL (NULL opts; a value out of range, NaN; an unknown action).
+ */
+AMZ_API int amz_options_set_timeout(amz_options_t *opts, double seconds, double factor,
+                                    amz_timeout_action_t action);
+
 /**
  * @brief Whether AMZ_WORKERS, AMZ_SCHEDULE and AMZ_CHUNK override the options
  *        (default 1: the environment wins, so operators can steer a binary).
@@ -431,8 +477,10 @@ AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
  *   (the profile's directory is missing or not writable, or the checkpoint cannot
  *   be opened), AMZ_EFORMAT (the checkpoint file is not a checkpoint or is
  *   corrupt), AMZ_EMISMATCH (the checkpoint belongs to another task or N),
- *   AMZ_EBUSY (the checkpoint is in use by another process). Kernel failures during
- *   sampling are not errors here: they are kept and reported by the first run.
+ *   AMZ_EBUSY (the checkpoint is in use by another process), AMZ_ETIMEOUT (with a
+ *   timeout, a kernel call made while sampling did not return in time; see
+ *   amz_options_set_timeout()). Kernel failures during sampling are not errors
+ *   here: they are kept and reported by the first run.
  */
 AMZ_API int amz_plan_create(const amz_task_t *task, const amz_options_t *opts,
                             amz_plan_t **plan);
@@ -523,6 +571,8 @@ AMZ_API void amz_plan_destroy(amz_plan_t *plan);
  *   AMZ_EEXIST (the run completed but its profile could not be written: the
  *   result is valid, amz_last_error() says why; AMZ_EIO also when the checkpoint
  *   records could not all be written); AMZ_EINVAL (NULL argument);
+ *   AMZ_ETIMEOUT (with a timeout, a kernel call did not return in time, now or in
+ *   an earlier run of this plan: no result; see amz_options_set_timeout());
  *   AMZ_EBUSY; AMZ_ESYS; AMZ_ENOMEM.
  */
 AMZ_API int amz_run(amz_plan_t *plan, amz_result_t **result);

@@ -66,7 +66,9 @@ extern "C" {
  *         (options or the task name differ between ranks; a checkpoint in map mode); AMZ_EEXIST or AMZ_EIO (the profile file
  *         exists or cannot be created); AMZ_EIO, AMZ_EFORMAT, AMZ_EMISMATCH or
  *         AMZ_EBUSY (the checkpoint cannot be opened, is not a checkpoint, belongs
- *         to another task or N, or is in use). Every rank returns the same code.
+ *         to another task or N, or is in use); AMZ_ETIMEOUT (with a timeout, a
+ *         kernel call made while sampling did not return in time on some rank).
+ *         Every rank returns the same code.
  */
 AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
                                 const amz_options_t *opts, amz_plan_t **plan);
@@ -90,8 +92,10 @@ AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
  *         AMZ_EBUSY (the plan is running on another thread); AMZ_EITEMS (some
  *         ranges failed on some rank: every running rank returns it, with the
  *         same failure list); AMZ_EIO (the run completed but the profile or some
- *         rank's checkpoint records could not be written); AMZ_ENOMEM; AMZ_ESYS;
- *         AMZ_EMPI.
+ *         rank's checkpoint records could not be written); AMZ_ETIMEOUT (with a
+ *         timeout, a kernel call did not return in time on some rank: every
+ *         running rank returns it, with that rank's diagnosis); AMZ_ENOMEM;
+ *         AMZ_ESYS; AMZ_EMPI.
  */
 AMZ_API int amz_mpi_run(amz_plan_t *plan, amz_result_t **result);
 

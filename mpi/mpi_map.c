@@ -229,6 +229,7 @@ static int run_piece(amz__mpi_t *m, stage_t *st, uint64_t b, uint64_t e) {
   if (fetch(m, st, b, e, in) != 0) return AMZ_EMPI;
   double t1 = amz__monotonic_now(NULL), c1 = amz__thread_cpu_now(NULL);
   int rc = t->fn(b, e, in, out, t->arg);
+  amz__watch_poll(); /* a run given up while the call ran: send nothing */
   double t2 = amz__monotonic_now(NULL), c2 = amz__thread_cpu_now(NULL);
   if (rc == 0) {
     uint64_t hdr[4] = {1, 0, b, e};
@@ -303,6 +304,7 @@ int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
     char *in = st->buf + (b - st->b0) * bin;
     char *out = st->buf + (st->e0 - st->b0) * bin + (b - st->b0) * bout;
     int rc = t->fn(b, e, in, out, t->arg);
+    amz__watch_poll();
     if (rc == 0) {
       if (2 * st->n_out + 4 > st->cap_out) {
         size_t cap = st->cap_out ? 2 * st->cap_out : 64;

@@ -65,10 +65,18 @@ static void il_failed(void *ctx, uint64_t b, uint64_t e, int rc) {
   pthread_mutex_unlock(&il->mu);
 }
 
+/* AMZ_TIMEOUT=...,abort under MPI: the whole job ends, not only this process. The
+ * watcher is the thread that called the library, so MPI may be called here. */
+static void watch_abort(void *ctx, const char *why) {
+  (void)why; /* already on stderr */
+  amz__mpi_t *m = ctx;
+  MPI_Abort(m->comm, 124);
+}
+
 /* Kernel calls, retries and checkpoint records happen on real ranges. */
 static int il_call(uint64_t b, uint64_t e, void *ctx) {
   interleave_t *il = ctx;
-  amz__sink_t sink = {.fail = il_failed, .ctx = il};
+  amz__sink_t sink = {.fail = il_failed, .ctx = il, .watch = amz__watch_current()};
   int rc = amz__run_items(il->t, il->retries, il->ckpt, b, e, &sink);
   if (sink.retry_calls) {
     atomic_fetch_add(&il->retry_calls, sink.retry_calls);
@@ -281,10 +289,12 @@ static int options_agree(amz_plan_t *p, MPI_Comm comm) {
   const amz__constraints_t *c = &p->cons;
   const char *names[] = {"workers",        "ranks",          "schedule",
                          "chunk",          "retries",        "sampling budget (seconds)",
-                         "sampling error target"};
+                         "sampling error target", "timeout seconds", "timeout factor",
+                         "timeout action (0 error, 1 abort)"};
   double mine[] = {(double)c->workers, (double)c->ranks,           (double)c->schedule,
                    (double)c->chunk,   (double)c->retries,         p->opts.sample_seconds,
-                   p->opts.sample_rel_error};
+                   p->opts.sample_rel_error, c->timeout_s, c->timeout_factor,
+                   (double)c->timeout_abort};
   enum { K = sizeof mine / sizeof mine[0] };
   double lo[K], hi[K];
   int rc = amz__mpi_check(MPI_Allreduce(mine, lo, K, MPI_DOUBLE, MPI_MIN, comm),
@@ -404,7 +414,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
                                 .clock = p->opts.clock,
                                 .pool = &p->pool,
                                 .samples_out = &samples,
-                                .n_samples_out = &n_samples};
+                                .n_samples_out = &n_samples,
+                                .watch = amz__plan_watch(p)};
     amz__workload_t wl;
     if (rc == 0)
       rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
@@ -621,6 +632,9 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
   MPI_Query_thread(&m->thread_level);
   p->ext_ops = &mpi_ops;
   p->ext = m;
+  p->watch.rank = m->rank;
+  p->watch.abort_fn = watch_abort;
+  p->watch.abort_ctx = m;
   rc = amz__plan_init(p, task, opts);
   const amz__clock_t *clk = p->opts.clock;
   double t0 = amz__clock_now(clk);

@@ -436,7 +436,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   src_ctx_t x = {.m = m, .W = (uint64_t)m->ranks * (uint64_t)T,
                  .base = (uint64_t)m->run_rank * (uint64_t)T, .shm = m->shm,
                  .batches = m->batches, .clk = clk};
-  int rc = amz__pool_grow(&p->pool, T - 1);
+  int rc = amz__pool_check(&p->pool, "amz_mpi_run");
+  if (rc == 0) rc = amz__pool_grow(&p->pool, T - 1);
   if (rc == 0)
     rc = amz__sched_init(&x.sched, run_kind(p->schedule), p->task.n_items, (int)x.W, p->chunk);
   if (rc == 0) run_params(p, x.sched.n_chunks);
@@ -453,7 +454,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     s->cap = cap;
     deal_initial(&x);
   }
-  if (rc != 0) rc = amz__fail(rc, "cannot prepare the run");
+  if (rc != 0 && rc != AMZ_ETIMEOUT) rc = amz__fail(rc, "cannot prepare the run");
   else if (no_output) rc = amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
   rc = amz__mpi_agree(m->run, rc);
   if (rc == 0 && dynamic && m->run_node_size > 1) {
@@ -513,7 +514,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                              /* Each rank sees its own items: the run's progress
                               * is estimated as if the ranks went at one pace. */
                              .progress_scale = (double)m->run_size,
-                             .track_moved = m->map && m->rank != 0};
+                             .track_moved = m->map && m->rank != 0,
+                             .watch = amz__plan_watch(p)};
     rc = amz__execute(&ep, &ex);
     amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
   }

@@ -6,6 +6,7 @@
  * counter), cached per cluster shape.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,26 @@ int amz__mpi_agree(MPI_Comm comm, int rc) {
   if (MPI_Iallreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm, &req) != MPI_SUCCESS)
     return rc ? rc : amz__fail(AMZ_EMPI, "MPI_Iallreduce failed while agreeing on a status");
   if (amz__mpi_wait_polite(&req, NULL) != 0) return rc ? rc : AMZ_EMPI;
-  if (all != 0 && rc == 0)
-    amz__fail(all, "another rank failed with %s; this rank stops with it", amz_error_name(all));
+  if (all == 0) return 0;
+  /* Every rank learns why: the lowest rank that failed with the agreed code sends
+   * its message (a stuck kernel's diagnosis, the option that differs ...). */
+  int me = 0, mine, origin = INT_MAX;
+  MPI_Comm_rank(comm, &me);
+  mine = rc == all ? me : INT_MAX;
+  char why[1024] = "";
+  int told = MPI_Iallreduce(&mine, &origin, 1, MPI_INT, MPI_MIN, comm, &req) == MPI_SUCCESS &&
+             amz__mpi_wait_polite(&req, NULL) == 0 && origin != INT_MAX;
+  if (told && me == origin) snprintf(why, sizeof why, "%s", amz_last_error());
+  told = told && MPI_Ibcast(why, (int)sizeof why, MPI_CHAR, origin, comm, &req) == MPI_SUCCESS &&
+         amz__mpi_wait_polite(&req, NULL) == 0;
+  why[sizeof why - 1] = '\0';
+  if (rc == 0 || (rc != all && told)) {
+    if (told && why[0])
+      amz__fail(all, "another rank (%d) failed with %s: %s", origin, amz_error_name(all), why);
+    else
+      amz__fail(all, "another rank failed with %s; this rank stops with it",
+                amz_error_name(all));
+  }
   return all;
 }
 

@@ -171,6 +171,7 @@ static void worker_main(void *arg, int w) {
   int want_chunk_hook = h && h->on_chunk_done;
   int want_progress = h && h->on_progress;
   amz__worker_rec_t *r = &x->w[w];
+  r->sink.watch = amz__watch_current();
   double t_prev = amz__clock_now(clk) - p->t_origin;
   r->t_first = t_prev;
   uint64_t b, e;
@@ -263,8 +264,21 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   atomic_flag_clear(&x->progress_busy);
 
   double t_par0 = amz__clock_now(clk) - p->t_origin;
-  amz__pool_run(p->pool, W, worker_main, x);
+  if (p->watch) {
+    rc = amz__pool_run_watched(p->pool, W, worker_main, x, p->watch);
+  } else {
+    amz__pool_run(p->pool, W, worker_main, x);
+  }
   double t_par1 = amz__clock_now(clk) - p->t_origin;
+  if (rc != 0) { /* given up: no worker is left in this run's code */
+    out->w = x->w;
+    out->workers = W;
+    amz__exec_out_free(out);
+    free((void *)x->rate);
+    amz__sched_free(&x->sched);
+    free(x);
+    return rc;
+  }
 
   if (p->hooks && p->hooks->on_progress) report_progress(x, t_par1, 1);
 

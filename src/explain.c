@@ -206,6 +206,14 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
                "run again up to %d times\n", p->cons.retries, p->cons.retries_from, p->cons.retries);
     any = 1;
   }
+  if (p->cons.timeout_from) {
+    fprintf(o, "  timeout = %s", T(p->cons.timeout_s));
+    if (p->cons.timeout_factor > 0)
+      fprintf(o, " and %gx the predicted time of a call", p->cons.timeout_factor);
+    fprintf(o, " (from %s): a kernel call past it is reported and %s\n", p->cons.timeout_from,
+            p->cons.timeout_abort ? "the job is aborted" : "the run returns AMZ_ETIMEOUT");
+    any = 1;
+  }
   if (!any) fprintf(o, "  none: everything chosen by the model\n");
   fprintf(o, "\n");
 

@@ -130,6 +130,32 @@ int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir,
 
 typedef void (*amz__job_fn)(void *ctx, int worker);
 
+/* The watchdog (AMZ_TIMEOUT): what a watched run checks and how it ends. */
+typedef struct amz__watch {
+  double seconds;  /* a kernel call longer than this is stuck (> 0) */
+  double factor;   /* > 0: ... and longer than factor x its predicted time */
+  double mean_s;   /* predicted seconds per item; 0 while unknown (sampling) */
+  int abort_job;   /* 1: end the process (or the MPI job) instead of returning */
+  const char *task; /* the task's name, for the diagnosis */
+  int rank;        /* MPI rank in the diagnosis; -1 without MPI */
+  /* abort_job: called with the diagnosis instead of abort() (MPI: MPI_Abort). */
+  void (*abort_fn)(void *ctx, const char *why);
+  void *abort_ctx;
+} amz__watch_t;
+
+/* A worker's kernel call as the watchdog sees it. One per helper thread. */
+typedef struct amz__watch_slot {
+  _Atomic int state;         /* AMZ__SLOT_* */
+  _Atomic double t0;         /* CLOCK_MONOTONIC seconds when the call began */
+  _Atomic uint64_t b, e;     /* its items */
+  _Atomic long tid;          /* the helper's thread id (gettid), for the diagnosis */
+  _Atomic int *abandoned;    /* the pool's: set when a run gave up on its workers */
+  char pad[16];
+} amz__watch_slot_t;
+/* OUT: not in a job; WAITING: given a job, not started; LIB: in the library's
+ * code of the job; KERNEL: in a kernel call; EXITED: ended its thread. */
+enum { AMZ__SLOT_OUT, AMZ__SLOT_WAITING, AMZ__SLOT_LIB, AMZ__SLOT_KERNEL, AMZ__SLOT_EXITED };
+
 typedef struct amz__pool {
   int n_helpers; /* threads besides the caller; worker ids 1..n_helpers */
   pthread_t *threads;
@@ -138,11 +164,17 @@ typedef struct amz__pool {
   pthread_cond_t cv_done;
   uint64_t generation;
   int job_workers;  /* workers taking part in the current job, caller included */
+  int job_base;     /* 1 in a watched job (helper i is worker i - 1), else 0 */
   int pending;      /* helpers that have not finished the current job */
   int shutdown;
   amz__job_fn job;
   void *ctx;
   pid_t pid;        /* the process whose threads these are (fork() leaves them behind) */
+  /* Watched jobs: one slot per helper (index = helper id), and the flag a lost run
+   * sets. Heap memory that a lost pool never frees: a stuck thread still reads it. */
+  amz__watch_slot_t *slots;
+  _Atomic int *abandoned;
+  char lost[512];   /* non-empty once a watched job gave up: the diagnosis */
 } amz__pool_t;
 
 int amz__pool_init(amz__pool_t *p, int n_helpers);
@@ -150,7 +182,33 @@ int amz__pool_init(amz__pool_t *p, int n_helpers);
 int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
 void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
+/* Runs job(ctx, w) for w in [0, workers) on helper threads (grown as needed) while
+ * the caller watches their kernel calls (made through amz__run_items). A call past
+ * its limit is reported on stderr; with w->abort_job the process then ends
+ * (w->abort_fn or abort()), otherwise the run is given up: workers stop at their
+ * next kernel call, the stuck ones are left running and end their thread when
+ * their call returns, and AMZ_ETIMEOUT is returned (naming worker and items). The
+ * pool is then lost: every later run answers AMZ_ETIMEOUT. Also AMZ_ENOMEM or
+ * AMZ_ESYS when the pool could not grow. */
+int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
+                          const amz__watch_t *w);
+/* AMZ_ETIMEOUT with the diagnosis when a watched run gave up on this pool, else 0. */
+int amz__pool_check(const amz__pool_t *p, const char *what);
+/* Joins the helpers; those still stuck in a kernel call are detached and the
+ * memory they may read is left to the process. */
 void amz__pool_destroy(amz__pool_t *p);
+/* The calling thread's slot while it runs a watched job, else NULL. */
+amz__watch_slot_t *amz__watch_current(void);
+/* Ends the calling thread when it runs a watched job that was given up: for code
+ * that acts after a kernel call within a wrapper (MPI map mode sends outputs). */
+void amz__watch_poll(void);
+/* Parses AMZ_TIMEOUT ("off", or a comma list of SECONDS[s], FACTORx, error, abort)
+ * into *seconds, *factor and *abort_job. Returns 0 or -1. */
+int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job);
+/* Seconds a factor-only timeout waits at least (short calls vary a lot). */
+#define AMZ__TIMEOUT_FLOOR_S 10.0
+/* The largest seconds or factor accepted (about 31 years). */
+#define AMZ__TIMEOUT_MAX_S 1e9
 
 /* (probe.c) Median per-chunk critical-path cost of `kind` with 1-item chunks and an empty
  * kernel over n items, minus `fixed` seconds of fork-join. */
@@ -311,6 +369,7 @@ typedef struct amz__sink {
   void *ctx;
   uint64_t retry_calls; /* kernel calls made after a failure */
   uint64_t recovered;   /* items that failed once and then succeeded */
+  amz__watch_slot_t *watch; /* the worker's slot in a watched run, else NULL */
 } amz__sink_t;
 
 /* [b, e) failed with code rc: with retries > 0 the range is split in halves, each
@@ -321,10 +380,23 @@ typedef struct amz__sink {
 int amz__run_failed(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t b, uint64_t e,
                     int rc, amz__sink_t *sink);
 
-/* Runs [b, e) through the kernel: the one call site of every execution path. */
+/* One kernel call on a watched worker (pool.c): published in `slot` while it runs;
+ * the thread ends instead of going on when its run was given up (before the call,
+ * or when the call returns). */
+int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot_t *slot);
+
+/* One kernel call, watched when the sink (may be NULL) carries a slot. */
+static inline int amz__kernel_call(const amz_task_t *t, uint64_t b, uint64_t e,
+                                   amz__sink_t *sink) {
+  amz__watch_slot_t *slot = sink ? sink->watch : NULL;
+  return slot ? amz__watch_call(t, b, e, slot) : t->fn(b, e, t->arg);
+}
+
+/* Runs [b, e) through the kernel: the one entry of every execution path. */
 static inline int amz__run_items(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t b,
                                  uint64_t e, amz__sink_t *sink) {
-  int rc = t->fn(b, e, t->arg);
+  amz__watch_slot_t *slot = sink->watch; /* sink: never NULL here */
+  int rc = slot ? amz__watch_call(t, b, e, slot) : t->fn(b, e, t->arg);
   if (rc == 0) {
     if (ck) amz__ckpt_log(ck, b, e);
     return 0;
@@ -383,6 +455,7 @@ typedef struct amz__exec_params {
   int track_moved;
   int retries;        /* failure isolation (retry.c) */
   amz__ckpt_t *ckpt;  /* completed ranges are logged here; may be NULL */
+  const amz__watch_t *watch; /* the watchdog; NULL = off */
 } amz__exec_params_t;
 
 typedef struct amz__exec_out {
@@ -463,6 +536,7 @@ typedef struct amz__sampler_params {
   amz__ckpt_t *ckpt;             /* completed blocks are logged here; may be NULL */
   const amz__rangeset_t *exclude; /* sorted, normalized: items not to sample */
   uint64_t *retry_calls, *recovered; /* optional counters, added to */
+  const amz__watch_t *watch;     /* the watchdog; NULL = off */
 } amz__sampler_params_t;
 
 /* Samples the kernel. done receives the executed ranges (sorted), failed the failed
@@ -501,6 +575,10 @@ typedef struct amz__constraints {
   int retries;             /* extra attempts for a failing item (0 = none) */
   const char *retries_from;
   double max_chunk_s;      /* > 0 with a checkpoint: longest chunk the plan may choose */
+  /* The watchdog: off when timeout_s is 0 (resolved: a factor alone gets the floor). */
+  double timeout_s, timeout_factor;
+  int timeout_abort;
+  const char *timeout_from;
 } amz__constraints_t;
 
 /* (planner.c) 1 when the schedule's largest chunk on `workers` workers in all would
@@ -569,6 +647,8 @@ struct amz_options {
   FILE *progress_out;      /* tests: where the line goes; NULL = stderr */
   int use_env;
   int retries;             /* extra attempts for a failing item; -1 = not set */
+  double timeout_s, timeout_factor; /* the watchdog; both 0 = off */
+  int timeout_abort;
   char *checkpoint;        /* checkpoint path; NULL = none (AMZ_CHECKPOINT may set one) */
   int checkpoint_set;      /* 1 once set explicitly ("" then means none) */
   const amz__clock_t *clock;      /* tests: fake clock; NULL = real */
@@ -604,6 +684,7 @@ struct amz_plan {
   amz__decision_t dec;
   amz__pool_t pool;
   int pool_ready;
+  amz__watch_t watch;      /* the watchdog's settings (amz__plan_watch) */
   amz__rangeset_t sampled;        /* items executed while sampling */
   amz__rangeset_t sampled_failed; /* failed sampled ranges, with codes */
   amz__chunk_rec_t *sample_recs;
@@ -760,6 +841,9 @@ int amz__profile_after_run(amz_plan_t *plan, amz_result_t *res);
 
 /* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
  * calls on_finish, hands res out and returns 0 or AMZ_EITEMS when items failed. */
+/* The watchdog for the plan's next sampling or run, from its constraints and its
+ * current cost per item (0 before sampling); NULL when no timeout is set. */
+const amz__watch_t *amz__plan_watch(amz_plan_t *p);
 int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
 
 /* Builds a result from an executor run (and the sampling records on a first run). */

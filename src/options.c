@@ -193,6 +193,75 @@ int amz_options_set_checkpoint(amz_options_t *opts, const char *path) {
   return 0;
 }
 
+int amz_options_set_timeout(amz_options_t *opts, double seconds, double factor,
+                            amz_timeout_action_t action) {
+  if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_timeout: opts is NULL");
+  if (!(seconds >= 0 && seconds <= AMZ__TIMEOUT_MAX_S))
+    return amz__fail(AMZ_EINVAL, "timeout seconds must be in [0, %g] (0 = no seconds bound), "
+                                 "got %g", AMZ__TIMEOUT_MAX_S, seconds);
+  if (!(factor == 0 || (factor >= 1 && factor <= AMZ__TIMEOUT_MAX_S)))
+    return amz__fail(AMZ_EINVAL, "timeout factor must be 0 (none) or in [1, %g] (times the "
+                                 "predicted time of a call), got %g", AMZ__TIMEOUT_MAX_S, factor);
+  if (action != AMZ_TIMEOUT_ERROR && action != AMZ_TIMEOUT_ABORT)
+    return amz__fail(AMZ_EINVAL, "timeout action must be AMZ_TIMEOUT_ERROR (0) or "
+                                 "AMZ_TIMEOUT_ABORT (1), got %d", (int)action);
+  opts->timeout_s = seconds;
+  opts->timeout_factor = factor;
+  opts->timeout_abort = action == AMZ_TIMEOUT_ABORT;
+  return 0;
+}
+
+/* DIGITS[.DIGITS] followed by `unit` (or by nothing when unit_optional), positive
+ * and at most AMZ__TIMEOUT_MAX_S: no sign, exponent, space or hexadecimal. */
+static int parse_amount(const char *tok, size_t len, char unit, int unit_optional, double *out) {
+  char buf[64];
+  if (len == 0 || len >= sizeof buf) return -1;
+  memcpy(buf, tok, len);
+  buf[len] = '\0';
+  size_t i = 0, digits = 0;
+  while (isdigit((unsigned char)buf[i])) i++, digits++;
+  if (buf[i] == '.') {
+    i++;
+    while (isdigit((unsigned char)buf[i])) i++, digits++;
+  }
+  if (digits == 0) return -1;
+  if (buf[i] == unit) buf[i++] = '\0';
+  else if (!unit_optional) return -1;
+  if (buf[i] != '\0') return -1;
+  double v = strtod(buf, NULL);
+  if (!(v > 0 && v <= AMZ__TIMEOUT_MAX_S)) return -1;
+  *out = v;
+  return 0;
+}
+
+int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job) {
+  *seconds = 0;
+  *factor = 0;
+  *abort_job = 0;
+  if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) return 0;
+  int have_s = 0, have_x = 0, have_action = 0;
+  const char *p = v;
+  for (;;) {
+    size_t len = strcspn(p, ",");
+    if (len == 5 && strncmp(p, "error", 5) == 0 && !have_action) {
+      have_action = 1;
+    } else if (len == 5 && strncmp(p, "abort", 5) == 0 && !have_action) {
+      have_action = 1;
+      *abort_job = 1;
+    } else if (len > 0 && p[len - 1] == 'x' && !have_x) {
+      if (parse_amount(p, len, 'x', 0, factor) != 0 || *factor < 1) return -1;
+      have_x = 1;
+    } else if (!have_s && parse_amount(p, len, 's', 1, seconds) == 0) {
+      have_s = 1;
+    } else {
+      return -1;
+    }
+    if (p[len] == '\0') break;
+    p += len + 1;
+  }
+  return have_s || have_x ? 0 : -1;
+}
+
 int amz_options_set_use_env(amz_options_t *opts, int use_env) {
   if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_use_env: opts is NULL");
   opts->use_env = use_env != 0;
@@ -236,6 +305,10 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
   c->chunk_from = o->chunk ? "option" : NULL;
   c->retries = o->retries > 0 ? o->retries : 0;
   c->retries_from = o->retries >= 0 ? "option" : NULL;
+  c->timeout_s = o->timeout_s;
+  c->timeout_factor = o->timeout_factor;
+  c->timeout_abort = o->timeout_abort;
+  c->timeout_from = o->timeout_s > 0 || o->timeout_factor > 0 ? "option" : NULL;
   if (o->use_env) {
     const char *v;
     uint64_t u;
@@ -274,6 +347,15 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
       c->retries = (int)u;
       c->retries_from = "AMZ_RETRIES";
     }
+    if ((v = getenv("AMZ_TIMEOUT")) != NULL) {
+      if (amz__timeout_parse(v, &c->timeout_s, &c->timeout_factor, &c->timeout_abort) != 0)
+        return amz__fail(AMZ_EENV,
+                         "AMZ_TIMEOUT must be 'off' or a comma list of SECONDS[s], FACTORx "
+                         "(at least 1) and one of error, abort (e.g. '600', '20x,abort'), "
+                         "got '%s'",
+                         v);
+      c->timeout_from = c->timeout_s > 0 || c->timeout_factor > 0 ? "AMZ_TIMEOUT" : NULL;
+    }
     if ((v = getenv("AMZ_CHUNK")) != NULL) {
       if (amz__parse_u64(v, &u) != 0)
         return amz__fail(AMZ_EENV,
@@ -283,6 +365,8 @@ int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
       c->chunk_from = u ? "AMZ_CHUNK" : NULL;
     }
   }
+  /* A factor alone still waits a floor: short calls vary a lot. */
+  if (c->timeout_factor > 0 && c->timeout_s == 0) c->timeout_s = AMZ__TIMEOUT_FLOOR_S;
   if (c->schedule == AMZ_SCHED_STATIC && c->chunk > 0)
     return amz__fail(AMZ_ECONFLICT,
                      "schedule static (from %s) takes no chunk, but chunk = %llu (from %s); "

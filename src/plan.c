@@ -208,7 +208,8 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
                                 .ckpt = p->ckpt_open ? &p->ckpt : NULL,
                                 .exclude = &p->resumed,
                                 .retry_calls = &p->sample_retry_calls,
-                                .recovered = &p->sample_recovered};
+                                .recovered = &p->sample_recovered,
+                                .watch = amz__plan_watch(p)};
     rc = amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
                      &p->n_sample_recs, &p->sample_rec_workers);
   }
@@ -355,7 +356,8 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
   const amz__clock_t *clk = p->opts.clock;
   double t0 = amz__clock_now(clk);
   int first = p->runs == 0;
-  int rc = amz__pool_grow(&p->pool, p->workers - 1);
+  int rc = amz__pool_check(&p->pool, "amz_run");
+  if (rc == 0) rc = amz__pool_grow(&p->pool, p->workers - 1);
   if (rc != 0) {
     atomic_store(&p->running, 0);
     return rc;
@@ -380,7 +382,8 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
                            .pool = &p->pool,
                            .t_origin = t0,
                            .retries = p->cons.retries,
-                           .ckpt = first && p->ckpt_open ? &p->ckpt : NULL};
+                           .ckpt = first && p->ckpt_open ? &p->ckpt : NULL,
+                           .watch = amz__plan_watch(p)};
   amz__exec_out_t ex;
   rc = amz__execute(&ep, &ex);
   amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
@@ -427,6 +430,18 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
   }
   amz__exec_out_free(&ex);
   return amz__run_finish(p, rc, res, result);
+}
+
+const amz__watch_t *amz__plan_watch(amz_plan_t *p) {
+  if (!(p->cons.timeout_s > 0)) return NULL;
+  amz__watch_t *w = &p->watch;
+  w->seconds = p->cons.timeout_s;
+  w->factor = p->cons.timeout_factor;
+  w->mean_s = p->wl.mean_s;
+  w->abort_job = p->cons.timeout_abort;
+  w->task = p->name;
+  if (!p->ext) w->rank = -1; /* the MPI layer sets its rank and abort */
+  return w;
 }
 
 int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result) {

@@ -7,9 +7,22 @@
  * fork() copies the pool but not its threads: a child that ran the plan would wait
  * forever for helpers that do not exist. The pool remembers its process; in another
  * one it starts afresh (new lock, no helpers) and grows new threads when needed.
+ *
+ * A watched job (AMZ_TIMEOUT) runs every worker on a helper while the caller
+ * watches: each helper publishes its kernel call in its slot (items, start time).
+ * A call past its limit is reported; then the process ends, or the run is given
+ * up: the pool is marked lost, workers end their thread at their next kernel call,
+ * and a stuck worker ends its thread when its call returns, before it touches
+ * anything of the abandoned run. A lost pool is never run again; its slots stay
+ * allocated for the stuck threads to read.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -19,6 +32,53 @@ typedef struct helper_arg {
   int id;
   uint64_t generation; /* the last job started before this helper existed */
 } helper_arg_t;
+
+static _Thread_local amz__watch_slot_t *tls_slot;
+
+amz__watch_slot_t *amz__watch_current(void) { return tls_slot; }
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static _Noreturn void slot_exit(amz__watch_slot_t *s) {
+  atomic_store(&s->state, AMZ__SLOT_EXITED);
+  pthread_exit(NULL);
+}
+
+/* Sequentially consistent on purpose: the watcher sets `abandoned` then reads the
+ * state, a worker sets its state then reads `abandoned`; one of them sees the
+ * other, so the watcher never frees a run that a worker is still inside. */
+static void watch_begin(amz__watch_slot_t *s, uint64_t b, uint64_t e) {
+  atomic_store_explicit(&s->b, b, memory_order_relaxed);
+  atomic_store_explicit(&s->e, e, memory_order_relaxed);
+  atomic_store_explicit(&s->t0, mono_now(), memory_order_relaxed);
+  atomic_store(&s->state, AMZ__SLOT_KERNEL);
+  if (atomic_load(s->abandoned)) slot_exit(s);
+}
+
+static void watch_end(amz__watch_slot_t *s) {
+  atomic_store(&s->state, AMZ__SLOT_LIB);
+  if (atomic_load(s->abandoned)) slot_exit(s);
+}
+
+int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot_t *slot) {
+  /* Once the call is published nothing but `slot` is read: a run given up frees
+   * the rest (the task included) as soon as it sees the call. */
+  amz_range_fn fn = t->fn;
+  void *arg = t->arg;
+  watch_begin(slot, b, e);
+  int rc = fn(b, e, arg);
+  watch_end(slot);
+  return rc;
+}
+
+void amz__watch_poll(void) {
+  amz__watch_slot_t *s = tls_slot;
+  if (s && atomic_load(s->abandoned)) slot_exit(s);
+}
 
 static void *helper_main(void *arg) {
   helper_arg_t a = *(helper_arg_t *)arg;
@@ -30,11 +90,22 @@ static void *helper_main(void *arg) {
     while (p->generation == seen && !p->shutdown) pthread_cond_wait(&p->cv_start, &p->mu);
     if (p->shutdown) break;
     seen = p->generation;
-    if (a.id >= p->job_workers) continue; /* not part of this job */
+    int w = a.id - p->job_base;
+    if (w >= p->job_workers) continue; /* not part of this job */
     amz__job_fn job = p->job;
     void *ctx = p->ctx;
+    amz__watch_slot_t *slot = p->job_base ? &p->slots[a.id] : NULL;
     pthread_mutex_unlock(&p->mu);
-    job(ctx, a.id);
+    if (slot) {
+      atomic_store(&slot->tid, (long)syscall(SYS_gettid));
+      atomic_store(&slot->state, AMZ__SLOT_LIB);
+      tls_slot = slot;
+    }
+    job(ctx, w);
+    if (slot) {
+      tls_slot = NULL;
+      atomic_store(&slot->state, AMZ__SLOT_OUT);
+    }
     pthread_mutex_lock(&p->mu);
     if (--p->pending == 0) pthread_cond_signal(&p->cv_done);
   }
@@ -42,13 +113,29 @@ static void *helper_main(void *arg) {
   return NULL;
 }
 
+/* cv_done waits on the monotonic clock: the watcher's waits are timed. */
+static void pool_sync_init(amz__pool_t *p) {
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv_start, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&p->cv_done, &ca);
+  pthread_condattr_destroy(&ca);
+}
+
 int amz__pool_init(amz__pool_t *p, int n_helpers) {
   *p = (amz__pool_t){0};
-  if (pthread_mutex_init(&p->mu, NULL) != 0) return AMZ_ESYS;
-  pthread_cond_init(&p->cv_start, NULL);
-  pthread_cond_init(&p->cv_done, NULL);
+  pool_sync_init(p);
   p->pid = getpid();
   return amz__pool_grow(p, n_helpers);
+}
+
+int amz__pool_check(const amz__pool_t *p, const char *what) {
+  if (!p->lost[0]) return 0;
+  return amz__fail(AMZ_ETIMEOUT, "%s: an earlier run gave up on a kernel call that has not "
+                                 "returned (%s); the plan cannot run again: destroy it",
+                   what, p->lost);
 }
 
 /* In a child of fork(): the helpers stayed in the parent, and the lock may have
@@ -58,19 +145,32 @@ static void adopt_after_fork(amz__pool_t *p) {
   pid_t me = getpid();
   if (p->pid == me) return;
   free(p->threads);
+  free(p->slots); /* copies: a stuck thread of the parent reads the parent's */
+  free((void *)p->abandoned);
   *p = (amz__pool_t){0};
-  pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->cv_start, NULL);
-  pthread_cond_init(&p->cv_done, NULL);
+  pool_sync_init(p);
   p->pid = me;
 }
 
 int amz__pool_grow(amz__pool_t *p, int n_helpers) {
   adopt_after_fork(p);
+  int rc = amz__pool_check(p, "thread pool");
+  if (rc != 0) return rc;
   if (n_helpers <= p->n_helpers) return 0;
   pthread_t *t = realloc(p->threads, (size_t)n_helpers * sizeof *t);
   if (!t) return amz__fail(AMZ_ENOMEM, "cannot grow the thread pool to %d threads", n_helpers);
   p->threads = t;
+  /* Slots for watched jobs, index = helper id (0 unused). No job runs now, so
+   * moving them is safe. */
+  if (!p->abandoned && !(p->abandoned = calloc(1, sizeof *p->abandoned)))
+    return amz__fail(AMZ_ENOMEM, "cannot grow the thread pool");
+  amz__watch_slot_t *sl = realloc(p->slots, ((size_t)n_helpers + 1) * sizeof *sl);
+  if (!sl) return amz__fail(AMZ_ENOMEM, "cannot grow the thread pool to %d threads", n_helpers);
+  p->slots = sl;
+  for (int i = 0; i <= n_helpers; i++) {
+    sl[i] = (amz__watch_slot_t){0};
+    sl[i].abandoned = p->abandoned;
+  }
   while (p->n_helpers < n_helpers) {
     helper_arg_t *a = malloc(sizeof *a);
     if (!a) return amz__fail(AMZ_ENOMEM, "cannot grow the thread pool");
@@ -103,6 +203,7 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
   p->job = job;
   p->ctx = ctx;
   p->job_workers = workers;
+  p->job_base = 0;
   p->pending = workers - 1;
   p->generation++;
   pthread_cond_broadcast(&p->cv_start);
@@ -113,14 +214,149 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
   pthread_mutex_unlock(&p->mu);
 }
 
+/* The limit of a call of `items` items. */
+static double watch_limit(const amz__watch_t *w, uint64_t items) {
+  double lim = w->seconds;
+  if (w->factor > 0 && w->mean_s > 0) {
+    double f = w->factor * (double)items * w->mean_s;
+    if (f > lim) lim = f;
+  }
+  return lim;
+}
+
+/* Worker w's call, when it is past its limit: the diagnosis into why. */
+static int slot_stuck(const amz__watch_t *wt, amz__watch_slot_t *s, int w, double now, char *why,
+                      size_t len) {
+  if (atomic_load(&s->state) != AMZ__SLOT_KERNEL) return 0;
+  double t0 = atomic_load(&s->t0);
+  uint64_t b = atomic_load(&s->b), e = atomic_load(&s->e);
+  if (atomic_load(&s->t0) != t0 || atomic_load(&s->state) != AMZ__SLOT_KERNEL) return 0;
+  double lim = watch_limit(wt, e - b), el = now - t0;
+  if (!(el > lim)) return 0;
+  char where[320] = "", host[128] = "";
+  if (wt->rank >= 0) {
+    if (gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "?");
+    snprintf(where, sizeof where, "rank %d (host %s, pid %ld), ", wt->rank, host,
+             (long)getpid());
+  } else {
+    snprintf(where, sizeof where, "pid %ld, ", (long)getpid());
+  }
+  char basis[160];
+  if (wt->factor > 0 && wt->mean_s > 0 && lim > wt->seconds)
+    snprintf(basis, sizeof basis, "%gx its predicted %.3g s", wt->factor,
+             (double)(e - b) * wt->mean_s);
+  else
+    snprintf(basis, sizeof basis, "%s", wt->factor > 0 && wt->mean_s > 0
+                                            ? "the seconds bound, above the factor's"
+                                            : "the seconds bound");
+  snprintf(why, len,
+           "timeout: task '%s': %sworker %d (thread %ld) has been in one kernel call on items "
+           "[%llu, %llu) for %.3g s; the limit is %.3g s (%s)",
+           wt->task ? wt->task : "?", where, w, atomic_load(&s->tid), (unsigned long long)b,
+           (unsigned long long)e, el, lim, basis);
+  return 1;
+}
+
+/* Slots that threads stuck in abandoned calls may still read: kept, and reachable
+ * from here so that leak checkers do not take them for leaks. */
+typedef struct kept {
+  void *slots, *flag;
+  struct kept *next;
+} kept_t;
+static kept_t *kept_head;
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_for_stuck(void *slots, void *flag) {
+  kept_t *k = malloc(sizeof *k);
+  if (!k) return; /* then they are merely unreachable: still never freed */
+  *k = (kept_t){slots, flag, NULL};
+  pthread_mutex_lock(&kept_mu);
+  k->next = kept_head;
+  kept_head = k;
+  pthread_mutex_unlock(&kept_mu);
+}
+
+int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
+                          const amz__watch_t *wt) {
+  adopt_after_fork(p);
+  if (workers < 1) workers = 1;
+  int rc = amz__pool_grow(p, workers);
+  if (rc != 0) return rc;
+  for (int i = 1; i <= workers; i++) atomic_store(&p->slots[i].state, AMZ__SLOT_WAITING);
+  pthread_mutex_lock(&p->mu);
+  p->job = job;
+  p->ctx = ctx;
+  p->job_workers = workers;
+  p->job_base = 1;
+  p->pending = workers;
+  p->generation++;
+  pthread_cond_broadcast(&p->cv_start);
+  /* Look often enough that a stuck call is seen within an eighth of the bound. */
+  double period = wt->seconds / 8;
+  if (period < 0.002) period = 0.002;
+  if (period > 0.25) period = 0.25;
+  char why[sizeof p->lost] = "";
+  while (p->pending > 0) {
+    double until = mono_now() + period;
+    struct timespec ts = {(time_t)until, (long)((until - floor(until)) * 1e9)};
+    pthread_cond_timedwait(&p->cv_done, &p->mu, &ts);
+    if (p->pending == 0) break;
+    double now = mono_now();
+    int stuck = 0;
+    for (int i = 1; i <= workers && !stuck; i++)
+      stuck = slot_stuck(wt, &p->slots[i], i - 1, now, why, sizeof why);
+    if (stuck) break;
+  }
+  /* job_base stays 1: after a timeout, helpers not yet started still read it. */
+  pthread_mutex_unlock(&p->mu);
+  if (!why[0]) return 0;
+  fprintf(stderr, "\namorsize: %s\n", why);
+  fflush(stderr);
+  if (wt->abort_job) {
+    if (wt->abort_fn) wt->abort_fn(wt->abort_ctx, why);
+    abort();
+  }
+  /* Give up: every worker leaves at its next kernel call; wait until none is in
+   * the library's code of this run (starting the job or between calls). */
+  atomic_store(p->abandoned, 1);
+  for (;;) {
+    int busy = 0;
+    for (int i = 1; i <= workers; i++) {
+      int st = atomic_load(&p->slots[i].state);
+      busy += st == AMZ__SLOT_WAITING || st == AMZ__SLOT_LIB;
+    }
+    if (!busy) break;
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
+  snprintf(p->lost, sizeof p->lost, "%s", why);
+  return amz__fail(AMZ_ETIMEOUT, "%s", why);
+}
+
 void amz__pool_destroy(amz__pool_t *p) {
   adopt_after_fork(p); /* in a child: no helpers to join (the parent's are not ours) */
   pthread_mutex_lock(&p->mu);
   p->shutdown = 1;
   pthread_cond_broadcast(&p->cv_start);
   pthread_mutex_unlock(&p->mu);
-  for (int i = 0; i < p->n_helpers; i++) pthread_join(p->threads[i], NULL);
+  int left = 0;
+  for (int i = 0; i < p->n_helpers; i++) {
+    /* A thread still in a call its run gave up on ends when the call returns,
+     * reading only its slot: let it go, and keep the slots. */
+    if (p->lost[0] && atomic_load(&p->slots[i + 1].state) == AMZ__SLOT_KERNEL) {
+      pthread_detach(p->threads[i]);
+      left++;
+    } else {
+      pthread_join(p->threads[i], NULL);
+    }
+  }
   free(p->threads);
+  if (left) {
+    keep_for_stuck(p->slots, (void *)p->abandoned);
+  } else {
+    free(p->slots);
+    free((void *)p->abandoned);
+  }
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv_start);
   pthread_cond_destroy(&p->cv_done);

@@ -24,7 +24,7 @@ int amz__run_failed(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t 
   if (e - b == 1) {
     for (int k = 0; k < retries; k++) {
       if (sink) sink->retry_calls++;
-      rc = t->fn(b, e, t->arg);
+      rc = amz__kernel_call(t, b, e, sink);
       if (rc == 0) {
         if (ck) amz__ckpt_log(ck, b, e);
         if (sink) sink->recovered++;
@@ -39,7 +39,7 @@ int amz__run_failed(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t 
   int first = 0;
   for (int h = 0; h < 2; h++) {
     if (sink) sink->retry_calls++;
-    int r = t->fn(lo[h], hi[h], t->arg);
+    int r = amz__kernel_call(t, lo[h], hi[h], sink);
     if (r == 0) {
       if (ck) amz__ckpt_log(ck, lo[h], hi[h]);
       if (sink) sink->recovered += hi[h] - lo[h];

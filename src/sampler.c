@@ -56,7 +56,7 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker)
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
   r->worker = worker;
   r->p = p;
-  amz__sink_t sink = {.fail = block_failed, .ctx = r};
+  amz__sink_t sink = {.fail = block_failed, .ctx = r, .watch = amz__watch_current()};
   r->t0 = amz__clock_now(p->clock);
   r->rc = amz__run_items(t, p->retries, p->ckpt, r->s.begin, r->s.end, &sink);
   r->t1 = amz__clock_now(p->clock);
@@ -78,6 +78,19 @@ static void samp_job(void *arg, int w) {
     if (i >= x->n) break;
     run_block(x->p, &x->recs[i], w);
   }
+}
+
+/* Runs n blocks on P workers (worker 0 is the caller), or on watched helpers when
+ * a timeout is set. Returns 0 or the watched run's error. */
+static int run_blocks(const amz__sampler_params_t *p, samp_rec_t *recs, size_t n, int P) {
+  samp_ctx_t x = {.p = p, .recs = recs, .n = n};
+  if (p->watch) return amz__pool_run_watched(p->pool, P, samp_job, &x, p->watch);
+  if (P <= 1) {
+    for (size_t i = 0; i < n; i++) run_block(p, &recs[i], 0);
+    return 0;
+  }
+  amz__pool_run(p->pool, P, samp_job, &x);
+  return 0;
 }
 
 /* Growing array of sample records plus the sorted set of taken ranges. */
@@ -255,7 +268,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       rc = AMZ_ENOMEM;
       goto out;
     }
-    run_block(p, r, 0);
+    if ((rc = run_blocks(p, r, 1, 1)) != 0) goto out;
     sampled += e - b;
     if (r->s.wall_s >= TARGET_BLOCK_S || m >= m_cap) break;
     uint64_t grow = r->s.wall_s > 0 ? (uint64_t)ceil(TARGET_BLOCK_S / r->s.wall_s) : 16;
@@ -295,7 +308,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
         rc = AMZ_ENOMEM;
         goto out;
       }
-      run_block(p, r, 0);
+      if ((rc = run_blocks(p, r, 1, 1)) != 0) goto out;
       solo_time += r->s.wall_s;
       /* Both halves count against the limit: the second runs just below. */
       sampled += (e + m > N ? N : e + m) - b;
@@ -310,8 +323,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
           goto out;
         }
       }
-      samp_ctx_t x = {.p = p, .recs = &st.v[conc_first], .n = pairs};
-      amz__pool_run(p->pool, P, samp_job, &x);
+      if ((rc = run_blocks(p, &st.v[conc_first], pairs, P)) != 0) goto out;
       double *ratio = malloc(pairs * sizeof *ratio);
       if (!ratio) {
         rc = AMZ_ENOMEM;
@@ -404,8 +416,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       added++;
     }
     if (added == 0) break;
-    samp_ctx_t x = {.p = p, .recs = &st.v[first], .n = added};
-    amz__pool_run(p->pool, PR, samp_job, &x);
+    if ((rc = run_blocks(p, &st.v[first], added, PR)) != 0) goto out;
     if (round < (size_t)(256 * PR)) round *= 4;
   }
 
@@ -465,6 +476,7 @@ out:
   for (size_t i = 0; i < st.n; i++) amz__rangeset_free(&st.v[i].fails);
   free(st.v);
   amz__rangeset_free(&st.taken);
+  if (rc == AMZ_ETIMEOUT || rc == AMZ_ESYS) return rc; /* the message is said */
   if (rc != 0) return amz__fail(rc, "out of memory while sampling");
   return 0;
 }

@@ -304,7 +304,7 @@ static int result_explain_v(const void *r, FILE *f) { return amz_result_explain(
 
 static void test_error_strings_and_names(void) {
   tally = &n_core;
-  static const int bad_codes[] = {1, 2, 77, -16, -100, INT_MIN, INT_MAX};
+  static const int bad_codes[] = {1, 2, 77, -17, -100, INT_MIN, INT_MAX};
   for (size_t i = 0; i < sizeof bad_codes / sizeof *bad_codes; i++) {
     SENTINEL_STR(amz_strerror(bad_codes[i]), "unknown error");
     SENTINEL_STR(amz_error_name(bad_codes[i]), "AMZ_UNKNOWN");
@@ -361,6 +361,7 @@ static void test_options(void) {
   BAD(amz_options_set_profile(NULL, NULL), AMZ_EINVAL, "NULL");
   BAD(amz_options_set_profile_overwrite(NULL, 1), AMZ_EINVAL, "NULL");
   BAD(amz_options_set_retries(NULL, 1), AMZ_EINVAL, "NULL");
+  BAD(amz_options_set_timeout(NULL, 60, 0, AMZ_TIMEOUT_ERROR), AMZ_EINVAL, "NULL");
   BAD(amz_options_set_checkpoint(NULL, "x.ckpt"), AMZ_EINVAL, "NULL");
   BAD(amz_options_set_checkpoint(NULL, NULL), AMZ_EINVAL, "NULL");
   BAD(amz_options_set_use_env(NULL, 1), AMZ_EINVAL, "NULL");
@@ -476,6 +477,21 @@ static void test_options(void) {
   }
   ACCEPTED(amz_options_set_retries(scratch, 100));
   ACCEPTED(amz_options_set_retries(scratch, 0));
+
+  /* Timeouts: seconds in [0, 1e9], a factor 0 or in [1, 1e9], one of two actions. */
+  static const double bad_seconds[] = {-1, -1e-9, 1.5e9, INFINITY, -INFINITY, NAN};
+  for (size_t i = 0; i < sizeof bad_seconds / sizeof *bad_seconds; i++)
+    BAD(amz_options_set_timeout(o, bad_seconds[i], 0, AMZ_TIMEOUT_ERROR), AMZ_EINVAL,
+        "timeout seconds");
+  static const double bad_factors[] = {-1, 0.5, 0.999, 2e9, INFINITY, NAN};
+  for (size_t i = 0; i < sizeof bad_factors / sizeof *bad_factors; i++)
+    BAD(amz_options_set_timeout(o, 60, bad_factors[i], AMZ_TIMEOUT_ERROR), AMZ_EINVAL,
+        "timeout factor");
+  BAD(amz_options_set_timeout(o, 60, 0, (amz_timeout_action_t)2), AMZ_EINVAL, "got 2");
+  BAD(amz_options_set_timeout(o, 60, 0, (amz_timeout_action_t)-1), AMZ_EINVAL, "got -1");
+  ACCEPTED(amz_options_set_timeout(scratch, 0, 0, AMZ_TIMEOUT_ERROR));
+  ACCEPTED(amz_options_set_timeout(scratch, 1e9, 1e9, AMZ_TIMEOUT_ABORT));
+  ACCEPTED(amz_options_set_timeout(scratch, 0, 1, AMZ_TIMEOUT_ERROR));
 
   /* Checkpoint paths of 4096 bytes or more. */
   char *ck4096 = long_string(4096, "/tmp/"), *ck4095 = long_string(4095, "/tmp/");
@@ -1027,7 +1043,8 @@ static void test_result_accessors(void) {
 
 static const char *const env_vars[] = {"AMZ_WORKERS",    "AMZ_RANKS",   "AMZ_SCHEDULE",
                                        "AMZ_CHUNK",      "AMZ_RETRIES", "AMZ_PROFILE_OVERWRITE",
-                                       "AMZ_PROGRESS",   "AMZ_CHECKPOINT", "AMZ_PROFILE"};
+                                       "AMZ_PROGRESS",   "AMZ_CHECKPOINT", "AMZ_PROFILE",
+                                       "AMZ_TIMEOUT"};
 
 static void unset_all_env(void) {
   for (size_t i = 0; i < sizeof env_vars / sizeof *env_vars; i++) unsetenv(env_vars[i]);
@@ -1080,6 +1097,16 @@ static void test_environment(void) {
   env_case("AMZ_RETRIES", "101", 1, t, o, __LINE__);
   env_case("AMZ_RETRIES", "1.5", 1, t, o, __LINE__);
 
+  /* AMZ_TIMEOUT: off, or a comma list of SECONDS[s], FACTORx (>= 1), error|abort,
+   * each at most once, with a bound. */
+  static const char *const bad_timeouts[] = {
+      "",      " ",      "-1",        "0x10",       "1e3",      "abc",   "0.5x", "10,20",
+      "abort", "error",  "10,abort,error", "10s5", "nan",      "inf",   "10 ",  ",10",
+      "10,",   "0s",     "1e10",      "2000000000", "20x,30x",  "x",     "s",    ".s",
+      "10;abort"};
+  for (size_t i = 0; i < sizeof bad_timeouts / sizeof *bad_timeouts; i++)
+    env_case("AMZ_TIMEOUT", bad_timeouts[i], 1, t, o, __LINE__);
+
   /* AMZ_SCHEDULE: a schedule name; "" is not one. */
   for (size_t i = 0; i < nm; i++) env_case("AMZ_SCHEDULE", malformed[i], 1, t, o, __LINE__);
   env_case("AMZ_SCHEDULE", "dynamic,4", 1, t, o, __LINE__);
@@ -1116,7 +1143,9 @@ static void test_environment(void) {
 
   /* amz_for fails the same way, and clears its output. */
   for (size_t v = 0; v < sizeof env_vars / sizeof *env_vars; v++) {
-    const char *value = strcmp(env_vars[v], "AMZ_PROFILE") == 0 ? "%q" : "1x";
+    const char *value = strcmp(env_vars[v], "AMZ_PROFILE") == 0   ? "%q"
+                        : strcmp(env_vars[v], "AMZ_TIMEOUT") == 0 ? "0.5x"
+                                                                  : "1x";
     if (strcmp(env_vars[v], "AMZ_CHECKPOINT") == 0) continue; /* any short path is valid */
     amz_task_t task = {"env for", N, kernel, t};
     amz_result_t *r = (amz_result_t *)t;

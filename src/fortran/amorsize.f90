@@ -26,12 +26,16 @@ module amorsize
   integer(c_int), parameter, public :: AMZ_OK = 0, AMZ_EINVAL = -1, AMZ_ENOMEM = -2, &
        AMZ_EENV = -3, AMZ_ESCHED = -4, AMZ_ESYS = -5, AMZ_ETOPO = -6, AMZ_EITEMS = -7, &
        AMZ_EBUSY = -8, AMZ_ECONFLICT = -9, AMZ_EMPI = -10, AMZ_EIO = -11, AMZ_ERANGE = -12, &
-       AMZ_EEXIST = -13, AMZ_EFORMAT = -14, AMZ_EMISMATCH = -15
+       AMZ_EEXIST = -13, AMZ_EFORMAT = -14, AMZ_EMISMATCH = -15, &
+       AMZ_ETIMEOUT = -16
 
   ! ---- schedules (amz_schedule_t) ----
   integer(c_int), parameter, public :: AMZ_SCHED_AUTO = 0, AMZ_SCHED_STATIC = 1, &
        AMZ_SCHED_CYCLIC = 2, AMZ_SCHED_DYNAMIC = 3, AMZ_SCHED_GUIDED = 4, &
        AMZ_SCHED_FACTORING = 5, AMZ_SCHED_AWF = 6
+
+  ! ---- timeout actions (amz_timeout_action_t) ----
+  integer(c_int), parameter, public :: AMZ_TIMEOUT_ERROR = 0, AMZ_TIMEOUT_ABORT = 1
 
   !> Root of amz_mpi_gather_items that gathers to every rank.
   integer(c_int), parameter, public :: AMZ_MPI_ALL = -1
@@ -106,6 +110,13 @@ module amorsize
       import :: c_int, c_ptr
       type(c_ptr), value :: opts
       integer(c_int), value :: retries
+    end function
+    integer(c_int) function amz_options_set_timeout(opts, seconds, factor, action) &
+        bind(c, name="amz_options_set_timeout")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: opts
+      real(c_double), value :: seconds, factor
+      integer(c_int), value :: action
     end function
     integer(c_int) function c_options_set_checkpoint(opts, path) &
         bind(c, name="amz_options_set_checkpoint")
@@ -269,6 +280,7 @@ module amorsize
        amz_options_set_ranks, amz_options_set_schedule, amz_options_set_chunk, &
        amz_options_set_sampling, amz_options_set_use_env, amz_options_set_profile, &
        amz_options_set_profile_overwrite, amz_options_set_retries, amz_options_set_checkpoint, &
+       amz_options_set_timeout, &
        amz_result_items_resumed, amz_plan_create, amz_run, amz_for, &
        amz_plan_destroy, amz_plan_workers, amz_plan_ranks, amz_plan_schedule, amz_plan_chunk, &
        amz_plan_predicted_seconds, amz_plan_explain, amz_result_seconds, &

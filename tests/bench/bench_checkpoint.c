@@ -23,17 +23,9 @@
 
 static double item_us = 1.0;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int spin(uint64_t b, uint64_t e, void *arg) {
   int *fail_every = arg;
-  double until = now() + item_us * 1e-6 * (double)(e - b);
-  volatile uint64_t x = b;
-  while (now() < until) x = x * 6364136223846793005ULL + 1;
+  bench_spin_items(b, e, item_us);
   if (fail_every && *fail_every)
     for (uint64_t i = b; i < e; i++)
       if (i % (uint64_t)*fail_every == 7) return 3;

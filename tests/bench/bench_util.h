@@ -5,7 +5,24 @@
 #ifndef AMZ_BENCH_UTIL_H
 #define AMZ_BENCH_UTIL_H
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
+/* Monotonic seconds. */
+static inline double bench_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A compute kernel's stand-in: spins (no sleep, so a core is busy) for `us`
+ * microseconds per item of [b, e). */
+static inline void bench_spin_items(uint64_t b, uint64_t e, double us) {
+  double until = bench_now() + us * 1e-6 * (double)(e - b);
+  volatile uint64_t x = b;
+  while (bench_now() < until) x = x * 6364136223846793005ULL + 1;
+}
 
 static inline int bench_cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;

@@ -481,6 +481,61 @@ static void test_checkpoint_one_worker(void) {
   amz_options_destroy(o);
 }
 
+/* The watchdog under MPI: a kernel call stuck on the last rank makes every rank
+ * return AMZ_ETIMEOUT with that rank's diagnosis, instead of every rank waiting. */
+typedef struct mgate {
+  _Atomic int armed, released;
+  int stuck_rank;
+} mgate_t;
+
+static int mgate_fn(uint64_t b, uint64_t e, void *arg) {
+  (void)b;
+  (void)e;
+  mgate_t *g = arg;
+  if (atomic_load(&g->armed) && rank == g->stuck_rank)
+    while (!atomic_load(&g->released)) {
+      struct timespec ts = {0, 2000000};
+      nanosleep(&ts, NULL);
+    }
+  return 0;
+}
+
+static void test_timeout_every_rank(void) {
+  mgate_t g = {.stuck_rank = size - 1};
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_ranks(o, size);
+  amz_options_set_workers(o, 1);
+  amz_options_set_schedule(o, AMZ_SCHED_STATIC);
+  amz_options_set_timeout(o, 0.5, 0, AMZ_TIMEOUT_ERROR);
+  amz_task_t task = {"mpi-watch", 1000, mgate_fn, &g};
+  amz_plan_t *p = NULL;
+  int rc = amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p);
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  atomic_store(&g.armed, 1);
+  amz_result_t *r = NULL;
+  double t0 = MPI_Wtime();
+  rc = amz_mpi_run(p, &r);
+  double el = MPI_Wtime() - t0;
+  CU_ASSERT_EQUAL(rc, AMZ_ETIMEOUT);
+  CU_ASSERT_TRUE(same_everywhere(rc));
+  CU_ASSERT(el >= 0.4 && el < 20.0);
+  char want[64];
+  snprintf(want, sizeof want, "rank %d (host ", size - 1);
+  const char *msg = amz_last_error();
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "timeout: task 'mpi-watch'"));
+  if (!strstr(msg, want)) fprintf(stderr, "\n  rank %d: %s\n", rank, msg);
+  atomic_store(&g.released, 1);
+  struct timespec ts = {0, 50000000};
+  nanosleep(&ts, NULL);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+}
+
 /* Options that differ between ranks: the same error everywhere, no hang. */
 static void test_options_disagree(void) {
   if (size < 2) return;
@@ -1007,6 +1062,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "profile written collectively, read back on rank 0", test_profile);
   CU_add_test(s, "retries isolate, checkpoint resumes exactly the rest", test_retries_and_resume);
   CU_add_test(s, "a checkpoint with one worker chunks a long loop", test_checkpoint_one_worker);
+  CU_add_test(s, "a stuck kernel: AMZ_ETIMEOUT on every rank", test_timeout_every_rank);
   CU_add_test(s, "options that differ between ranks: same error, no hang", test_options_disagree);
   unsigned ran = 0, all = mpi_cunit_run(rank, &ran);
   amz_options_destroy(quick);
