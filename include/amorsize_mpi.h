@@ -153,7 +153,9 @@ typedef struct amz_map_task {
  *        from a progress thread), else AMZ_EMPI names the thread level found.
  *        The task's buffers must stay valid until the plan is destroyed.
  * @return as amz_mpi_plan_create(); AMZ_EINVAL also for NULL buffers on rank 0 with
- *         non-zero sizes.
+ *         non-zero sizes, for bytes_in or bytes_out differing between ranks, and
+ *         when some ranks call this and others amz_mpi_plan_create() (every rank
+ *         returns it).
  */
 AMZ_API int amz_mpi_map_plan_create(MPI_Comm comm, const amz_map_task_t *task,
                                     const amz_options_t *opts, amz_plan_t **plan);

@@ -661,13 +661,25 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
   /* The same N everywhere, or the strata would not tile the range; the same task
    * (by a hash of its name), or ranks would execute each other's items. */
   const char *name = task->name ? task->name : "";
-  uint64_t mine[2] = {task->n_items, amz__fnv1a(AMZ__FNV_BASIS, name, strlen(name))};
-  uint64_t lo[2], hi[2];
-  MPI_Allreduce(mine, lo, 2, MPI_UINT64_T, MPI_MIN, dup);
-  MPI_Allreduce(mine, hi, 2, MPI_UINT64_T, MPI_MAX, dup);
+  /* Map mode: the same item sizes (0 for a plain loop), or rank 0 would send and
+   * receive items of another size than the others read and write. */
+  uint64_t mine[4] = {task->n_items, amz__fnv1a(AMZ__FNV_BASIS, name, strlen(name)),
+                      mt ? (uint64_t)mt->bytes_in + 1 : 0, mt ? (uint64_t)mt->bytes_out + 1 : 0};
+  uint64_t lo[4], hi[4];
+  MPI_Allreduce(mine, lo, 4, MPI_UINT64_T, MPI_MIN, dup);
+  MPI_Allreduce(mine, hi, 4, MPI_UINT64_T, MPI_MAX, dup);
   if (rc == 0 && lo[0] != hi[0])
     rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
                    fn_name, (unsigned long long)lo[0], (unsigned long long)hi[0]);
+  else if (rc == 0 && (lo[2] == 0) != (hi[2] == 0))
+    rc = amz__fail(AMZ_EINVAL, "%s: some ranks plan a map-mode loop "
+                               "(amz_mpi_map_plan_create), others a plain one: every rank "
+                               "must call the same function", fn_name);
+  else if (rc == 0 && (lo[2] != hi[2] || lo[3] != hi[3]))
+    rc = amz__fail(AMZ_EINVAL, "%s: item sizes differ between ranks (bytes_in from %llu to "
+                               "%llu, bytes_out from %llu to %llu)", fn_name,
+                   (unsigned long long)lo[2] - 1, (unsigned long long)hi[2] - 1,
+                   (unsigned long long)lo[3] - 1, (unsigned long long)hi[3] - 1);
   else if (rc == 0 && lo[1] != hi[1])
     rc = amz__fail(AMZ_ECONFLICT, "%s: the task name differs between ranks ('%s' on rank %d); "
                                   "every rank must plan the same loop", fn_name, name, m->rank);

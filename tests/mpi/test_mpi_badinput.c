@@ -380,6 +380,13 @@ static void test_plan_create(void) {
 /* Map mode                                                                   */
 /* ------------------------------------------------------------------------- */
 
+static int plain_fn(uint64_t b, uint64_t e, void *arg) {
+  (void)b;
+  (void)e;
+  (void)arg;
+  return 0;
+}
+
 static void test_map_mode(void) {
   uint64_t *in = NULL, *out = NULL;
   if (rank == 0) {
@@ -422,6 +429,21 @@ static void test_map_mode(void) {
     amz_map_task_t odd = good;
     if (rank != 0) odd.n_items = N + 1;
     BAD(amz_mpi_map_plan_create(MPI_COMM_WORLD, &odd, o, &p), AMZ_EINVAL, "n_items");
+    /* Item sizes that differ (rank 0 would move items of the wrong size). */
+    amz_map_task_t wide = good, narrow = good;
+    if (rank != 0) wide.bytes_in = 2 * B;
+    if (rank != 0) narrow.bytes_out = B / 2;
+    BAD2(amz_mpi_map_plan_create(MPI_COMM_WORLD, &wide, o, &p), AMZ_EINVAL, "bytes_in from 8 to 16",
+         "item sizes differ");
+    BAD2(amz_mpi_map_plan_create(MPI_COMM_WORLD, &narrow, o, &p), AMZ_EINVAL,
+         "bytes_out from 4 to 8", "item sizes differ");
+    CU_ASSERT_PTR_NULL(p);
+    /* Rank 0 plans a map-mode loop, the others a plain loop of the same name and N. */
+    amz_task_t plain = {"mpi map", N, plain_fn, NULL};
+    BAD(rank == 0 ? amz_mpi_map_plan_create(MPI_COMM_WORLD, &good, o, &p)
+                  : amz_mpi_plan_create(MPI_COMM_WORLD, &plain, o, &p),
+        AMZ_EINVAL, "map-mode loop");
+    CU_ASSERT_PTR_NULL(p);
   }
   /* A checkpoint in map mode: "not combinable" (amz_options_set_checkpoint); the
    * header gives no code, the library answers AMZ_ECONFLICT. */
