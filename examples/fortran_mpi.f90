@@ -50,6 +50,7 @@ program fortran_mpi
   type(c_ptr) :: opts, plan, res
   integer(c_int) :: rc
   integer(c_int64_t) :: i, done
+  integer(c_int64_t), target :: local, counted
 
   call MPI_Init_thread(MPI_THREAD_MULTIPLE, provided, ierr)
   call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
@@ -81,6 +82,15 @@ program fortran_mpi
   if (rank == 0) rc = amz_result_explain(res)
   done = amz_result_items_done(res)
 
+  ! Every item ran on exactly one rank, sampled ones on excluded ranks included: the
+  ! ranks' local counts add up to n (a reduction over every rank, as for a sum).
+  local = amz_result_local_items_done(res)
+  rc = amz_mpi_allreduce(MPI_COMM_WORLD, c_loc(local), c_loc(counted), 1, MPI_INTEGER8, MPI_SUM)
+  if (rc /= AMZ_OK) then
+    print '(a,i0,a,a)', 'rank ', rank, ': allreduce failed: ', amz_last_error()
+    call MPI_Abort(MPI_COMM_WORLD, 1, ierr)
+  end if
+
   ! Each item ran on exactly one rank: rank 0 collects them all.
   rc = amz_mpi_gather_items(MPI_COMM_WORLD, res, c_loc(values), c_sizeof(values(1)), 0)
   if (rc /= AMZ_OK) then
@@ -94,7 +104,7 @@ program fortran_mpi
       if (transfer(values(i + 1), 0_c_int64_t) /= transfer(term(i), 0_c_int64_t)) bad = bad + 1
     end do
     print '(a,es22.15)', 'sum of the series ', sum(values)
-    if (bad == 0 .and. done == n) then
+    if (bad == 0 .and. done == n .and. counted == n) then
       print '(a,i0,a,i0,a,i0,a)', 'fortran: items done ', done, ' of ', n, ' on ', &
            amz_result_ranks(res), ' ranks, every term equal to the serial one: OK'
     else

@@ -237,6 +237,39 @@ AMZ_API const char *amz_result_mpi_why(const amz_result_t *result);
 AMZ_API int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *result, void *buf,
                                  size_t item_bytes, int root);
 
+/**
+ * @brief Combine every rank's partial result of a loop (a Monte Carlo sum, counts,
+ *        a histogram) on every rank: MPI_Allreduce that waits without spinning.
+ *        *Collective over comm,* which must be the communicator the plan was
+ *        created on (or a congruent one).
+ *
+ * The pattern for reductions: the kernel adds each item's contribution into the
+ * calling rank's partial result (per thread, or atomically: the kernel runs on
+ * several threads), and after amz_mpi_run() every rank calls this. Every rank,
+ * excluded ones included: the plan samples the kernel on all ranks, so a rank the
+ * plan then excluded holds the items it sampled, and a reduction over the running
+ * ranks alone would silently lose them. An excluded rank reaches this call first
+ * and waits for the others; it sleeps while it waits (MPI_Iallreduce, tested with
+ * a pause growing to 200 us), where Open MPI's blocking MPI_Allreduce would poll
+ * and take a core from a rank still running (docs/BENCHMARKS.md measures both).
+ * Items run in any order, some while sampling: the sum of floating-point values
+ * can differ in its last bits from one run to the next (docs/PORTING.md).
+ *
+ * @param sendbuf this rank's `count` elements, or MPI_IN_PLACE (then on every rank)
+ *                to reduce recvbuf in place.
+ * @param recvbuf receives the combined `count` elements on every rank.
+ * @param count elements, >= 0, the same on every rank (0: nothing is moved).
+ * @param type an MPI datatype whose size is the same on every rank.
+ * @param op a predefined or user operation, the same on every rank (not checked:
+ *           MPI gives no portable way to compare operations).
+ * @return 0; AMZ_EINVAL (MPI_COMM_NULL or an intercommunicator, count < 0, NULL
+ *         buffers with count > 0, MPI_DATATYPE_NULL, MPI_OP_NULL; count, element
+ *         size or the use of MPI_IN_PLACE differing between ranks, naming both
+ *         values); AMZ_EMPI. Every rank returns the same code.
+ */
+AMZ_API int amz_mpi_allreduce(MPI_Comm comm, const void *sendbuf, void *recvbuf, int count,
+                              MPI_Datatype type, MPI_Op op);
+
 #ifdef __cplusplus
 }
 #endif

@@ -242,6 +242,17 @@ module amorsize
       type(c_ptr), intent(out) :: result
     end function
 
+    !> amz_mpi_allreduce with Fortran handles (use mpi): every rank's partial result
+    !> on every rank, excluded ranks included; waits without spinning. Buffers by
+    !> c_loc (MPI_IN_PLACE is not accepted here: pass two buffers).
+    integer(c_int) function amz_mpi_allreduce(comm, sendbuf, recvbuf, count, datatype, op) &
+        bind(c, name="amz_f_mpi_allreduce")
+      import :: c_int, c_ptr
+      integer(c_int), value :: comm
+      type(c_ptr), value :: sendbuf, recvbuf
+      integer(c_int), value :: count, datatype, op
+    end function
+
     integer(c_int) function amz_mpi_gather_items(comm, result, buf, item_bytes, root) &
         bind(c, name="amz_f_mpi_gather_items")
       import :: c_int, c_ptr, c_size_t
@@ -287,7 +298,8 @@ module amorsize
        amz_result_predicted_seconds, amz_result_items_done, amz_result_items_failed, &
        amz_result_workers, amz_result_ranks, amz_result_local_items_done, &
        amz_result_mpi_excluded, amz_result_explain, amz_result_destroy, amz_result_profile_path, &
-       amz_mpi_plan_create, amz_mpi_run, amz_mpi_for, amz_mpi_gather_items, amz_last_error, amz_strerror, amz_task, &
+       amz_mpi_plan_create, amz_mpi_run, amz_mpi_for, amz_mpi_gather_items, amz_mpi_allreduce, &
+       amz_last_error, amz_strerror, amz_task, &
        amz_task_free
 
 contains

@@ -37,6 +37,12 @@ AMZ_F_API int amz_f_result_explain(const amz_result_t *result) {
   return rc;
 }
 
+AMZ_F_API int amz_f_mpi_allreduce(MPI_Fint comm, const void *sendbuf, void *recvbuf, int count,
+                                  MPI_Fint type, MPI_Fint op) {
+  return amz_mpi_allreduce(MPI_Comm_f2c(comm), sendbuf, recvbuf, count, MPI_Type_f2c(type),
+                           MPI_Op_f2c(op));
+}
+
 AMZ_F_API int amz_f_mpi_gather_items(MPI_Fint comm, const amz_result_t *result, void *buf,
                                      size_t item_bytes, int root) {
   return amz_mpi_gather_items(MPI_Comm_f2c(comm), result, buf, item_bytes, root);

@@ -708,6 +708,51 @@ static void test_gather_items(void) {
   }
 }
 
+/* A Monte Carlo-like sum: each item adds its own value to the rank's partial sum.
+ * With the plan on one rank, the other ranks are excluded but hold what they
+ * sampled; the reduction over every rank gives the exact total, the running rank
+ * alone does not. */
+static int partial_sum_fn(uint64_t b, uint64_t e, void *arg) {
+  _Atomic uint64_t *sum = arg;
+  uint64_t s = 0;
+  for (uint64_t i = b; i < e; i++) s += i;
+  atomic_fetch_add(sum, s);
+  return 0;
+}
+
+static void test_allreduce_with_excluded_ranks(void) {
+  const uint64_t n = 200000;
+  _Atomic uint64_t partial = 0;
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_sampling(o, 0.02, 0.05);
+  amz_options_set_ranks(o, 1);
+  amz_task_t task = {"mc-sum", n, partial_sum_fn, &partial};
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_for(MPI_COMM_WORLD, &task, o, &r), 0);
+  CU_ASSERT_EQUAL(amz_result_mpi_excluded(r), rank != 0);
+  uint64_t mine = atomic_load(&partial), total = 0, running_only = 0;
+  CU_ASSERT_EQUAL(amz_mpi_allreduce(MPI_COMM_WORLD, &mine, &total, 1, MPI_UINT64_T, MPI_SUM), 0);
+  CU_ASSERT_EQUAL(total, n * (n - 1) / 2);
+  /* In place gives the same. */
+  uint64_t inplace = mine;
+  CU_ASSERT_EQUAL(
+      amz_mpi_allreduce(MPI_COMM_WORLD, MPI_IN_PLACE, &inplace, 1, MPI_UINT64_T, MPI_SUM), 0);
+  CU_ASSERT_EQUAL(inplace, total);
+  /* What the running rank alone holds misses what the others sampled. */
+  running_only = rank == 0 ? mine : 0;
+  MPI_Bcast(&running_only, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  uint64_t sampled_elsewhere = total - running_only;
+  MPI_Bcast(&sampled_elsewhere, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  if (size == 1) CU_ASSERT_EQUAL(sampled_elsewhere, 0);
+  if (size > 1) CU_ASSERT(sampled_elsewhere > 0);
+  /* Zero elements: nothing moves, every rank returns 0. */
+  CU_ASSERT_EQUAL(amz_mpi_allreduce(MPI_COMM_WORLD, NULL, NULL, 0, MPI_DOUBLE, MPI_SUM), 0);
+  amz_result_destroy(r);
+  amz_options_destroy(o);
+}
+
 static int nothing(uint64_t b, uint64_t e, void *arg) {
   (void)b;
   (void)e;
@@ -1063,6 +1108,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "retries isolate, checkpoint resumes exactly the rest", test_retries_and_resume);
   CU_add_test(s, "a checkpoint with one worker chunks a long loop", test_checkpoint_one_worker);
   CU_add_test(s, "a stuck kernel: AMZ_ETIMEOUT on every rank", test_timeout_every_rank);
+  CU_add_test(s, "allreduce counts what excluded ranks sampled",
+              test_allreduce_with_excluded_ranks);
   CU_add_test(s, "options that differ between ranks: same error, no hang", test_options_disagree);
   unsigned ran = 0, all = mpi_cunit_run(rank, &ran);
   amz_options_destroy(quick);

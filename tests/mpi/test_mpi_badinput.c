@@ -387,6 +387,57 @@ static int plain_fn(uint64_t b, uint64_t e, void *arg) {
   return 0;
 }
 
+/* amz_mpi_allreduce: every bad argument, on every rank or on one; valid arguments
+ * that disagree between ranks; the buffers are left alone on failure. */
+static void test_allreduce(void) {
+  const int last = rank == size - 1;
+  double in[4] = {1, 2, 3, 4}, out[4] = {-1, -1, -1, -1};
+  BAD(amz_mpi_allreduce(MPI_COMM_NULL, in, out, 4, MPI_DOUBLE, MPI_SUM), AMZ_EINVAL,
+      "MPI_COMM_NULL");
+  BAD(amz_mpi_allreduce(MPI_COMM_WORLD, in, out, -1, MPI_DOUBLE, MPI_SUM), AMZ_EINVAL,
+      "count is -1");
+  BAD(amz_mpi_allreduce(MPI_COMM_WORLD, in, out, INT_MIN, MPI_DOUBLE, MPI_SUM), AMZ_EINVAL,
+      "count is");
+  BAD(amz_mpi_allreduce(MPI_COMM_WORLD, NULL, out, 4, MPI_DOUBLE, MPI_SUM), AMZ_EINVAL,
+      "sendbuf is NULL");
+  BAD(amz_mpi_allreduce(MPI_COMM_WORLD, in, NULL, 4, MPI_DOUBLE, MPI_SUM), AMZ_EINVAL,
+      "recvbuf is NULL");
+  BAD(amz_mpi_allreduce(MPI_COMM_WORLD, in, out, 4, MPI_DATATYPE_NULL, MPI_SUM), AMZ_EINVAL,
+      "MPI_DATATYPE_NULL");
+  BAD(amz_mpi_allreduce(MPI_COMM_WORLD, in, out, 4, MPI_DOUBLE, MPI_OP_NULL), AMZ_EINVAL,
+      "MPI_OP_NULL");
+  /* Bad on one rank only: the others return the same code. */
+  BAD_ON(last, amz_mpi_allreduce(MPI_COMM_WORLD, in, last ? NULL : out, 4, MPI_DOUBLE, MPI_SUM),
+         AMZ_EINVAL, "recvbuf is NULL", NULL);
+  BAD_ON(last, amz_mpi_allreduce(MPI_COMM_WORLD, in, out, last ? -3 : 4, MPI_DOUBLE, MPI_SUM),
+         AMZ_EINVAL, "count is -3", NULL);
+  if (size > 1) {
+    /* Valid, but not the same everywhere: MPI would read past a buffer. */
+    BAD_ON(last, amz_mpi_allreduce(MPI_COMM_WORLD, in, out, last ? 3 : 4, MPI_DOUBLE, MPI_SUM),
+           AMZ_EINVAL, "count differs between ranks (from 3 to 4", NULL);
+    BAD_ON(last, amz_mpi_allreduce(MPI_COMM_WORLD, in, out, 4, last ? MPI_FLOAT : MPI_DOUBLE,
+                                   MPI_SUM),
+           AMZ_EINVAL, "size differs between ranks (from 4 to 8 bytes", NULL);
+    BAD_ON(last, amz_mpi_allreduce(MPI_COMM_WORLD, last ? MPI_IN_PLACE : in, out, 4, MPI_DOUBLE,
+                                   MPI_SUM),
+           AMZ_EINVAL, "MPI_IN_PLACE on some ranks only", NULL);
+    MPI_Comm half, inter;
+    MPI_Comm_split(MPI_COMM_WORLD, rank % 2, rank, &half);
+    MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, rank % 2 == 0 ? 1 : 0, 78, &inter);
+    BAD(amz_mpi_allreduce(inter, in, out, 4, MPI_DOUBLE, MPI_SUM), AMZ_EINVAL,
+        "intercommunicator");
+    MPI_Comm_free(&inter);
+    MPI_Comm_free(&half);
+  }
+  /* Nothing failed wrote into out. */
+  int untouched = 1;
+  for (int i = 0; i < 4; i++) untouched &= out[i] == -1;
+  CU_ASSERT_TRUE(untouched);
+  /* And a valid call still works. */
+  CU_ASSERT_EQUAL(amz_mpi_allreduce(MPI_COMM_WORLD, in, out, 4, MPI_DOUBLE, MPI_SUM), 0);
+  CU_ASSERT_DOUBLE_EQUAL(out[3], 4.0 * size, 0.0);
+}
+
 static void test_map_mode(void) {
   uint64_t *in = NULL, *out = NULL;
   if (rank == 0) {
@@ -800,6 +851,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "map mode", test_map_mode);
   CU_add_test(s, "runs, plan and result accessors, gather", test_runs_and_accessors);
   CU_add_test(s, "gather over the MPI count limit", test_gather_count_limit);
+  CU_add_test(s, "allreduce: arguments and disagreement", test_allreduce);
   unsigned ran = 0, all = mpi_cunit_run(rank, &ran);
   if (rank == 0) {
     printf("\nmpi bad-input suite on %d rank%s: %u test(s), %u failed assertion(s) over all "
