@@ -447,8 +447,16 @@ AMZ_API int amz_options_set_timeout(amz_options_t *opts, double seconds, double 
                                     amz_timeout_action_t action);
 
 /**
- * @brief Whether AMZ_WORKERS, AMZ_SCHEDULE and AMZ_CHUNK override the options
- *        (default 1: the environment wins, so operators can steer a binary).
+ * @brief Whether the environment overrides the options (default 1: it does, so
+ *        operators can steer a binary without rebuilding it).
+ *
+ * When on, these variables, when set, win over what the options say: AMZ_WORKERS,
+ * AMZ_RANKS, AMZ_SCHEDULE, AMZ_CHUNK, AMZ_RETRIES, AMZ_TIMEOUT, AMZ_CHECKPOINT,
+ * AMZ_PROFILE, AMZ_PROFILE_OVERWRITE and AMZ_PROGRESS; a malformed value is
+ * AMZ_EENV. When off, none of them is read. Two variables are read either way:
+ * AMZ_CACHE_DIR is only the default of amz_options_set_cache_dir() (an explicit
+ * cache directory wins), and AMZ_CHECKPOINT_NOLOCK=1 accepts a checkpoint on a
+ * file system without locks.
  * @return 0, AMZ_EINVAL (NULL opts).
  */
 AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
@@ -462,8 +470,8 @@ AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
  *
  * Sampling executes real items (spread over the whole index range, in parallel):
  * they count as done, and the first amz_run of the plan skips them. The task is
- * copied except for `arg`, which must stay valid while the plan lives. Environment
- * overrides AMZ_WORKERS, AMZ_SCHEDULE, AMZ_CHUNK are read here.
+ * copied except for `arg`, which must stay valid while the plan lives. The
+ * environment's overrides (amz_options_set_use_env()) are read here.
  *
  * Local (no communication); not thread-safe with respect to the same task data only
  * in the sense that the kernel is called from several threads.
