@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The C snippets of the project's pages compile against the public headers.
+
+    docs_snippets.py REPO_ROOT VERSION_HEADER_DIR CC [CFLAGS...]
+
+Every ```c block of README.md, CONTRIBUTING.md and docs/*.md is compiled
+(-fsyntax-only, warnings as errors). The blocks of one page make one translation
+unit, in order, because a page's later snippets use what its earlier ones defined:
+function and type definitions stay at file scope, and the statements of each
+block become the body of a function of their own. What a page's prose supplies
+(the user's own functions and variables: `n`, `data`, `work_on()`) is declared in
+PROSE below, once for all pages or for one. A snippet that calls a function no
+header declares, or misspells a library call, fails.
+Prints one line per page and exits 1 if any page fails. Standard library only.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HEADERS = """#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <amorsize.h>
+#include <amorsize_mpi.h>
+#include <amorsize_profile.h>
+#include <amorsize_sim.h>
+"""
+
+# Names the prose of the pages supplies: the user's program around the snippet.
+PROSE = {
+    "*": """extern uint64_t n, items;
+extern int rank, argc, provided, steps;
+extern char **argv;
+extern double data[], out[];
+extern amz_options_t *opts;
+double expensive(uint64_t i);
+void work_on(void *arg, uint64_t i);
+void compute_row(void *arg, uint64_t i);
+uint64_t splitmix64(uint64_t *state);
+""",
+    "PORTING.md": """typedef struct { uint64_t n; double *old, *new; } field_t;
+extern field_t f;
+""",
+}
+# Pages whose snippets are independent examples: one translation unit per block.
+SEPARATE = {"README.md"}
+# Names the page's own earlier snippets define as locals of the example program.
+AFTER_TYPES = {
+    "PORTING.md": "extern mc_t mc;\n",
+}
+
+TOP = re.compile(r"^(#include|typedef|struct\b|static\b|int\b|void\b|double\b|uint64_t\b)")
+
+
+def code(line):
+    """The line without its comments and trailing space."""
+    return re.sub(r"/\*.*?\*/|//.*$", "", line).rstrip()
+
+
+def split(block):
+    """File-scope lines (includes, definitions) and the statements, in order."""
+    top, body, depth, in_def = [], [], 0, False
+    for line in block:
+        c = code(line)
+        if not in_def and depth == 0 and TOP.match(line) and (
+                line.startswith("#include") or c.endswith("{") or
+                line.startswith("typedef") or c.endswith(";") and "(" in line
+                and line.startswith("static")):
+            if line.startswith("#include"):
+                continue  # every header is included once, above
+            in_def = c.endswith("{")
+            top.append(line)
+            depth += c.count("{") - c.count("}")
+            if depth == 0:
+                in_def = False
+            continue
+        if in_def:
+            top.append(line)
+            depth += c.count("{") - c.count("}")
+            if depth == 0:
+                in_def = False
+            continue
+        body.append(line)
+    return top, body
+
+
+def blocks(path):
+    out, cur, no = [], None, 0
+    with open(path, encoding="utf-8") as f:
+        for no, line in enumerate(f, 1):
+            if cur is None and line.rstrip() == "```c":
+                cur = (no, [])
+            elif cur is not None and line.startswith("```"):
+                out.append(cur)
+                cur = None
+            elif cur is not None:
+                cur[1].append(line)
+    return out
+
+
+def compile_group(name, group, cc, root, version_dir, extra):
+    """Compiles blocks as one translation unit; returns the errors, or ""."""
+    src = [HEADERS, PROSE["*"], PROSE.get(name, "")]
+    funcs = []
+    extern_after = AFTER_TYPES.get(name, "")
+    for no, lines in group:
+        top, body = split(lines)
+        src.append(f"#line {no + 1} \"{name}\"\n")
+        src.extend(top)
+        if extern_after and "typedef" in "".join(top):
+            src.append(extern_after)
+            extern_after = ""
+        if any(l.strip() for l in body):
+            funcs.append((no, body))
+    for k, (no, body) in enumerate(funcs):
+        src.append(f"int snippet_{k}(void);\nint snippet_{k}(void) {{\n")
+        src.append(f"#line {no + 1} \"{name}\"\n")
+        src.extend(body)
+        src.append("  return 0;\n}\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as tmp:
+        tmp.write("".join(src))
+    cmd = [cc, "-fsyntax-only", "-std=c11", "-Wall", "-Werror", "-Wno-unused-variable",
+           "-Wno-unused-but-set-variable", "-Wno-unused-function", "-Wno-main",
+           f"-I{os.path.join(root, 'include')}", f"-I{version_dir}", *extra, tmp.name]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    os.unlink(tmp.name)
+    return "" if r.returncode == 0 else r.stderr.replace(tmp.name, name)
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__.strip().splitlines()[2])
+        return 64
+    root, version_dir, cc, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    pages = [os.path.join(root, p) for p in ("README.md", "CONTRIBUTING.md")]
+    docs = os.path.join(root, "docs")
+    pages += sorted(os.path.join(docs, p) for p in os.listdir(docs) if p.endswith(".md"))
+    failed = total = 0
+    for page in pages:
+        if not os.path.exists(page):
+            continue
+        bs = blocks(page)
+        if not bs:
+            continue
+        name = os.path.basename(page)
+        groups = [[b] for b in bs] if name in SEPARATE else [bs]
+        ok = True
+        for group in groups:
+            err = compile_group(name, group, cc, root, version_dir, extra)
+            if err:
+                ok = False
+                print(f"{name}: snippet at line {group[0][0]}: FAIL")
+                print(err)
+        total += len(bs)
+        if ok:
+            print(f"{name}: {len(bs)} snippet(s) compile")
+        else:
+            failed += 1
+    print(f"docs snippets: {total} C blocks, {failed} page(s) failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
