@@ -183,7 +183,8 @@ typedef struct amz_result amz_result_t;
 typedef struct amz_chunk_info {
   uint64_t begin;  /**< First item. */
   uint64_t end;    /**< One past the last item. */
-  int worker;      /**< Worker (thread) index, 0 = the calling thread. */
+  int worker;      /**< Worker (thread) index; 0 = the calling thread, except with a
+                        timeout (amz_options_set_timeout()): all are helper threads. */
   int status;      /**< 0, or the kernel's first non-zero return in the chunk. */
   double t_start;  /**< Seconds since the start of the run. */
   double t_end;    /**< Seconds since the start of the run. */
@@ -419,21 +420,26 @@ typedef enum amz_timeout_action {
  * count). A factor without seconds waits at least 10 s. The stuck call is reported
  * on stderr at once: task, rank, host and process (under MPI), worker index, the
  * thread's id (for a debugger) and its items. Then, by `action`:
- * - AMZ_TIMEOUT_ERROR: the run is given up. Workers stop at their next kernel call;
- *   the stuck call is left running and its thread ends when the call returns (its
- *   result is dropped, it is not recorded in a checkpoint, so a resumed job runs it
- *   again). The run returns AMZ_ETIMEOUT with the diagnosis; under MPI every rank
- *   returns it, with the stuck rank's diagnosis. The plan is lost: its later runs
- *   return AMZ_ETIMEOUT, and amz_plan_destroy() leaves to the process the few
- *   hundred bytes that the stuck thread still reads. The kernel's data must stay
- *   valid while the stuck call may still use it.
+ * - AMZ_TIMEOUT_ERROR: the run is given up. Workers start no new kernel call;
+ *   calls in flight on other workers are waited for, each up to its own limit.
+ *   Only calls past their limit are left running, and their threads end when the
+ *   calls return (their results are dropped, not recorded in a checkpoint, so a
+ *   resumed job runs them again). The run returns AMZ_ETIMEOUT with the
+ *   diagnosis; under MPI every rank returns it, with the stuck rank's diagnosis.
+ *   The plan is lost: its later runs return AMZ_ETIMEOUT, and amz_plan_destroy()
+ *   leaves to the process what a stuck thread may still use (64 bytes per pool
+ *   thread, the thread's stack, and in MPI map mode its staging buffer). The
+ *   kernel's data must stay valid while a stuck call may still use it.
  * - AMZ_TIMEOUT_ABORT: the process calls abort() (a core file shows the stuck
  *   call), or under MPI MPI_Abort() on the plan's communicator with error code 124,
  *   so that the job ends instead of holding its allocation to the wall-clock limit.
  *
  * With a timeout every worker runs on a helper thread and the calling thread
  * watches (it sleeps, waking at most every 0.25 s). Sampling and every run of the
- * plan are watched. `AMZ_TIMEOUT` overrides this when the environment is used:
+ * plan are watched; the user's kernel calls are, the library's own work between
+ * them is not (hooks, checkpoint writes, MPI data movement), and a run given up
+ * waits for it. A call's prediction is its items' cost in the sampled profile
+ * times the measured contention. `AMZ_TIMEOUT` overrides this when the environment is used:
  * `off`, or a comma list of `SECONDS` (or `SECONDSs`), `FACTORx` and one of
  * `error`, `abort`: `AMZ_TIMEOUT=600`, `AMZ_TIMEOUT=20x,60s,abort`. Under MPI every
  * rank must pass the same timeout (else AMZ_ECONFLICT). Local; not thread-safe on

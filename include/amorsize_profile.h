@@ -114,7 +114,8 @@ AMZ_API const amz_profile_info_t *amz_profile_info(const amz_profile_t *profile)
  *  ran before the run started. */
 typedef struct amz_profile_chunk {
   int rank;       /**< rank in the plan's communicator (0 without MPI) */
-  int thread;     /**< thread within the rank, 0 = the calling thread */
+  int thread;     /**< thread within the rank; 0 = the calling thread (with a timeout,
+                       a helper thread too) */
   int node;       /**< node index of the rank */
   int status;     /**< 0, or the kernel's first non-zero code in the chunk */
   int sampled;    /**< 1 for a block run while sampling (before the run) */

@@ -30,6 +30,7 @@ typedef struct interleave {
   int retries;       /* failure isolation, on real ranges */
   amz__ckpt_t *ckpt; /* completed real ranges are logged here; may be NULL */
   _Atomic uint64_t retry_calls, recovered;
+  int inner_wrapped; /* t->fn is the map wrapper, which publishes the user's calls */
 } interleave_t;
 
 static uint64_t il_size(const interleave_t *il) {
@@ -76,7 +77,8 @@ static void watch_abort(void *ctx, const char *why) {
 /* Kernel calls, retries and checkpoint records happen on real ranges. */
 static int il_call(uint64_t b, uint64_t e, void *ctx) {
   interleave_t *il = ctx;
-  amz__sink_t sink = {.fail = il_failed, .ctx = il, .watch = amz__watch_current()};
+  amz__sink_t sink = {.fail = il_failed, .ctx = il,
+                      .watch = il->inner_wrapped ? NULL : amz__watch_current()};
   int rc = amz__run_items(il->t, il->retries, il->ckpt, b, e, &sink);
   if (sink.retry_calls) {
     atomic_fetch_add(&il->retry_calls, sink.retry_calls);
@@ -401,7 +403,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
      * (at most 1/64 of a rank's items) spans a few neighbouring groups. */
     uint64_t G = N / ((uint64_t)S * 256);
     interleave_t il = {.t = task, .n = N, .g = G ? G : 1, .r = my_stratum, .s = S,
-                       .retries = p->cons.retries, .ckpt = p->ckpt_open ? &p->ckpt : NULL};
+                       .retries = p->cons.retries, .ckpt = p->ckpt_open ? &p->ckpt : NULL,
+                       .inner_wrapped = m->map};
     pthread_mutex_init(&il.mu, NULL);
     amz_task_t sub = {p->name, il_size(&il), il_fn, &il};
     amz__rangeset_t excl = {0};
@@ -415,7 +418,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
                                 .pool = &p->pool,
                                 .samples_out = &samples,
                                 .n_samples_out = &n_samples,
-                                .watch = amz__plan_watch(p)};
+                                .watch = amz__plan_watch(p),
+                                .kernel_wrapped = 1 /* il_fn: its real calls publish */};
     amz__workload_t wl;
     if (rc == 0)
       rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,

@@ -454,8 +454,13 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     s->cap = cap;
     deal_initial(&x);
   }
-  if (rc != 0 && rc != AMZ_ETIMEOUT) rc = amz__fail(rc, "cannot prepare the run");
-  else if (no_output) rc = amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+  if (rc == AMZ_ETIMEOUT) {
+    /* a lost plan: amz__pool_check said why */
+  } else if (rc != 0) {
+    rc = amz__fail(rc, "cannot prepare the run");
+  } else if (no_output) {
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+  }
   rc = amz__mpi_agree(m->run, rc);
   if (rc == 0 && dynamic && m->run_node_size > 1) {
     MPI_Request req; /* the node's table is ready before anyone reads it */
@@ -515,7 +520,8 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                               * is estimated as if the ranks went at one pace. */
                              .progress_scale = (double)m->run_size,
                              .track_moved = m->map && m->rank != 0,
-                             .watch = amz__plan_watch(p)};
+                             .watch = amz__plan_watch(p),
+                             .kernel_wrapped = m->map};
     rc = amz__execute(&ep, &ex);
     amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
   }

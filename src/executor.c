@@ -171,7 +171,7 @@ static void worker_main(void *arg, int w) {
   int want_chunk_hook = h && h->on_chunk_done;
   int want_progress = h && h->on_progress;
   amz__worker_rec_t *r = &x->w[w];
-  r->sink.watch = amz__watch_current();
+  r->sink.watch = p->kernel_wrapped ? NULL : amz__watch_current();
   double t_prev = amz__clock_now(clk) - p->t_origin;
   r->t_first = t_prev;
   uint64_t b, e;

@@ -135,6 +135,7 @@ typedef struct amz__watch {
   double seconds;  /* a kernel call longer than this is stuck (> 0) */
   double factor;   /* > 0: ... and longer than factor x its predicted time */
   double mean_s;   /* predicted seconds per item; 0 while unknown (sampling) */
+  const struct amz__workload *wl; /* the cost profile, for a call's prediction; or NULL */
   int abort_job;   /* 1: end the process (or the MPI job) instead of returning */
   const char *task; /* the task's name, for the diagnosis */
   int rank;        /* MPI rank in the diagnosis; -1 without MPI */
@@ -146,11 +147,12 @@ typedef struct amz__watch {
 /* A worker's kernel call as the watchdog sees it. One per helper thread. */
 typedef struct amz__watch_slot {
   _Atomic int state;         /* AMZ__SLOT_* */
+  _Atomic unsigned seq;      /* odd while b, e, t0 are being written (a seqlock) */
   _Atomic double t0;         /* CLOCK_MONOTONIC seconds when the call began */
   _Atomic uint64_t b, e;     /* its items */
   _Atomic long tid;          /* the helper's thread id (gettid), for the diagnosis */
   _Atomic int *abandoned;    /* the pool's: set when a run gave up on its workers */
-  char pad[16];
+  char pad[12];
 } amz__watch_slot_t;
 /* OUT: not in a job; WAITING: given a job, not started; LIB: in the library's
  * code of the job; KERNEL: in a kernel call; EXITED: ended its thread. */
@@ -197,11 +199,15 @@ int amz__pool_check(const amz__pool_t *p, const char *what);
 /* Joins the helpers; those still stuck in a kernel call are detached and the
  * memory they may read is left to the process. */
 void amz__pool_destroy(amz__pool_t *p);
-/* The calling thread's slot while it runs a watched job, else NULL. */
+/* The calling thread's slot while it runs a watched job, outside the user's
+ * kernel calls, else NULL (a kernel that runs another plan does not see it). */
 amz__watch_slot_t *amz__watch_current(void);
-/* Ends the calling thread when it runs a watched job that was given up: for code
- * that acts after a kernel call within a wrapper (MPI map mode sends outputs). */
-void amz__watch_poll(void);
+/* Around one call of the user's kernel made by a library wrapper (MPI sampling,
+ * map mode), whose own code is then not counted as the kernel's: publishes the
+ * call in `s` (from amz__watch_current()), and ends the thread instead of going
+ * on when its run was given up (before the call, or when it returns). */
+void amz__watch_enter(amz__watch_slot_t *s, uint64_t b, uint64_t e);
+void amz__watch_leave(amz__watch_slot_t *s);
 /* Parses AMZ_TIMEOUT ("off", or a comma list of SECONDS[s], FACTORx, error, abort)
  * into *seconds, *factor and *abort_job. Returns 0 or -1. */
 int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job);
@@ -456,6 +462,8 @@ typedef struct amz__exec_params {
   int retries;        /* failure isolation (retry.c) */
   amz__ckpt_t *ckpt;  /* completed ranges are logged here; may be NULL */
   const amz__watch_t *watch; /* the watchdog; NULL = off */
+  int kernel_wrapped;        /* 1: task->fn is a library wrapper that publishes the
+                              * user's calls itself (MPI map mode) */
 } amz__exec_params_t;
 
 typedef struct amz__exec_out {
@@ -537,6 +545,8 @@ typedef struct amz__sampler_params {
   const amz__rangeset_t *exclude; /* sorted, normalized: items not to sample */
   uint64_t *retry_calls, *recovered; /* optional counters, added to */
   const amz__watch_t *watch;     /* the watchdog; NULL = off */
+  int kernel_wrapped;            /* 1: task->fn is a library wrapper that publishes the
+                                  * user's calls itself (amz__watch_enter) */
 } amz__sampler_params_t;
 
 /* The slowdown of items when all workers run, from the log ratios (concurrent over

@@ -48,20 +48,41 @@ static _Noreturn void slot_exit(amz__watch_slot_t *s) {
   pthread_exit(NULL);
 }
 
-/* Sequentially consistent on purpose: the watcher sets `abandoned` then reads the
- * state, a worker sets its state then reads `abandoned`; one of them sees the
- * other, so the watcher never frees a run that a worker is still inside. */
-static void watch_begin(amz__watch_slot_t *s, uint64_t b, uint64_t e) {
+/* The state is sequentially consistent on purpose: the watcher sets `abandoned`
+ * then reads the state, a worker sets its state then reads `abandoned`; one of
+ * them sees the other, so the watcher never frees a run that a worker is still
+ * inside. The call's items and start go through a seqlock (one writer: the
+ * slot's thread), so that the watcher never pairs one call's items with
+ * another's start. While the user's kernel runs, the thread has no slot: a kernel
+ * that runs another plan does not publish into this one. */
+void amz__watch_enter(amz__watch_slot_t *s, uint64_t b, uint64_t e) {
+  unsigned q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+  atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
   atomic_store_explicit(&s->b, b, memory_order_relaxed);
   atomic_store_explicit(&s->e, e, memory_order_relaxed);
   atomic_store_explicit(&s->t0, mono_now(), memory_order_relaxed);
+  atomic_store_explicit(&s->seq, q + 2, memory_order_release);
   atomic_store(&s->state, AMZ__SLOT_KERNEL);
+  if (atomic_load(s->abandoned)) slot_exit(s);
+  tls_slot = NULL;
+}
+
+void amz__watch_leave(amz__watch_slot_t *s) {
+  tls_slot = s;
+  atomic_store(&s->state, AMZ__SLOT_LIB);
   if (atomic_load(s->abandoned)) slot_exit(s);
 }
 
-static void watch_end(amz__watch_slot_t *s) {
-  atomic_store(&s->state, AMZ__SLOT_LIB);
-  if (atomic_load(s->abandoned)) slot_exit(s);
+/* A consistent copy of a slot's call, or 0 when the slot is being written. */
+static int slot_read(amz__watch_slot_t *s, double *t0, uint64_t *b, uint64_t *e) {
+  unsigned q = atomic_load_explicit(&s->seq, memory_order_acquire);
+  if (q & 1) return 0;
+  *b = atomic_load_explicit(&s->b, memory_order_relaxed);
+  *e = atomic_load_explicit(&s->e, memory_order_relaxed);
+  *t0 = atomic_load_explicit(&s->t0, memory_order_relaxed);
+  atomic_thread_fence(memory_order_acquire);
+  return atomic_load_explicit(&s->seq, memory_order_relaxed) == q;
 }
 
 int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot_t *slot) {
@@ -69,15 +90,10 @@ int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot
    * the rest (the task included) as soon as it sees the call. */
   amz_range_fn fn = t->fn;
   void *arg = t->arg;
-  watch_begin(slot, b, e);
+  amz__watch_enter(slot, b, e);
   int rc = fn(b, e, arg);
-  watch_end(slot);
+  amz__watch_leave(slot);
   return rc;
-}
-
-void amz__watch_poll(void) {
-  amz__watch_slot_t *s = tls_slot;
-  if (s && atomic_load(s->abandoned)) slot_exit(s);
 }
 
 static void *helper_main(void *arg) {
@@ -214,11 +230,21 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
   pthread_mutex_unlock(&p->mu);
 }
 
-/* The limit of a call of `items` items. */
-static double watch_limit(const amz__watch_t *w, uint64_t items) {
+/* A call's predicted time: its items' cost in the sampled profile (their place
+ * in the range counts), slowed by the measured contention; 0 while unknown. */
+static double watch_predicted(const amz__watch_t *w, uint64_t b, uint64_t e) {
+  if (!(w->mean_s > 0)) return 0.0;
+  double c = w->wl ? amz__workload_range_cost(w->wl, b, e) : 0.0;
+  if (!(c > 0)) c = (double)(e - b) * w->mean_s;
+  if (w->wl && w->wl->contention > 1.0) c *= w->wl->contention;
+  return c;
+}
+
+/* The limit of a call of items [b, e). */
+static double watch_limit(const amz__watch_t *w, uint64_t b, uint64_t e) {
   double lim = w->seconds;
-  if (w->factor > 0 && w->mean_s > 0) {
-    double f = w->factor * (double)items * w->mean_s;
+  if (w->factor > 0) {
+    double f = w->factor * watch_predicted(w, b, e);
     if (f > lim) lim = f;
   }
   return lim;
@@ -228,10 +254,10 @@ static double watch_limit(const amz__watch_t *w, uint64_t items) {
 static int slot_stuck(const amz__watch_t *wt, amz__watch_slot_t *s, int w, double now, char *why,
                       size_t len) {
   if (atomic_load(&s->state) != AMZ__SLOT_KERNEL) return 0;
-  double t0 = atomic_load(&s->t0);
-  uint64_t b = atomic_load(&s->b), e = atomic_load(&s->e);
-  if (atomic_load(&s->t0) != t0 || atomic_load(&s->state) != AMZ__SLOT_KERNEL) return 0;
-  double lim = watch_limit(wt, e - b), el = now - t0;
+  double t0;
+  uint64_t b, e;
+  if (!slot_read(s, &t0, &b, &e) || atomic_load(&s->state) != AMZ__SLOT_KERNEL) return 0;
+  double lim = watch_limit(wt, b, e), el = now - t0;
   if (!(el > lim)) return 0;
   char where[320] = "", host[128] = "";
   if (wt->rank >= 0) {
@@ -244,7 +270,7 @@ static int slot_stuck(const amz__watch_t *wt, amz__watch_slot_t *s, int w, doubl
   char basis[160];
   if (wt->factor > 0 && wt->mean_s > 0 && lim > wt->seconds)
     snprintf(basis, sizeof basis, "%gx its predicted %.3g s", wt->factor,
-             (double)(e - b) * wt->mean_s);
+             watch_predicted(wt, b, e));
   else
     snprintf(basis, sizeof basis, "%s", wt->factor > 0 && wt->mean_s > 0
                                             ? "the seconds bound, above the factor's"
@@ -316,18 +342,37 @@ int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ct
     if (wt->abort_fn) wt->abort_fn(wt->abort_ctx, why);
     abort();
   }
-  /* Give up: every worker leaves at its next kernel call; wait until none is in
-   * the library's code of this run (starting the job or between calls). */
+  /* Give up: every worker leaves at its next kernel call. Wait until none is in
+   * the library's code of this run (starting the job or between calls), and until
+   * the calls in flight have returned (their threads then end) or passed their own
+   * limit: only calls past their limit are left running. */
   atomic_store(p->abandoned, 1);
+  int left = 0;
   for (;;) {
     int busy = 0;
+    double now = mono_now();
+    left = 0;
     for (int i = 1; i <= workers; i++) {
-      int st = atomic_load(&p->slots[i].state);
-      busy += st == AMZ__SLOT_WAITING || st == AMZ__SLOT_LIB;
+      amz__watch_slot_t *s = &p->slots[i];
+      int st = atomic_load(&s->state);
+      if (st == AMZ__SLOT_WAITING || st == AMZ__SLOT_LIB) {
+        busy++;
+      } else if (st == AMZ__SLOT_KERNEL) {
+        double t0;
+        uint64_t b, e;
+        if (!slot_read(s, &t0, &b, &e)) busy++;
+        else if (now - t0 <= watch_limit(wt, b, e)) busy++;
+        else left++;
+      }
     }
     if (!busy) break;
-    struct timespec ts = {0, 100000};
+    struct timespec ts = {0, 200000};
     nanosleep(&ts, NULL);
+  }
+  if (left > 1) {
+    size_t len = strlen(why);
+    snprintf(why + len, sizeof why - len, "; %d calls in all are past their limit and left "
+                                          "running", left);
   }
   snprintf(p->lost, sizeof p->lost, "%s", why);
   return amz__fail(AMZ_ETIMEOUT, "%s", why);

@@ -56,7 +56,8 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker)
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
   r->worker = worker;
   r->p = p;
-  amz__sink_t sink = {.fail = block_failed, .ctx = r, .watch = amz__watch_current()};
+  amz__sink_t sink = {.fail = block_failed, .ctx = r,
+                      .watch = p->kernel_wrapped ? NULL : amz__watch_current()};
   r->t0 = amz__clock_now(p->clock);
   r->rc = amz__run_items(t, p->retries, p->ckpt, r->s.begin, r->s.end, &sink);
   r->t1 = amz__clock_now(p->clock);

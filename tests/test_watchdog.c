@@ -175,6 +175,100 @@ static void test_factor_bound(void) {
   amz_options_destroy(o);
 }
 
+/* Calls in flight on other workers when the run is given up are waited for (up
+ * to their own limit): when amz_run returns, only the stuck call still runs, so
+ * the caller may free what the others used. */
+typedef struct busy {
+  gate_t g;
+  _Atomic int in_flight;
+} busy_t;
+
+static int busy_fn(uint64_t b, uint64_t e, void *arg) {
+  busy_t *k = arg;
+  atomic_fetch_add(&k->in_flight, 1);
+  int rc = gate_fn(b, e, &k->g);
+  atomic_fetch_sub(&k->in_flight, 1);
+  return rc;
+}
+
+static void test_calls_in_flight_are_waited_for(void) {
+  busy_t k = {.g = {.us = 120000, .stuck = 3}}; /* 120 ms a call */
+  amz_options_t *o = opts(2, AMZ_SCHED_DYNAMIC, 1);
+  CU_ASSERT_EQUAL(amz_options_set_timeout(o, 0.3, 0, AMZ_TIMEOUT_ERROR), 0);
+  amz_task_t t = {"watch-in-flight", 40, busy_fn, &k};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&t, o, &p), 0);
+  amz_result_t *r = NULL;
+  atomic_store(&k.g.armed, 1);
+  int rc = amz_run(p, &r);
+  if (rc == 0) { /* item 3 ran while sampling: run again, every item runs */
+    amz_result_destroy(r);
+    r = NULL;
+    rc = amz_run(p, &r);
+  }
+  CU_ASSERT_EQUAL(rc, AMZ_ETIMEOUT);
+  /* Only the stuck call is still in the kernel. */
+  CU_ASSERT_EQUAL(atomic_load(&k.in_flight), 1);
+  if (atomic_load(&k.in_flight) != 1)
+    fprintf(stderr, "\n  %d calls still in the kernel\n", atomic_load(&k.in_flight));
+  release(&k.g);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+}
+
+/* A kernel that runs another plan (unwatched) and then hangs: the inner plan
+ * neither takes the outer call's slot nor hides the hang. */
+typedef struct nest {
+  gate_t g;
+  _Atomic int inner_rc;
+} nest_t;
+
+static int inner_fn(uint64_t b, uint64_t e, void *arg) {
+  (void)b;
+  (void)e;
+  (void)arg;
+  return 0;
+}
+
+static int outer_fn(uint64_t b, uint64_t e, void *arg) {
+  nest_t *k = arg;
+  amz_options_t *o = NULL;
+  amz_options_create(&o);
+  amz_options_set_use_env(o, 0);
+  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
+  amz_options_set_workers(o, 1);
+  amz_task_t t = {"inner", 50, inner_fn, NULL};
+  amz_result_t *r = NULL;
+  int rc = amz_for(&t, o, &r);
+  if (rc != 0) atomic_store(&k->inner_rc, rc);
+  amz_result_destroy(r);
+  amz_options_destroy(o);
+  return gate_fn(b, e, &k->g);
+}
+
+static void test_kernel_running_another_plan(void) {
+  nest_t k = {.g = {.us = 0, .stuck = 7}};
+  amz_options_t *o = opts(1, AMZ_SCHED_DYNAMIC, 1);
+  CU_ASSERT_EQUAL(amz_options_set_timeout(o, 0.3, 0, AMZ_TIMEOUT_ERROR), 0);
+  amz_task_t t = {"outer", 20, outer_fn, &k};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&t, o, &p), 0);
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_run(p, &r), 0);
+  amz_result_destroy(r);
+  r = NULL;
+  atomic_store(&k.g.armed, 1);
+  double t0 = now_s();
+  CU_ASSERT_EQUAL(amz_run(p, &r), AMZ_ETIMEOUT);
+  CU_ASSERT(now_s() - t0 < 10.0);
+  CU_ASSERT(has("task 'outer'"));
+  CU_ASSERT(has("items [7, 8)"));
+  CU_ASSERT_EQUAL(atomic_load(&k.inner_rc), 0);
+  release(&k.g);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+}
+
 /* AMZ_TIMEOUT_ABORT ends the process with SIGABRT after printing the diagnosis. */
 static void test_abort_ends_process(void) {
   char path[256];
@@ -225,6 +319,8 @@ int main(void) {
   CU_add_test(s, "a stuck call in a run: AMZ_ETIMEOUT, plan lost", test_stuck_run_returns);
   CU_add_test(s, "a stuck call while sampling, AMZ_TIMEOUT", test_stuck_sampling_env);
   CU_add_test(s, "long calls within the factor are not stuck", test_factor_bound);
+  CU_add_test(s, "calls in flight are waited for", test_calls_in_flight_are_waited_for);
+  CU_add_test(s, "a kernel that runs another plan", test_kernel_running_another_plan);
   CU_add_test(s, "abort ends the process with the diagnosis", test_abort_ends_process);
   return amz_test_run();
 }
