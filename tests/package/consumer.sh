@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the build into a temporary prefix and builds out-of-tree consumers of it:
+# Installs the build into a temporary prefix, moves the prefix and runs the
+# installed tool in a clean environment (its run path finds its libraries), then
+# builds out-of-tree consumers of the prefix:
 # with CMake (find_package(amorsize), amorsize::mpi), with
 # mpicc $(pkg-config --cflags --libs amorsize-mpi), and, when the Fortran module was
 # built, the Fortran example with mpifort $(pkg-config --cflags --libs
@@ -11,6 +13,15 @@ src=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
+
+echo "== relocatable: the prefix moved, a clean environment"
+# The installed tool finds its libraries from its own place (run path $ORIGIN),
+# not from the build tree, LD_LIBRARY_PATH or the prefix it was installed to.
+mv "$work/prefix" "$work/moved"
+profile=$src/../cli/data/mpi2.h5
+env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" --version
+env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" report "$profile" | head -3
+mv "$work/moved" "$work/prefix"
 libdir=$(ls -d "$work"/prefix/lib*/ | head -1)
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
