@@ -14,10 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 # Test-only tools: Debian's h5py (/usr/bin/python3), xmllint for the HTML,
-# doxygen for the API reference, and for the Python reader (src/python) pandas,
-# matplotlib, pytest, pip and venv (its install test) and nbconvert with the
-# Python kernel (the notebook).
-amz_ensure_packages python3-h5py libxml2-utils doxygen valgrind \
+# doxygen for the API reference, groff for the man page, and for the Python
+# reader (src/python) pandas, matplotlib, pytest, pip and venv (its install test)
+# and nbconvert with the Python kernel (the notebook).
+amz_ensure_packages python3-h5py libxml2-utils doxygen valgrind groff-base \
   python3-pandas python3-matplotlib python3-pytest python3-pip python3-venv \
   jupyter-nbconvert python3-nbconvert python3-ipykernel
 

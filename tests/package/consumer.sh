@@ -21,6 +21,8 @@ mv "$work/prefix" "$work/moved"
 profile=$src/../cli/data/mpi2.h5
 env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" --version
 env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" report "$profile" | head -3
+[ -f "$work/moved/share/man/man1/amorsize.1" ] || { echo "FAIL: no share/man/man1/amorsize.1"; exit 1; }
+echo "man page installed: share/man/man1/amorsize.1"
 mv "$work/moved" "$work/prefix"
 libdir=$(ls -d "$work"/prefix/lib*/ | head -1)
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
