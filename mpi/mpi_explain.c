@@ -60,6 +60,19 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
             ni->ranks > ni->cores ? " OVERSUBSCRIBED: more ranks than cores" : "");
   }
   if (m->nodes > 16) fprintf(o, "  ... and %d more nodes\n", m->nodes - 16);
+  /* Cores the launcher's binding leaves to no rank: the plan cannot use them. */
+  for (int n = 0, said = 0; n < m->nodes && !said; n++) {
+    const amz__nodeinfo_t *ni = &m->ni[n];
+    if (ni->pus <= 0 || ni->pus_bound <= 0 || ni->pus_bound >= ni->pus) continue;
+    fprintf(o, "  binding              node %d (%s): the ranks' bindings cover %d of its %d CPUs; "
+               "%d idle whatever the plan.\n"
+               "                       Bind each rank to more cores, or not at all: Open MPI "
+               "mpirun --bind-to none, or --map-by slot:PE=N for N cores a rank;\n"
+               "                       MPICH mpiexec -bind-to none, or -bind-to core:N; "
+               "Slurm srun -c N (--cpus-per-task is not inherited from sbatch)\n",
+            n, ni->host, ni->pus_bound, ni->pus, ni->pus - ni->pus_bound);
+    said = 1;
+  }
   if (m->net.lat_shm_s > 0)
     fprintf(o, "  inside a node        latency %s, bandwidth %s (ping-pong)\n", T(m->net.lat_shm_s),
             BW(m->net.bw_shm));

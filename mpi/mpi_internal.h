@@ -35,7 +35,7 @@ typedef struct amz__rankinfo {
   int node;          /* node index, nodes numbered by their lowest rank */
   int node_rank;     /* rank within its node */
   int usable_cores;  /* cores this rank's binding and quota allow */
-  int pad;
+  int machine_pus;   /* processing units of the whole node (hwloc) */
   uint64_t cpumask[AMZ__CPUMASK_BITS / 64];
   char host[64];
 } amz__rankinfo_t;
@@ -44,6 +44,8 @@ typedef struct amz__nodeinfo {
   int ranks;         /* launched ranks on the node */
   int cores;         /* distinct cores the node's ranks may use together */
   int shared;        /* 1 when the ranks' bindings overlap (they share cores) */
+  int pus;           /* processing units of the node */
+  int pus_bound;     /* of them, in at least one rank's binding */
   int first_rank;    /* lowest launched rank on the node */
   char host[64];
 } amz__nodeinfo_t;

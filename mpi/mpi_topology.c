@@ -123,6 +123,7 @@ int amz__mpi_topology(amz__mpi_t *m, const amz__topology_t *topo) {
   mine.node = leader; /* renumbered below */
   mine.node_rank = node_rank;
   mine.usable_cores = topo->usable_cores > 0 ? topo->usable_cores : 1;
+  mine.machine_pus = topo->pus_total;
   memcpy(mine.cpumask, topo->cpumask, sizeof mine.cpumask);
   snprintf(mine.host, sizeof mine.host, "%s", topo->host);
   m->ri = calloc((size_t)m->size, sizeof *m->ri);
@@ -175,6 +176,8 @@ int amz__mpi_topology(amz__mpi_t *m, const amz__topology_t *topo) {
     }
     (void)pus;
     m->ni[n].shared = shared;
+    m->ni[n].pus_bound = popcount_mask(uni);
+    m->ni[n].pus = m->ri[m->order[k - 1]].machine_pus;
     m->ni[n].cores = shared ? maxc : sum;
     if (m->ni[n].cores < 1) m->ni[n].cores = 1;
   }

@@ -241,6 +241,17 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
 
   fprintf(o, "Recommendations\n");
   int rec = 0;
+  /* One process bound to part of the machine (taskset, a launcher): the plan can
+   * use only the bound cores. MPI plans say it per node, in their own section. */
+  const amz__topology_t *tp = &p->machine.topo;
+  if (!p->ext && tp->pus_bound > 0 && tp->pus_bound < tp->pus_total &&
+      !(tp->cpu_quota > 0 && tp->cpu_quota < (double)tp->cores_bound)) {
+    fprintf(o, "  - The process is bound to %d of the machine's %d CPUs (CPUs %s): the plan uses "
+               "at most those. If no other process needs the rest, start it without the "
+               "binding (taskset, numactl, or the launcher's binding option).\n",
+            tp->pus_bound, tp->pus_total, tp->binding);
+    rec++;
+  }
   if (p->dec.serial_best) {
     fprintf(o, "  - The loop is too short to gain from threads (serial %s); give it more work "
                "per call or keep it serial.\n", T(p->serial_pred_s));
