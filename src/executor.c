@@ -264,11 +264,7 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   atomic_flag_clear(&x->progress_busy);
 
   double t_par0 = amz__clock_now(clk) - p->t_origin;
-  if (p->watch) {
-    rc = amz__pool_run_watched(p->pool, W, worker_main, x, p->watch);
-  } else {
-    amz__pool_run(p->pool, W, worker_main, x);
-  }
+  rc = amz__pool_run_watched(p->pool, W, worker_main, x, p->watch);
   double t_par1 = amz__clock_now(clk) - p->t_origin;
   if (rc != 0) { /* given up: no worker is left in this run's code */
     out->w = x->w;

@@ -134,8 +134,7 @@ typedef void (*amz__job_fn)(void *ctx, int worker);
 typedef struct amz__watch {
   double seconds;  /* a kernel call longer than this is stuck (> 0) */
   double factor;   /* > 0: ... and longer than factor x its predicted time */
-  double mean_s;   /* predicted seconds per item; 0 while unknown (sampling) */
-  const struct amz__workload *wl; /* the cost profile, for a call's prediction; or NULL */
+  const struct amz__workload *wl; /* the cost profile; NULL while unknown (sampling) */
   int abort_job;   /* 1: end the process (or the MPI job) instead of returning */
   const char *task; /* the task's name, for the diagnosis */
   int rank;        /* MPI rank in the diagnosis; -1 without MPI */
@@ -184,8 +183,9 @@ int amz__pool_init(amz__pool_t *p, int n_helpers);
 int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
 void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
-/* Runs job(ctx, w) for w in [0, workers) on helper threads (grown as needed) while
- * the caller watches their kernel calls (made through amz__run_items). A call past
+/* Runs job(ctx, w) for w in [0, workers); with w NULL exactly as amz__pool_run
+ * (returns 0). Otherwise on helper threads (grown as needed) while the caller
+ * watches their kernel calls (made through amz__run_items). A call past
  * its limit is reported on stderr; with w->abort_job the process then ends
  * (w->abort_fn or abort()), otherwise the run is given up: workers stop at their
  * next kernel call, the stuck ones are left running and end their thread when

@@ -437,7 +437,6 @@ const amz__watch_t *amz__plan_watch(amz_plan_t *p) {
   amz__watch_t *w = &p->watch;
   w->seconds = p->cons.timeout_s;
   w->factor = p->cons.timeout_factor;
-  w->mean_s = p->wl.mean_s;
   w->wl = p->wl.mean_s > 0 ? &p->wl : NULL;
   w->abort_job = p->cons.timeout_abort;
   w->task = p->name;

@@ -233,10 +233,10 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx) {
 /* A call's predicted time: its items' cost in the sampled profile (their place
  * in the range counts), slowed by the measured contention; 0 while unknown. */
 static double watch_predicted(const amz__watch_t *w, uint64_t b, uint64_t e) {
-  if (!(w->mean_s > 0)) return 0.0;
-  double c = w->wl ? amz__workload_range_cost(w->wl, b, e) : 0.0;
-  if (!(c > 0)) c = (double)(e - b) * w->mean_s;
-  if (w->wl && w->wl->contention > 1.0) c *= w->wl->contention;
+  if (!w->wl) return 0.0;
+  double c = amz__workload_range_cost(w->wl, b, e);
+  if (!(c > 0)) c = (double)(e - b) * w->wl->mean_s;
+  if (w->wl->contention > 1.0) c *= w->wl->contention;
   return c;
 }
 
@@ -268,11 +268,11 @@ static int slot_stuck(const amz__watch_t *wt, amz__watch_slot_t *s, int w, doubl
     snprintf(where, sizeof where, "pid %ld, ", (long)getpid());
   }
   char basis[160];
-  if (wt->factor > 0 && wt->mean_s > 0 && lim > wt->seconds)
+  if (wt->factor > 0 && wt->wl && lim > wt->seconds)
     snprintf(basis, sizeof basis, "%gx its predicted %.3g s", wt->factor,
              watch_predicted(wt, b, e));
   else
-    snprintf(basis, sizeof basis, "%s", wt->factor > 0 && wt->mean_s > 0
+    snprintf(basis, sizeof basis, "%s", wt->factor > 0 && wt->wl
                                             ? "the seconds bound, above the factor's"
                                             : "the seconds bound");
   snprintf(why, len,
@@ -304,6 +304,10 @@ static void keep_for_stuck(void *slots, void *flag) {
 
 int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
                           const amz__watch_t *wt) {
+  if (!wt) {
+    amz__pool_run(p, workers, job, ctx);
+    return 0;
+  }
   adopt_after_fork(p);
   if (workers < 1) workers = 1;
   int rc = amz__pool_grow(p, workers);

@@ -81,17 +81,11 @@ static void samp_job(void *arg, int w) {
   }
 }
 
-/* Runs n blocks on P workers (worker 0 is the caller), or on watched helpers when
- * a timeout is set. Returns 0 or the watched run's error. */
+/* Runs n blocks on P workers (worker 0 is the caller; one worker runs them on the
+ * caller alone), watched when a timeout is set. Returns 0 or the watch's error. */
 static int run_blocks(const amz__sampler_params_t *p, samp_rec_t *recs, size_t n, int P) {
   samp_ctx_t x = {.p = p, .recs = recs, .n = n};
-  if (p->watch) return amz__pool_run_watched(p->pool, P, samp_job, &x, p->watch);
-  if (P <= 1) {
-    for (size_t i = 0; i < n; i++) run_block(p, &recs[i], 0);
-    return 0;
-  }
-  amz__pool_run(p->pool, P, samp_job, &x);
-  return 0;
+  return amz__pool_run_watched(p->pool, P, samp_job, &x, p->watch);
 }
 
 /* Student's t quantile for a two-sided 99.9% interval with df degrees of freedom. */
