@@ -140,7 +140,8 @@ typedef struct amz_sim_result {
   double makespan_s;      /**< start to end of the run, collectives included */
   double ideal_s;         /**< total work / total speed of all workers: no overhead,
                                perfect balance */
-  double efficiency;      /**< ideal_s / makespan_s, in (0, 1] */
+  double efficiency;      /**< ideal_s / makespan_s, in (0, 1]: the kernel time over the
+                               workers and the time, as `amorsize report` defines it */
   double work_s;          /**< sum of all item costs at speed 1 */
   double serial_s;        /**< the collectives and fixed cost that start and end a run */
   double idle_mean_s;     /**< mean over ranks of the time a rank's threads had no chunk */

@@ -153,7 +153,7 @@ typedef struct row {
   amz_schedule_t schedule;
   uint64_t chunk;
   double wall, predicted;
-  uint64_t items_run; /* in the timed run, all ranks (sampled items excluded) */
+  double busy; /* kernel seconds of the timed run (sampling left out), all workers */
   char path[512];
   int ok; /* ran, every item done, profile written */
 } row_t;
@@ -219,10 +219,10 @@ static int run_cell(const char *dir, double dur_s, uint64_t n, int ranks, double
       row->chunk = amz_plan_chunk(plan);
       row->wall = amz_result_seconds(res);
       row->predicted = amz_result_predicted_seconds(res);
-      /* The per-rank table counts the items each rank ran in the timed run. */
+      /* The per-rank table sums each rank's kernel time in the timed run. */
       amz_rank_stats_t rs;
       for (int i = 0; i < amz_result_ranks(res); i++)
-        if (amz_result_rank(res, i, &rs) == 0) row->items_run += rs.items;
+        if (amz_result_rank(res, i, &rs) == 0) row->busy += rs.busy_s;
     }
   }
   /* A rank the plan left out returns at once; it waits here without spinning. */
@@ -311,7 +311,6 @@ int main(int argc, char **argv) {
   const int max_ranks = g_size < 2 ? g_size : 2;
   row_t rows[3 * 3 * 2];
   int n_rows = 0, bad = 0;
-  double max_eff = 0.0;
 
   if (g_rank == 0) {
     printf("Comparative sweep on %d launched rank%s (%s run): durations", g_size,
@@ -339,14 +338,12 @@ int main(int argc, char **argv) {
                  (unsigned long long)row->items, row->ranks);
           continue;
         }
-        /* Speedup against the 1-rank run of the same cell; efficiency against the
-         * serial time of the items this run executed, on every worker it used. */
+        /* Speedup against the 1-rank run of the same cell; efficiency as the report
+         * defines it: the kernel time over the workers and the wall time. */
         const row_t *one = &rows[first_row];
         double speedup = one->ok && row->wall > 0 ? one->wall / row->wall : 0.0;
-        double serial = (double)row->items_run * row->dur_s;
         int workers = row->ranks * row->threads;
-        double eff = row->wall > 0 ? serial / (row->wall * workers) : 0.0;
-        if (eff > max_eff) max_eff = eff;
+        double eff = row->wall > 0 ? row->busy / workers / row->wall : 0.0;
         double err = row->predicted > 0 ? (row->wall - row->predicted) / row->predicted : 0.0;
         printf("%9s %6llu %5d %7d %-9s %6llu %10s %10s %+6.1f%% %7.2fx %5.0f%%\n",
                S(row->dur_s), (unsigned long long)row->items, row->ranks, row->threads,
@@ -358,14 +355,9 @@ int main(int argc, char **argv) {
 
   if (g_rank == 0) {
     printf("\nerror: (wall - predicted) / predicted; speedup: the 1-rank wall of the same "
-           "cell over this one's;\neff: items run x duration / (wall x ranks x threads); "
-           "items done while sampling are left out,\nsince they ran before the timed run.\n");
-    /* The duration is a count of iterations calibrated once at the start; a core
-     * that runs faster later makes an item shorter than its nominal duration. */
-    if (max_eff > 1.0)
-      printf("(an efficiency above 100%% means the items ran faster than at the start-up "
-             "calibration:\nthe cores' speed varied by up to %.0f%% during the sweep)\n",
-             100.0 * (max_eff - 1.0));
+           "cell over this one's;\neff: kernel time over the workers and the wall time "
+           "(as 'amorsize report'); items done while\nsampling are left out, since they ran "
+           "before the timed run.\n");
     /* Every profile must read back and agree with its run. */
     int checked = 0;
     for (int i = 0; i < n_rows; i++)

@@ -48,8 +48,9 @@ static const struct {
                "Prints the run's summary, the planner's decision and the best candidate per\n"
                "rank (or thread) count, predicted against measured time per model term,\n"
                "the model's inputs, the nodes, the failures, and the bottlenecks with\n"
-               "severity (LOW, MEDIUM, HIGH) and advice. Efficiency is the lower bound (kernel\n"
-               "time over the workers, or the longest item) over the wall time.\n"
+               "severity (LOW, MEDIUM, HIGH) and advice. Efficiency is the kernel time over\n"
+               "the workers and the wall time (speedup / workers); the lower bound is the\n"
+               "kernel time over the workers, or the longest item if larger.\n"
                "\n"
                "  --no-verify   read a profile whose checksum no longer matches (changed\n"
                "                after writing, e.g. an attribute added with h5py)\n"},
@@ -68,7 +69,7 @@ static const struct {
                 "\n"
                 "One row per profile: task, items, ranks x threads, schedule, chunk, wall,\n"
                 "predicted, prediction error, speedup against the first file's wall time,\n"
-                "and efficiency against each run's own lower bound. Use it for sweeps of\n"
+                "and efficiency (kernel time over workers and wall time). Use it for sweeps of\n"
                 "task sizes or rank counts.\n"},
     {"html", "usage: amorsize html [--no-verify] [--nodes N] [--ranks-per-node R] FILE...\n"
              "                     -o OUT.html\n"
@@ -219,8 +220,8 @@ static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, amz_cli
     amz_cli_records_row(o, fmt, f, nf, (size_t)i);
   }
   if (fmt == AMZ_CLI_TEXT)
-    fprintf(o, "(speedup: the first file's wall time over each run's; eff: each run's lower "
-               "bound over its wall time)\n");
+    fprintf(o, "(speedup: the first file's wall time over each run's; eff: each run's kernel "
+               "time over its workers and wall time)\n");
   else
     amz_cli_records_end(o, fmt);
   return amz_cli_finish(o);

@@ -27,7 +27,7 @@ typedef struct amz_cli_stats {
   double dispatch_s, idle_s, data_s; /* summed over workers */
   double longest_item_s;  /* the costliest sampled item: a lower bound's floor */
   double lower_bound_s;   /* max(busy / workers, longest item): no plan beats it */
-  double efficiency;      /* lower_bound / wall (1 = perfect) */
+  double efficiency;      /* busy / (workers x wall) = speedup / workers (1 = perfect) */
   double speedup;         /* kernel time / wall: the parallelism the run achieved */
   double pred_error;      /* (wall - predicted) / predicted; 0 when nothing predicted */
   double t_min, t_max;    /* time span of the chunk table (sampling included) */

@@ -38,7 +38,9 @@ void amz_cli_stats(const amz_profile_t *p, amz_cli_stats_t *s) {
   s->longest_item_s = amz_profile_model(p)->max_item_s;
   s->lower_bound_s = nw ? s->busy_s / (double)nw : 0;
   if (s->longest_item_s > s->lower_bound_s) s->lower_bound_s = s->longest_item_s;
-  s->efficiency = in->wall_s > 0 ? s->lower_bound_s / in->wall_s : 0;
+  /* Parallel efficiency, as amz_sim_result_t defines it: the share of the workers'
+   * time spent in the kernel. */
+  s->efficiency = in->wall_s > 0 && nw ? s->busy_s / (double)nw / in->wall_s : 0;
   s->speedup = in->wall_s > 0 ? s->busy_s / in->wall_s : 0;
   s->pred_error = in->predicted_s > 0 ? (in->wall_s - in->predicted_s) / in->predicted_s : 0;
 }

@@ -473,7 +473,7 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
   int timed = in->wall_s > 0;
   if (timed) snprintf(v, sizeof v, "%.1f%%", pct(st->efficiency));
   else snprintf(v, sizeof v, "n/a");
-  snprintf(s, sizeof s, "lower bound %s", secs(b, sizeof b, st->lower_bound_s));
+  snprintf(s, sizeof s, "kernel time / (workers \xC3\x97 wall)");
   kpi(out, "Efficiency", v, s, NULL);
   if (timed) snprintf(v, sizeof v, "%.2f\xC3\x97", fin(st->speedup));
   else snprintf(v, sizeof v, "n/a");
@@ -517,8 +517,9 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
             pct(st->pred_error));
   fputs("</dd>\n", out);
   fprintf(out,
-          "<dt>Efficiency</dt><dd>%.1f%% of the lower bound %s "
-          "(the larger of the busy time per worker and the costliest item)</dd>\n",
+          "<dt>Efficiency</dt><dd>%.1f%%: the workers ran the kernel that share of the wall "
+          "time (speedup over workers)</dd>\n<dt>Lower bound</dt><dd>%s: the larger of the "
+          "busy time per worker and the costliest item; no schedule beats it</dd>\n",
           pct(st->efficiency), secs(a, sizeof a, st->lower_bound_s));
   fprintf(out,
           "<dt>Speedup</dt><dd>%.2f\xC3\x97: kernel time %s summed over workers, over the wall "
@@ -1001,7 +1002,8 @@ static void prediction(FILE *out, const amz_profile_t *p, const amz_cli_stats_t 
   if (in->predicted_s > 0)
     snprintf(g[1].note, sizeof g[1].note, "%+.1f%% vs predicted", pct(st->pred_error));
   if (in->wall_s > 0)
-    snprintf(g[2].note, sizeof g[2].note, "%.1f%% efficiency", pct(st->efficiency));
+    snprintf(g[2].note, sizeof g[2].note, "wall = %.2f\xC3\x97 this",
+             st->lower_bound_s > 0 ? in->wall_s / st->lower_bound_s : 0.0);
   bar_chart(out, "Predicted and measured wall time", g, 3);
   fputs("<figcaption>The prediction the plan made for this run, the measured wall time, and "
         "the lower bound no schedule can beat.</figcaption></figure>\n",

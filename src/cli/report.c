@@ -1,5 +1,5 @@
 /* `amorsize report`: what ran, the decision and why, predicted against measured per
- * term, bottlenecks with severity and advice, and efficiency against the lower bound.
+ * term, bottlenecks with severity and advice, efficiency and the lower bound.
  * Everything comes from the profile: the report of a job can be read anywhere. */
 #include <math.h>
 #include <stdlib.h>
@@ -276,12 +276,16 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
                "run again\n", (unsigned long long)in->retry_calls,
             (unsigned long long)in->items_recovered);
   if (in->setup_s > 0) fprintf(o, "  probe + sampling + planning took %s before the run\n", T(in->setup_s));
-  fprintf(o, "  efficiency %.2f: lower bound %s (kernel time %s over %d workers, or the "
-             "longest item %s)\n",
-          st.efficiency, T(st.lower_bound_s), T(st.busy_s), st.workers, T(st.longest_item_s));
+  fprintf(o, "  efficiency %.2f: the %d workers ran the kernel %.0f%% of the wall time\n",
+          st.efficiency, st.workers, 100.0 * st.efficiency);
   fprintf(o, "  speedup x%.2f (kernel time over wall time); the whole loop alone on one "
              "thread was predicted at %s\n",
           st.speedup, T(in->predicted_serial_s));
+  fprintf(o, "  lower bound %s (kernel time %s over %d workers, or the longest item %s)",
+          T(st.lower_bound_s), T(st.busy_s), st.workers, T(st.longest_item_s));
+  if (in->wall_s > 0 && st.lower_bound_s > 0)
+    fprintf(o, "; the wall time is x%.2f the bound", in->wall_s / st.lower_bound_s);
+  fprintf(o, "\n");
   fprintf(o, "  %zu chunks in the run (%llu executed%s)\n", st.run_chunks,
           (unsigned long long)in->chunks_total, in->chunks_dropped ? ", some not recorded" : "");
 

@@ -27,7 +27,7 @@ def compare(profiles, by="run", verify=True):
     attributes: task, schedule, chunk, n_items, ranks_used, threads, wall_s,
     predicted_s, ...), ``workers`` (ranks x threads), ``error`` ((measured -
     predicted) / predicted), ``speedup`` (the first run's wall time over this
-    one's, as ``amorsize compare``), ``efficiency`` (lower bound over wall time),
+    one's, as ``amorsize compare``), ``efficiency`` (speedup over the workers),
     ``lower_bound_s``, ``busy_s``, and ``<term>_predicted_s`` / ``<term>_measured_s``
     for every model term. With ``by="term"`` it has one row per run and term:
     ``file``, the same metadata, ``term``, ``predicted_s`` (the term's), ``measured_s``
@@ -92,8 +92,8 @@ def compare_text(profiles, names=None, verify=True):
             "%d x %d" % (a["ranks_used"], a["threads"]), cstr(a["schedule"], 9), a["chunk"],
             T(a["wall_s"]), T(a["predicted_s"]),
             100.0 * st.pred_error, speedup, st.efficiency))
-    out.append("(speedup: the first file's wall time over each run's; eff: each run's lower "
-               "bound over its wall time)")
+    out.append("(speedup: the first file's wall time over each run's; eff: each run's kernel "
+               "time over its workers and wall time)")
     return "\n".join(out) + "\n"
 
 

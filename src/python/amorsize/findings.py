@@ -54,9 +54,10 @@ def severity(frac, low, med, high):
 class Stats:
     """Figures derived from the tables, as ``amorsize report`` computes them.
 
-    ``lower_bound_s`` is the larger of the kernel time over the workers and the
-    costliest sampled item; ``efficiency`` is that bound over the wall time;
-    ``speedup`` is the kernel time over the wall time; ``pred_error`` is
+    ``speedup`` is the kernel time over the wall time; ``efficiency`` is the
+    speedup over the workers (the share of the workers' time spent in the
+    kernel); ``lower_bound_s`` is the larger of the kernel time over the workers
+    and the costliest sampled item (no schedule beats it); ``pred_error`` is
     (measured - predicted) / predicted.
     """
     workers: int = 0
@@ -94,7 +95,7 @@ def stats(p):
     if s.longest_item_s > s.lower_bound_s:
         s.lower_bound_s = s.longest_item_s
     wall = a["wall_s"]
-    s.efficiency = s.lower_bound_s / wall if wall > 0 else 0.0
+    s.efficiency = s.busy_s / s.workers / wall if wall > 0 and s.workers else 0.0
     s.speedup = s.busy_s / wall if wall > 0 else 0.0
     pred = a["predicted_s"]
     s.pred_error = (wall - pred) / pred if pred > 0 else 0.0

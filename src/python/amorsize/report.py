@@ -94,11 +94,15 @@ def report(p, path):
                    "run again" % (a["retry_calls"], a["items_recovered"]))
     if a["setup_s"] > 0:
         out.append("  probe + sampling + planning took %s before the run" % T(a["setup_s"]))
-    out.append("  efficiency %.2f: lower bound %s (kernel time %s over %d workers, or the "
-               "longest item %s)" % (st.efficiency, T(st.lower_bound_s), T(st.busy_s),
-                                     st.workers, T(st.longest_item_s)))
+    out.append("  efficiency %.2f: the %d workers ran the kernel %.0f%% of the wall time"
+               % (st.efficiency, st.workers, 100.0 * st.efficiency))
     out.append("  speedup x%.2f (kernel time over wall time); the whole loop alone on one "
                "thread was predicted at %s" % (st.speedup, T(a["predicted_serial_s"])))
+    line = "  lower bound %s (kernel time %s over %d workers, or the longest item %s)" % (
+        T(st.lower_bound_s), T(st.busy_s), st.workers, T(st.longest_item_s))
+    if a["wall_s"] > 0 and st.lower_bound_s > 0:
+        line += "; the wall time is x%.2f the bound" % (a["wall_s"] / st.lower_bound_s)
+    out.append(line)
     out.append("  %d chunks in the run (%d executed%s)" % (
         st.run_chunks, a["chunks_total"], ", some not recorded" if a["chunks_dropped"] else ""))
 
