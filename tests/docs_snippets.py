@@ -55,6 +55,8 @@ AFTER_TYPES = {
 }
 
 TOP = re.compile(r"^(#include|typedef|struct\b|static\b|int\b|void\b|double\b|uint64_t\b)")
+# A prototype of the user's own function: `point_t sweep_point(double r);`.
+PROTOTYPE = re.compile(r"^(?!return\b)[A-Za-z_]\w*\s+\**[A-Za-z_]\w*\([^=;]*\);$")
 
 
 def code(line):
@@ -67,10 +69,10 @@ def split(block):
     top, body, depth, in_def = [], [], 0, False
     for line in block:
         c = code(line)
-        if not in_def and depth == 0 and TOP.match(line) and (
+        if not in_def and depth == 0 and (TOP.match(line) or PROTOTYPE.match(c)) and (
                 line.startswith("#include") or c.endswith("{") or
                 line.startswith("typedef") or c.endswith(";") and "(" in line
-                and line.startswith("static")):
+                and line.startswith("static") or PROTOTYPE.match(c)):
             if line.startswith("#include"):
                 continue  # every header is included once, above
             in_def = c.endswith("{")
