@@ -172,7 +172,7 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
   /* More compute threads than cores on a node: the time-slicing averages out in the
    * compute term (slowdown), but the run ends on a scheduler time slice: a worker
    * preempted near the end finishes up to one slice late. */
-  double r = mm->wl->cpu_ratio < 1.0 ? mm->wl->cpu_ratio : 1.0, slice = 0.0;
+  double r = mm->wl->cpu_ratio, slice = 0.0; /* cores per kernel call */
   for (int n = 0, k = 0; n < m->nodes && k < R; n++) {
     int u = m->ni[n].ranks < R - k ? m->ni[n].ranks : R - k;
     k += u;

@@ -31,16 +31,24 @@
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
   int wc = w < C ? w : C;
+  /* Cores one kernel call keeps busy: below 1 it waits part of the time, above 1 it
+   * runs threads of its own (OpenMP, BLAS). */
+  double k = wl->cpu_ratio;
+  if (k < 0.005) k = 0.005;
+  double r = k < 1.0 ? k : 1.0; /* the share of a call's time that needs CPU */
   double cont = 1.0;
   if (wl->contention_workers > 1 && wc > 1) {
+    /* The measured slowdown includes the time-sharing of the cores when the sampled
+     * workers' calls wanted more than there were (kernels with threads of their
+     * own): that part is the share term below, not contention. */
+    double measured_share = (double)wl->contention_workers * k / (double)C;
+    double c = wl->contention;
+    if (c > 1.0 && measured_share > 1.0) c = c / measured_share > 1.0 ? c / measured_share : 1.0;
     /* Linear in the number of busy cores between 1 (alone) and the measured value. */
-    cont = 1.0 + (wl->contention - 1.0) * (double)(wc - 1) / (double)(wl->contention_workers - 1);
+    cont = 1.0 + (c - 1.0) * (double)(wc - 1) / (double)(wl->contention_workers - 1);
     if (cont < 0.9) cont = 0.9;
   }
-  double r = wl->cpu_ratio;
-  if (r < 0.005) r = 0.005;
-  if (r > 1.0) r = 1.0;
-  double demand = (double)w * r / (double)C; /* cores wanted / cores granted */
+  double demand = (double)w * k / (double)C; /* cores wanted / cores granted */
   double share = demand > 1.0 ? demand : 1.0;
   return cont * (r * share + (1.0 - r));
 }

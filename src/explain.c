@@ -95,7 +95,11 @@ void amz__explain_workload(const amz_plan_t *p, FILE *o) {
                                   : "");
   }
   fprintf(o, "  CPU/wall in kernel   %.2f%s\n", wl->cpu_ratio,
-          wl->cpu_ratio < AMZ__WAITING_CPU_RATIO ? " (the kernel mostly waits: more threads than cores can pay)" : "");
+          wl->cpu_ratio < AMZ__WAITING_CPU_RATIO
+              ? " (the kernel mostly waits: more threads than cores can pay)"
+          : wl->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES
+              ? " (the kernel runs threads of its own: cores per call)"
+              : "");
   fprintf(o, "  contention           x%.2f per item with %d worker%s busy (measured x%.2f)%s\n",
           wl->contention, wl->contention_workers, wl->contention_workers == 1 ? "" : "s",
           wl->contention_raw,
@@ -456,6 +460,10 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
   if (r->cpu_ratio < 0.5)
     fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): %d threads shared %d cores.\n",
             r->cpu_ratio, r->workers, r->usable_cores);
+  if (r->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES)
+    fprintf(o, "  [INFO] the kernel runs threads of its own (CPU/wall %.2f: cores per call): "
+               "%d workers x %.2f against %d cores.\n",
+            r->cpu_ratio, r->workers, r->cpu_ratio, r->usable_cores);
   if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
   return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
 }

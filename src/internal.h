@@ -25,6 +25,9 @@
 /* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
  * more threads than cores. Memory-bound kernels stall on the CPU and stay near 1. */
 #define AMZ__WAITING_CPU_RATIO 0.5
+/* A kernel call that keeps more than this share of a core busy on other threads of
+ * the process, beyond its own, runs threads of its own (OpenMP, BLAS). */
+#define AMZ__OWN_THREADS_MIN_CORES 0.25
 
 /* ---- errors (error.c) ---------------------------------------------------- */
 
@@ -40,10 +43,15 @@ typedef struct amz__clock {
   /* CPU time of the calling thread; NULL = the wall clock above (a fake clock then
    * describes a compute-bound kernel: CPU/wall = 1). */
   double (*cpu_now)(void *ctx);
+  /* CPU time of the whole process; NULL = cpu_now above (one thread per kernel
+   * call). The sampler compares it with the thread's own CPU time on blocks that
+   * run alone, to see kernels that run threads of their own (OpenMP, BLAS). */
+  double (*proc_cpu_now)(void *ctx);
 } amz__clock_t;
 
 double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
 double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
+double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
 /* Seconds a kernel wrapper spent inside the kernel call on work that is not the
  * kernel's own (the MPI map mode moving a block's data). The sampler subtracts
  * what accumulates here during a block from the block's time: the model counts
@@ -56,6 +64,9 @@ extern const amz__clock_t amz__real_clock;
 static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }
 static inline double amz__clock_cpu(const amz__clock_t *c) {
   return c->cpu_now ? c->cpu_now(c->ctx) : c->now(c->ctx);
+}
+static inline double amz__clock_proc_cpu(const amz__clock_t *c) {
+  return c->proc_cpu_now ? c->proc_cpu_now(c->ctx) : amz__clock_cpu(c);
 }
 
 /* ---- statistics (stats.c) ------------------------------------------------ */
@@ -499,7 +510,8 @@ typedef struct amz__workload {
   double sigma_item_s;    /* random (trend-free) sd of one item's cost */
   double max_item_s;      /* largest per-item cost seen */
   double trend;           /* relative cost change from index 0 to N (slope * N / mean) */
-  double cpu_ratio;       /* thread CPU time / wall time inside the kernel */
+  double cpu_ratio;       /* CPU time / wall time inside the kernel: below 1 it waits;
+                             above 1 it runs threads of its own (cores per call) */
   double contention;      /* per-item time with all workers busy / alone; >= 1 */
   double contention_raw;  /* the measured median ratio before clamping at 1 */
   int contention_workers; /* workers busy when contention was measured */
@@ -518,8 +530,11 @@ typedef struct amz__workload {
 /* Builds the profile, cumulative sums and derived stats from per-block samples. */
 typedef struct amz__sample {
   uint64_t begin, end;
-  double wall_s, cpu_s;
+  double wall_s, cpu_s; /* cpu_s: the calling thread's */
   int concurrent; /* 1 when run while all workers were busy */
+  /* Blocks that ran alone: CPU time the process's other threads used meanwhile (the
+   * kernel's own threads: OpenMP, BLAS); 0 for concurrent blocks. */
+  double own_cpu_s;
 } amz__sample_t;
 
 void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,

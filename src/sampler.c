@@ -49,11 +49,18 @@ typedef struct samp_ctx {
   samp_rec_t *recs;
   size_t n;
   _Atomic size_t next;
+  int solo; /* one worker: the block runs alone in the process */
 } samp_ctx_t;
 
-static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker) {
+/* A kernel that runs threads of its own (OpenMP, BLAS) shows it on a block that runs
+ * alone: the process then uses more CPU than the calling thread (the workload turns
+ * that into cores per call, so that the planner does not take the caller's waiting
+ * at the kernel's own joins for an I/O wait). */
+
+static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker, int solo) {
   const amz_task_t *t = p->task;
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
+  double pc0 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
   r->worker = worker;
   r->p = p;
   amz__sink_t sink = {.fail = block_failed, .ctx = r,
@@ -64,10 +71,13 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker)
   r->retry_calls = sink.retry_calls;
   r->recovered = sink.recovered;
   double c1 = amz__clock_cpu(p->clock), moved = amz__tls_excluded_s - x0;
+  double pc1 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
   /* Time a wrapper spent moving the block's data is not the kernel's cost, neither
    * its wall time nor the CPU time it used (which is not the wall: mostly waiting). */
   r->s.wall_s = r->t1 - r->t0 - moved;
   r->s.cpu_s = c1 - c0 - (amz__tls_excluded_cpu_s - xc0);
+  double others = (pc1 - pc0) - (c1 - c0); /* the process's other threads */
+  r->s.own_cpu_s = solo && others > 0 ? others : 0.0;
   if (r->s.wall_s < 0) r->s.wall_s = 0;
   if (r->s.cpu_s < 0) r->s.cpu_s = 0;
 }
@@ -77,14 +87,14 @@ static void samp_job(void *arg, int w) {
   for (;;) {
     size_t i = atomic_fetch_add_explicit(&x->next, 1, memory_order_relaxed);
     if (i >= x->n) break;
-    run_block(x->p, &x->recs[i], w);
+    run_block(x->p, &x->recs[i], w, x->solo);
   }
 }
 
 /* Runs n blocks on P workers (worker 0 is the caller; one worker runs them on the
  * caller alone), watched when a timeout is set. Returns 0 or the watch's error. */
 static int run_blocks(const amz__sampler_params_t *p, samp_rec_t *recs, size_t n, int P) {
-  samp_ctx_t x = {.p = p, .recs = recs, .n = n};
+  samp_ctx_t x = {.p = p, .recs = recs, .n = n, .solo = P == 1};
   return amz__pool_run_watched(p->pool, P, samp_job, &x, p->watch);
 }
 

@@ -256,7 +256,7 @@ static double sampled_mean(const kstate_t *k, const amz__rangeset_t *d) {
 
 static void test_uniform_cost_one_worker_is_exact(void) {
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
   kstate_t k;
   kstate_init(&k, 100000, 1e-6, 0.0, &fc);
   sample_out_t o;
@@ -284,7 +284,7 @@ static void test_ramp_one_worker_detects_the_trend(void) {
    * mean of what it sampled, the trend near 3 / 2.5 = 1.2, and the second half
    * about 1.625 / 0.875 times costlier than the first. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
   kstate_t k;
   kstate_init(&k, 200000, 1e-6, 3.0, &fc);
   sample_out_t o;
@@ -305,7 +305,7 @@ static void test_ramp_one_worker_detects_the_trend(void) {
 static void test_two_workers_execute_each_sampled_item_once(void) {
   /* Two workers share the fake clock, so timings mix; the structure must not. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
   kstate_t k;
   kstate_init(&k, 100000, 1e-6, 1.0, &fc);
   sample_out_t o;
@@ -333,11 +333,66 @@ static void test_two_workers_with_the_real_clock(void) {
   kstate_free(&k);
 }
 
+/* A kernel whose work runs on a thread of its own while the caller waits at the
+ * join (what an OpenMP or BLAS call looks like from the calling thread, whose own CPU
+ * time is then near 0). The sampler sees the process's CPU on blocks that ran alone:
+ * a kernel that keeps a core busy, not one that waits (the planner would otherwise
+ * run up to 32 threads per core). */
+static void *spin_helper(void *arg) {
+  double until = *(const double *)arg;
+  volatile double x = 0;
+  while (amz__monotonic_now(NULL) < until) x += 1.0;
+  return NULL;
+}
+
+static int own_thread_kernel(uint64_t begin, uint64_t end, void *arg) {
+  (void)arg;
+  for (uint64_t i = begin; i < end; i++) {
+    double until = amz__monotonic_now(NULL) + 1e-3;
+    pthread_t th;
+    if (pthread_create(&th, NULL, spin_helper, &until) != 0) return 1;
+    pthread_join(th, NULL);
+  }
+  return 0;
+}
+
+static void test_a_kernel_with_its_own_threads_is_not_waiting(void) {
+  /* On a loaded machine the helper threads get a fraction of a core, and the kernel
+   * does look as if it waits: check only when they get most of one. */
+  double w0 = amz__monotonic_now(NULL), c0 = amz__process_cpu_now(NULL);
+  CU_ASSERT_EQUAL_FATAL(own_thread_kernel(0, 20, NULL), 0);
+  double ref = (amz__process_cpu_now(NULL) - c0) / (amz__monotonic_now(NULL) - w0);
+  if (ref < 0.8) {
+    printf("\n  not checked: a spinning helper thread got %.2f of a core (loaded machine)\n",
+           ref);
+    return;
+  }
+  amz__pool_t pool;
+  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 1), 0);
+  amz_task_t task = {"own threads", 4000, own_thread_kernel, NULL};
+  amz__sampler_params_t p = {.task = &task,
+                             .workers = 2,
+                             .max_seconds = 0.2,
+                             .rel_error = 0.03,
+                             .clock = &amz__real_clock,
+                             .pool = &pool};
+  sample_out_t o;
+  memset(&o, 0, sizeof o);
+  o.rc = amz__sample(&p, &o.wl, &o.done, &o.failed, &o.recs, &o.n_recs, &o.rec_workers);
+  amz__pool_destroy(&pool);
+  CU_ASSERT_EQUAL(o.rc, 0);
+  /* The caller alone would say about 0.03; the kernel keeps one core busy. */
+  CU_ASSERT(o.wl.cpu_ratio > 0.5 * ref);
+  if (!(o.wl.cpu_ratio > 0.5 * ref))
+    printf("\n  cpu_ratio %.3f, a spinning helper thread %.2f of a core\n", o.wl.cpu_ratio, ref);
+  sample_out_free(&o);
+}
+
 static void failing_kernel_case(int workers) {
   /* Ranges touching [n/4, n/2) fail: a quarter of the index range, so some sampled
    * blocks surely land there. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
   kstate_t k;
   kstate_init(&k, 40000, 2e-6, 0.0, &fc);
   k.fail_begin = k.n / 4;
@@ -364,7 +419,7 @@ static void test_failing_ranges_land_in_failed_two_workers(void) { failing_kerne
 static void test_zero_items(void) {
   for (int workers = 1; workers <= 2; workers++) {
     amz_fake_clock_t fc = {0.0};
-    amz__clock_t clk = {amz_fake_now, &fc, NULL};
+    amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
     kstate_t k;
     kstate_init(&k, 0, 1e-6, 0.0, &fc);
     sample_out_t o;
@@ -386,7 +441,7 @@ static void test_zero_items(void) {
 static void test_one_item(void) {
   for (int workers = 1; workers <= 2; workers++) {
     amz_fake_clock_t fc = {0.0};
-    amz__clock_t clk = {amz_fake_now, &fc, NULL};
+    amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
     kstate_t k;
     kstate_init(&k, 1, 3e-6, 0.0, &fc);
     sample_out_t o;
@@ -407,7 +462,7 @@ static void test_small_n_on_two_workers(void) {
   static const uint64_t ns[] = {2, 3, 7, 13, 64, 97, 1000};
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
     amz_fake_clock_t fc = {0.0};
-    amz__clock_t clk = {amz_fake_now, &fc, NULL};
+    amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
     kstate_t k;
     kstate_init(&k, ns[i], 1e-6, 2.0, &fc);
     k.noisy = 1;
@@ -425,7 +480,7 @@ static void test_fraction_limit_stops_noisy_sampling(void) {
   /* Noisy costs and an unreachable error target, with unlimited time: only the 10%
    * limit can stop the sampler. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
   kstate_t k;
   kstate_init(&k, 20000, 1e-6, 0.0, &fc);
   k.noisy = 1;
@@ -446,7 +501,7 @@ static void test_time_budget_stops_sampling(void) {
   /* Items of about 1 ms (fake), noisy, a 50 ms budget and an unreachable error
    * target: the sampler stops on time, overshooting by at most a few blocks. */
   amz_fake_clock_t fc = {0.0};
-  amz__clock_t clk = {amz_fake_now, &fc, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
   kstate_t k;
   kstate_init(&k, 1000000, 1e-3, 0.0, &fc);
   k.noisy = 1;
@@ -532,5 +587,7 @@ int main(void) {
   CU_add_test(s, "fraction limit stops noisy sampling", test_fraction_limit_stops_noisy_sampling);
   CU_add_test(s, "time budget stops sampling", test_time_budget_stops_sampling);
   CU_add_test(s, "contention from pairs: real slowdowns, not chance", test_contention_from_pairs);
+  CU_add_test(s, "a kernel with threads of its own is not waiting",
+              test_a_kernel_with_its_own_threads_is_not_waiting);
   return amz_test_run();
 }

@@ -205,6 +205,24 @@ static void test_cpu_ratio_is_cpu_over_wall_capped_at_one(void) {
   CU_ASSERT_DOUBLE_EQUAL(wl.cpu_ratio, 1.0, 0.0);
 }
 
+/* A kernel with threads of its own: blocks that ran alone carry the CPU time of the
+ * process's other threads (2 cores per call here: the caller's 0.3 and 1.7 more);
+ * concurrent blocks only the caller's, which says nothing about the other threads. */
+static void test_cpu_ratio_counts_the_kernels_own_threads(void) {
+  enum { NB = 8 };
+  amz__sample_t s[NB];
+  amz__workload_t wl;
+  ramp_samples(s, NB, 4, 800, 1e-3, 0.0, 0.3); /* the caller waits at the joins */
+  for (int i = 0; i < 4; i++) s[i].own_cpu_s = 1.7 * s[i].wall_s;
+  for (int i = 4; i < NB; i++) s[i].concurrent = 1;
+  amz__workload_from_samples(&wl, 800, s, NB);
+  REL_NEAR(wl.cpu_ratio, 2.0, 1e-9);
+  /* A little CPU on other threads (an MPI progress thread) is not the kernel's. */
+  for (int i = 0; i < 4; i++) s[i].own_cpu_s = 0.1 * s[i].wall_s;
+  amz__workload_from_samples(&wl, 800, s, NB);
+  REL_NEAR(wl.cpu_ratio, 0.3, 1e-9);
+}
+
 static void test_sample_order_does_not_matter(void) {
   enum { NB = 40 };
   amz__sample_t s[NB], r[NB];
@@ -313,6 +331,8 @@ int main(void) {
               test_an_outlier_moves_mean_and_max_but_not_median);
   CU_add_test(s, "cpu ratio is cpu over wall, capped at 1",
               test_cpu_ratio_is_cpu_over_wall_capped_at_one);
+  CU_add_test(s, "cpu ratio counts the kernel's own threads",
+              test_cpu_ratio_counts_the_kernels_own_threads);
   CU_add_test(s, "sample order does not matter", test_sample_order_does_not_matter);
   CU_add_test(s, "empty profile bins are interpolated", test_empty_bins_are_interpolated);
   CU_add_test(s, "no samples is safe", test_no_samples_is_safe);

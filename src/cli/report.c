@@ -223,6 +223,11 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
   if (m->cpu_ratio > 0 && m->cpu_ratio < 0.5)
     fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): more threads than cores can pay.\n",
             m->cpu_ratio);
+  if (m->cpu_ratio > 1.25)
+    fprintf(o, "  [INFO] the kernel runs threads of its own (CPU/wall %.2f: cores per call), "
+               "and the plan counted each worker as that many cores; its thread count "
+               "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) and the workers share the cores.\n",
+            m->cpu_ratio);
   if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
   return found;
 }

@@ -109,11 +109,12 @@ class Finding:
     ``kind`` names the rule (``failures``, ``ranks``, ``start-up``, ``dispatch``,
     ``imbalance``, ``data movement``, ``serial part``, ``memory``,
     ``oversubscription``, ``binding``, ``contention``, ``too little work``,
-    ``prediction``, ``record bound``, ``waiting kernel``); ``severity`` is one of
-    SEVERITIES; ``share`` is the fraction of the wall time it costs (NaN when the
+    ``prediction``, ``record bound``, ``waiting kernel``, ``threaded kernel``);
+    ``severity`` is one of SEVERITIES; ``share`` is the fraction of the wall time it costs (NaN when the
     rule is not a share of time); ``value`` is the measured figure the rule
     compared with ``thresholds`` (LOW, MEDIUM, HIGH for graded rules; the levels of
-    predicted work for "too little work", the CPU/wall ratio for "waiting kernel";
+    predicted work for "too little work", the CPU/wall ratio for "waiting kernel"
+    and "threaded kernel";
     empty for rules of fixed severity); ``text`` is the line ``amorsize report``
     prints after ``[SEVERITY] ``.
     """
@@ -282,4 +283,9 @@ def findings(p, path=None):
     if 0 < m["cpu_ratio"] < 0.5:
         add("waiting kernel", "INFO", "the kernel waits (CPU/wall %.2f): more threads than cores "
             "can pay." % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(0.5,))
+    if m["cpu_ratio"] > 1.25:
+        add("threaded kernel", "INFO", "the kernel runs threads of its own (CPU/wall %.2f: cores "
+            "per call), and the plan counted each worker as that many cores; its thread count "
+            "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) and the workers share the cores."
+            % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(1.25,))
     return out
