@@ -318,31 +318,51 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   if (P > 1 && N > 0 && !tiny) {
     size_t first = st.n, pairs = 0, want = (size_t)(3 * P) > 8 ? (size_t)(3 * P) : 8;
     double solo_time = 0.0;
+    /* The other half of each pair, run below with all workers busy. */
+    uint64_t *other = malloc(2 * want * sizeof *other);
+    if (!other) {
+      rc = AMZ_ENOMEM;
+      goto out;
+    }
     while (pairs < want && sampled + 2 * m <= max_items &&
            solo_time < p->max_seconds / 4) {
       uint64_t j = slots_next(&it, &st.taken, 1);
       if (j == UINT64_MAX) break;
-      uint64_t b = j * m, e = b + m > N ? N : b + m;
-      samp_rec_t *r = push(&st, b, e, 0);
-      if (!r || take(&st, b, e + m > N ? N : e + m) != 0) {
+      uint64_t b = j * m, e = b + m > N ? N : b + m, e2 = e + m > N ? N : e + m;
+      /* Which half runs alone is a coin flip per pair: with costs that repeat along
+       * the index (every 8th item costly), a fixed order can put the cheaper half
+       * alone in every pair and read the pattern as contention. */
+      int second = e2 > e && hash01(j ^ 0x5bd1e995u) < 0.5;
+      uint64_t sb = second ? e : b, se = second ? e2 : e;
+      other[2 * pairs] = second ? b : e;
+      other[2 * pairs + 1] = second ? e : e2;
+      samp_rec_t *r = push(&st, sb, se, 0);
+      if (!r || take(&st, b, e2) != 0) {
+        free(other);
         rc = AMZ_ENOMEM;
         goto out;
       }
-      if ((rc = run_blocks(p, r, 1, 1)) != 0) goto out;
+      if ((rc = run_blocks(p, r, 1, 1)) != 0) {
+        free(other);
+        goto out;
+      }
       solo_time += r->s.wall_s;
-      /* Both halves count against the limit: the second runs just below. */
-      sampled += (e + m > N ? N : e + m) - b;
+      /* Both halves count against the limit: the other runs just below. */
+      sampled += e2 - b;
       pairs++;
     }
     if (pairs > 0) {
       size_t conc_first = st.n;
       for (size_t i = 0; i < pairs; i++) {
-        uint64_t b = st.v[first + i].s.end, e = b + m > N ? N : b + m;
+        uint64_t b = other[2 * i], e = other[2 * i + 1];
         if (!push(&st, b, e, 1)) {
+          free(other);
           rc = AMZ_ENOMEM;
           goto out;
         }
       }
+      free(other);
+      other = NULL;
       if ((rc = run_blocks(p, &st.v[conc_first], pairs, P)) != 0) goto out;
       double *ratio = malloc(pairs * sizeof *ratio);
       if (!ratio) {
@@ -365,6 +385,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       contention = amz__contention_from_pairs(ratio, k);
       free(ratio);
     }
+    free(other);
   }
   /* A ratio below 1 is warm-up of the solo blocks (page faults, caches, clock
    * ramp), not a machine that gets faster when shared: keep it for the report, but
