@@ -4,8 +4,8 @@
     docs_snippets.py REPO_ROOT VERSION_HEADER_DIR CC [CFLAGS...]
 
 Every ```c block of README.md, CONTRIBUTING.md and docs/*.md is compiled
-(-fsyntax-only, warnings as errors). The blocks of one page make one translation
-unit, in order, because a page's later snippets use what its earlier ones defined:
+(-fsyntax-only, warnings as errors, OpenMP pragmas checked). The blocks of one
+page make one translation unit, in order, because a page's later snippets use what its earlier ones defined:
 function and type definitions stay at file scope, and the statements of each
 block become the body of a function of their own. What a page's prose supplies
 (the user's own functions and variables: `n`, `data`, `work_on()`) is declared in
@@ -127,7 +127,7 @@ def compile_group(name, group, cc, root, version_dir, extra):
     with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as tmp:
         tmp.write("".join(src))
     cmd = [cc, "-fsyntax-only", "-std=c11", "-Wall", "-Werror", "-Wno-unused-variable",
-           "-Wno-unused-but-set-variable", "-Wno-unused-function", "-Wno-main",
+           "-Wno-unused-but-set-variable", "-Wno-unused-function", "-Wno-main", "-fopenmp",
            f"-I{os.path.join(root, 'include')}", f"-I{version_dir}", *extra, tmp.name]
     r = subprocess.run(cmd, capture_output=True, text=True)
     os.unlink(tmp.name)
