@@ -11,6 +11,9 @@ block become the body of a function of their own. What a page's prose supplies
 (the user's own functions and variables: `n`, `data`, `work_on()`) is declared in
 PROSE below, once for all pages or for one. A snippet that calls a function no
 header declares, or misspells a library call, fails.
+With `--fortran FC MODULE_DIR` among the flags, every ```fortran block is compiled
+too (FC -fsyntax-only), as the body of a program that uses the `amorsize` module
+from MODULE_DIR and `mpi`, with the names its prose supplies (FORTRAN_PROSE).
 Prints one line per page and exits 1 if any page fails. Standard library only.
 """
 import os
@@ -47,6 +50,28 @@ uint64_t splitmix64(uint64_t *state);
 extern field_t f;
 """,
 }
+# What the prose around a Fortran snippet supplies: a kernel and the variables.
+FORTRAN_KERNEL = """module prose
+  use, intrinsic :: iso_c_binding
+  implicit none
+contains
+  integer(c_int) function kernel(begin, end, arg) bind(c)
+    integer(c_int64_t), value :: begin, end
+    type(c_ptr), value :: arg
+    kernel = 0
+  end function kernel
+end module prose
+"""
+FORTRAN_PROSE = """  use mpi
+  use prose
+  use, intrinsic :: iso_c_binding
+  implicit none
+  type(amz_task_t) :: task
+  type(c_ptr) :: opts, plan, res
+  integer(c_int) :: rc
+  integer :: n = 100
+  real(c_double), target :: values(100)
+"""
 # Pages whose snippets are independent examples: one translation unit per block.
 SEPARATE = {"README.md"}
 # Names the page's own earlier snippets define as locals of the example program.
@@ -91,11 +116,11 @@ def split(block):
     return top, body
 
 
-def blocks(path):
+def blocks(path, lang="c"):
     out, cur, no = [], None, 0
     with open(path, encoding="utf-8") as f:
         for no, line in enumerate(f, 1):
-            if cur is None and line.rstrip() == "```c":
+            if cur is None and line.rstrip() == "```" + lang:
                 cur = (no, [])
             elif cur is not None and line.startswith("```"):
                 out.append(cur)
@@ -134,23 +159,45 @@ def compile_group(name, group, cc, root, version_dir, extra):
     return "" if r.returncode == 0 else r.stderr.replace(tmp.name, name)
 
 
+def compile_fortran(name, no, lines, fc, moddir):
+    """Compiles one Fortran block as a program body; returns the errors, or ""."""
+    uses = [l for l in lines if l.strip().lower().startswith("use ")]
+    rest = [l for l in lines if l not in uses]
+    src = (FORTRAN_KERNEL + "program snippet\n" + "".join(uses) + FORTRAN_PROSE +
+           "".join(rest) + "end program snippet\n")
+    with tempfile.TemporaryDirectory() as d:
+        f90 = os.path.join(d, "snippet.f90")
+        with open(f90, "w") as f:
+            f.write(src)
+        r = subprocess.run([fc, "-fsyntax-only", "-Wall", "-Werror", "-Wno-unused-variable",
+                            "-Wno-unused-dummy-argument", f"-I{moddir}", f"-J{d}", f90],
+                           capture_output=True, text=True, cwd=d)
+    return "" if r.returncode == 0 else f"(block at line {no})\n" + r.stderr
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__.strip().splitlines()[2])
         return 64
     root, version_dir, cc, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    fc = moddir = None
+    if "--fortran" in extra:
+        i = extra.index("--fortran")
+        fc, moddir = extra[i + 1], os.path.abspath(extra[i + 2])
+        del extra[i:i + 3]
     pages = [os.path.join(root, p) for p in ("README.md", "CONTRIBUTING.md")]
     docs = os.path.join(root, "docs")
     pages += sorted(os.path.join(docs, p) for p in os.listdir(docs) if p.endswith(".md"))
-    failed = total = 0
+    failed = total = total_f = 0
     for page in pages:
         if not os.path.exists(page):
             continue
         bs = blocks(page)
-        if not bs:
+        fs = blocks(page, "fortran") if fc else []
+        if not bs and not fs:
             continue
         name = os.path.basename(page)
-        groups = [[b] for b in bs] if name in SEPARATE else [bs]
+        groups = [[b] for b in bs] if name in SEPARATE else ([bs] if bs else [])
         ok = True
         for group in groups:
             err = compile_group(name, group, cc, root, version_dir, extra)
@@ -158,12 +205,19 @@ def main():
                 ok = False
                 print(f"{name}: snippet at line {group[0][0]}: FAIL")
                 print(err)
+        for no, lines in fs:
+            err = compile_fortran(name, no, lines, fc, moddir)
+            if err:
+                ok = False
+                print(f"{name}: Fortran snippet at line {no}: FAIL")
+                print(err)
         total += len(bs)
+        total_f += len(fs)
         if ok:
-            print(f"{name}: {len(bs)} snippet(s) compile")
+            print(f"{name}: {len(bs) + len(fs)} snippet(s) compile")
         else:
             failed += 1
-    print(f"docs snippets: {total} C blocks, {failed} page(s) failed")
+    print(f"docs snippets: {total} C blocks, {total_f} Fortran blocks, {failed} page(s) failed")
     return 1 if failed else 0
 
 
