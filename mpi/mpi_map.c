@@ -219,6 +219,18 @@ static int send_outputs(amz__mpi_t *m, const stage_t *st, uint64_t *hdr,
 
 /* One piece on its own (sampling, or chunks too large to stage): inputs, kernel,
  * outputs. */
+/* The user's map kernel on items [b, e), watched when a timeout is set: the user's
+ * call alone, not the data movement around it. A run given up meanwhile ends this
+ * thread at the leave. */
+static int user_call(const amz_map_task_t *t, uint64_t b, uint64_t e, const void *in,
+                     void *out) {
+  amz__watch_slot_t *ws = amz__watch_current();
+  if (ws) amz__watch_enter(ws, b, e);
+  int rc = t->fn(b, e, in, out, t->arg);
+  if (ws) amz__watch_leave(ws);
+  return rc;
+}
+
 static int run_piece(amz__mpi_t *m, stage_t *st, uint64_t b, uint64_t e) {
   const amz_map_task_t *t = &m->mt;
   size_t bin = t->bytes_in, bout = t->bytes_out, n = (size_t)(e - b);
@@ -228,10 +240,7 @@ static int run_piece(amz__mpi_t *m, stage_t *st, uint64_t b, uint64_t e) {
   double t0 = amz__monotonic_now(NULL), c0 = amz__thread_cpu_now(NULL);
   if (fetch(m, st, b, e, in) != 0) return AMZ_EMPI;
   double t1 = amz__monotonic_now(NULL), c1 = amz__thread_cpu_now(NULL);
-  amz__watch_slot_t *ws = amz__watch_current(); /* the user's call alone is watched */
-  if (ws) amz__watch_enter(ws, b, e);
-  int rc = t->fn(b, e, in, out, t->arg);
-  if (ws) amz__watch_leave(ws); /* a run given up meanwhile: this thread ends here */
+  int rc = user_call(t, b, e, in, out);
   double t2 = amz__monotonic_now(NULL), c2 = amz__thread_cpu_now(NULL);
   if (rc == 0) {
     uint64_t hdr[4] = {1, 0, b, e};
@@ -295,11 +304,7 @@ int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
   if (m->rank == 0) {
     const char *in = t->bytes_in ? (const char *)t->input + b * t->bytes_in : NULL;
     char *out = t->bytes_out ? (char *)t->output + b * t->bytes_out : NULL;
-    amz__watch_slot_t *ws = amz__watch_current();
-    if (ws) amz__watch_enter(ws, b, e);
-    int rc = t->fn(b, e, in, out, t->arg);
-    if (ws) amz__watch_leave(ws);
-    return rc;
+    return user_call(t, b, e, in, out);
   }
   stage_t *st = get_stage();
   if (!st) return AMZ_ENOMEM;
@@ -309,10 +314,7 @@ int amz__map_kernel(uint64_t b, uint64_t e, void *arg) {
     size_t bin = t->bytes_in, bout = t->bytes_out;
     char *in = st->buf + (b - st->b0) * bin;
     char *out = st->buf + (st->e0 - st->b0) * bin + (b - st->b0) * bout;
-    amz__watch_slot_t *ws = amz__watch_current();
-    if (ws) amz__watch_enter(ws, b, e);
-    int rc = t->fn(b, e, in, out, t->arg);
-    if (ws) amz__watch_leave(ws);
+    int rc = user_call(t, b, e, in, out);
     if (rc == 0) {
       if (2 * st->n_out + 4 > st->cap_out) {
         size_t cap = st->cap_out ? 2 * st->cap_out : 64;
