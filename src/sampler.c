@@ -255,6 +255,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   double t_start = amz__clock_now(clk);
   samp_state_t st = {0};
   int rc = 0;
+  uint64_t *other = NULL; /* contention pairs: the half run with all workers busy */
   const char *reason = "no items";
   double contention = 1.0;
   uint64_t sampled = 0;
@@ -318,8 +319,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   if (P > 1 && N > 0 && !tiny) {
     size_t first = st.n, pairs = 0, want = (size_t)(3 * P) > 8 ? (size_t)(3 * P) : 8;
     double solo_time = 0.0;
-    /* The other half of each pair, run below with all workers busy. */
-    uint64_t *other = malloc(2 * want * sizeof *other);
+    other = malloc(2 * want * sizeof *other);
     if (!other) {
       rc = AMZ_ENOMEM;
       goto out;
@@ -338,14 +338,10 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       other[2 * pairs + 1] = second ? e : e2;
       samp_rec_t *r = push(&st, sb, se, 0);
       if (!r || take(&st, b, e2) != 0) {
-        free(other);
         rc = AMZ_ENOMEM;
         goto out;
       }
-      if ((rc = run_blocks(p, r, 1, 1)) != 0) {
-        free(other);
-        goto out;
-      }
+      if ((rc = run_blocks(p, r, 1, 1)) != 0) goto out;
       solo_time += r->s.wall_s;
       /* Both halves count against the limit: the other runs just below. */
       sampled += e2 - b;
@@ -356,13 +352,10 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       for (size_t i = 0; i < pairs; i++) {
         uint64_t b = other[2 * i], e = other[2 * i + 1];
         if (!push(&st, b, e, 1)) {
-          free(other);
           rc = AMZ_ENOMEM;
           goto out;
         }
       }
-      free(other);
-      other = NULL;
       if ((rc = run_blocks(p, &st.v[conc_first], pairs, P)) != 0) goto out;
       double *ratio = malloc(pairs * sizeof *ratio);
       if (!ratio) {
@@ -385,7 +378,6 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       contention = amz__contention_from_pairs(ratio, k);
       free(ratio);
     }
-    free(other);
   }
   /* A ratio below 1 is warm-up of the solo blocks (page faults, caches, clock
    * ramp), not a machine that gets faster when shared: keep it for the report, but
@@ -514,6 +506,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   *n_recs = st.n;
 
 out:
+  free(other);
   for (size_t i = 0; i < st.n; i++) amz__rangeset_free(&st.v[i].fails);
   free(st.v);
   amz__rangeset_free(&st.taken);
