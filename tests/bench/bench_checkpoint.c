@@ -37,10 +37,7 @@ static int spin(uint64_t b, uint64_t e, void *arg) {
 static double setup_s;
 static double one(uint64_t n, uint64_t chunk, const char *ckpt, int retries, int *fail_every,
                   uint64_t *chunks, uint64_t *calls, uint64_t *failed) {
-  amz_options_t *o;
-  amz_options_create(&o);
-  amz_options_set_use_env(o, 0);
-  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
+  amz_options_t *o = bench_quiet_options();
   amz_options_set_workers(o, 2);
   if (chunk) {
     amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);

@@ -88,21 +88,13 @@ static double t_counter(const wl_t *w, uint64_t chunk) {
   return bench_now() - t0;
 }
 
-static amz_options_t *quiet(void) {
-  amz_options_t *o;
-  amz_options_create(&o);
-  amz_options_set_use_env(o, 0);
-  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
-  return o;
-}
-
 static void die(int rc) {
   fprintf(stderr, "bench_openmp: %s: %s\n", amz_error_name(rc), amz_last_error());
   exit(1);
 }
 
 static double t_amz_once(const wl_t *w) {
-  amz_options_t *o = quiet();
+  amz_options_t *o = bench_quiet_options();
   amz_task_t t = {w->name, w->n, w->fn, NULL};
   amz_result_t *r = NULL;
   double t0 = bench_now();
@@ -170,7 +162,7 @@ int main(int argc, char **argv) {
       double t = t_counter(w, cands[c]);
       if (t < best_t) best_t = t, best_chunk = cands[c];
     }
-    amz_options_t *o = quiet();
+    amz_options_t *o = bench_quiet_options();
     amz_task_t task = {w->name, w->n, w->fn, NULL};
     amz_plan_t *plan = NULL;
     int rc = amz_plan_create(&task, o, &plan);

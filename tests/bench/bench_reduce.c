@@ -60,10 +60,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   _Atomic uint64_t partial = 0;
-  amz_options_t *o;
-  amz_options_create(&o);
-  amz_options_set_use_env(o, 0);
-  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
+  amz_options_t *o = bench_quiet_options();
   amz_options_set_ranks(o, 1);
   amz_options_set_workers(o, 2);
   amz_task_t task = {"bench-reduce", n, kernel, &partial};

@@ -106,15 +106,13 @@ static int failed(const char *what, int rc) {
 /* A forced plan: the schedule and chunk, one thread per rank, every rank, a short
  * sampling phase (its items are done before the timed runs). */
 static amz_options_t *forced(amz_schedule_t s, uint64_t chunk) {
-  amz_options_t *o = NULL;
-  if (amz_options_create(&o) != 0) return NULL;
-  amz_options_set_use_env(o, 0);
+  amz_options_t *o = bench_quiet_options();
+  if (!o) return NULL;
   amz_options_set_ranks(o, size);
   amz_options_set_workers(o, 1);
   amz_options_set_schedule(o, s);
   if (s != AMZ_SCHED_STATIC) amz_options_set_chunk(o, chunk);
   amz_options_set_sampling(o, 0.02, 0.05);
-  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
   return o;
 }
 

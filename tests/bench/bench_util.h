@@ -9,6 +9,18 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "amorsize.h"
+
+/* Options for a benchmark: the environment ignored (a benchmark states every setting
+ * it compares) and no progress line. NULL when out of memory. */
+static inline amz_options_t *bench_quiet_options(void) {
+  amz_options_t *o = NULL;
+  if (amz_options_create(&o) != 0) return NULL;
+  amz_options_set_use_env(o, 0);
+  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
+  return o;
+}
+
 /* Monotonic seconds. */
 static inline double bench_now(void) {
   struct timespec ts;

@@ -29,10 +29,7 @@ static int spin(uint64_t b, uint64_t e, void *arg) {
 /* One plan, its second run (all items, the sampled ones included); returns its
  * wall time and the kernel calls it made. */
 static double one(uint64_t n, uint64_t chunk, int watched, uint64_t *calls) {
-  amz_options_t *o;
-  amz_options_create(&o);
-  amz_options_set_use_env(o, 0);
-  amz_options_set_progress_line(o, AMZ_PROGRESS_OFF);
+  amz_options_t *o = bench_quiet_options();
   amz_options_set_workers(o, 2);
   if (chunk) {
     amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
