@@ -457,7 +457,7 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
       found++;
     }
   }
-  if (r->cpu_ratio < 0.5)
+  if (r->cpu_ratio < AMZ__WAITING_CPU_RATIO)
     fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): %d threads shared %d cores.\n",
             r->cpu_ratio, r->workers, r->usable_cores);
   if (r->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES)

@@ -220,10 +220,10 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
     fprintf(o, "  [INFO] %llu chunks ran beyond the record bound and are not in the chunk "
                "table (the totals include them).\n",
             (unsigned long long)in->chunks_dropped);
-  if (m->cpu_ratio > 0 && m->cpu_ratio < 0.5)
+  if (m->cpu_ratio > 0 && m->cpu_ratio < AMZ__WAITING_CPU_RATIO)
     fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): more threads than cores can pay.\n",
             m->cpu_ratio);
-  if (m->cpu_ratio > 1.25)
+  if (m->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES)
     fprintf(o, "  [INFO] the kernel runs threads of its own (CPU/wall %.2f: cores per call), "
                "and the plan counted each worker as that many cores; its thread count "
                "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) and the workers share the cores.\n",
