@@ -79,7 +79,7 @@ AFTER_TYPES = {
     "PORTING.md": "extern mc_t mc;\n",
 }
 
-TOP = re.compile(r"^(#include|typedef|struct\b|static\b|int\b|void\b|double\b|uint64_t\b)")
+TOP = re.compile(r"^(#include|typedef|enum\b|struct\b|static\b|int\b|void\b|double\b|uint64_t\b)")
 # A prototype of the user's own function: `point_t sweep_point(double r);`.
 PROTOTYPE = re.compile(r"^(?!return\b)[A-Za-z_]\w*\s+\**[A-Za-z_]\w*\([^=;]*\);$")
 
@@ -96,7 +96,7 @@ def split(block):
         c = code(line)
         if not in_def and depth == 0 and (TOP.match(line) or PROTOTYPE.match(c)) and (
                 line.startswith("#include") or c.endswith("{") or
-                line.startswith("typedef") or c.endswith(";") and "(" in line
+                line.startswith(("typedef", "enum")) or c.endswith(";") and "(" in line
                 and line.startswith("static") or PROTOTYPE.match(c)):
             if line.startswith("#include"):
                 continue  # every header is included once, above
