@@ -105,6 +105,10 @@ typedef struct amz_profile_info {
   uint64_t items_recovered;    /**< failed once, then succeeded when run again (retries) */
   uint64_t retry_calls;        /**< kernel calls made to isolate and retry failures */
   const char *checkpoint;      /**< checkpoint file of the run, "" when none */
+  const char *mpi_library;     /**< the MPI library that ran: the first line of
+                                    MPI_Get_library_version() and the MPI standard
+                                    version, "Open MPI v4.1.4, ... (MPI 3.1)"; "" for
+                                    threads-only runs and files written before it */
 } amz_profile_info_t;
 
 /** @brief The root attributes. NULL only for a NULL handle. */

@@ -36,6 +36,26 @@ int amz__mpi_profile_sync(amz_plan_t *p, MPI_Comm comm, int rank) {
 
 static int agree_cb(void *ctx, int rc) { return amz__mpi_agree(*(MPI_Comm *)ctx, rc); }
 
+/* The MPI library that runs, as "<its version string's first line> (MPI x.y)", with
+ * runs of blanks made one space ("MPICH Version:\t4.0.2" -> "MPICH Version: 4.0.2"). */
+static void mpi_library(char *buf, size_t len) {
+  char v[MPI_MAX_LIBRARY_VERSION_STRING];
+  int n = 0, major = 0, minor = 0;
+  if (MPI_Get_library_version(v, &n) != MPI_SUCCESS) n = 0;
+  v[n > 0 && n < (int)sizeof v ? n : 0] = '\0';
+  v[strcspn(v, "\r\n")] = '\0';
+  size_t k = 0;
+  for (size_t i = 0; v[i]; i++) {
+    int blank = v[i] == ' ' || v[i] == '\t';
+    if (blank && (k == 0 || v[k - 1] == ' ')) continue;
+    v[k++] = blank ? ' ' : v[i];
+  }
+  while (k > 0 && v[k - 1] == ' ') k--;
+  v[k] = '\0';
+  MPI_Get_version(&major, &minor);
+  snprintf(buf, len, "%.200s (MPI %d.%d)", v[0] ? v : "unknown MPI library", major, minor);
+}
+
 int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dropped) {
   MPI_Comm comm = m->run;
   prof_hdr_t *h = calloc(1, sizeof *h);
@@ -51,6 +71,7 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
       h->rc = amz__profile_tmp_create(h->path, h->dir, sizeof h->dir, h->tmp, sizeof h->tmp);
     if (h->rc != 0) h->dir[0] = '\0';
     amz__profile_provenance(&h->prov);
+    mpi_library(h->prov.mpi_library, sizeof h->prov.mpi_library);
     /* The plan replaces its own earlier file (a path without %r). */
     h->overwrite = p->profile_overwrite ||
                    (p->profile_last && strcmp(p->profile_last, h->path) == 0);

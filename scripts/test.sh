@@ -1,34 +1,43 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole CTest suite.
 #
-#   ./scripts/test.sh            sanitizer passes + the -Werror build (the CI run)
+#   ./scripts/test.sh            sanitizer passes, MPICH, the -Werror build (the CI run)
 #   ./scripts/test.sh --quick    only the -Werror build and its suite
 #
 # Passes, in this order:
-#   1. build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, whole suite;
-#   2. build-tsan: ThreadSanitizer over the threaded executor, sampler, API and watchdog tests;
-#   3. build:      -Wall -Wextra -Werror: the unit suite under valgrind memcheck
-#                  (in parallel), then the whole suite (its CTest summary comes last).
+#   1. build-asan:  AddressSanitizer + UndefinedBehaviorSanitizer, whole suite;
+#   2. build-tsan:  ThreadSanitizer over the threaded executor, sampler, API and
+#                   watchdog tests (only their programs are built);
+#   3. build-mpich: the MPI suites against MPICH (Debian's mpich and its parallel
+#                   HDF5): exactly-once at 1-4 ranks, bad input, profiles, the
+#                   examples, the Fortran example, the installed package;
+#   4. build:       -Wall -Wextra -Werror with Open MPI: the unit suite under valgrind
+#                   memcheck (in parallel), then the whole suite (its CTest summary
+#                   comes last).
 # A final line sums every pass: "total: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-# Test-only tools: Debian's h5py (/usr/bin/python3), xmllint for the HTML,
-# doxygen for the API reference, groff for the man page, and for the Python
-# reader (src/python) pandas, matplotlib, pytest, pip and venv (its install test)
-# and nbconvert with the Python kernel (the notebook).
-amz_ensure_packages python3-h5py libxml2-utils doxygen valgrind groff-base \
-  python3-pandas python3-matplotlib python3-pytest python3-pip python3-venv \
-  jupyter-nbconvert python3-nbconvert python3-ipykernel
-
 quick=0
 for a in "$@"; do
   case "$a" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "error: unknown option '$a' (expected --quick or --help)" >&2; exit 2 ;;
   esac
 done
+
+# Test-only tools: Debian's h5py (/usr/bin/python3), xmllint for the HTML,
+# doxygen for the API reference, groff for the man page, and for the Python
+# reader (src/python) pandas, matplotlib, pytest, pip and venv (its install test)
+# and nbconvert with the Python kernel (the notebook);
+# and, but for --quick, the second MPI family the MPI suites run against (pass 3):
+# Open MPI stays the default (mpicc, mpiexec).
+extra=()
+[ "$quick" = 1 ] || extra=(mpich libmpich-dev libhdf5-mpich-dev)
+amz_ensure_packages python3-h5py libxml2-utils doxygen valgrind groff-base \
+  python3-pandas python3-matplotlib python3-pytest python3-pip python3-venv \
+  jupyter-nbconvert python3-nbconvert python3-ipykernel "${extra[@]}"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 skipped=0 status=0
@@ -48,11 +57,15 @@ run_ctest() {
   [ "$rc" = 0 ] || status=1
 }
 
+# build DIR [CMAKE_ARGS...] [-- TARGETS...]: configure and build (all, or TARGETS).
 build() {
   local dir=$1; shift
+  local args=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+  [ $# -gt 0 ] && { shift; targets=(--target "$@"); }
   echo "== configure and build $dir"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' || true
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${args[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs" "${targets[@]}" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' || true
   [ "${PIPESTATUS[0]}" = 0 ] || { echo "error: build of $dir failed" >&2; exit 1; }
 }
 
@@ -61,9 +74,16 @@ if [ "$quick" = 0 ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer: whole suite"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_ctest build-asan
-  build build-tsan -DAMORSIZE_SANITIZE=thread
+  tsan_tests=(executor sampler api progress reliability watchdog)
+  build build-tsan -DAMORSIZE_SANITIZE=thread -DAMORSIZE_BUILD_EXAMPLES=OFF \
+    -DAMORSIZE_BUILD_BENCH=OFF -- "${tsan_tests[@]/#/test_}"
   echo "== ThreadSanitizer: threaded executor, sampler, API, reliability"
-  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R 'test_(executor|sampler|api|progress|reliability|watchdog)'
+  TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -R "^test_($(IFS='|'; echo "${tsan_tests[*]}"))\$"
+  # MPICH: Debian names its wrappers mpicc.mpich and mpifort.mpich; CMake finds
+  # the matching mpiexec.mpich and parallel HDF5 (cmake/AmorsizeMPI.cmake).
+  build build-mpich -DMPI_C_COMPILER=mpicc.mpich -DAMORSIZE_BUILD_BENCH=OFF
+  echo "== MPICH: the MPI suites"
+  run_ctest build-mpich -R '^(mpi_np|configure_mixed_mpi|package_consumer|profile_(write|h5py)_mpi|example_|explain_binding_mpi|timeout_stuck|analysis_0[256])'
 fi
 if [ "$quick" = 0 ]; then
   build build -DAMORSIZE_WERROR=ON -DAMORSIZE_MEMCHECK=ON

@@ -86,6 +86,7 @@ typedef struct amz__prov {
   char host[64];
   char slurm_job_id[32];  /* "" when not under Slurm */
   char slurm[1024];       /* the job's Slurm variables, "NAME=value" lines; "" = none */
+  char mpi_library[256];  /* the MPI library that ran (MPI layer only); "" without MPI */
 } amz__prov_t;
 
 /* Fills the provenance of this process. */

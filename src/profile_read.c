@@ -524,6 +524,7 @@ static void read_info(rctx_t *c, hid_t f) {
   i->host = attr_str(c, f, R, "host", OPTIONAL);
   i->slurm_job_id = attr_str(c, f, R, "slurm_job_id", OPTIONAL);
   i->slurm = attr_str(c, f, R, "slurm", OPTIONAL);
+  i->mpi_library = attr_str(c, f, R, "mpi_library", OPTIONAL);
   i->n_items = attr_u64(c, f, R, "n_items", REQUIRED);
   i->chunk = attr_u64(c, f, R, "chunk", REQUIRED);
   i->items_done = attr_u64(c, f, R, "items_done", REQUIRED);

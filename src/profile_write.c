@@ -240,6 +240,7 @@ static void root_attrs(wctx_t *w, hid_t f, const amz_plan_t *p, const amz_result
   attr_s(w, f, "host", pt->prov->host);
   if (pt->prov->slurm_job_id[0]) attr_s(w, f, "slurm_job_id", pt->prov->slurm_job_id);
   if (pt->prov->slurm[0]) attr_s(w, f, "slurm", pt->prov->slurm);
+  if (pt->prov->mpi_library[0]) attr_s(w, f, "mpi_library", pt->prov->mpi_library);
   attr_u(w, f, "n_items", r->n_items);
   attr_u(w, f, "chunk", r->chunk);
   attr_u(w, f, "items_done", r->items_done);

@@ -6,6 +6,7 @@
 #       BUILD_DIR  the CMake build (default: build)
 #       SIZE       Mandelbrot rows and columns (default 1200; the test uses 200)
 #       OUT_DIR    where profiles and pages go (default: workflow/)
+#   MPIEXEC=mpiexec.mpich ...  starts the ranks with another launcher (default mpirun)
 #
 # 1. what the machine looks like to the model   amorsize probe
 # 2. run the application, let it choose          AMZ_PROFILE=... mpirun ... app
@@ -25,11 +26,19 @@ amz="$build/amorsize"
 [ -x "$app" ] && [ -x "$amz" ] || { echo "build first: cmake -S . -B build && cmake --build build"; exit 1; }
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 export AMZ_PROFILE_OVERWRITE=1 AMZ_PROGRESS=off
+# The launcher: $MPIEXEC, else mpirun. Open MPI passes variables to the ranks with
+# -x; MPICH's Hydra passes the whole environment.
+mpiexec=${MPIEXEC:-mpirun}
+if "$mpiexec" --version 2>&1 | grep -q "Open MPI\|OpenRTE"; then
+  launch=("$mpiexec" --oversubscribe --bind-to none -x AMZ_PROFILE -x AMZ_RANKS
+          -x AMZ_PROFILE_OVERWRITE -x AMZ_PROGRESS)
+else
+  launch=("$mpiexec" -bind-to none)
+fi
 run() { # run NAME RANKS-FORCED(0 = choose)
   local name=$1 ranks=$2
   AMZ_PROFILE="$name.h5" AMZ_RANKS=$ranks \
-    mpirun --oversubscribe --bind-to none -x AMZ_PROFILE -x AMZ_RANKS -x AMZ_PROFILE_OVERWRITE \
-    -x AMZ_PROGRESS -np 2 "$app" "$size" "$size" "$name.pgm" >"$name.log" 2>&1 \
+    "${launch[@]}" -np 2 "$app" "$size" "$size" "$name.pgm" >"$name.log" 2>&1 \
     || { cat "$name.log"; echo "run $name failed"; exit 1; }
 }
 

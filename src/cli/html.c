@@ -542,6 +542,7 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
             nodes[0].shared ? "; ranks' bindings overlap (oversubscribed)" : "");
   }
   if (in->slurm_job_id[0]) kv_text(out, "Slurm job", in->slurm_job_id, 0);
+  if (in->mpi_library[0]) kv_text(out, "MPI library", in->mpi_library, 0);
   kv_text(out, "Command line", in->command_line, 1);
   snprintf(v, sizeof v, "Amorsize %s, schema %d, run %d of its plan", in->library_version,
            in->schema_version, in->run_index);

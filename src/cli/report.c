@@ -250,6 +250,7 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
             in->schedule, (unsigned long long)in->chunk);
   fprintf(o, "  host %s", in->host[0] ? in->host : "?");
   if (in->slurm_job_id[0]) fprintf(o, ", Slurm job %s", in->slurm_job_id);
+  if (in->mpi_library[0]) fprintf(o, "\n  MPI: %s", in->mpi_library);
   fprintf(o, "\n  command: %s\n", in->command_line[0] ? in->command_line : "?");
   if (in->slurm[0]) {
     /* The allocation, one variable per line as the job saw it. */

@@ -29,6 +29,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "emulated nodes need root (network namespaces); run as root"
 command -v ip >/dev/null || skip "'ip' (iproute2) is not installed"
 command -v unshare >/dev/null || skip "'unshare' (util-linux) is not installed"
+# The nodes are reached through Open MPI's rsh agent and TCP settings (--mca).
+"$mpiexec" --version 2>&1 | grep -q "Open MPI\|OpenRTE" ||
+  skip "the emulated nodes are started with Open MPI's launcher options; $mpiexec is not Open MPI's"
 
 tag=amz$$
 nsA=${tag}a nsB=${tag}b

@@ -10,6 +10,12 @@
 set -euo pipefail
 build=$1 mpiexec=$2 fortran_src=${3:-}
 src=$(cd "$(dirname "$0")" && pwd)
+# The MPI compiler wrappers the build used (mpicc.mpich for an MPICH build): a
+# consumer built with another MPI's wrapper would load two MPI libraries.
+cached() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" | head -1; }
+mpicc=$(cached MPI_C_COMPILER)
+mpifort=$(cached MPI_Fortran_COMPILER)
+mpicc=${mpicc:-mpicc} mpifort=${mpifort:-mpifort}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
@@ -28,21 +34,22 @@ libdir=$(ls -d "$work"/prefix/lib*/ | head -1)
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 echo "== CMake consumer: find_package(amorsize), amorsize::mpi"
-cmake -S "$src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake -S "$src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DMPI_C_COMPILER="$mpicc" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 "$mpiexec" --oversubscribe -n 2 "$work/cmake-build/consumer"
 
-echo "== mpicc consumer: pkg-config amorsize-mpi"
-command -v mpicc >/dev/null || { echo "SKIP: mpicc not found"; exit 77; }
+echo "== $mpicc consumer: pkg-config amorsize-mpi"
+command -v "$mpicc" >/dev/null || { echo "SKIP: $mpicc not found"; exit 77; }
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 # shellcheck disable=SC2046
-mpicc -o "$work/consumer-pc" "$src/consumer.c" $(pkg-config --cflags --libs amorsize-mpi)
+"$mpicc" -o "$work/consumer-pc" "$src/consumer.c" $(pkg-config --cflags --libs amorsize-mpi)
 "$mpiexec" --oversubscribe -n 2 "$work/consumer-pc"
 
 if [ -n "$fortran_src" ] && [ -f "$work/prefix/include/amorsize.mod" ]; then
-  echo "== mpifort consumer: pkg-config amorsize-fortran, use amorsize"
-  command -v mpifort >/dev/null || { echo "SKIP: mpifort not found"; exit 77; }
+  echo "== $mpifort consumer: pkg-config amorsize-fortran, use amorsize"
+  command -v "$mpifort" >/dev/null || { echo "SKIP: $mpifort not found"; exit 77; }
   # shellcheck disable=SC2046
-  mpifort -o "$work/consumer-f" "$fortran_src" $(pkg-config --cflags --libs amorsize-fortran)
+  "$mpifort" -o "$work/consumer-f" "$fortran_src" $(pkg-config --cflags --libs amorsize-fortran)
   "$mpiexec" --oversubscribe -n 2 "$work/consumer-f" 3000
 fi

@@ -1,7 +1,8 @@
 """Reads a profile with h5py (Debian's python3-h5py, a reader no one here wrote) and
 checks the fields docs/PROFILE_FORMAT.md documents, and that they agree.
 
-    /usr/bin/python3 h5py_check.py PROFILE.h5 [--expect-ranks R]
+    /usr/bin/python3 h5py_check.py PROFILE.h5 [--expect-ranks R] [--expect-slurm JOB]
+                                              [--expect-mpi openmpi|mpich|other|none]
 
 Exit 0 when every check passes, 1 with a list of failures, 77 when h5py is missing.
 """
@@ -126,6 +127,19 @@ if "--expect-slurm" in sys.argv:
         check(text(f.attrs.get("slurm_job_id", b"")) == want, "slurm_job_id not recorded")
         check(f"SLURM_JOB_ID={want}" in sl and "SLURM_CPUS_PER_TASK=" in sl,
               f"slurm provenance incomplete: {sl!r}")
+
+# The MPI library that ran, by family (the build's): none for threads-only runs.
+if "--expect-mpi" in sys.argv:
+    family = sys.argv[sys.argv.index("--expect-mpi") + 1]
+    # Another family ("other"): any library string will do.
+    prefix = {"openmpi": "Open MPI v", "mpich": "MPICH Version: ", "none": None}.get(family, "")
+    with h5py.File(path, "r") as f:
+        lib = text(f.attrs["mpi_library"]) if "mpi_library" in f.attrs else None
+    if prefix is None:
+        check(lib is None, f"mpi_library {lib!r} in a threads-only profile")
+    else:
+        check(lib is not None and lib.startswith(prefix) and "(MPI " in lib,
+              f"mpi_library {lib!r}, expected '{prefix}... (MPI x.y)'")
 
 if fails:
     print(f"h5py_check {path}: {len(fails)} failure(s)")

@@ -4,6 +4,7 @@
 #
 #   kill_resume.sh WORKER [--mpi NP] [KILLS]
 #
+# With --mpi the ranks start with $MPIEXEC (default: mpiexec on the PATH).
 # WORKER is the ckpt_worker binary. Each attempt runs under a fresh event directory;
 # attempts 1..KILLS are killed with SIGKILL (every rank, as a batch system does at the
 # time limit) after a delay that varies from attempt to attempt, so that kills land
@@ -55,7 +56,7 @@ wait_for() {
 # worker's stacks.
 dump_state() {
   echo "---- processes"
-  ps -eo pid,ppid,stat,etime,wchan:20,args --forest | grep -E "mpiexec|orted|prterun|$(basename "$worker")" | grep -v grep
+  ps -eo pid,ppid,stat,etime,wchan:20,args --forest | grep -E "mpiexec|orted|prterun|hydra|$(basename "$worker")" | grep -v grep
   local p
   for p in "$launcher" $(pgrep -x "$(basename "$worker")"); do
     echo "---- stacks of $p"
@@ -77,7 +78,7 @@ kill_launcher() {
 
 launch() { # $1 = event dir
   if [ "$np" -gt 0 ]; then
-    mpiexec --oversubscribe --bind-to none -n "$np" "$worker" --mpi $n $item_us "$1" "$ckpt" &
+    "${MPIEXEC:-mpiexec}" --oversubscribe --bind-to none -n "$np" "$worker" --mpi $n $item_us "$1" "$ckpt" &
   else
     "$worker" $n $item_us "$1" "$ckpt" &
   fi

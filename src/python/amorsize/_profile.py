@@ -68,7 +68,7 @@ _ROOT = {
     "schema_version": ("i", True), "library_version": ("s", True), "created": ("s", True),
     "task": ("s", True), "kind": ("s", True), "mode": ("s", True), "schedule": ("s", True),
     "command_line": ("s", False), "host": ("s", False), "slurm_job_id": ("s", False),
-    "slurm": ("s", False), "n_items": ("u", True), "chunk": ("u", True),
+    "slurm": ("s", False), "mpi_library": ("s", False), "n_items": ("u", True), "chunk": ("u", True),
     "items_done": ("u", True), "items_failed": ("u", True), "sampled_items": ("u", True),
     "items_resumed": ("u", False), "items_recovered": ("u", False),
     "retry_calls": ("u", False), "checkpoint": ("s", False), "chunks_total": ("u", True),

@@ -10,7 +10,7 @@ from .profile import Profile
 META = ("task", "kind", "mode", "schedule", "chunk", "n_items", "items_done", "items_failed",
         "sampled_items", "run_index", "ranks_launched", "ranks_used", "nodes", "threads",
         "wall_s", "predicted_s", "predicted_serial_s", "setup_s", "mean_item_s", "created",
-        "library_version", "host", "slurm_job_id", "command_line")
+        "library_version", "host", "slurm_job_id", "mpi_library", "command_line")
 
 
 def _load(x, verify):

@@ -67,6 +67,8 @@ def report(p, path):
     if a["slurm_job_id"]:
         line += ", Slurm job %s" % a["slurm_job_id"]
     out.append(line)
+    if a["mpi_library"]:
+        out.append("  MPI: %s" % a["mpi_library"])
     out.append("  command: %s" % (a["command_line"] or "?"))
     if a["slurm"]:
         # The allocation, one variable per line as the job saw it.
