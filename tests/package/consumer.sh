@@ -29,6 +29,11 @@ env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" --version
 env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" report "$profile" | head -3
 [ -f "$work/moved/share/man/man1/amorsize.1" ] || { echo "FAIL: no share/man/man1/amorsize.1"; exit 1; }
 echo "man page installed: share/man/man1/amorsize.1"
+if command -v doxygen >/dev/null; then
+  [ -f "$work/moved/share/doc/amorsize/api/index.html" ] ||
+    { echo "FAIL: doxygen is here, but no share/doc/amorsize/api/index.html"; exit 1; }
+  echo "API reference installed: share/doc/amorsize/api/index.html"
+fi
 mv "$work/moved" "$work/prefix"
 libdir=$(ls -d "$work"/prefix/lib*/ | head -1)
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
