@@ -191,6 +191,10 @@ typedef struct amz_profile_node {
   int numa_nodes;       /**< NUMA nodes (rank 0's machine) */
   int shared;           /**< 1 when ranks' bindings overlap (oversubscribed) */
   uint64_t mem_bytes;   /**< RAM (or the cgroup limit when lower) */
+  int pus_bound;        /**< processing units in at least one of the node's ranks'
+                             bindings (threads: the process's); below `pus`, the
+                             launcher left CPUs to no rank. 0 when not recorded
+                             (files written before this field) */
 } amz_profile_node_t;
 
 /** @brief The node table. @return the row count. */

@@ -102,6 +102,7 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
     nodes[i].ranks = m->ni[i].ranks;
     nodes[i].cores = m->ni[i].cores;
     nodes[i].shared = m->ni[i].shared;
+    nodes[i].pus_bound = m->ni[i].pus_bound;
     snprintf(nodes[i].host, sizeof nodes[i].host, "%s", m->ni[i].host);
   }
   const amz__result_ext_t *x = r->ext;

@@ -56,6 +56,7 @@ typedef struct amz__row_node {
   char cpu_model[96];
   int32_t ranks, ranks_used, cores, pus, numa_nodes, shared;
   uint64_t mem_bytes;
+  int32_t pus_bound; /* added within schema 1: 0 when read from older files */
 } amz__row_node_t;
 
 typedef struct amz__row_failure {
@@ -76,6 +77,7 @@ hid_t amz__h5t_str(size_t len);
 /* One row of /system as the writer sees it (the rest comes from rank 0's probe). */
 typedef struct amz__prof_node {
   int ranks, ranks_used, cores, shared;
+  int pus_bound; /* CPUs in at least one of the node's ranks' bindings; 0 = not known */
   char host[64];
 } amz__prof_node_t;
 

@@ -363,6 +363,15 @@ static void check_storage(rctx_t *c, hid_t ds, const char *name) {
 
 /* A copy of the compound memory type mtype whose string members have the
  * character set of the same members of the file type ft; -1 on failure. */
+/* Table fields added within schema 1: a file written before them lacks them, and
+ * they read as 0. Every other field of the memory type is required. */
+static int optional_field(const char *field) {
+  static const char *const added[] = {"pus_bound"};
+  for (size_t i = 0; field && i < sizeof added / sizeof added[0]; i++)
+    if (strcmp(field, added[i]) == 0) return 1;
+  return 0;
+}
+
 static hid_t matching_cset(hid_t mtype, hid_t ft) {
   hid_t out = H5Tcreate(H5T_COMPOUND, H5Tget_size(mtype));
   int n = H5Tget_nmembers(mtype);
@@ -376,8 +385,10 @@ static hid_t matching_cset(hid_t mtype, hid_t ft) {
       if (f >= 0) H5Tclose(f);
       if (cs == H5T_CSET_ERROR || H5Tset_cset(t, cs) < 0) idx = -1;
     }
-    if (!field || t < 0 || idx < 0 ||
-        H5Tinsert(out, field, H5Tget_member_offset(mtype, (unsigned)i), t) < 0) {
+    if (field && t >= 0 && idx < 0 && optional_field(field)) {
+      /* Not in this file: left out of the read, the row keeps its 0. */
+    } else if (!field || t < 0 || idx < 0 ||
+               H5Tinsert(out, field, H5Tget_member_offset(mtype, (unsigned)i), t) < 0) {
       H5Tclose(out);
       out = -1;
     }
@@ -388,8 +399,8 @@ static hid_t matching_cset(hid_t mtype, hid_t ft) {
 }
 
 /* Reads table `name` of loc into *rows with memory type mtype (row_size bytes),
- * after checking that it is a 1-D compound with every field of mtype, each of the
- * same class. */
+ * after checking that it is a 1-D compound with every field of mtype (but the
+ * optional_field() ones, which read as 0 when absent), each of the same class. */
 static void *read_table(rctx_t *c, hid_t loc, const char *name, const char *label, hid_t mtype,
                         size_t row_size, size_t *n_out) {
   *n_out = 0;
@@ -415,7 +426,9 @@ static void *read_table(rctx_t *c, hid_t loc, const char *name, const char *labe
   for (int i = 0; i < nm && !c->rc; i++) {
     char *field = H5Tget_member_name(mtype, (unsigned)i);
     int idx = field ? H5Tget_member_index(ft, field) : -1;
-    if (idx < 0) {
+    if (idx < 0 && optional_field(field)) {
+      /* A field added within schema 1, absent from an older file. */
+    } else if (idx < 0) {
       failf(c, AMZ_EFORMAT, "table '%s' has no field '%s'", label, field ? field : "?");
     } else {
       H5T_class_t want = H5Tget_member_class(mtype, (unsigned)i);
@@ -767,12 +780,13 @@ static void read_rest(rctx_t *c, hid_t f) {
     for (size_t i = 0; i < n && !c->rc; i++) {
       amz__row_node_t *x = &nd[i];
       x->host[sizeof x->host - 1] = x->cpu_model[sizeof x->cpu_model - 1] = '\0';
-      if (x->node != (int)i || x->ranks < 0 || x->ranks_used < 0 || x->cores < 0)
+      if (x->node != (int)i || x->ranks < 0 || x->ranks_used < 0 || x->cores < 0 ||
+          x->pus_bound < 0)
         failf(c, AMZ_EFORMAT, "row %zu of 'system': node %d or counts out of range", i, x->node);
       p->nodes[i] = (amz_profile_node_t){x->node,  keep_clean(c, x->host, 0),
                                          keep_clean(c, x->cpu_model, 0), x->ranks,
                                          x->ranks_used, x->cores, x->pus, x->numa_nodes,
-                                         x->shared, x->mem_bytes};
+                                         x->shared, x->mem_bytes, x->pus_bound};
     }
     p->n_nodes = c->rc ? 0 : n;
   }

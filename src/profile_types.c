@@ -92,6 +92,7 @@ hid_t amz__h5t_node(void) {
   FIELD(t, amz__row_node_t, numa_nodes, H5T_NATIVE_INT32);
   FIELD(t, amz__row_node_t, shared, H5T_NATIVE_INT32);
   FIELD(t, amz__row_node_t, mem_bytes, H5T_NATIVE_UINT64);
+  FIELD(t, amz__row_node_t, pus_bound, H5T_NATIVE_INT32);
   H5Tclose(h);
   H5Tclose(c);
   return t;

@@ -388,6 +388,7 @@ static void system_table(wctx_t *w, hid_t f, const amz_plan_t *p) {
     o->numa_nodes = t->numa_nodes;
     o->shared = s->shared;
     o->mem_bytes = mem;
+    o->pus_bound = s->pus_bound;
   }
   shared_table(w, f, "system", amz__h5t_node, rows, (uint64_t)pt->n_nodes);
   free(rows);
@@ -494,7 +495,8 @@ int amz__profile_after_run(amz_plan_t *p, amz_result_t *r) {
   for (int i = 0; i < r->workers; i++) chunks += r->wstats[i].chunks;
   for (size_t i = 0; i < r->n_chunks; i++) recorded += r->chunks[i].t_start >= 0;
   amz__prof_node_t node = {.ranks = 1, .ranks_used = 1,
-                           .cores = p->machine.topo.usable_cores, .shared = 0};
+                           .cores = p->machine.topo.usable_cores, .shared = 0,
+                           .pus_bound = p->machine.topo.pus_bound};
   copy_str(node.host, sizeof node.host, prov.host);
   amz__prof_part_t part = {.fapl = H5P_DEFAULT, .dxpl = H5P_DEFAULT, .writer = 1,
                            .chunk_total = r->n_chunks, .worker_total = (uint64_t)r->workers,

@@ -10,6 +10,10 @@
 
 #define T(x) amz_cli_seconds((char[32]){0}, 32, (x))
 
+/* The binding finding: the share of a node's CPUs that no rank may use, for LOW,
+ * MEDIUM and HIGH (src/python/amorsize/findings.py holds the same). */
+static const double BINDING_IDLE_LOW = 0.1, BINDING_IDLE_MED = 0.25, BINDING_IDLE_HIGH = 0.5;
+
 static const amz_profile_term_t *term(const amz_profile_t *p, const char *name) {
   const amz_profile_term_t *t;
   size_t n = amz_profile_terms(p, &t);
@@ -174,6 +178,28 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
       found++;
       break;
     }
+  }
+  /* CPUs of a node that the launcher's binding gave to no rank (or, threads only, that
+   * the process may not use): idle whatever the plan. The first such node is named. */
+  for (size_t i = 0; i < nn; i++) {
+    int idle = nd[i].pus - nd[i].pus_bound;
+    if (nd[i].pus_bound <= 0 || idle <= 0) continue;
+    if ((sev = amz__severity((double)idle / nd[i].pus, BINDING_IDLE_LOW, BINDING_IDLE_MED,
+                             BINDING_IDLE_HIGH))) {
+      if (strcmp(in->kind, "mpi") == 0)
+        fprintf(o, "  [%s] binding: node %d (%s): the ranks' bindings cover %d of its %d "
+                   "CPUs; %d idle whatever the plan. Bind each rank to more cores, or not at "
+                   "all: Open MPI mpirun --bind-to none (or --map-by slot:PE=N), MPICH "
+                   "mpiexec -bind-to none (or -bind-to core:N), Slurm srun -c N.\n",
+                sev, nd[i].node, nd[i].host, nd[i].pus_bound, nd[i].pus, idle);
+      else
+        fprintf(o, "  [%s] binding: the process is bound to %d of the machine's %d CPUs; "
+                   "%d idle whatever the plan. Start it without the binding (taskset, "
+                   "numactl, a launcher's) or bind it to more CPUs.\n",
+                sev, nd[i].pus_bound, nd[i].pus, idle);
+      found++;
+    }
+    break;
   }
   uint64_t run_items = 0;
   const amz_profile_worker_t *w;

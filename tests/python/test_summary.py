@@ -85,7 +85,8 @@ def test_same_error_line_as_the_cli(cli, tmp_path):
         assert (r.returncode, r.stderr) == (c.returncode, c.stderr)
 
 
-def _variant(src, dst, schedule, scale_terms, model, root, cores=None, rank1_scale=None):
+def _variant(src, dst, schedule, scale_terms, model, root, cores=None, rank1_scale=None,
+             pus_bound=None):
     import shutil
 
     import h5py
@@ -116,6 +117,22 @@ def _variant(src, dst, schedule, scale_terms, model, root, cores=None, rank1_sca
             s = f["system"][:]
             s["cores"] = cores
             f["system"][...] = s
+        if pus_bound is not None:
+            # The committed files predate the field: the table is written again
+            # with it, as the writer now does.
+            s = f["system"][:]
+            if "pus_bound" not in s.dtype.names:
+                names = list(s.dtype.names)
+                t = np.zeros(s.shape, dtype=np.dtype({
+                    "names": names + ["pus_bound"],
+                    "formats": [s.dtype.fields[k][0] for k in names] + ["<i4"]}))
+                for k in s.dtype.names:
+                    t[k] = s[k]
+                s = t
+                del f["system"]
+                f.create_dataset("system", data=s)
+            s["pus_bound"] = pus_bound
+            f["system"][...] = s
         if rank1_scale is not None:
             c = f["chunks"][:]
             sel = (c["rank"] == 1) & (c["sampled"] == 0)
@@ -131,19 +148,21 @@ def test_every_rule_matches_the_cli(cli, tmp_path):
     report is the C report on each, byte for byte."""
     import amorsize
     terms = {"startup": 0.3, "dispatch": 0.2, "imbalance": 0.3, "data": 0.4, "serial": 0.4}
+    # The last field: the CPUs the bindings cover (the committed files' nodes have 2).
     variants = [
         ("mpi2.h5", "static", terms, {"contention": 1.7, "cpu_ratio": 0.3},
-         {"chunks_dropped": 3, "predicted_serial_s": 5e-4}, None, 0.5),
+         {"chunks_dropped": 3, "predicted_serial_s": 5e-4}, None, 0.5, None),
         ("mpi2.h5", "guided", {"imbalance": 0.12, "dispatch": 0.06}, {"contention": 1.2},
-         {"predicted_serial_s": 5e-5, "mean_item_s": 2e-6}, 1, 0.8),
+         {"predicted_serial_s": 5e-5, "mean_item_s": 2e-6}, 1, 0.8, 1),
         ("threads.h5", "cyclic", {"imbalance": 0.06, "startup": 0.06, "data": 0.2},
-         {"contention": 1.35, "cpu_ratio": 0.45}, {}, None, None),
-        ("threads.h5", "dynamic", {}, {}, {"predicted_s": 1e-9}, None, None),
+         {"contention": 1.35, "cpu_ratio": 0.45}, {}, None, None, 1),
+        ("threads.h5", "dynamic", {}, {}, {"predicted_s": 1e-9}, None, None, 2),
     ]
     kinds = set()
-    for i, (src, sched, tm, model, root, cores, r1) in enumerate(variants):
+    texts = []
+    for i, (src, sched, tm, model, root, cores, r1, pb) in enumerate(variants):
         path = _variant(os.path.join(DATA, src), tmp_path / f"v{i}.h5", sched, tm, model, root,
-                        cores, r1)
+                        cores, r1, pb)
         c = subprocess.run([cli, "report", str(path)], capture_output=True, text=True,
                            timeout=120)
         assert c.returncode == 0, c.stderr
@@ -151,7 +170,12 @@ def test_every_rule_matches_the_cli(cli, tmp_path):
         assert r.returncode == 0, r.stderr
         assert r.stdout == c.stdout, f"variant {i}: python and C reports differ"
         kinds |= set(amorsize.open(path).findings["kind"])
+        texts.append(c.stdout)
     every = {"failures", "ranks", "start-up", "dispatch", "imbalance", "data movement",
              "serial part", "memory", "oversubscription", "binding", "contention",
              "too little work", "prediction", "record bound", "waiting kernel"}
     assert kinds == every, f"rules never fired: {sorted(every - kinds)}"
+    # The binding finding in both wordings (ranks, a process), and not at 2 of 2 CPUs.
+    assert "the ranks' bindings cover 1 of its 2 CPUs; 1 idle" in texts[1]
+    assert "the process is bound to 1 of the machine's 2 CPUs; 1 idle" in texts[2]
+    assert "idle whatever the plan" not in texts[3]

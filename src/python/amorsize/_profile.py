@@ -50,7 +50,7 @@ _MEM = {"rank": "<i4", "thread": "<i4", "node": "<i4", "status": "<i4", "sampled
         "compute_s": "<f8", "imbalance_s": "<f8", "serial_s": "<f8", "chosen": "i1",
         "term": "S16", "measured_s": "<f8", "host": "S64", "cpu_model": "S96",
         "ranks_used": "<i4", "cores": "<i4", "pus": "<i4", "numa_nodes": "<i4",
-        "shared": "<i4", "mem_bytes": "<u8", "code": "<i4"}
+        "shared": "<i4", "mem_bytes": "<u8", "code": "<i4", "pus_bound": "<i4"}
 _CHUNK = {"rank": "i", "thread": "i", "node": "i", "begin": "i", "end": "i",
           "t_start": "f", "t_end": "f", "status": "i", "sampled": "i"}
 _WORKER = {"rank": "i", "thread": "i", "node": "i", "items": "i", "chunks": "i",
@@ -60,7 +60,11 @@ _CAND = {"ranks": "i", "threads": "i", "schedule": "s", "chunk": "i", "predicted
          "serial_s": "f", "data_s": "f", "chosen": "i"}
 _TERM = {"term": "s", "predicted_s": "f", "measured_s": "f"}
 _NODE = {"node": "i", "host": "s", "cpu_model": "s", "ranks": "i", "ranks_used": "i",
-         "cores": "i", "pus": "i", "numa_nodes": "i", "shared": "i", "mem_bytes": "i"}
+         "cores": "i", "pus": "i", "numa_nodes": "i", "shared": "i", "mem_bytes": "i",
+         "pus_bound": "i"}
+# Table fields added within schema 1: absent from older files, read as 0 (as the C
+# reader's optional_field()).
+_ADDED = {"pus_bound"}
 _FAILURE = {"begin": "i", "end": "i", "code": "i"}
 
 # Root attributes: name -> (class, required).
@@ -293,7 +297,10 @@ class _Reader:
                                       mt.is_variable_str())
         except _H5ERR:
             self.fail(f"unreadable table '{label}'")
+        absent = [f for f in fields if f not in members and f in _ADDED]
         for fname, cls in fields.items():
+            if fname in absent:
+                continue
             if fname not in members:
                 self.fail(f"table '{label}' has no field '{fname}'")
             have, vlen = members[fname]
@@ -322,7 +329,7 @@ class _Reader:
         # Strings keep the file's own type (HDF5 does not convert between character
         # sets) and are cut below to what the C reader's buffer holds.
         mem = np.dtype([(k, dt.fields[k][0] if cls == "s" else _MEM[k])
-                        for k, cls in fields.items()])
+                        for k, cls in fields.items() if k not in absent])
         parts = []
         try:
             view = ds.astype(mem)
@@ -334,6 +341,9 @@ class _Reader:
         data = np.concatenate(parts) if parts else np.zeros(0, dtype=mem)
         out = {}
         for k, cls in fields.items():
+            if k in absent:
+                out[k] = np.zeros(len(data), dtype=_MEM[k])
+                continue
             out[k] = np.ascontiguousarray(data[k])
             if cls == "s":
                 keep = int(_MEM[k][1:]) - 1  # the C reader's fixed buffer, NUL included
@@ -496,7 +506,7 @@ def _read_open(p, f, schema):
         r.fail(f"'system' has {nn} nodes, expected 1 to {launched} (ranks launched)")
     for i in range(nn):
         if (nd["node"][i] != i or nd["ranks"][i] < 0 or nd["ranks_used"][i] < 0
-                or nd["cores"][i] < 0):
+                or nd["cores"][i] < 0 or nd["pus_bound"][i] < 0):
             r.fail(f"row {i} of 'system': node {nd['node'][i]} or counts out of range")
 
     fl = r.table("failures", _FAILURE)

@@ -242,6 +242,27 @@ def findings(p, path=None):
                 "may put two of them on one core; bind each rank to its own cores (mpirun "
                 "--bind-to core, srun --cpu-bind=cores)." % nd["node"][i])
             break
+    # CPUs of a node that the launcher's binding gave to no rank (threads only: that
+    # the process may not use): idle whatever the plan. The first such node is named.
+    th_b = (0.1, 0.25, 0.5)
+    for i in range(len(nd["node"])):
+        pus, bound = int(nd["pus"][i]), int(nd["pus_bound"][i])
+        if bound <= 0 or pus - bound <= 0:
+            continue
+        sev = severity((pus - bound) / pus, *th_b)
+        if sev and a["kind"] == "mpi":
+            add("binding", sev, "binding: node %d (%s): the ranks' bindings cover %d of its %d "
+                "CPUs; %d idle whatever the plan. Bind each rank to more cores, or not at all: "
+                "Open MPI mpirun --bind-to none (or --map-by slot:PE=N), MPICH mpiexec "
+                "-bind-to none (or -bind-to core:N), Slurm srun -c N."
+                % (nd["node"][i], nd["host"][i], bound, pus, pus - bound),
+                value=(pus - bound) / pus, thresholds=th_b)
+        elif sev:
+            add("binding", sev, "binding: the process is bound to %d of the machine's %d CPUs; "
+                "%d idle whatever the plan. Start it without the binding (taskset, numactl, a "
+                "launcher's) or bind it to more CPUs." % (bound, pus, pus - bound),
+                value=(pus - bound) / pus, thresholds=th_b)
+        break
     run_items = int(p._raw["workers"]["items"].astype(object).sum()) if st.workers else 0
     if run_items > 0 and a["mean_item_s"] > 0 and st.busy_s > 0:
         per_item = st.busy_s / run_items

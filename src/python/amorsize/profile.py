@@ -144,12 +144,14 @@ class Profile:
     def nodes(self):
         """``/system``: one row per node of the communicator. Columns: node, host,
         cpu_model, ranks, ranks_used, cores, pus, numa_nodes, shared (bool: the
-        ranks' CPU sets overlap), mem_bytes."""
+        ranks' CPU sets overlap), mem_bytes, pus_bound (CPUs in the ranks' bindings;
+        0 in files written before it)."""
         n = self._raw["nodes"]
         df = pd.DataFrame({k: n[k] for k in ("node", "host", "cpu_model", "ranks",
                                              "ranks_used", "cores", "pus", "numa_nodes")})
         df["shared"] = n["shared"] != 0
         df["mem_bytes"] = n["mem_bytes"]
+        df["pus_bound"] = n["pus_bound"]
         return df
 
     @property
