@@ -6,7 +6,7 @@
 #                     MVAPICH, Cray MPICH) or other;
 #   AMZ_MPIEXEC       the launcher of that MPI (MPIEXEC_EXECUTABLE when it is one,
 #                     else the same-suffix launcher beside the compiler wrapper);
-#   AMZ_HDF5_TARGET   the imported target of the parallel HDF5;
+#   AMZ_HDF5_TARGET   the imported target of the parallel HDF5 (AMORSIZE_PROFILE only);
 #   AMZ_HDF5_LIBS     its libraries, for the pkg-config file.
 #
 # HDF5 is found, in order: AMORSIZE_HDF5_PKG (a pkg-config module), the pkg-config
@@ -83,36 +83,38 @@ if(AMZ_MPIEXEC AND NOT AMZ_MPI_FAMILY STREQUAL "other")
   endif()
 endif()
 
-# --- The parallel HDF5 of that family.
-set(_amz_h5_pkg "${AMORSIZE_HDF5_PKG}")
-if(NOT _amz_h5_pkg AND AMZ_MPI_FAMILY MATCHES "openmpi|mpich")
-  pkg_check_modules(_AMZ_H5_PROBE QUIET hdf5-${AMZ_MPI_FAMILY})
-  if(_AMZ_H5_PROBE_FOUND)
-    set(_amz_h5_pkg hdf5-${AMZ_MPI_FAMILY})
+# --- The parallel HDF5 of that family (AMORSIZE_PROFILE=OFF: none).
+if(AMORSIZE_PROFILE)
+  set(_amz_h5_pkg "${AMORSIZE_HDF5_PKG}")
+  if(NOT _amz_h5_pkg AND AMZ_MPI_FAMILY MATCHES "openmpi|mpich")
+    pkg_check_modules(_AMZ_H5_PROBE QUIET hdf5-${AMZ_MPI_FAMILY})
+    if(_AMZ_H5_PROBE_FOUND)
+      set(_amz_h5_pkg hdf5-${AMZ_MPI_FAMILY})
+    endif()
   endif()
-endif()
-if(_amz_h5_pkg)
-  pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET ${_amz_h5_pkg})
-  set(AMZ_HDF5_TARGET PkgConfig::HDF5)
-  set(_amz_h5_files ${HDF5_LINK_LIBRARIES})
-  list(TRANSFORM HDF5_LIBRARY_DIRS PREPEND "-L" OUTPUT_VARIABLE _amz_h5_dirs)
-  list(TRANSFORM HDF5_LIBRARIES PREPEND "-l" OUTPUT_VARIABLE _amz_h5_libs)
-  string(JOIN " " AMZ_HDF5_LIBS ${_amz_h5_dirs} ${_amz_h5_libs})
-  set(_amz_h5_from "pkg-config ${_amz_h5_pkg}")
-else()
-  set(HDF5_PREFER_PARALLEL TRUE)
-  find_package(HDF5 COMPONENTS C)
-  if(NOT HDF5_FOUND OR NOT HDF5_IS_PARALLEL)
-    message(FATAL_ERROR
-      "No parallel HDF5 found for ${AMZ_MPI_FAMILY} (${MPI_C_COMPILER}). Install the "
-      "HDF5 built for this MPI (Debian: libhdf5-openmpi-dev or libhdf5-mpich-dev; a "
-      "cluster: `module load hdf5` of the same MPI, or Spack `hdf5+mpi ^<your mpi>`), "
-      "then set HDF5_ROOT to its prefix or AMORSIZE_HDF5_PKG to its pkg-config module.")
+  if(_amz_h5_pkg)
+    pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET ${_amz_h5_pkg})
+    set(AMZ_HDF5_TARGET PkgConfig::HDF5)
+    set(_amz_h5_files ${HDF5_LINK_LIBRARIES})
+    list(TRANSFORM HDF5_LIBRARY_DIRS PREPEND "-L" OUTPUT_VARIABLE _amz_h5_dirs)
+    list(TRANSFORM HDF5_LIBRARIES PREPEND "-l" OUTPUT_VARIABLE _amz_h5_libs)
+    string(JOIN " " AMZ_HDF5_LIBS ${_amz_h5_dirs} ${_amz_h5_libs})
+    set(_amz_h5_from "pkg-config ${_amz_h5_pkg}")
+  else()
+    set(HDF5_PREFER_PARALLEL TRUE)
+    find_package(HDF5 COMPONENTS C)
+    if(NOT HDF5_FOUND OR NOT HDF5_IS_PARALLEL)
+      message(FATAL_ERROR
+        "No parallel HDF5 found for ${AMZ_MPI_FAMILY} (${MPI_C_COMPILER}). Install the "
+        "HDF5 built for this MPI (Debian: libhdf5-openmpi-dev or libhdf5-mpich-dev; a "
+        "cluster: `module load hdf5` of the same MPI, or Spack `hdf5+mpi ^<your mpi>`), "
+        "then set HDF5_ROOT to its prefix or AMORSIZE_HDF5_PKG to its pkg-config module.")
+    endif()
+    set(AMZ_HDF5_TARGET hdf5::hdf5)
+    set(_amz_h5_files ${HDF5_C_LIBRARIES})
+    string(JOIN " " AMZ_HDF5_LIBS ${HDF5_C_LIBRARIES})
+    set(_amz_h5_from "FindHDF5 (${HDF5_C_LIBRARIES})")
   endif()
-  set(AMZ_HDF5_TARGET hdf5::hdf5)
-  set(_amz_h5_files ${HDF5_C_LIBRARIES})
-  string(JOIN " " AMZ_HDF5_LIBS ${HDF5_C_LIBRARIES})
-  set(_amz_h5_from "FindHDF5 (${HDF5_C_LIBRARIES})")
 endif()
 
 # --- One MPI library per process: the MPI libraries that HDF5 needs must be the
@@ -159,11 +161,13 @@ function(amz_check_one_mpi what fix)
   endforeach()
 endfunction()
 
-if(AMZ_READELF)
+if(NOT AMZ_READELF)
+  message(STATUS "MPI: no readelf, the HDF5/MPI match is not checked")
+elseif(AMORSIZE_PROFILE)
   amz_check_one_mpi("HDF5 from ${_amz_h5_from}"
     "Use the HDF5 built for this MPI (Debian: libhdf5-${AMZ_MPI_FAMILY}-dev; else set AMORSIZE_HDF5_PKG to its pkg-config module or HDF5_ROOT to its prefix), or the MPI that this HDF5 was built with (MPI_C_COMPILER)."
     ${_amz_h5_files})
-else()
-  message(STATUS "MPI: no readelf, the HDF5/MPI match is not checked")
 endif()
-message(STATUS "MPI: HDF5 from ${_amz_h5_from}")
+if(AMORSIZE_PROFILE)
+  message(STATUS "MPI: HDF5 from ${_amz_h5_from}")
+endif()

@@ -71,7 +71,8 @@ extern "C" {
   XX(EEXIST, -13, "file exists (not overwritten unless asked)")                    \
   XX(EFORMAT, -14, "not a valid Amorsize profile or checkpoint")                   \
   XX(EMISMATCH, -15, "the checkpoint belongs to another task or item count")       \
-  XX(ETIMEOUT, -16, "a kernel call ran past the timeout")
+  XX(ETIMEOUT, -16, "a kernel call ran past the timeout")                          \
+  XX(ENOTSUP, -17, "not available in this build")
 
 /** Error codes; every fallible call returns 0 or one of these. */
 typedef enum amz_error {
@@ -345,7 +346,10 @@ AMZ_API int amz_options_set_progress_line(amz_options_t *opts, int mode);
  *
  * A run whose profile cannot be written still completes: amz_run() hands out its
  * result and returns the profile's error (AMZ_EIO, AMZ_EEXIST).
- * @return 0, AMZ_EINVAL (NULL opts; an unknown `%` placeholder), AMZ_ENOMEM.
+ * In a build configured with AMORSIZE_PROFILE=OFF (no HDF5) a path is refused with
+ * AMZ_ENOTSUP, and a plan asked for a profile by `AMZ_PROFILE` fails with it.
+ * @return 0, AMZ_EINVAL (NULL opts; an unknown `%` placeholder), AMZ_ENOMEM,
+ *         AMZ_ENOTSUP (a path, in a build without profiles).
  */
 AMZ_API int amz_options_set_profile(amz_options_t *opts, const char *path);
 

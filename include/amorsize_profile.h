@@ -58,7 +58,8 @@ typedef struct amz_profile amz_profile_t;
  *         read the file: the detail has the system's reason); AMZ_EFORMAT (not an
  *         Amorsize profile: foreign or plain HDF5 file, truncated or damaged file,
  *         schema newer than AMZ_PROFILE_SCHEMA_VERSION, a missing or mistyped field,
- *         a value out of range); AMZ_ENOMEM.
+ *         a value out of range); AMZ_ENOMEM; AMZ_ENOTSUP (a build configured with
+ *         AMORSIZE_PROFILE=OFF, which reads no profiles).
  */
 AMZ_API int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out);
 

@@ -9,17 +9,9 @@
 #include <unistd.h>
 
 #include "mpi_internal.h"
+#ifndef AMZ_NO_PROFILE
 #include "profile.h"
-
-/* What rank 0 tells the others before a profile is written. */
-typedef struct prof_hdr {
-  char path[PATH_MAX];
-  char dir[PATH_MAX + 16]; /* rank 0's private directory, "" when none */
-  char tmp[PATH_MAX + 32];
-  int overwrite;
-  int rc;
-  amz__prov_t prov;
-} prof_hdr_t;
+#endif
 
 int amz__mpi_profile_sync(amz_plan_t *p, MPI_Comm comm, int rank) {
   /* Rank 0's setting wins: launchers pass the same environment to all ranks, but
@@ -33,6 +25,26 @@ int amz__mpi_profile_sync(amz_plan_t *p, MPI_Comm comm, int rank) {
   if (!p->profile) return 0;
   return amz__mpi_agree(comm, rank == 0 ? amz__profile_precheck(p) : 0);
 }
+
+#ifdef AMZ_NO_PROFILE
+/* A build without profiles: amz__mpi_profile_sync() refuses a plan that asks for
+ * one (amz__profile_precheck), so this is not reached. */
+int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dropped) {
+  (void)m, (void)r, (void)dropped;
+  return p->profile ? amz__fail(AMZ_ENOTSUP, "cannot write profile '%s': this build writes "
+                                "no profiles (AMORSIZE_PROFILE=OFF)", p->profile)
+                    : 0;
+}
+#else
+/* What rank 0 tells the others before a profile is written. */
+typedef struct prof_hdr {
+  char path[PATH_MAX];
+  char dir[PATH_MAX + 16]; /* rank 0's private directory, "" when none */
+  char tmp[PATH_MAX + 32];
+  int overwrite;
+  int rc;
+  amz__prov_t prov;
+} prof_hdr_t;
 
 static int agree_cb(void *ctx, int rc) { return amz__mpi_agree(*(MPI_Comm *)ctx, rc); }
 
@@ -161,3 +173,4 @@ int amz__mpi_profile(amz_plan_t *p, amz__mpi_t *m, amz_result_t *r, uint64_t dro
   free(h);
   return rc;
 }
+#endif /* AMZ_NO_PROFILE */

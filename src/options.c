@@ -140,6 +140,12 @@ int amz_options_set_profile(amz_options_t *opts, const char *path) {
   if (!opts) return amz__fail(AMZ_EINVAL, "amz_options_set_profile: opts is NULL");
   char *copy = NULL;
   if (path && path[0]) {
+#ifdef AMZ_NO_PROFILE
+    return amz__fail(AMZ_ENOTSUP,
+                     "amz_options_set_profile('%s'): this build writes no profiles "
+                     "(configured with AMORSIZE_PROFILE=OFF, without HDF5)",
+                     path);
+#endif
     char probe[4096];
     int rc = amz__profile_expand(path, 1, probe, sizeof probe);
     if (rc != 0) return rc;

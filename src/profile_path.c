@@ -108,6 +108,14 @@ int amz__profile_commit(const char *tmp, const char *path, int overwrite) {
 
 int amz__profile_precheck(const amz_plan_t *p) {
   if (!p->profile) return 0;
+#ifdef AMZ_NO_PROFILE
+  return amz__fail(AMZ_ENOTSUP,
+                   "a profile is asked for ('%s', from AMZ_PROFILE or "
+                   "amz_options_set_profile), but this build writes no profiles (configured "
+                   "with AMORSIZE_PROFILE=OFF, without HDF5): unset AMZ_PROFILE or rebuild "
+                   "with AMORSIZE_PROFILE=ON",
+                   p->profile);
+#endif
   char path[PATH_MAX];
   int rc = amz__profile_expand(p->profile, p->runs + 1, path, sizeof path);
   if (rc != 0) return rc;

@@ -1255,7 +1255,7 @@ static void test_error_strings(void) {
 #undef XX
   };
   size_t n = sizeof map / sizeof map[0];
-  CU_ASSERT_EQUAL(n, 16);
+  CU_ASSERT_EQUAL(n, 17);
   for (size_t i = 0; i < n; i++) {
     CU_ASSERT_STRING_EQUAL(amz_strerror(map[i].code), map[i].msg);
     CU_ASSERT_STRING_EQUAL(amz_error_name(map[i].code), map[i].name);
@@ -1268,10 +1268,11 @@ static void test_error_strings(void) {
   CU_ASSERT_EQUAL(AMZ_EFORMAT, -14);
   CU_ASSERT_EQUAL(AMZ_EMISMATCH, -15);
   CU_ASSERT_EQUAL(AMZ_ETIMEOUT, -16);
+  CU_ASSERT_EQUAL(AMZ_ENOTSUP, -17);
   CU_ASSERT_STRING_EQUAL(amz_strerror(12345), "unknown error");
-  CU_ASSERT_STRING_EQUAL(amz_strerror(-17), "unknown error");
+  CU_ASSERT_STRING_EQUAL(amz_strerror(-18), "unknown error");
   CU_ASSERT_STRING_EQUAL(amz_error_name(12345), "AMZ_UNKNOWN");
-  CU_ASSERT_STRING_EQUAL(amz_error_name(-17), "AMZ_UNKNOWN");
+  CU_ASSERT_STRING_EQUAL(amz_error_name(-18), "AMZ_UNKNOWN");
   CU_ASSERT_STRING_EQUAL(amz_error_name(AMZ_OK), "AMZ_OK");
   CU_ASSERT_PTR_NOT_NULL(amz_strerror(AMZ_OK));
   CU_ASSERT_STRING_NOT_EQUAL(amz_strerror(AMZ_OK), "unknown error");

@@ -27,7 +27,7 @@ module amorsize
        AMZ_EENV = -3, AMZ_ESCHED = -4, AMZ_ESYS = -5, AMZ_ETOPO = -6, AMZ_EITEMS = -7, &
        AMZ_EBUSY = -8, AMZ_ECONFLICT = -9, AMZ_EMPI = -10, AMZ_EIO = -11, AMZ_ERANGE = -12, &
        AMZ_EEXIST = -13, AMZ_EFORMAT = -14, AMZ_EMISMATCH = -15, &
-       AMZ_ETIMEOUT = -16
+       AMZ_ETIMEOUT = -16, AMZ_ENOTSUP = -17
 
   ! ---- schedules (amz_schedule_t) ----
   integer(c_int), parameter, public :: AMZ_SCHED_AUTO = 0, AMZ_SCHED_STATIC = 1, &

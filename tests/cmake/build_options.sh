@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Each build option of docs/INSTALL.md turned off configures, and leaves out what it
-# names; the smallest build (all of them off) builds, installs and runs.
+# names; the smallest build (all of them off) builds, installs and runs; a build
+# without profiles needs no HDF5 and refuses a profile with its reason.
 #
 #   build_options.sh SOURCE_DIR [CMAKE_ARGS...]
 #
@@ -53,7 +54,36 @@ if configure "$d" -DAMORSIZE_BUILD_BENCH=OFF; then
   has_target "$d" bench_dispatch && fail "AMORSIZE_BUILD_BENCH=OFF still builds bench_dispatch" || ok
 fi
 
-# Everything off: the core library and the tool build, install and run.
+# Without profiles: the test suite needs them, so configure says so.
+d=$work/no-profile-tests
+if cmake -S "$src" -B "$d" "${extra[@]}" -DAMORSIZE_PROFILE=OFF >"$d.log" 2>&1; then
+  fail "AMORSIZE_PROFILE=OFF with the tests on configured"
+else
+  tr -s ' \n' ' ' <"$d.log" | grep -q "AMORSIZE_PROFILE=OFF builds no profile reader .* -DAMORSIZE_BUILD_TESTS=OFF" &&
+    ok || fail "AMORSIZE_PROFILE=OFF with the tests on: no reason given: $(grep -A3 'CMake Error' "$d.log" | head -5)"
+fi
+# Without profiles and MPI: the core links neither HDF5 nor MPI; the threads example
+# runs, and a profile asked for by AMZ_PROFILE is refused with the reason.
+d=$work/no-profile
+if configure "$d" -DAMORSIZE_PROFILE=OFF -DAMORSIZE_MPI=OFF -DAMORSIZE_FORTRAN=OFF \
+  -DAMORSIZE_BUILD_TESTS=OFF -DAMORSIZE_BUILD_BENCH=OFF; then
+  has_target "$d" amorsize_cli && fail "AMORSIZE_PROFILE=OFF still builds the amorsize tool" || ok
+  if cmake --build "$d" -j "$jobs" >"$d.build.log" 2>&1; then
+    lib=$(ls "$d"/libamorsize.so.* 2>/dev/null | head -1)
+    readelf -d "$lib" | grep NEEDED | grep -Eq "hdf5|libmpi" &&
+      fail "AMORSIZE_PROFILE=OFF: $lib needs $(readelf -d "$lib" | grep -Eo '\[lib(hdf5|mpi)[^]]*' | tr -d '[' | tr '\n' ' ')" || ok
+    "$d/examples/quickstart" 100 100 >"$work/qs" 2>&1 && grep -q "items done 100 of 100" "$work/qs" &&
+      ok || fail "AMORSIZE_PROFILE=OFF: quickstart: $(tail -c 300 "$work/qs")"
+    AMZ_PROFILE="$work/x.h5" "$d/examples/quickstart" 100 100 >"$work/qs" 2>&1 &&
+      fail "AMORSIZE_PROFILE=OFF: a run with AMZ_PROFILE succeeded"
+    grep -q "not available in this build: a profile is asked for ('$work/x.h5'.*AMORSIZE_PROFILE=OFF" "$work/qs" &&
+      ok || fail "AMORSIZE_PROFILE=OFF: AMZ_PROFILE not refused with its reason: $(tail -c 300 "$work/qs")"
+  else
+    fail "build without profiles: $(grep -m3 -i error "$d.build.log")"
+  fi
+fi
+
+# Everything else off: the core library and the tool build, install and run.
 d=$work/minimal
 if configure "$d" -DAMORSIZE_MPI=OFF -DAMORSIZE_FORTRAN=OFF -DAMORSIZE_BUILD_TESTS=OFF \
   -DAMORSIZE_BUILD_EXAMPLES=OFF -DAMORSIZE_BUILD_BENCH=OFF; then
