@@ -83,7 +83,7 @@ if [ "$quick" = 0 ]; then
   # the matching mpiexec.mpich and parallel HDF5 (cmake/AmorsizeMPI.cmake).
   build build-mpich -DMPI_C_COMPILER=mpicc.mpich -DAMORSIZE_BUILD_BENCH=OFF
   echo "== MPICH: the MPI suites"
-  run_ctest build-mpich -R '^(mpi_np|configure_mixed_mpi|package_consumer|profile_(write|h5py)_mpi|example_|explain_binding_mpi|timeout_stuck|analysis_0[256])'
+  run_ctest build-mpich -R '^(mpi_np|configure_mixed_mpi|one_mpi_library|package_consumer|profile_(write|h5py)_mpi|report_binding|example_|explain_binding_mpi|timeout_stuck|analysis_0[256])'
 fi
 if [ "$quick" = 0 ]; then
   build build -DAMORSIZE_WERROR=ON -DAMORSIZE_MEMCHECK=ON
