@@ -361,8 +361,6 @@ static void check_storage(rctx_t *c, hid_t ds, const char *name) {
 /* Rows read at a time: a bounded transfer however large the table. */
 #define BLOCK_ROWS ((hsize_t)1 << 20)
 
-/* A copy of the compound memory type mtype whose string members have the
- * character set of the same members of the file type ft; -1 on failure. */
 /* Table fields added within schema 1: a file written before them lacks them, and
  * they read as 0. Every other field of the memory type is required. */
 static int optional_field(const char *field) {
@@ -372,6 +370,9 @@ static int optional_field(const char *field) {
   return 0;
 }
 
+/* A copy of the compound memory type mtype whose string members have the
+ * character set of the same members of the file type ft (optional fields the file
+ * lacks left out); -1 on failure. */
 static hid_t matching_cset(hid_t mtype, hid_t ft) {
   hid_t out = H5Tcreate(H5T_COMPOUND, H5Tget_size(mtype));
   int n = H5Tget_nmembers(mtype);

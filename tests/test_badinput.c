@@ -304,7 +304,7 @@ static int result_explain_v(const void *r, FILE *f) { return amz_result_explain(
 
 static void test_error_strings_and_names(void) {
   tally = &n_core;
-  static const int bad_codes[] = {1, 2, 77, -17, -100, INT_MIN, INT_MAX};
+  static const int bad_codes[] = {1, 2, 77, -18, -100, INT_MIN, INT_MAX};
   for (size_t i = 0; i < sizeof bad_codes / sizeof *bad_codes; i++) {
     SENTINEL_STR(amz_strerror(bad_codes[i]), "unknown error");
     SENTINEL_STR(amz_error_name(bad_codes[i]), "AMZ_UNKNOWN");
