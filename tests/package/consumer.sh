@@ -16,8 +16,20 @@ cached() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" | head -1; }
 mpicc=$(cached MPI_C_COMPILER)
 mpifort=$(cached MPI_Fortran_COMPILER)
 mpicc=${mpicc:-mpicc} mpifort=${mpifort:-mpifort}
+case $mpifort in *NOTFOUND*) mpifort=mpifort ;; esac
+# A sanitized library needs sanitized consumers; their runs and the installed tool's
+# take both suppression lists (MPI libraries' and HDF5's lifetime allocations).
+san=$(cached AMORSIZE_SANITIZE)
+sanflags=()
+[ -n "$san" ] && sanflags=(-fsanitize="$san" -fno-omit-frame-pointer)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+sanenv=()
+if [ -n "$san" ]; then
+  cat "$src/../mpi/lsan.supp" "$src/../profile/lsan.supp" >"$work/lsan.supp"
+  export LSAN_OPTIONS="suppressions=$work/lsan.supp:print_suppressions=0"
+  sanenv=("LSAN_OPTIONS=$LSAN_OPTIONS" "ASAN_OPTIONS=${ASAN_OPTIONS:-}")
+fi
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 
 echo "== relocatable: the prefix moved, a clean environment"
@@ -25,8 +37,8 @@ echo "== relocatable: the prefix moved, a clean environment"
 # not from the build tree, LD_LIBRARY_PATH or the prefix it was installed to.
 mv "$work/prefix" "$work/moved"
 profile=$src/../cli/data/mpi2.h5
-env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" --version
-env -i PATH=/usr/bin:/bin "$work/moved/bin/amorsize" report "$profile" | head -3
+env -i PATH=/usr/bin:/bin "${sanenv[@]}" "$work/moved/bin/amorsize" --version
+env -i PATH=/usr/bin:/bin "${sanenv[@]}" "$work/moved/bin/amorsize" report "$profile" | head -3
 [ -f "$work/moved/share/man/man1/amorsize.1" ] || { echo "FAIL: no share/man/man1/amorsize.1"; exit 1; }
 echo "man page installed: share/man/man1/amorsize.1"
 if command -v doxygen >/dev/null; then
@@ -40,7 +52,8 @@ export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 echo "== CMake consumer: find_package(amorsize), amorsize::mpi"
 cmake -S "$src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-  -DMPI_C_COMPILER="$mpicc" >/dev/null
+  -DMPI_C_COMPILER="$mpicc" -DCMAKE_C_FLAGS="${sanflags[*]}" \
+  -DCMAKE_EXE_LINKER_FLAGS="${sanflags[*]}" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 "$mpiexec" --oversubscribe -n 2 "$work/cmake-build/consumer"
 
@@ -48,13 +61,13 @@ echo "== $mpicc consumer: pkg-config amorsize-mpi"
 command -v "$mpicc" >/dev/null || { echo "SKIP: $mpicc not found"; exit 77; }
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 # shellcheck disable=SC2046
-"$mpicc" -o "$work/consumer-pc" "$src/consumer.c" $(pkg-config --cflags --libs amorsize-mpi)
+"$mpicc" "${sanflags[@]}" -o "$work/consumer-pc" "$src/consumer.c" $(pkg-config --cflags --libs amorsize-mpi)
 "$mpiexec" --oversubscribe -n 2 "$work/consumer-pc"
 
 if [ -n "$fortran_src" ] && [ -f "$work/prefix/include/amorsize.mod" ]; then
   echo "== $mpifort consumer: pkg-config amorsize-fortran, use amorsize"
   command -v "$mpifort" >/dev/null || { echo "SKIP: $mpifort not found"; exit 77; }
   # shellcheck disable=SC2046
-  "$mpifort" -o "$work/consumer-f" "$fortran_src" $(pkg-config --cflags --libs amorsize-fortran)
+  "$mpifort" "${sanflags[@]}" -o "$work/consumer-f" "$fortran_src" $(pkg-config --cflags --libs amorsize-fortran)
   "$mpiexec" --oversubscribe -n 2 "$work/consumer-f" 3000
 fi
