@@ -60,7 +60,10 @@ endfunction()
 set(AMZ_MPIEXEC "${MPIEXEC_EXECUTABLE}")
 if(AMZ_MPIEXEC AND NOT AMZ_MPI_FAMILY STREQUAL "other")
   _amz_launcher_family("${AMZ_MPIEXEC}" _amz_fam)
-  if(NOT _amz_fam STREQUAL AMZ_MPI_FAMILY)
+  if(_amz_fam STREQUAL "other")
+    # srun, a vendor's wrapper: it may well start this MPI's programs.
+    message(STATUS "MPI: launcher ${AMZ_MPIEXEC} (family not recognised: used as it is)")
+  elseif(NOT _amz_fam STREQUAL AMZ_MPI_FAMILY)
     # Debian's alternatives: mpicc.mpich goes with mpiexec.mpich.
     unset(_amz_other)
     if(AMZ_MPI_SUFFIX)
