@@ -106,6 +106,16 @@ AMZ_API const char *amz_last_error(void);
 /** @brief The library version as "MAJOR.MINOR.PATCH". Library-owned, static. */
 AMZ_API const char *amz_version_string(void);
 
+/**
+ * @brief The version of the library loaded at run time, as one number:
+ *        MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 is 100).
+ *
+ * Compare it with AMZ_VERSION_NUMBER, the version of the headers a program was
+ * compiled with, to detect a program run against another library (the soname
+ * changes only with MAJOR). Local, thread-safe, never fails.
+ */
+AMZ_API int amz_version(void);
+
 /* ------------------------------------------------------------------------- */
 /* Task, schedules, options                                                  */
 /* ------------------------------------------------------------------------- */

@@ -39,6 +39,7 @@ const char *amz_error_name(int code) {
 const char *amz_last_error(void) { return last_error; }
 
 const char *amz_version_string(void) { return AMZ_VERSION_STRING; }
+int amz_version(void) { return AMZ_VERSION_NUMBER; }
 
 int amz__fail(int code, const char *fmt, ...) {
   /* Formatted aside first: a caller may wrap the previous detail, passing

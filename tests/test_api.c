@@ -142,6 +142,13 @@ static void expect_err(int rc, int code, const char *n1, const char *n2, int lin
 /* Result checks                                                             */
 /* ------------------------------------------------------------------------- */
 
+/* Seconds on the monotonic clock, to bound the library's own timings. */
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* Structural checks every result satisfies: per-worker totals add up, chunk records
  * are well formed, and measured terms add up to their total. */
 static void check_result(const amz_result_t *r, uint64_t n, uint64_t items_run,
@@ -183,7 +190,16 @@ static void check_result(const amz_result_t *r, uint64_t n, uint64_t items_run,
   CU_ASSERT_EQUAL(amz_result_terms(r, &m), 0);
   double sum = m.startup + m.compute + m.dispatch + m.imbalance + m.serial;
   CU_ASSERT_DOUBLE_EQUAL(sum, m.total, 1e-9 + 1e-6 * m.total);
-  CU_ASSERT(amz_result_seconds(r) >= 0.0);
+  /* The run's wall time spans every chunk of the run (times from the run's start;
+   * sampling blocks, before it, have negative times). */
+  double last_end = 0.0;
+  for (size_t i = 0; i < nc; i++) {
+    amz_chunk_info_t c;
+    if (amz_result_chunk(r, i, &c) == 0 && c.t_start >= 0 && c.t_end > last_end)
+      last_end = c.t_end;
+  }
+  CU_ASSERT(amz_result_seconds(r) > 0.0);
+  CU_ASSERT(amz_result_seconds(r) >= last_end - 1e-9);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -197,7 +213,9 @@ static void test_plan_and_runs_exactly_once(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(o);
   amz_task_t task = {"exactly once", t.n, kernel, &t};
   amz_plan_t *plan = NULL;
+  double t0 = mono_s();
   CU_ASSERT_EQUAL_FATAL(amz_plan_create(&task, o, &plan), 0);
+  double create_s = mono_s() - t0;
   CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
 
   /* Sampling ran real items, once each, and the plan knows how many. */
@@ -208,7 +226,9 @@ static void test_plan_and_runs_exactly_once(void) {
   CU_ASSERT(amz_plan_workers(plan) >= 1);
   CU_ASSERT(amz_plan_schedule(plan) != AMZ_SCHED_AUTO);
   CU_ASSERT(amz_plan_chunk(plan) >= 1);
-  CU_ASSERT(amz_plan_setup_seconds(plan) >= 0.0);
+  /* Probing and sampling real items take time, within the call's. */
+  CU_ASSERT(amz_plan_setup_seconds(plan) > 0.0);
+  CU_ASSERT(amz_plan_setup_seconds(plan) <= create_s);
 
   /* First run: exactly the items sampling did not do. */
   amz_result_t *r = NULL;
@@ -251,13 +271,17 @@ static void test_amz_for(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(o);
   amz_task_t task = {"amz_for", t.n, kernel, &t};
   amz_result_t *r = NULL;
+  double t0 = mono_s();
   CU_ASSERT_EQUAL(amz_for(&task, o, &r), 0);
+  double for_s = mono_s() - t0;
   CU_ASSERT_PTR_NOT_NULL_FATAL(r);
   /* Sampled items included: the result covers all N, each run once. */
   CU_ASSERT_EQUAL(count_not(&t, 1), 0);
   CU_ASSERT_EQUAL(amz_result_items_done(r), t.n);
   CU_ASSERT_EQUAL(amz_result_items_failed(r), 0);
-  CU_ASSERT(amz_result_setup_seconds(r) >= 0.0);
+  /* amz_for's set-up and run both happen within the call. */
+  CU_ASSERT(amz_result_setup_seconds(r) > 0.0);
+  CU_ASSERT(amz_result_setup_seconds(r) + amz_result_seconds(r) <= for_s);
   amz_result_destroy(r);
 
   /* NULL options mean defaults (with the default sampling budget). */
@@ -1072,6 +1096,13 @@ static void test_null_accessors(void) {
   int maj = -1, min = -1, pat = -1;
   CU_ASSERT_PTR_NOT_NULL_FATAL(v);
   CU_ASSERT_EQUAL(sscanf(v, "%d.%d.%d", &maj, &min, &pat), 3);
+  /* The numeric version is the string's, and the headers' (this test is built with
+   * the library it runs). */
+  CU_ASSERT_EQUAL(amz_version(), maj * 10000 + min * 100 + pat);
+  CU_ASSERT_EQUAL(amz_version(), AMZ_VERSION_NUMBER);
+  CU_ASSERT_EQUAL(maj, AMZ_VERSION_MAJOR);
+  CU_ASSERT_EQUAL(min, AMZ_VERSION_MINOR);
+  CU_ASSERT_EQUAL(pat, AMZ_VERSION_PATCH);
   CU_ASSERT_STRING_EQUAL(amz_schedule_name((amz_schedule_t)99), "invalid");
   CU_ASSERT_STRING_EQUAL(amz_schedule_name((amz_schedule_t)-1), "invalid");
   static const char *const names[] = {"auto", "static", "cyclic", "dynamic",

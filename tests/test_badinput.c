@@ -12,10 +12,8 @@
  * changed nothing: outputs are cleared or left alone, options keep their valid
  * values, a plan or result reads the same before and after, and no kernel ran.
  *
- * Cases where the library does not do what its header says are kept, marked
- * KNOWN: the call still runs (no crash) and the difference is printed, but not
- * counted as a failure, until the library is fixed and the case turned back into
- * a checked one. The program ends with one line "bad inputs tried: N".
+ * Every case is checked: a library that differs from its header fails the test.
+ * The program ends with one line "bad inputs tried: N".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +43,6 @@ int amz_test_run(void);
 /* Bad inputs tried, per public header; each suite points `tally` at its own. */
 static unsigned long n_core, n_env, n_profile;
 static unsigned long *tally = &n_core;
-static unsigned long n_known; /* KNOWN cases that still differ from the header */
 
 #define TRIED() ((*tally)++)
 
@@ -120,12 +117,6 @@ static void expect_fail(int rc, int code, const char *n1, const char *n2, int li
                       s_ ? s_ : "(null)", want);                                          \
   } while (0)
 
-/* A case where the library differs from its header. The call still runs (it must
- * not crash), the difference is printed, and nothing fails; once the library is
- * fixed the line says so, and the case can become a BAD() again. */
-#define KNOWN(call, code, n1) KNOWN_(call, code, n1, 1)
-/* The same, for an input already counted (a second look at its detail). */
-#define KNOWN_DETAIL(call, code, n1) KNOWN_(call, code, n1, 0)
 /* A second look at an input already counted: the detail must hold n1. */
 #define DETAIL(call, code, n1)                                                     \
   do {                                                                             \
@@ -135,23 +126,6 @@ static void expect_fail(int rc, int code, const char *n1, const char *n2, int li
       fprintf(stderr, "  line %d: detail \"%.160s\" lacks \"%s\"\n", __LINE__,     \
               amz_last_error(), n1);                                               \
     CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), n1));                          \
-  } while (0)
-#define KNOWN_(call, code, n1, count)                                                    \
-  do {                                                                                   \
-    if (count) TRIED();                                                                  \
-    mark_last_error();                                                                   \
-    int rc_ = (call);                                                                    \
-    if (fail_ok(rc_, code, n1, NULL) || (code == 0 && rc_ == 0)) {                       \
-      fprintf(stderr, "  KNOWN case at line %d now behaves as documented: re-enable it\n", \
-              __LINE__);                                                                 \
-    } else {                                                                             \
-      n_known++;                                                                         \
-      fprintf(stderr, "  KNOWN (line %d): %s returned %d (%s), documented %d (%s)%s%s%s; " \
-              "last error \"%.120s%s\"\n", __LINE__, #call, rc_, amz_error_name(rc_), code, \
-              amz_error_name(code), n1 ? " with \"" : "", n1 ? (const char *)n1 : "",  \
-              n1 ? "\" in the detail" : "", amz_last_error(),                           \
-              strlen(amz_last_error()) > 120 ? "..." : "");                              \
-    }                                                                                    \
   } while (0)
 
 /* ------------------------------------------------------------------------- */
@@ -1434,8 +1408,8 @@ int main(void) {
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
   printf("bad inputs per header: amorsize.h %lu (calls %lu, environment %lu), "
-         "amorsize_profile.h %lu; %lu KNOWN discrepancies still open; result: %s\n",
-         n_core + n_env, n_core, n_env, n_profile, n_known, rc == 0 ? "OK" : "FAILED");
+         "amorsize_profile.h %lu; result: %s\n",
+         n_core + n_env, n_core, n_env, n_profile, rc == 0 ? "OK" : "FAILED");
   printf("bad inputs tried: %lu\n", n_core + n_env + n_profile);
   return rc;
 }
