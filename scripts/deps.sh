@@ -56,6 +56,15 @@ amz_deps_report() {
   return "$missing"
 }
 
+# Prints the Debian packages of AMZ_PACKAGES and of the arguments that are not
+# installed, one per line.
+_amz_missing_debian() {
+  local p
+  for p in "${AMZ_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
 amz_ensure_packages() {
   if ! command -v dpkg-query >/dev/null; then
     # Not Debian: check the components themselves (modules, Spack, a prefix).
@@ -66,10 +75,8 @@ amz_ensure_packages() {
          "PKG_CONFIG_PATH / HDF5_ROOT / MPI_C_COMPILER to where they are; docs/INSTALL.md" >&2
     exit 1
   fi
-  local missing=() p
-  for p in "${AMZ_PACKAGES[@]}" "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
+  local missing
+  mapfile -t missing < <(_amz_missing_debian "$@")
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "error: missing Debian packages: ${missing[*]}" >&2
@@ -90,10 +97,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   amz_deps_report
   rc=$?
   if command -v dpkg-query >/dev/null; then
-    missing=()
-    for p in "${AMZ_PACKAGES[@]}"; do
-      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-    done
+    mapfile -t missing < <(_amz_missing_debian)
     if [ ${#missing[@]} -gt 0 ]; then
       echo
       echo "Debian packages missing: ${missing[*]}"
