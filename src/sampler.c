@@ -52,11 +52,11 @@ typedef struct samp_ctx {
   int solo; /* one worker: the block runs alone in the process */
 } samp_ctx_t;
 
-/* A kernel that runs threads of its own (OpenMP, BLAS) shows it on a block that runs
- * alone: the process then uses more CPU than the calling thread (the workload turns
- * that into cores per call, so that the planner does not take the caller's waiting
- * at the kernel's own joins for an I/O wait). */
-
+/* Runs one block on `worker` and records its times. A kernel that runs threads of
+ * its own (OpenMP, BLAS) shows it on a block that runs alone (`solo`): the process
+ * then uses more CPU than the calling thread (the workload turns that into cores per
+ * call, so that the planner does not take the caller's waiting at the kernel's own
+ * joins for an I/O wait). */
 static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker, int solo) {
   const amz_task_t *t = p->task;
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;

@@ -46,7 +46,6 @@ enum { RECORD = 32,          /* doubles per input record */
 
 typedef struct {
   MPI_Comm comm;          /* the kernels' own communicator */
-  int rank;
   const double *table;    /* rank 0: every record; NULL elsewhere */
   double *out;            /* every rank: full-size output array */
   atomic_uint next_tag;   /* reply tags handed out by this process */
@@ -165,7 +164,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  job_t job = {.rank = rank, .busy = busy};
+  job_t job = {.busy = busy};
   MPI_Comm_dup(MPI_COMM_WORLD, &job.comm); /* before the plan: the kernels' own */
   double *table = NULL;
   job.out = calloc(n, sizeof *job.out);
