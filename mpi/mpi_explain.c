@@ -66,10 +66,9 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
     if (ni->pus <= 0 || ni->pus_bound <= 0 || ni->pus_bound >= ni->pus) continue;
     fprintf(o, "  binding              node %d (%s): the ranks' bindings cover %d of its %d CPUs; "
                "%d idle whatever the plan.\n"
-               "                       Bind each rank to more cores, or not at all: Open MPI "
-               "mpirun --bind-to none, or --map-by slot:PE=N for N cores a rank;\n"
-               "                       MPICH mpiexec -bind-to none, or -bind-to core:N; "
-               "Slurm srun -c N (--cpus-per-task is not inherited from sbatch)\n",
+               "                       " AMZ__BINDING_FIX "\n"
+               "                       (Slurm's srun does not inherit --cpus-per-task from "
+               "sbatch.)\n",
             n, ni->host, ni->pus_bound, ni->pus, ni->pus - ni->pus_bound);
     said = 1;
   }

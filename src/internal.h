@@ -28,6 +28,12 @@
 /* A kernel call that keeps more than this share of a core busy on other threads of
  * the process, beyond its own, runs threads of its own (OpenMP, BLAS). */
 #define AMZ__OWN_THREADS_MIN_CORES 0.25
+/* What fixes a launcher's binding that leaves CPUs of a node to no rank, as the MPI
+ * explanation (mpi/mpi_explain.c) and the report's binding finding (src/cli/report.c)
+ * say it; src/python/amorsize/findings.py repeats it for the Python report. */
+#define AMZ__BINDING_FIX                                                              \
+  "Bind each rank to more cores, or not at all: Open MPI mpirun --bind-to none (or " \
+  "--map-by slot:PE=N), MPICH mpiexec -bind-to none (or -bind-to core:N), Slurm srun -c N."
 
 /* ---- errors (error.c) ---------------------------------------------------- */
 

@@ -188,9 +188,7 @@ static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
                              BINDING_IDLE_HIGH))) {
       if (strcmp(in->kind, "mpi") == 0)
         fprintf(o, "  [%s] binding: node %d (%s): the ranks' bindings cover %d of its %d "
-                   "CPUs; %d idle whatever the plan. Bind each rank to more cores, or not at "
-                   "all: Open MPI mpirun --bind-to none (or --map-by slot:PE=N), MPICH "
-                   "mpiexec -bind-to none (or -bind-to core:N), Slurm srun -c N.\n",
+                   "CPUs; %d idle whatever the plan. " AMZ__BINDING_FIX "\n",
                 sev, nd[i].node, nd[i].host, nd[i].pus_bound, nd[i].pus, idle);
       else
         fprintf(o, "  [%s] binding: the process is bound to %d of the machine's %d CPUs; "
