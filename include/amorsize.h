@@ -689,12 +689,102 @@ AMZ_API int amz_result_worker(const amz_result_t *result, int w,
 AMZ_API int amz_result_terms(const amz_result_t *result, amz_terms_t *out);
 
 /**
- * @brief Print actual vs. predicted per term and a bottleneck analysis (start-up,
- *        dispatch, imbalance, memory, too little work, contention) with severities
- *        and advice.
+ * @brief Print actual vs. predicted per term, the per-worker (and, MPI, per-rank)
+ *        tables and the run's findings ("Bottlenecks": failures, ranks, start-up,
+ *        dispatch, imbalance, data movement, serial part, memory, contention, too
+ *        little work, prediction, with severities and advice; the same findings as
+ *        amz_result_finding()).
  * @return 0, AMZ_EINVAL (NULL), AMZ_EIO (write failed).
  */
 AMZ_API int amz_result_explain(const amz_result_t *result, FILE *out);
+
+/* ------------------------------------------------------------------------- */
+/* Findings: the bottleneck analysis as data                                 */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * @brief What a finding is about. One rule of the bottleneck analysis each (the
+ *        binding kind has two: ranks whose CPU sets overlap, and CPUs no rank may
+ *        use). amz_finding_kind_name() gives the name the reports print.
+ */
+typedef enum amz_finding_kind {
+  AMZ_FINDING_FAILURES = 0,     /**< items failed; value: failed items */
+  AMZ_FINDING_RANKS,            /**< ranks end before the last one; value: mean lead over the last end */
+  AMZ_FINDING_STARTUP,          /**< workers started late; value: start-up share of the wall */
+  AMZ_FINDING_DISPATCH,         /**< time between chunks; value: its share of the wall */
+  AMZ_FINDING_IMBALANCE,        /**< workers idle at the end; value: its share of the wall */
+  AMZ_FINDING_DATA,             /**< items' data moved between ranks; value: share of the wall */
+  AMZ_FINDING_SERIAL,           /**< time outside the parallel region; value: share of the wall */
+  AMZ_FINDING_MEMORY,           /**< items slower with all cores busy; value: contention - 1 */
+  AMZ_FINDING_OVERSUBSCRIPTION, /**< more workers than cores on a node; value: workers / cores */
+  AMZ_FINDING_BINDING,          /**< a binding wastes or shares CPUs; value: idle CPU share */
+  AMZ_FINDING_CONTENTION,       /**< items ran slower than sampled; value: slowdown - 1 */
+  AMZ_FINDING_TOO_LITTLE_WORK,  /**< the loop is too short; value: predicted serial seconds */
+  AMZ_FINDING_PREDICTION,       /**< the prediction missed; value: (measured - predicted) / predicted */
+  AMZ_FINDING_RECORD_BOUND,     /**< chunks beyond the record bound; value: chunks not recorded */
+  AMZ_FINDING_WAITING_KERNEL,   /**< the kernel mostly waits; value: its CPU/wall ratio */
+  AMZ_FINDING_THREADED_KERNEL,  /**< the kernel runs threads of its own; value: CPU/wall */
+  AMZ_FINDING_KIND_COUNT        /**< the number of kinds (not a kind) */
+} amz_finding_kind_t;
+
+/** @brief How much a finding costs the run. INFO findings are notes, not bottlenecks. */
+typedef enum amz_severity {
+  AMZ_SEVERITY_INFO = 0, /**< a note: no threshold, no cost claimed */
+  AMZ_SEVERITY_LOW,      /**< above the rule's first threshold */
+  AMZ_SEVERITY_MEDIUM,   /**< above its second */
+  AMZ_SEVERITY_HIGH      /**< above its third */
+} amz_severity_t;
+
+/**
+ * @brief One finding of a run's bottleneck analysis, as amz_result_explain() and
+ *        `amorsize report` print it ("[SEVERITY] text").
+ *
+ * The caller owns the struct (amz_result_finding() fills it); `text` belongs to the
+ * result (or profile) and lives until it is destroyed. A graded rule has three
+ * thresholds of `value` (LOW, MEDIUM, HIGH: the severity is the highest one reached);
+ * "too little work" grades downwards (MEDIUM below thresholds[1] seconds, HIGH below
+ * thresholds[2]); the two kernel notes have their CPU/wall limit in thresholds[0];
+ * unused thresholds are NaN. `reserved` is zero: later versions may give it meaning
+ * without changing the struct's size.
+ */
+typedef struct amz_finding {
+  amz_finding_kind_t kind;  /**< the rule */
+  amz_severity_t severity;  /**< how much it costs */
+  double share;             /**< fraction of the wall time it costs; NaN when not a time share */
+  double value;             /**< the measured figure the rule judged (see amz_finding_kind_t) */
+  double thresholds[3];     /**< LOW, MEDIUM, HIGH thresholds of value; NaN where none */
+  const char *text;         /**< the finding with its advice, one line, no "[SEVERITY] " */
+  double reserved[4];       /**< zero; room to grow */
+} amz_finding_t;
+
+/**
+ * @brief Number of findings of a run, INFO notes included (0 for NULL, for a rank
+ *        the MPI plan excluded, and for a run with nothing to report). Local.
+ */
+AMZ_API size_t amz_result_finding_count(const amz_result_t *result);
+
+/**
+ * @brief Finding i of a run, in the order amz_result_explain() prints them (failures
+ *        first, notes last). Local; safe from any thread while no one destroys the
+ *        result.
+ * @return 0, AMZ_EINVAL (NULL result or out), AMZ_ERANGE (i >= the count).
+ */
+AMZ_API int amz_result_finding(const amz_result_t *result, size_t i, amz_finding_t *out);
+
+/** @brief The name of a kind as the reports print it ("dispatch", "data movement"),
+ *         or "unknown". */
+AMZ_API const char *amz_finding_kind_name(amz_finding_kind_t kind);
+
+/**
+ * @brief The thresholds of a kind's value, as its findings carry them (NaN where the
+ *        rule has none), so that a program can say how far a run is from a finding
+ *        it did not get. Local; thread-safe.
+ * @return 0, AMZ_EINVAL (NULL out, or kind not one of amz_finding_kind_t).
+ */
+AMZ_API int amz_finding_thresholds(amz_finding_kind_t kind, double out[3]);
+
+/** @brief "INFO", "LOW", "MEDIUM" or "HIGH"; "unknown" for another value. */
+AMZ_API const char *amz_severity_name(amz_severity_t severity);
 
 /**
  * @brief The profile file this run wrote (amz_options_set_profile()), or NULL when

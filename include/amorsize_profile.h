@@ -212,6 +212,20 @@ typedef struct amz_profile_failure {
 AMZ_API size_t amz_profile_failures(const amz_profile_t *profile,
                                     const amz_profile_failure_t **rows);
 
+/**
+ * @brief Number of findings of the profiled run: the bottleneck analysis that
+ *        `amorsize report` prints, judged when the profile was opened by the same
+ *        rules and thresholds as amz_result_finding() (see amz_finding_t). 0 for NULL.
+ */
+AMZ_API size_t amz_profile_finding_count(const amz_profile_t *profile);
+
+/**
+ * @brief Finding i, in the report's order. Its text lives until amz_profile_close();
+ *        a failures finding quotes the path the profile was opened with.
+ * @return 0, AMZ_EINVAL (NULL profile or out), AMZ_ERANGE (i >= the count).
+ */
+AMZ_API int amz_profile_finding(const amz_profile_t *profile, size_t i, amz_finding_t *out);
+
 /** The model's inputs (/model): sample statistics and the measured machine costs. */
 typedef struct amz_profile_model {
   uint64_t sampled_items; /**< items run while sampling */

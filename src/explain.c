@@ -287,17 +287,9 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
   return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_plan_explain: write failed") : 0;
 }
 
-const char *amz__severity(double frac, double low, double med, double high) {
-  if (frac >= high) return "HIGH";
-  if (frac >= med) return "MEDIUM";
-  if (frac >= low) return "LOW";
-  return NULL;
-}
-
 int amz_result_explain(const amz_result_t *r, FILE *o) {
   if (!r || !o) return amz__fail(AMZ_EINVAL, "amz_result_explain: NULL argument");
   const amz_terms_t *pr = &r->predicted, *me = &r->measured;
-  double wall = r->wall_s > 0 ? r->wall_s : 1e-12;
   const amz__result_ext_t *x = r->ext;
   if (x && x->excluded) {
     fprintf(o, "Amorsize run %d of \"%s\": this rank (%d) was excluded by the plan\n  %s\n",
@@ -373,97 +365,6 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
     if (x->ranks > 64) fprintf(o, "  ... %d more ranks\n", x->ranks - 64);
   }
 
-  fprintf(o, "\nBottlenecks\n");
-  int found = 0;
-  const char *sev;
-  if (x && x->per_rank && x->ranks > 1) {
-    /* Ranks that end early wait for the last one: their share of the run is lost. */
-    double last = 0, mean = 0;
-    for (int i = 0; i < x->ranks; i++) {
-      if (x->per_rank[i].wall_s > last) last = x->per_rank[i].wall_s;
-      mean += x->per_rank[i].wall_s / x->ranks;
-    }
-    if (last > 0 && (sev = amz__severity((last - mean) / last, 0.05, 0.10, 0.25))) {
-      fprintf(o, "  [%s] ranks: they end %.0f%% before the last one on average; %s\n", sev,
-              100.0 * (last - mean) / last,
-              r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC
-                  ? "their blocks cost unequal amounts: a dynamic schedule balances them."
-                  : "a node or rank is slower than the others, or its last chunks were large.");
-      found++;
-    }
-  }
-  if (r->items_failed > 0) {
-    fprintf(o, "  [HIGH] failures: %llu items in %zu ranges failed; see the list above and the "
-               "kernel's codes.\n",
-            (unsigned long long)r->items_failed, r->failures.n);
-    found++;
-  }
-  if ((sev = amz__severity(me->startup / wall, 0.05, 0.10, 0.25))) {
-    fprintf(o, "  [%s] start-up: %.0f%% of the run (%s) waiting for workers to start; the loop "
-               "is short for %d threads: run more items per call, or reuse the plan so the "
-               "pool stays warm.\n",
-            sev, 100.0 * me->startup / wall, T(me->startup), r->workers);
-    found++;
-  }
-  uint64_t chunks = 0;
-  for (int w = 0; w < r->workers; w++) chunks += r->wstats[w].chunks;
-  if ((sev = amz__severity(me->dispatch / wall, 0.02, 0.05, 0.15))) {
-    double per = chunks ? me->dispatch * r->workers / (double)chunks : 0.0;
-    fprintf(o, "  [%s] dispatch: %.0f%% of the run between chunks (%s per chunk, %llu chunks); "
-               "use larger chunks, e.g. AMZ_CHUNK=%llu.\n",
-            sev, 100.0 * me->dispatch / wall, T(per), (unsigned long long)chunks,
-            (unsigned long long)(r->chunk * 4));
-    found++;
-  }
-  if ((sev = amz__severity(me->imbalance / wall, 0.05, 0.10, 0.25))) {
-    fprintf(o, "  [%s] imbalance: workers idle %.0f%% of the run at the end; %s\n", sev,
-            100.0 * me->imbalance / wall,
-            r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC
-                ? "costs are uneven: a dynamic schedule (factoring, guided) balances them."
-                : "the last chunks are too large: a smaller (minimum) chunk evens the finish.");
-    found++;
-  }
-  if ((sev = amz__severity(me->data / wall, 0.05, 0.15, 0.35))) {
-    fprintf(o, "  [%s] data movement: %.0f%% of the run moving items' data (%s); fewer, "
-               "larger chunks move it in fewer messages, and kernels that read their inputs "
-               "where they live (range mode) move none.\n",
-            sev, 100.0 * me->data / wall, T(me->data));
-    found++;
-  }
-  if ((sev = amz__severity(r->contention - 1.0, 0.15, 0.3, 0.6))) {
-    fprintf(o, "  [%s] memory: items take x%.2f longer with all cores busy than alone: a shared "
-               "resource (memory bandwidth, cache) limits scaling; fewer threads may run as "
-               "fast, and better locality helps most.\n",
-            sev, r->contention);
-    found++;
-  }
-  double items_run = 0.0;
-  for (int w = 0; w < r->workers; w++) items_run += (double)r->wstats[w].items;
-  if (r->serial_pred_s < 1e-3 || (r->workers > 1 && r->serial_pred_s < 20.0 * pr->startup)) {
-    fprintf(o, "  [%s] too little work: the whole loop is %s of work; thread overheads "
-               "dominate: batch several loops into one call.\n",
-            r->serial_pred_s < 1e-4 ? "HIGH" : "MEDIUM", T(r->serial_pred_s));
-    found++;
-  }
-  if (items_run > 0 && r->mean_item_s > 0 && me->compute > 0) {
-    double per_item = me->compute * r->workers / items_run;
-    double expect = r->mean_item_s * r->contention;
-    double ratio = per_item / expect;
-    if ((sev = amz__severity(ratio - 1.0, 0.25, 0.5, 1.0))) {
-      fprintf(o, "  [%s] contention: items ran x%.2f slower than sampled (%s vs %s): other "
-                 "processes, frequency scaling or oversubscribed cores; check the binding and "
-                 "the machine's load.\n",
-              sev, ratio, T(per_item), T(expect));
-      found++;
-    }
-  }
-  if (r->cpu_ratio < AMZ__WAITING_CPU_RATIO)
-    fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): %d threads shared %d cores.\n",
-            r->cpu_ratio, r->workers, r->usable_cores);
-  if (r->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES)
-    fprintf(o, "  [INFO] the kernel runs threads of its own (CPU/wall %.2f: cores per call): "
-               "%d workers x %.2f against %d cores.\n",
-            r->cpu_ratio, r->workers, r->cpu_ratio, r->usable_cores);
-  if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
+  amz__findings_print(o, &r->findings);
   return (fflush(o) != 0 || ferror(o)) ? amz__fail(AMZ_EIO, "amz_result_explain: write failed") : 0;
 }

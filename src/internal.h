@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "amorsize.h"
+#include "findings.h"
 
 /* Internal functions are hidden from users but visible to the project's own MPI
  * library (libamorsize_mpi), which links libamorsize: they appear in its dynamic
@@ -22,18 +23,7 @@
 #define AMZ__MAX_WORKERS 4096
 #define AMZ__MAX_RETRIES 100
 #define AMZ__PATH_MAX 4096
-/* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
- * more threads than cores. Memory-bound kernels stall on the CPU and stay near 1. */
-#define AMZ__WAITING_CPU_RATIO 0.5
-/* A kernel call that keeps more than this share of a core busy on other threads of
- * the process, beyond its own, runs threads of its own (OpenMP, BLAS). */
-#define AMZ__OWN_THREADS_MIN_CORES 0.25
-/* What fixes a launcher's binding that leaves CPUs of a node to no rank, as the MPI
- * explanation (mpi/mpi_explain.c) and the report's binding finding (src/cli/report.c)
- * say it; src/python/amorsize/findings.py repeats it for the Python report. */
-#define AMZ__BINDING_FIX                                                              \
-  "Bind each rank to more cores, or not at all: Open MPI mpirun --bind-to none (or " \
-  "--map-by slot:PE=N), MPICH mpiexec -bind-to none (or -bind-to core:N), Slurm srun -c N."
+/* The bottleneck thresholds (AMZ__WAITING_CPU_RATIO, ...) are in findings.h. */
 
 /* ---- errors (error.c) ---------------------------------------------------- */
 
@@ -804,16 +794,16 @@ struct amz_result {
   double *wdata_s;         /* per worker: data time (MPI map mode); NULL = none */
   char *profile_path;      /* the profile this run wrote; NULL = none */
   int profile_rc;          /* 0, or why the profile could not be written */
+  amz__findings_t findings; /* the bottleneck analysis (amz__result_judge) */
 };
 
 /* (explain.c) Formatting helpers and the Workload section of a plan explanation. */
 const char *amz__fmt_seconds(char *buf, size_t len, double s);
 const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
 void amz__explain_workload(const amz_plan_t *p, FILE *o);
-/* Severity of an overhead that is `frac` of the run, by the thresholds low < med <
- * high: "LOW", "MEDIUM", "HIGH", or NULL below low. The result explanation and the
- * CLI's report rate bottlenecks alike. */
-const char *amz__severity(double frac, double low, double med, double high);
+/* (result.c) Judges a finished run's findings into r->findings (findings.c's
+ * rules). Returns 0 or AMZ_ENOMEM. */
+int amz__result_judge(amz_result_t *r);
 
 /* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
 int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);

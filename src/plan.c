@@ -450,6 +450,11 @@ int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **res
     amz_result_destroy(res);
     return rc;
   }
+  int jrc = amz__result_judge(res);
+  if (jrc != 0) {
+    amz_result_destroy(res);
+    return jrc;
+  }
   if (p->opts.has_hooks && p->opts.hooks.on_finish) p->opts.hooks.on_finish(res, p->opts.hooks_user);
   *result = res;
   if (res->items_failed > 0)

@@ -43,6 +43,17 @@ NO_ROWS(amz_profile_terms, amz_profile_term_t)
 NO_ROWS(amz_profile_nodes, amz_profile_node_t)
 NO_ROWS(amz_profile_failures, amz_profile_failure_t)
 
+size_t amz_profile_finding_count(const amz_profile_t *p) {
+  (void)p;
+  return 0;
+}
+
+int amz_profile_finding(const amz_profile_t *p, size_t i, amz_finding_t *out) {
+  (void)p;
+  (void)out;
+  return amz__fail(AMZ_ENOTSUP, "no profile finding %zu: %s", i, NO_PROFILES);
+}
+
 /* Not reached: amz__profile_precheck() refuses a plan that asks for a profile. */
 int amz__profile_after_run(amz_plan_t *p, amz_result_t *r) {
   (void)r;

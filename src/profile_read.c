@@ -41,6 +41,7 @@ struct amz_profile {
   double *cost_profile;
   char **strs; /* strings the info and model point to */
   size_t n_strs;
+  amz__findings_t findings; /* the bottleneck analysis (judge) */
 };
 
 typedef struct rctx {
@@ -816,6 +817,74 @@ static void read_rest(rctx_t *c, hid_t f) {
             p->workers[i].node, p->n_nodes);
 }
 
+/* The profile's findings: its facts, from the tables as `amorsize report` shows them,
+ * judged by findings.c. `path` is quoted by the failures finding. */
+static int judge(amz_profile_t *p, const char *path) {
+  const amz_profile_info_t *in = &p->info;
+  const amz_profile_model_t *m = &p->model;
+  amz__facts_t f = {
+      .wall_s = in->wall_s,
+      .predicted_s = in->predicted_s,
+      .fixed_schedule = strcmp(in->schedule, "static") == 0 || strcmp(in->schedule, "cyclic") == 0,
+      .workers = (int)p->n_workers,
+      .chunk = in->chunk,
+      .items_failed = in->items_failed,
+      .failed_ranges = p->n_failures,
+      .failures_path = path,
+      .mean_item_s = in->mean_item_s,
+      .contention = m->contention,
+      .serial_pred_s = in->predicted_serial_s,
+      .cpu_ratio = m->cpu_ratio,
+      .chunks_dropped = in->chunks_dropped,
+      .mpi = strcmp(in->kind, "mpi") == 0,
+      .nodes = p->nodes,
+      .n_nodes = p->n_nodes,
+      .threads = in->threads,
+  };
+  for (size_t i = 0; i < p->n_terms; i++) {
+    const amz_profile_term_t *t = &p->terms[i];
+    double *to = strcmp(t->name, "startup") == 0     ? &f.startup_s
+                 : strcmp(t->name, "dispatch") == 0  ? &f.dispatch_s
+                 : strcmp(t->name, "imbalance") == 0 ? &f.imbalance_s
+                 : strcmp(t->name, "data") == 0      ? &f.data_s
+                 : strcmp(t->name, "serial") == 0    ? &f.serial_s
+                                                     : NULL;
+    if (to) *to = t->measured_s;
+    /* Which term missed most tells where the model's input was off. */
+    double gap = fabs(t->measured_s - t->predicted_s);
+    if (strcmp(t->name, "total") != 0 && gap > f.worst_gap_s) {
+      f.worst_gap_s = gap;
+      f.worst_term = t->name;
+    }
+  }
+  for (size_t i = 0; i < p->n_workers; i++) {
+    f.busy_total_s += p->workers[i].busy_s;
+    f.dispatch_total_s += p->workers[i].dispatch_s;
+    f.run_items += p->workers[i].items;
+  }
+  for (size_t i = 0; i < p->n_chunks; i++) f.run_chunks += !p->chunks[i].sampled;
+  /* Per rank: when its last run chunk ended. Ranks that end early waited for the last. */
+  if (in->ranks_used >= 2 && in->ranks_launched > 0) {
+    double *end = calloc((size_t)in->ranks_launched, sizeof *end);
+    if (!end) return amz__fail(AMZ_ENOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i < p->n_chunks; i++) {
+      const amz_profile_chunk_t *c = &p->chunks[i];
+      if (!c->sampled && c->rank >= 0 && c->rank < in->ranks_launched && c->t_end > end[c->rank])
+        end[c->rank] = c->t_end;
+    }
+    double sum = 0;
+    for (int r = 0; r < in->ranks_launched; r++) {
+      if (end[r] <= 0) continue;
+      sum += end[r];
+      if (end[r] > f.rank_end_last_s) f.rank_end_last_s = end[r];
+      f.ranks_ended++;
+    }
+    if (f.ranks_ended) f.rank_end_mean_s = sum / f.ranks_ended;
+    free(end);
+  }
+  return amz__findings_judge(&f, &p->findings);
+}
+
 int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out) {
   if (!out) return amz__fail(AMZ_EINVAL, "amz_profile_open: out (the handle) is NULL");
   *out = NULL;
@@ -854,6 +923,11 @@ int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out) {
     return c.rc;
   }
   if (!p->info.plan_why) p->info.plan_why = "";
+  rc = judge(p, path);
+  if (rc != 0) {
+    amz_profile_close(p);
+    return rc;
+  }
   *out = p;
   return 0;
 }
@@ -870,6 +944,7 @@ void amz_profile_close(amz_profile_t *p) {
   free(p->node_rows);
   free(p->failures);
   free(p->cost_profile);
+  amz__findings_free(&p->findings);
   for (size_t i = 0; i < p->n_strs; i++) free(p->strs[i]);
   free(p->strs);
   free(p);
@@ -889,3 +964,10 @@ ACCESSOR(amz_profile_candidates, amz_profile_candidate_t, cands, n_cands)
 ACCESSOR(amz_profile_terms, amz_profile_term_t, terms, n_terms)
 ACCESSOR(amz_profile_nodes, amz_profile_node_t, nodes, n_nodes)
 ACCESSOR(amz_profile_failures, amz_profile_failure_t, failures, n_failures)
+
+size_t amz_profile_finding_count(const amz_profile_t *p) { return p ? p->findings.n : 0; }
+
+int amz_profile_finding(const amz_profile_t *p, size_t i, amz_finding_t *out) {
+  if (!p) return amz__fail(AMZ_EINVAL, "amz_profile_finding: profile is NULL");
+  return amz__findings_get(&p->findings, i, out, "amz_profile_finding");
+}

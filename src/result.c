@@ -1,4 +1,5 @@
 /* Result objects: assembled from the executor's records, read through accessors. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,7 @@ void amz_result_destroy(amz_result_t *r) {
   free(r->profile_path);
   free(r->checkpoint_path);
   amz__rangeset_free(&r->failures);
+  amz__findings_free(&r->findings);
   if (r->ext) {
     amz__rangeset_free(&r->ext->local_ranges);
     free(r->ext->per_rank);
@@ -165,3 +167,73 @@ const char *amz_result_profile_path(const amz_result_t *r) { return r ? r->profi
 uint64_t amz_result_items_resumed(const amz_result_t *r) { return r ? r->items_resumed : 0; }
 uint64_t amz_result_items_recovered(const amz_result_t *r) { return r ? r->items_recovered : 0; }
 uint64_t amz_result_retry_calls(const amz_result_t *r) { return r ? r->retry_calls : 0; }
+
+/* ---- findings --------------------------------------------------------------------- */
+
+int amz__result_judge(amz_result_t *r) {
+  const amz__result_ext_t *x = r->ext;
+  if (x && x->excluded) return 0;
+  const amz_terms_t *pr = &r->predicted, *me = &r->measured;
+  amz__facts_t f = {
+      .wall_s = r->wall_s,
+      .startup_s = me->startup,
+      .dispatch_s = me->dispatch,
+      .imbalance_s = me->imbalance,
+      .data_s = me->data,
+      .serial_s = me->serial,
+      .predicted_s = pr->total,
+      .fixed_schedule = r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC,
+      .workers = r->workers * (x ? x->ranks : 1),
+      .chunk = r->chunk,
+      .items_failed = r->items_failed,
+      .failed_ranges = r->failures.n,
+      .failures_path = r->profile_path,
+      .mean_item_s = r->mean_item_s,
+      .contention = r->contention,
+      .serial_pred_s = r->serial_pred_s,
+      .cpu_ratio = r->cpu_ratio,
+      .chunks_dropped = x ? x->ranges_lost : 0,
+      .mpi = x != NULL,
+      .threads = r->workers,
+  };
+  /* The term that missed most, named as the profile's /terms names them. */
+  static const char *const names[6] = {"startup", "compute", "dispatch", "imbalance",
+                                       "serial", "data"};
+  const double pv[6] = {pr->startup, pr->compute, pr->dispatch, pr->imbalance, pr->serial, pr->data};
+  const double mv[6] = {me->startup, me->compute, me->dispatch, me->imbalance, me->serial, me->data};
+  for (int i = 0; i < 6; i++)
+    if (fabs(mv[i] - pv[i]) > f.worst_gap_s) {
+      f.worst_gap_s = fabs(mv[i] - pv[i]);
+      f.worst_term = names[i];
+    }
+  if (x && x->per_rank) {
+    /* Every rank's totals (the same on every rank): the run over all of them. */
+    double mean = 0;
+    for (int i = 0; i < x->ranks; i++) {
+      const amz__rank_row_t *w = &x->per_rank[i];
+      f.run_chunks += w->chunks;
+      f.run_items += w->items;
+      f.busy_total_s += w->busy_s;
+      f.dispatch_total_s += w->dispatch_s;
+      mean += w->wall_s;
+      if (w->wall_s > f.rank_end_last_s) f.rank_end_last_s = w->wall_s;
+    }
+    f.ranks_ended = x->ranks;
+    f.rank_end_mean_s = x->ranks ? mean / x->ranks : 0;
+  } else {
+    for (int w = 0; w < r->workers; w++) {
+      f.run_chunks += r->wstats[w].chunks;
+      f.run_items += r->wstats[w].items;
+      f.busy_total_s += r->wstats[w].busy_s;
+      f.dispatch_total_s += r->wstats[w].dispatch_s;
+    }
+  }
+  return amz__findings_judge(&f, &r->findings);
+}
+
+size_t amz_result_finding_count(const amz_result_t *r) { return r ? r->findings.n : 0; }
+
+int amz_result_finding(const amz_result_t *r, size_t i, amz_finding_t *out) {
+  if (!r) return amz__fail(AMZ_EINVAL, "amz_result_finding: result is NULL");
+  return amz__findings_get(&r->findings, i, out, "amz_result_finding");
+}

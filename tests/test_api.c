@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -616,6 +617,33 @@ static void test_failing_kernel(void) {
   fclose(f);
   CU_ASSERT_PTR_NOT_NULL(strstr(buf, "failed"));
   CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Bottlenecks"));
+  /* The findings as data: the failures come first, and every finding is a line of
+   * the explanation's Bottlenecks section. */
+  size_t nf = amz_result_finding_count(r);
+  CU_ASSERT_FATAL(nf >= 1);
+  amz_finding_t fd;
+  CU_ASSERT_EQUAL_FATAL(amz_result_finding(r, 0, &fd), 0);
+  CU_ASSERT_EQUAL(fd.kind, AMZ_FINDING_FAILURES);
+  CU_ASSERT_EQUAL(fd.severity, AMZ_SEVERITY_HIGH);
+  CU_ASSERT_EQUAL(fd.value, (double)amz_result_items_failed(r));
+  char want[128];
+  snprintf(want, sizeof want, "failures: %llu items failed in %zu range(s)",
+           (unsigned long long)amz_result_items_failed(r), amz_result_failure_count(r));
+  CU_ASSERT_PTR_NOT_NULL(strstr(fd.text, want));
+  const char *section = strstr(buf, "\nBottlenecks\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(section);
+  for (size_t i = 0; i < nf; i++) {
+    CU_ASSERT_EQUAL_FATAL(amz_result_finding(r, i, &fd), 0);
+    char line[2048];
+    snprintf(line, sizeof line, "  [%s] %s\n", amz_severity_name(fd.severity), fd.text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(section, line));
+    if (fd.severity != AMZ_SEVERITY_INFO && !isnan(fd.thresholds[0]) && fd.kind != AMZ_FINDING_PREDICTION)
+      CU_ASSERT(fd.value >= fd.thresholds[fd.severity - 1]);
+  }
+  EXPECT_ERR(amz_result_finding(r, nf, &fd), AMZ_ERANGE, "out of range");
+  EXPECT_ERR(amz_result_finding(r, 0, NULL), AMZ_EINVAL, "NULL");
+  EXPECT_ERR(amz_result_finding(NULL, 0, &fd), AMZ_EINVAL, "NULL");
+  CU_ASSERT_EQUAL(amz_result_finding_count(NULL), 0);
   free(buf);
   amz_result_destroy(r);
 

@@ -188,6 +188,19 @@ static void test_round_trip(void) {
     CU_ASSERT(f[i].begin == b && f[i].end == e && f[i].code == code);
   }
 
+  /* The findings: judged from the file by the result's rules. The failures come
+   * first, with the same figures, and quote the path the profile was opened with. */
+  amz_finding_t pf, rf;
+  CU_ASSERT_FATAL(amz_profile_finding_count(p) >= 1 && amz_result_finding_count(r) >= 1);
+  CU_ASSERT_EQUAL_FATAL(amz_profile_finding(p, 0, &pf), 0);
+  CU_ASSERT_EQUAL_FATAL(amz_result_finding(r, 0, &rf), 0);
+  CU_ASSERT(pf.kind == AMZ_FINDING_FAILURES && rf.kind == AMZ_FINDING_FAILURES);
+  CU_ASSERT(pf.severity == rf.severity && pf.value == rf.value);
+  CU_ASSERT_PTR_NOT_NULL(strstr(pf.text, path));
+  CU_ASSERT_EQUAL(amz_profile_finding(p, amz_profile_finding_count(p), &pf), AMZ_ERANGE);
+  CU_ASSERT_EQUAL(amz_profile_finding(NULL, 0, &pf), AMZ_EINVAL);
+  CU_ASSERT_EQUAL(amz_profile_finding_count(NULL), 0);
+
   const amz_profile_candidate_t *cd;
   CU_ASSERT_EQUAL(amz_profile_candidates(p, &cd), nc);
   int n_chosen = 0;

@@ -2,11 +2,14 @@
  * Performance analysis, step 2: bottlenecks.
  *
  * A run that is slower than it should be is usually slow for one dominant reason.
- * amz_result_explain() ends with a "Bottlenecks" section that measures each overhead
- * of the run (start-up, dispatch, imbalance, memory contention, ...) against a
- * threshold and flags it as LOW, MEDIUM or HIGH with advice. This program provokes
- * five bottlenecks on purpose, one per scenario, so that you can learn what each
- * looks like in the numbers before you meet it in your own code:
+ * The library's bottleneck analysis measures each overhead of the run (start-up,
+ * dispatch, imbalance, memory contention, data movement, ...) against thresholds
+ * and rates it LOW, MEDIUM or HIGH with advice. amz_result_explain() prints these
+ * findings in its "Bottlenecks" section; amz_result_finding() hands them to the
+ * program as data (kind, severity, share of the wall time, the measured value, the
+ * thresholds and the advice), which is what this program reads. It provokes five
+ * bottlenecks on purpose, one per scenario, so that you can learn what each looks
+ * like in the numbers before you meet it in your own code:
  *
  *   1. start-up       a very short loop forced onto many threads;
  *   2. dispatch       very cheap items (~0.2 us) handed out one at a time;
@@ -17,16 +20,12 @@
  *
  * For each scenario it prints what was provoked, the plan that ran, the key figures
  * (wall time, prediction, the measured term involved, from amz_result_terms()) and
- * the "Bottlenecks" lines of amz_result_explain(). When a scenario is not flagged on
- * the machine at hand it says so ("not flagged here: ..."), with the figure it
- * measured and the threshold: the thresholds are the library's (src/explain.c), and
- * this program never pretends. Two honest caveats:
- *   - memory contention needs more cores than memory channels can feed: on a small
- *     machine (2 cores) the sampler usually measures no slowdown, and the memory
- *     line stays silent; on a large node it reads HIGH (see scenario_memory);
- *   - data movement is measured (the "data" term) but amz_result_explain() has no
- *     rule for it at the time of writing; `amorsize report` on a profile of such a
- *     run flags it (from 5% of the run), and the program says so.
+ * the run's findings. When a scenario is not flagged on the machine at hand it says
+ * so ("not flagged here: ..."), with the figure it measured and the library's
+ * threshold (amz_finding_thresholds()): this program never pretends. One honest
+ * caveat: memory contention needs more cores than memory channels can feed: on a
+ * small machine (2 cores) the sampler usually measures no slowdown, and the memory
+ * finding stays silent; on a large node it reads HIGH (see scenario_memory).
  * Everything else in a scenario is forced with options (ranks, threads, schedule,
  * chunk) and the environment is ignored, so that the provocation cannot be undone
  * by an AMZ_* variable left in the shell.
@@ -39,7 +38,7 @@
  *   mpirun --bind-to none -np 2 ./02_bottlenecks [--quick]
  *
  * Exit status, the same on every rank: 0 when every scenario planned, ran all its
- * items and could be explained (map mode's outputs are checked too); 1 otherwise;
+ * items and its findings could be read (map mode's outputs are checked too); 1 otherwise;
  * 2 for a bad argument. The last line on rank 0 is "02_bottlenecks: OK" on success.
  */
 #define _GNU_SOURCE /* open_memstream */
@@ -214,12 +213,11 @@ static const char *fmt_s(char *buf, size_t len, double s) {
 #define S(x) fmt_s((char[32]){0}, 32, (x))
 
 
-/* What a scenario provokes, and how to recognise it in the explanation. */
+/* What a scenario provokes, and how to recognise it in the findings. */
 typedef struct scenario {
   const char *title; /* "1. start-up" */
-  const char *flag;  /* the word after "[SEVERITY] " on its Bottlenecks line */
+  amz_finding_kind_t kind; /* the finding it provokes */
   const char *term;  /* the measured term involved ("start-up", ...); NULL for memory */
-  double low;        /* where the explanation starts to flag it (LOW), as a share */
   char provoked[320];   /* what was done, one sentence */
   char evidence[256];   /* an extra figure found along the way; "" if none */
   double bytes;         /* memory: bytes the run reads and writes, for its bandwidth */
@@ -253,22 +251,16 @@ static char *capture(int (*fn)(const void *, FILE *), const void *obj) {
 }
 
 static int plan_explain_fn(const void *plan, FILE *o) { return amz_plan_explain(plan, o); }
-static int result_explain_fn(const void *res, FILE *o) { return amz_result_explain(res, o); }
 
 /*
  * Prints one scenario's report on rank 0: what was provoked, how it ran, the key
- * figures, the Bottlenecks section of amz_result_explain() and a verdict.
- * Returns 0, or 1 when the explanation could not be produced.
+ * figures, the run's findings (amz_result_finding()) and a verdict.
+ * Returns 0, or 1 when the figures could not be read.
  */
 static int report(const scenario_t *sc, const amz_result_t *res) {
   amz_terms_t t;
   if (amz_result_terms(res, &t) != 0) {
     fprintf(stderr, "rank %d: %s: amz_result_terms: %s\n", g_rank, sc->title, amz_last_error());
-    return 1;
-  }
-  char *text = capture(result_explain_fn, res);
-  if (!text) {
-    fprintf(stderr, "rank %d: %s: amz_result_explain: %s\n", g_rank, sc->title, amz_last_error());
     return 1;
   }
   double wall = amz_result_seconds(res);
@@ -305,34 +297,46 @@ static int report(const scenario_t *sc, const amz_result_t *res) {
     printf("           bandwidth: %.1f GB/s read + written over the run's wall time\n",
            sc->bytes / wall / 1e9);
 
-  /* Only the section from "Bottlenecks" on: the rest (the terms and the per-worker
-   * and per-rank tables) is the subject of another step. */
-  const char *b = strstr(text, "\nBottlenecks\n");
-  const char *sec = b ? b + 1 : "Bottlenecks\n  (section missing)\n";
-  fputs(sec, stdout);
-
-  /* A flag line reads "  [HIGH] start-up: 26% of the run ...". */
-  char key[64];
-  snprintf(key, sizeof key, "] %s", sc->flag);
-  if (strstr(sec, key)) {
-    printf("verdict:   flagged, as provoked\n\n");
+  /* The findings, as data: the same lines amz_result_explain() prints under
+   * "Bottlenecks", with their severity and advice. */
+  size_t n = amz_result_finding_count(res);
+  int flagged = 0;
+  amz_finding_t hit = {0};
+  printf("findings:  %zu\n", n);
+  for (size_t i = 0; i < n; i++) {
+    amz_finding_t f;
+    if (amz_result_finding(res, i, &f) != 0) {
+      fprintf(stderr, "rank %d: %s: amz_result_finding: %s\n", g_rank, sc->title,
+              amz_last_error());
+      return 1;
+    }
+    printf("  [%s] %s\n", amz_severity_name(f.severity), f.text);
+    if (f.kind == sc->kind && f.severity != AMZ_SEVERITY_INFO && !flagged) {
+      flagged = 1;
+      hit = f;
+    }
+  }
+  double th[3];
+  if (amz_finding_thresholds(sc->kind, th) != 0) {
+    fprintf(stderr, "rank %d: %s: amz_finding_thresholds: %s\n", g_rank, sc->title,
+            amz_last_error());
+    return 1;
+  }
+  const char *name = amz_finding_kind_name(sc->kind);
+  if (flagged) {
+    printf("verdict:   flagged %s (%s), as provoked: value %.3g against thresholds "
+           "%.3g / %.3g / %.3g\n\n", name, amz_severity_name(hit.severity), hit.value, th[0],
+           th[1], th[2]);
   } else if (!sc->term) {
     printf("verdict:   not flagged here: the sampler measured contention x%.2f with all "
-           "threads busy; the memory line needs x%.2f\n\n", sc->contention, 1.0 + sc->low);
-  } else if (!strcmp(sc->flag, "data") && ranks == 1) {
+           "threads busy; the %s finding needs x%.2f\n\n", sc->contention, name, 1.0 + th[0]);
+  } else if (sc->kind == AMZ_FINDING_DATA && ranks == 1) {
     printf("verdict:   not flagged here: on one rank no data moves (the data term is "
            "%.1f%% of the wall); run with 2 or more ranks\n\n", 100.0 * share);
-  } else if (!strcmp(sc->flag, "data")) {
-    /* The result's explanation has no rule for data (as of this writing); the
-     * `amorsize report` of a profile of the run flags it from 5% of the wall. */
-    printf("verdict:   not flagged here: data is %.1f%% of the wall, but this version's "
-           "amz_result_explain has no data-movement rule ('amorsize report' on a profile "
-           "of the run flags it from %.0f%%)\n\n", 100.0 * share, 100.0 * sc->low);
   } else {
-    printf("verdict:   not flagged here: %s is %.1f%% of the wall; it is flagged from %.0f%%\n\n",
-           sc->term, 100.0 * share, 100.0 * sc->low);
+    printf("verdict:   not flagged here: %s is %.1f%% of the wall; the %s finding starts at "
+           "%.0f%%\n\n", sc->term, 100.0 * share, name, 100.0 * th[0]);
   }
-  free(text);
   return 0;
 }
 
@@ -416,7 +420,7 @@ static int run_range(scenario_t *sc, amz_task_t *task, const amz_options_t *opts
 static int scenario_startup(int quick) {
   uniform_arg_t arg = {iters_for(2e-6), 0};
   amz_task_t task = {"start-up", 64, uniform_kernel, &arg};
-  scenario_t sc = {.title = "1. start-up", .flag = "start-up", .term = "start-up", .low = 0.05};
+  scenario_t sc = {.title = "1. start-up", .kind = AMZ_FINDING_STARTUP, .term = "start-up"};
   snprintf(sc.provoked, sizeof sc.provoked,
            "%llu items of 2 us (%s of work) forced onto %d rank%s x 8 threads, static",
            (unsigned long long)task.n_items, S(64 * 2e-6), g_size, g_size == 1 ? "" : "s");
@@ -438,7 +442,7 @@ static int scenario_startup(int quick) {
 static int scenario_dispatch(int quick) {
   uniform_arg_t arg = {iters_for(0.2e-6), 0};
   amz_task_t task = {"dispatch", quick ? 50000 : 200000, uniform_kernel, &arg};
-  scenario_t sc = {.title = "2. dispatch", .flag = "dispatch", .term = "dispatch", .low = 0.02};
+  scenario_t sc = {.title = "2. dispatch", .kind = AMZ_FINDING_DISPATCH, .term = "dispatch"};
   snprintf(sc.provoked, sizeof sc.provoked,
            "%llu items of 0.2 us, dynamic schedule with chunks of 1 item, %d rank%s x 1 thread",
            (unsigned long long)task.n_items, g_size, g_size == 1 ? "" : "s");
@@ -467,7 +471,7 @@ static int scenario_imbalance(int quick, int threads) {
   uint64_t n = quick ? 400 : 2000;
   skewed_arg_t arg = {n / 20, iters_for(quick ? 0.25e-3 : 1e-3), iters_for(2e-6), 0};
   amz_task_t task = {"imbalance", n, skewed_kernel, &arg};
-  scenario_t sc = {.title = "3. imbalance", .flag = "imbalance", .term = "imbalance", .low = 0.05};
+  scenario_t sc = {.title = "3. imbalance", .kind = AMZ_FINDING_IMBALANCE, .term = "imbalance"};
   snprintf(sc.provoked, sizeof sc.provoked,
            "%llu items; the first %llu cost %s each, the rest 2 us; static blocks on "
            "1 rank x %d thread%s",
@@ -513,7 +517,7 @@ static int scenario_memory(int quick, int threads) {
   }
   for (uint64_t i = 0; i < bytes / sizeof(double); i++) arg.data[i] = (double)(i & 1023);
   amz_task_t task = {"memory", n, stream_kernel, &arg};
-  scenario_t sc = {.title = "4. memory", .flag = "memory", .term = NULL, .low = 0.15,
+  scenario_t sc = {.title = "4. memory", .kind = AMZ_FINDING_MEMORY, .term = NULL,
                    .bytes = 2.0 * (double)bytes * arg.passes};
   snprintf(sc.provoked, sizeof sc.provoked,
            "%llu MiB of doubles streamed (load, multiply-add, store) in %llu items "
@@ -561,7 +565,7 @@ static int scenario_data(int quick) {
   }
   amz_map_task_t task = {"data movement", n, item_bytes, item_bytes, in, out, map_kernel, &arg};
   double mib = (double)n * (double)item_bytes / (1 << 20);
-  scenario_t sc = {.title = "5. data movement", .flag = "data", .term = "data", .low = 0.05,
+  scenario_t sc = {.title = "5. data movement", .kind = AMZ_FINDING_DATA, .term = "data",
                    .item_bytes = (double)item_bytes};
   snprintf(sc.provoked, sizeof sc.provoked,
            "map mode: %llu items of 5 us of compute with 64 KiB in and 64 KiB out each "

@@ -6,48 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "internal.h"
 
 #define T(x) amz_cli_seconds((char[32]){0}, 32, (x))
-
-/* The binding finding: the share of a node's CPUs that no rank may use, for LOW,
- * MEDIUM and HIGH (src/python/amorsize/findings.py holds the same). */
-static const double BINDING_IDLE_LOW = 0.1, BINDING_IDLE_MED = 0.25, BINDING_IDLE_HIGH = 0.5;
-
-static const amz_profile_term_t *term(const amz_profile_t *p, const char *name) {
-  const amz_profile_term_t *t;
-  size_t n = amz_profile_terms(p, &t);
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(t[i].name, name) == 0) return &t[i];
-  return NULL;
-}
-
-static double measured(const amz_profile_t *p, const char *name) {
-  const amz_profile_term_t *t = term(p, name);
-  return t ? t->measured_s : 0.0;
-}
-
-/* Per rank: when its last run chunk ended. Ranks that end early waited for the last. */
-static void rank_ends(const amz_profile_t *p, double *mean, double *last, int *n_ranks) {
-  const amz_profile_info_t *in = amz_profile_info(p);
-  const amz_profile_chunk_t *c;
-  size_t nc = amz_profile_chunks(p, &c);
-  *mean = *last = 0;
-  *n_ranks = 0;
-  if (in->ranks_used < 2) return;
-  double *end = calloc((size_t)in->ranks_launched, sizeof *end);
-  if (!end) return;
-  for (size_t i = 0; i < nc; i++)
-    if (!c[i].sampled && c[i].t_end > end[c[i].rank]) end[c[i].rank] = c[i].t_end;
-  for (int r = 0; r < in->ranks_launched; r++) {
-    if (end[r] <= 0) continue;
-    *mean += end[r];
-    if (end[r] > *last) *last = end[r];
-    (*n_ranks)++;
-  }
-  if (*n_ranks) *mean /= *n_ranks;
-  free(end);
-}
 
 static void decision(FILE *o, const amz_profile_t *p) {
   const amz_profile_info_t *in = amz_profile_info(p);
@@ -86,174 +46,18 @@ static void decision(FILE *o, const amz_profile_t *p) {
   fprintf(o, "  (* = chosen; 'amorsize html' draws the whole curve)\n");
 }
 
-static int bottlenecks(FILE *o, const amz_profile_t *p, const char *path,
-                       const amz_cli_stats_t *st) {
-  const amz_profile_info_t *in = amz_profile_info(p);
-  const amz_profile_model_t *m = amz_profile_model(p);
-  double wall = in->wall_s > 0 ? in->wall_s : 1e-12;
+/* The findings of the profile (src/findings.c judged them when it was opened). */
+static void bottlenecks(FILE *o, const amz_profile_t *p) {
+  size_t n = amz_profile_finding_count(p);
   int found = 0;
-  const char *sev;
-  int fixed_sched = strcmp(in->schedule, "static") == 0 || strcmp(in->schedule, "cyclic") == 0;
   fprintf(o, "\nBottlenecks\n");
-  if (in->items_failed > 0) {
-    fprintf(o, "  [HIGH] failures: %llu items failed in %zu range(s); 'amorsize chunks %s' lists "
-               "the chunks with their status codes.\n",
-            (unsigned long long)in->items_failed, amz_profile_failures(p, NULL), path);
-    found++;
+  for (size_t i = 0; i < n; i++) {
+    amz_finding_t f;
+    if (amz_profile_finding(p, i, &f) != 0) continue;
+    fprintf(o, "  [%s] %s\n", amz_severity_name(f.severity), f.text);
+    found += f.severity != AMZ_SEVERITY_INFO;
   }
-  double mean_end, last_end;
-  int nr;
-  rank_ends(p, &mean_end, &last_end, &nr);
-  if (nr > 1 && last_end > 0 && (sev = amz__severity((last_end - mean_end) / last_end, 0.05, 0.10, 0.25))) {
-    fprintf(o, "  [%s] ranks: they end %.0f%% before the last one on average; %s\n", sev,
-            100.0 * (last_end - mean_end) / last_end,
-            fixed_sched ? "their blocks cost unequal amounts: a dynamic schedule balances "
-                          "them (AMZ_SCHEDULE=factoring)."
-                        : "a node or rank is slower than the others, or its last chunks were "
-                          "large: a smaller minimum chunk evens the finish.");
-    found++;
-  }
-  double su = measured(p, "startup"), di = measured(p, "dispatch"),
-         im = measured(p, "imbalance"), da = measured(p, "data"), se = measured(p, "serial");
-  if ((sev = amz__severity(su / wall, 0.05, 0.10, 0.25))) {
-    fprintf(o, "  [%s] start-up: %.0f%% of the run (%s) before the workers started; the loop "
-               "is short for %d workers: give each call more items, or reuse the plan so "
-               "its threads stay warm.\n",
-            sev, 100.0 * su / wall, T(su), st->workers);
-    found++;
-  }
-  if ((sev = amz__severity(di / wall, 0.02, 0.05, 0.15))) {
-    double per = st->run_chunks ? st->dispatch_s / (double)st->run_chunks : 0;
-    fprintf(o, "  [%s] dispatch: %.0f%% of the run between chunks (%s per chunk, %zu chunks); "
-               "use larger chunks, e.g. AMZ_CHUNK=%llu.\n",
-            sev, 100.0 * di / wall, T(per), st->run_chunks,
-            (unsigned long long)(in->chunk ? in->chunk * 4 : 4));
-    found++;
-  }
-  if ((sev = amz__severity(im / wall, 0.05, 0.10, 0.25))) {
-    fprintf(o, "  [%s] imbalance: workers idle %.0f%% of the run at the end; %s\n", sev,
-            100.0 * im / wall,
-            fixed_sched ? "costs are uneven: a dynamic schedule (factoring, guided) balances "
-                          "them."
-                        : "the last chunks are too large: a smaller (minimum) chunk evens the "
-                          "finish.");
-    found++;
-  }
-  if ((sev = amz__severity(da / wall, 0.05, 0.15, 0.35))) {
-    fprintf(o, "  [%s] data movement: %.0f%% of the run moving items' data (%s); fewer, "
-               "larger chunks move data in fewer messages, and kernels that read their "
-               "inputs where they live (range mode) move none.\n",
-            sev, 100.0 * da / wall, T(da));
-    found++;
-  }
-  if ((sev = amz__severity(se / wall, 0.05, 0.15, 0.35))) {
-    fprintf(o, "  [%s] serial part: %.0f%% of the run (%s) outside the parallel region "
-               "(setup, collectives, result assembly); longer loops amortize it.\n",
-            sev, 100.0 * se / wall, T(se));
-    found++;
-  }
-  if ((sev = amz__severity(m->contention - 1.0, 0.15, 0.3, 0.6))) {
-    fprintf(o, "  [%s] memory: items take x%.2f longer with all cores busy than alone; a "
-               "shared resource (memory bandwidth, cache) limits scaling: fewer threads may "
-               "run as fast, and better locality helps most.\n",
-            sev, m->contention);
-    found++;
-  }
-  const amz_profile_node_t *nd;
-  size_t nn = amz_profile_nodes(p, &nd);
-  for (size_t i = 0; i < nn; i++) {
-    int workers = nd[i].ranks_used * in->threads;
-    if (nd[i].cores > 0 && workers > nd[i].cores) {
-      fprintf(o, "  [HIGH] oversubscription: node %d (%s) runs %d workers on %d cores: they "
-                 "take turns; launch fewer ranks or threads per node.\n",
-              nd[i].node, nd[i].host, workers, nd[i].cores);
-      found++;
-      break;
-    }
-    if (nd[i].shared && nd[i].ranks_used > 1) {
-      fprintf(o, "  [LOW] binding: the CPU sets of node %d's ranks overlap, so the OS may put "
-                 "two of them on one core; bind each rank to its own cores (mpirun "
-                 "--bind-to core, srun --cpu-bind=cores).\n",
-              nd[i].node);
-      found++;
-      break;
-    }
-  }
-  /* CPUs of a node that the launcher's binding gave to no rank (or, threads only, that
-   * the process may not use): idle whatever the plan. The first such node is named. */
-  for (size_t i = 0; i < nn; i++) {
-    int idle = nd[i].pus - nd[i].pus_bound;
-    if (nd[i].pus_bound <= 0 || idle <= 0) continue;
-    if ((sev = amz__severity((double)idle / nd[i].pus, BINDING_IDLE_LOW, BINDING_IDLE_MED,
-                             BINDING_IDLE_HIGH))) {
-      if (strcmp(in->kind, "mpi") == 0)
-        fprintf(o, "  [%s] binding: node %d (%s): the ranks' bindings cover %d of its %d "
-                   "CPUs; %d idle whatever the plan. " AMZ__BINDING_FIX "\n",
-                sev, nd[i].node, nd[i].host, nd[i].pus_bound, nd[i].pus, idle);
-      else
-        fprintf(o, "  [%s] binding: the process is bound to %d of the machine's %d CPUs; "
-                   "%d idle whatever the plan. Start it without the binding (taskset, "
-                   "numactl, a launcher's) or bind it to more CPUs.\n",
-                sev, nd[i].pus_bound, nd[i].pus, idle);
-      found++;
-    }
-    break;
-  }
-  uint64_t run_items = 0;
-  const amz_profile_worker_t *w;
-  size_t nw = amz_profile_workers(p, &w);
-  for (size_t i = 0; i < nw; i++) run_items += w[i].items;
-  if (run_items > 0 && in->mean_item_s > 0 && st->busy_s > 0) {
-    double per_item = st->busy_s / (double)run_items;
-    double expect = in->mean_item_s * (m->contention > 1 ? m->contention : 1);
-    if ((sev = amz__severity(per_item / expect - 1.0, 0.25, 0.5, 1.0))) {
-      fprintf(o, "  [%s] contention: items ran x%.2f slower than sampled (%s against %s "
-                 "per item): other processes, frequency scaling or oversubscribed cores; "
-                 "check the binding and the machine's load.\n",
-              sev, per_item / expect, T(per_item), T(expect));
-      found++;
-    }
-  }
-  if (in->predicted_serial_s > 0 && in->predicted_serial_s < 1e-3) {
-    fprintf(o, "  [%s] too little work: the whole loop is %s of work; fixed costs dominate: "
-               "batch several loops into one call.\n",
-            in->predicted_serial_s < 1e-4 ? "HIGH" : "MEDIUM", T(in->predicted_serial_s));
-    found++;
-  }
-  if (in->predicted_s > 0 && (sev = amz__severity(fabs(st->pred_error), 0.15, 0.30, 1.0))) {
-    /* Which term missed most tells where the model's input was off. */
-    const amz_profile_term_t *t;
-    size_t n = amz_profile_terms(p, &t);
-    const char *worst = NULL;
-    double gap = 0;
-    for (size_t i = 0; i < n; i++) {
-      if (strcmp(t[i].name, "total") == 0) continue;
-      double g = fabs(t[i].measured_s - t[i].predicted_s);
-      if (g > gap) {
-        gap = g;
-        worst = t[i].name;
-      }
-    }
-    fprintf(o, "  [%s] prediction: the run took %+.0f%% against the prediction; the %s term "
-               "missed most (%s). A second run of the same plan re-plans with the measured "
-               "costs.\n",
-            sev, 100.0 * st->pred_error, worst ? worst : "total", T(gap));
-    found++;
-  }
-  if (in->chunks_dropped > 0)
-    fprintf(o, "  [INFO] %llu chunks ran beyond the record bound and are not in the chunk "
-               "table (the totals include them).\n",
-            (unsigned long long)in->chunks_dropped);
-  if (m->cpu_ratio > 0 && m->cpu_ratio < AMZ__WAITING_CPU_RATIO)
-    fprintf(o, "  [INFO] the kernel waits (CPU/wall %.2f): more threads than cores can pay.\n",
-            m->cpu_ratio);
-  if (m->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES)
-    fprintf(o, "  [INFO] the kernel runs threads of its own (CPU/wall %.2f: cores per call), "
-               "and the plan counted each worker as that many cores; its thread count "
-               "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) and the workers share the cores.\n",
-            m->cpu_ratio);
   if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
-  return found;
 }
 
 int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
@@ -368,6 +172,6 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
               (unsigned long long)f[i].end, f[i].code);
     if (nf > 10) fprintf(o, "  ... %zu more failed ranges\n", nf - 10);
   }
-  bottlenecks(o, p, path, &st);
+  bottlenecks(o, p);
   return ferror(o) ? AMZ_CLI_FAIL : AMZ_CLI_OK;
 }

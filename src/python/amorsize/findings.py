@@ -1,8 +1,9 @@
 """Derived figures and bottleneck findings of a profile, as data.
 
-These are the rules of ``amorsize report`` (``src/cli/report.c`` and
-``amz_cli_stats`` in ``src/cli/common.c``), with the same thresholds and the
-same wording: ``tests/python/test_summary.py`` checks that ``python -m amorsize
+These are the rules of the C library's bottleneck analysis (``RULES`` and
+``amz__findings_judge`` in ``src/findings.c``, which ``amorsize report`` prints;
+the figures as ``amz_cli_stats`` in ``src/cli/common.c`` derives them), with the
+same thresholds and the same wording: ``tests/python/test_summary.py`` checks that ``python -m amorsize
 summary`` prints what ``amorsize report`` prints, byte for byte, on every profile
 the suite writes, so the two cannot drift apart unnoticed.
 """

@@ -1,0 +1,84 @@
+/*
+ * The bottleneck analysis (findings.c): one set of rules, thresholds and advice that
+ * turns the facts of a run into findings. A run's result (amz_result_explain(),
+ * amz_result_finding()) and a profile (amz_profile_finding(), `amorsize report`,
+ * `amorsize html`) each gather their facts and call amz__findings_judge(); nothing
+ * else rates a run. src/python/amorsize/findings.py mirrors the rules for the Python
+ * reader, and tests/python/test_summary.py checks that both print the same.
+ */
+#ifndef AMORSIZE_FINDINGS_H
+#define AMORSIZE_FINDINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "amorsize.h"
+#include "amorsize_profile.h"
+
+/* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
+ * more threads than cores. Memory-bound kernels stall on the CPU and stay near 1. */
+#define AMZ__WAITING_CPU_RATIO 0.5
+/* A kernel call that keeps more than this share of a core busy on other threads of
+ * the process, beyond its own, runs threads of its own (OpenMP, BLAS). */
+#define AMZ__OWN_THREADS_MIN_CORES 0.25
+/* What fixes a launcher's binding that leaves CPUs of a node to no rank, as the MPI
+ * plan's explanation (mpi/mpi_explain.c) and the binding finding say it. */
+#define AMZ__BINDING_FIX                                                              \
+  "Bind each rank to more cores, or not at all: Open MPI mpirun --bind-to none (or " \
+  "--map-by slot:PE=N), MPICH mpiexec -bind-to none (or -bind-to core:N), Slurm srun -c N."
+
+/* The figures the rules judge. Zero means "not known" unless said otherwise; a
+ * result and a profile fill what they have. */
+typedef struct amz__facts {
+  double wall_s;
+  /* Measured terms, means over the workers (they add up to the wall time). */
+  double startup_s, dispatch_s, imbalance_s, data_s, serial_s;
+  double predicted_s;         /* the run's predicted total; 0 = none */
+  /* The term that missed the prediction most, and by how much (seconds). */
+  const char *worst_term;
+  double worst_gap_s;
+  int fixed_schedule;         /* static or cyclic: no balancing during the run */
+  int workers;                /* workers of the run over all ranks */
+  uint64_t chunk;             /* the plan's (minimum) chunk */
+  uint64_t run_chunks;        /* chunks of the run (sampling excluded) */
+  double dispatch_total_s;    /* dispatch time summed over the workers */
+  double busy_total_s;        /* kernel time summed over the workers */
+  uint64_t run_items;         /* items of the run (sampling excluded) */
+  uint64_t items_failed;
+  size_t failed_ranges;
+  const char *failures_path;  /* the profile to quote for the failures; NULL = none */
+  int ranks_ended;            /* ranks that ran chunks (2+ for the ranks rule) */
+  double rank_end_mean_s, rank_end_last_s;
+  double mean_item_s;         /* sampled cost of an item alone */
+  double contention;          /* sampled slowdown with all workers busy (1 = none) */
+  double serial_pred_s;       /* the whole loop on one worker, predicted */
+  double cpu_ratio;           /* CPU/wall of the kernel; 0 = not measured */
+  uint64_t chunks_dropped;    /* chunks beyond the record bound */
+  int mpi;                    /* an MPI run (the binding advice differs) */
+  /* Nodes, for the oversubscription and binding rules (profiles only). */
+  const amz_profile_node_t *nodes;
+  size_t n_nodes;
+  int threads;                /* threads per rank */
+} amz__facts_t;
+
+/* A run's findings: n entries whose texts the list owns. */
+typedef struct amz__findings {
+  amz_finding_t *v;
+  size_t n, cap;
+} amz__findings_t;
+
+/* Judges the facts into *out (emptied first). Returns 0 or AMZ_ENOMEM (then *out
+ * holds what was judged before). */
+int amz__findings_judge(const amz__facts_t *f, amz__findings_t *out);
+void amz__findings_free(amz__findings_t *l);
+
+/* Prints "Bottlenecks" and one "  [SEVERITY] text" line per finding, or the "none"
+ * line when no finding is above its threshold (INFO ones do not count). */
+void amz__findings_print(FILE *o, const amz__findings_t *l);
+
+/* The accessor behind amz_result_finding() and amz_profile_finding(): copies entry i
+ * or fails with AMZ_EINVAL/AMZ_ERANGE naming `who`. */
+int amz__findings_get(const amz__findings_t *l, size_t i, amz_finding_t *out, const char *who);
+
+#endif /* AMORSIZE_FINDINGS_H */
