@@ -68,6 +68,10 @@ typedef struct amz__findings {
   size_t n, cap;
 } amz__findings_t;
 
+/* The profile component (libamorsize_profile) judges profiles with these: they are
+ * exported, without ABI promise, like internal.h's. */
+#pragma GCC visibility push(default)
+
 /* Judges the facts into *out (emptied first). Returns 0 or AMZ_ENOMEM (then *out
  * holds what was judged before). */
 int amz__findings_judge(const amz__facts_t *f, amz__findings_t *out);
@@ -80,5 +84,7 @@ void amz__findings_print(FILE *o, const amz__findings_t *l);
 /* The accessor behind amz_result_finding() and amz_profile_finding(): copies entry i
  * or fails with AMZ_EINVAL/AMZ_ERANGE naming `who`. */
 int amz__findings_get(const amz__findings_t *l, size_t i, amz_finding_t *out, const char *who);
+
+#pragma GCC visibility pop
 
 #endif /* AMORSIZE_FINDINGS_H */

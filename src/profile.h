@@ -10,6 +10,7 @@
 
 #include "amorsize_profile.h"
 #include "internal.h"
+#include "profile_ops.h"
 
 #pragma GCC visibility push(default)
 
@@ -125,6 +126,10 @@ typedef struct amz__prof_part {
  * Called before the plan re-plans, so that the candidates are those that ran. */
 int amz__profile_write(const char *path, const amz_plan_t *plan, const amz_result_t *res,
                        const amz__prof_part_t *part);
+
+/* Writes the profile of a finished threads-only run (the core reaches it as
+ * amz__profile_ops.after_run): expand the path, write, seal, commit. Local. */
+int amz__profile_write_serial(amz_plan_t *p, amz_result_t *r);
 
 /* Writes the text header (schema, length, CRC-32 of the rest) into the user block of
  * a closed profile. Local. */

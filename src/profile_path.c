@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "profile_ops.h"
 
 int amz__profile_expand(const char *pattern, int run, char *out, size_t len) {
   size_t k = 0;
@@ -116,6 +117,13 @@ int amz__profile_precheck(const amz_plan_t *p) {
                    "with AMORSIZE_PROFILE=ON",
                    p->profile);
 #endif
+  /* The profile component loads now, not after the run. */
+  if (!amz__profile_ops_get()) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", amz_last_error());
+    return amz__fail(AMZ_ENOTSUP, "a profile is asked for ('%s', from AMZ_PROFILE or "
+                                  "amz_options_set_profile), but %s", p->profile, why);
+  }
   char path[PATH_MAX];
   int rc = amz__profile_expand(p->profile, p->runs + 1, path, sizeof path);
   if (rc != 0) return rc;

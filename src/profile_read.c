@@ -817,6 +817,8 @@ static void read_rest(rctx_t *c, hid_t f) {
             p->workers[i].node, p->n_nodes);
 }
 
+static void prof_close(amz_profile_t *p);
+
 /* The profile's findings: its facts, from the tables as `amorsize report` shows them,
  * judged by findings.c. `path` is quoted by the failures finding. */
 static int judge(amz_profile_t *p, const char *path) {
@@ -885,7 +887,7 @@ static int judge(amz_profile_t *p, const char *path) {
   return amz__findings_judge(&f, &p->findings);
 }
 
-int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out) {
+static int prof_open(const char *path, unsigned flags, amz_profile_t **out) {
   if (!out) return amz__fail(AMZ_EINVAL, "amz_profile_open: out (the handle) is NULL");
   *out = NULL;
   if (!path) return amz__fail(AMZ_EINVAL, "amz_profile_open: path is NULL");
@@ -919,20 +921,20 @@ int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out) {
   }
   H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
   if (c.rc) {
-    amz_profile_close(p);
+    prof_close(p);
     return c.rc;
   }
   if (!p->info.plan_why) p->info.plan_why = "";
   rc = judge(p, path);
   if (rc != 0) {
-    amz_profile_close(p);
+    prof_close(p);
     return rc;
   }
   *out = p;
   return 0;
 }
 
-void amz_profile_close(amz_profile_t *p) {
+static void prof_close(amz_profile_t *p) {
   if (!p) return;
   free(p->chunks);
   free(p->workers);
@@ -950,24 +952,45 @@ void amz_profile_close(amz_profile_t *p) {
   free(p);
 }
 
-const amz_profile_info_t *amz_profile_info(const amz_profile_t *p) { return p ? &p->info : NULL; }
-const amz_profile_model_t *amz_profile_model(const amz_profile_t *p) { return p ? &p->model : NULL; }
+static const amz_profile_info_t *prof_info(const amz_profile_t *p) { return p ? &p->info : NULL; }
+static const amz_profile_model_t *prof_model(const amz_profile_t *p) {
+  return p ? &p->model : NULL;
+}
 
 #define ACCESSOR(fn, type, arr, cnt)                                 \
-  size_t fn(const amz_profile_t *p, const type **rows) {            \
+  static size_t fn(const amz_profile_t *p, const type **rows) {            \
     if (rows) *rows = p ? p->arr : NULL;                            \
     return p ? p->cnt : 0;                                          \
   }
-ACCESSOR(amz_profile_chunks, amz_profile_chunk_t, chunks, n_chunks)
-ACCESSOR(amz_profile_workers, amz_profile_worker_t, workers, n_workers)
-ACCESSOR(amz_profile_candidates, amz_profile_candidate_t, cands, n_cands)
-ACCESSOR(amz_profile_terms, amz_profile_term_t, terms, n_terms)
-ACCESSOR(amz_profile_nodes, amz_profile_node_t, nodes, n_nodes)
-ACCESSOR(amz_profile_failures, amz_profile_failure_t, failures, n_failures)
+ACCESSOR(prof_chunks, amz_profile_chunk_t, chunks, n_chunks)
+ACCESSOR(prof_workers, amz_profile_worker_t, workers, n_workers)
+ACCESSOR(prof_candidates, amz_profile_candidate_t, cands, n_cands)
+ACCESSOR(prof_terms, amz_profile_term_t, terms, n_terms)
+ACCESSOR(prof_nodes, amz_profile_node_t, nodes, n_nodes)
+ACCESSOR(prof_failures, amz_profile_failure_t, failures, n_failures)
 
-size_t amz_profile_finding_count(const amz_profile_t *p) { return p ? p->findings.n : 0; }
+static size_t prof_finding_count(const amz_profile_t *p) { return p ? p->findings.n : 0; }
 
-int amz_profile_finding(const amz_profile_t *p, size_t i, amz_finding_t *out) {
+static int prof_finding(const amz_profile_t *p, size_t i, amz_finding_t *out) {
   if (!p) return amz__fail(AMZ_EINVAL, "amz_profile_finding: profile is NULL");
   return amz__findings_get(&p->findings, i, out, "amz_profile_finding");
 }
+
+/* The component's table (profile_ops.h): what the core's amz_profile_* forward to. */
+const amz__profile_ops_t amz__profile_ops = {
+    .abi = AMZ__PROFILE_OPS_ABI,
+    .version = AMZ_VERSION_NUMBER,
+    .after_run = amz__profile_write_serial,
+    .open = prof_open,
+    .close = prof_close,
+    .info = prof_info,
+    .model = prof_model,
+    .chunks = prof_chunks,
+    .workers = prof_workers,
+    .candidates = prof_candidates,
+    .terms = prof_terms,
+    .nodes = prof_nodes,
+    .failures = prof_failures,
+    .finding_count = prof_finding_count,
+    .finding = prof_finding,
+};

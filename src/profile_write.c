@@ -483,7 +483,7 @@ int amz__profile_write(const char *path, const amz_plan_t *p, const amz_result_t
 
 /* ---- serial runs ----------------------------------------------------------------- */
 
-int amz__profile_after_run(amz_plan_t *p, amz_result_t *r) {
+int amz__profile_write_serial(amz_plan_t *p, amz_result_t *r) {
   if (!p->profile) return 0;
   char path[PATH_MAX], dir[PATH_MAX + 16] = "", tmp[PATH_MAX + 32];
   int rc = amz__profile_expand(p->profile, r->run_index, path, sizeof path);
