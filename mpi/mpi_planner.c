@@ -34,9 +34,9 @@
 #include "amorsize_sim.h"
 #include "mpi_internal.h"
 
-/* As the core planner (planner.c): prefer fewer workers within 2% of the fastest. */
-#define PREFER_FEWER 1.02
-#define PREFER_STATIC 1.005
+/* The core planner's choice rule (internal.h). */
+#define PREFER_FEWER AMZ__PREFER_FEWER
+#define PREFER_STATIC AMZ__PREFER_STATIC
 /* Linux CFS minimum granularity on a multi-core machine (0.75 ms x (1 + log2 cores),
  * 3 ms from 8 cores on): the extra finish of a preempted worker when threads
  * outnumber cores. */

@@ -740,22 +740,12 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     double busy = 0;
     for (int r = 0; r < m->run_size; r++) busy += all[r].busy;
     double predicted = p->next_terms.compute * (double)(m->ranks * T);
-    if (rc == 0 && busy > 0 && predicted > 0 && run_items > 0) {
-      double f = busy / predicted;
-      amz__workload_t *wl = &p->wl;
-      for (int j = 0; j < wl->bins; j++) wl->density[j] *= f;
-      for (int j = 0; j <= wl->bins; j++) wl->cumulative[j] *= f;
-      wl->mean_s *= f;
-      wl->median_s *= f;
-      wl->sigma_item_s *= f;
-      wl->max_item_s *= f;
-    }
+    if (rc == 0 && busy > 0 && predicted > 0 && run_items > 0)
+      amz__workload_rescale(&p->wl, busy / predicted);
     p->runs++;
-    /* As amz_run: search again after runs 1, 2, 4, 8, ... or when the prediction
-     * missed by more than 20%; else only predict the next run. */
-    double pred = res->predicted.total;
-    int replan = (p->runs & (p->runs - 1)) == 0 || (pred > 0 && fabs(wall - pred) > 0.2 * pred);
-    if (rc == 0) rc = replan ? amz__mpi_replan(p) : amz__mpi_repredict(p);
+    if (rc == 0)
+      rc = amz__should_replan(p->runs, wall, res->predicted.total) ? amz__mpi_replan(p)
+                                                                   : amz__mpi_repredict(p);
   }
   free(all);
   free(gf);

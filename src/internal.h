@@ -537,6 +537,9 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
                                 const amz__sample_t *s, size_t n);
 /* Expected cost (seconds) of items [b, e) from the profile. */
 double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t e);
+/* Scales the cost level by f (a run measured f times the predicted kernel time):
+ * profile, mean, median, spread and the costliest item; the shape stays. */
+void amz__workload_rescale(amz__workload_t *wl, double f);
 
 typedef struct amz__sampler_params {
   const amz_task_t *task;
@@ -651,6 +654,12 @@ size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *
                                amz_schedule_t s, int W, uint64_t *out, size_t max);
 /* Largest worker count worth considering for this workload on this machine. */
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m);
+/* The choice rule of both planners (planner.c, mpi_planner.c): within PREFER_FEWER of
+ * the fastest, the fewest workers (cheaper for the machine, less exposed to noise);
+ * static blocks within PREFER_STATIC of the choice (no dispatch, a fixed placement
+ * that keeps caches and NUMA pages warm across runs). */
+#define AMZ__PREFER_FEWER 1.02
+#define AMZ__PREFER_STATIC 1.005
 
 /* ---- options (options.c) ------------------------------------------------- */
 
@@ -809,6 +818,10 @@ int amz__result_judge(amz_result_t *r);
 int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
 /* (plan.c) After sampling: skip_first = sampled ∪ resumed. */
 int amz__plan_skip_first(amz_plan_t *p);
+/* (plan.c) The re-plan rule of threads and MPI plans alike, after run `runs` (1 =
+ * the first): search again after runs 1, 2, 4, 8, ... or when the run missed its
+ * prediction by more than 20%; else only predict the next run. */
+int amz__should_replan(int runs, double measured, double predicted);
 /* (plan.c) Ends checkpointing after a plan's first run: sync, close; the error of a
  * failed write (AMZ_EIO) or 0. */
 int amz__plan_ckpt_end(amz_plan_t *p);

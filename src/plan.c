@@ -58,8 +58,8 @@ static int decide(amz_plan_t *p) {
 
 /* Whether a finished run triggers a new search: on the schedule above, or whenever
  * the prediction missed by more than 20%. */
-static int should_replan(const amz_plan_t *p, double measured, double predicted) {
-  if (searches_after_run(p->runs)) return 1;
+int amz__should_replan(int runs, double measured, double predicted) {
+  if (searches_after_run(runs)) return 1;
   return predicted > 0 && fabs(measured - predicted) > 0.2 * predicted;
 }
 
@@ -333,13 +333,7 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
     for (int w = 0; w < ex->workers; w++) busy += ex->w[w].busy_s;
     double predicted = amz__workload_range_cost(&p->wl, 0, p->task.n_items) * rem * slow;
     if (predicted <= 0 || busy <= 0) return;
-    double f = busy / predicted;
-    for (int j = 0; j < p->wl.bins; j++) p->wl.density[j] *= f;
-    for (int j = 0; j <= p->wl.bins; j++) p->wl.cumulative[j] *= f;
-    p->wl.mean_s *= f;
-    p->wl.median_s *= f;
-    p->wl.sigma_item_s *= f;
-    p->wl.max_item_s *= f;
+    amz__workload_rescale(&p->wl, busy / predicted);
   }
 }
 
@@ -426,7 +420,8 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
     p->runs++;
     /* The next run executes all items: predict it with the refined model, and
      * search again when it is worth it. */
-    rc = should_replan(p, res->wall_s, res->predicted.total) ? decide(p) : predict_choice(p);
+    rc = amz__should_replan(p->runs, res->wall_s, res->predicted.total) ? decide(p)
+                                                                        : predict_choice(p);
   }
   amz__exec_out_free(&ex);
   return amz__run_finish(p, rc, res, result);

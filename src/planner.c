@@ -11,12 +11,12 @@
 
 #include "internal.h"
 
-#define PREFER_FEWER 1.02
-/* Static blocks this close to the choice win (never beyond PREFER_FEWER of the
- * fastest): no dispatch and a fixed item-to-worker placement that keeps caches and
- * NUMA pages warm across runs. Other pre-assigned schedules get no such bonus: a
- * dynamic schedule also absorbs interference the model cannot see. */
-#define PREFER_STATIC 1.005
+/* The choice rule's margins are AMZ__PREFER_FEWER and AMZ__PREFER_STATIC (internal.h).
+ * Static blocks win within the latter (never beyond the former of the fastest);
+ * other pre-assigned schedules get no such bonus: a dynamic schedule also absorbs
+ * interference the model cannot see. */
+#define PREFER_FEWER AMZ__PREFER_FEWER
+#define PREFER_STATIC AMZ__PREFER_STATIC
 
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;

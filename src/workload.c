@@ -150,3 +150,12 @@ double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t 
   if (e <= b || wl->n_items == 0) return 0.0;
   return cum(wl, e) - cum(wl, b);
 }
+
+void amz__workload_rescale(amz__workload_t *wl, double f) {
+  for (int j = 0; j < wl->bins; j++) wl->density[j] *= f;
+  for (int j = 0; j <= wl->bins; j++) wl->cumulative[j] *= f;
+  wl->mean_s *= f;
+  wl->median_s *= f;
+  wl->sigma_item_s *= f;
+  wl->max_item_s *= f;
+}
