@@ -13,125 +13,15 @@
 #include <stdint.h>
 
 #include "amorsize.h"
+#include "common.h"
 #include "findings.h"
+#include "probe.h"
+#include "topology.h"
 
 /* Internal functions are hidden from users but visible to the project's own MPI
  * library (libamorsize_mpi), which links libamorsize: they appear in its dynamic
  * symbol table with the amz__ prefix and carry no ABI promise. */
 #pragma GCC visibility push(default)
-
-#define AMZ__MAX_WORKERS 4096
-#define AMZ__MAX_RETRIES 100
-#define AMZ__PATH_MAX 4096
-/* The bottleneck thresholds (AMZ__WAITING_CPU_RATIO, ...) are in findings.h. */
-
-/* ---- errors (error.c) ---------------------------------------------------- */
-
-/* Records a printf-style detail for amz_last_error() and returns code. */
-int amz__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* ---- clock (clock.c) ----------------------------------------------------- */
-
-/* An injectable clock in seconds: tests drive planner and executor with fake time. */
-typedef struct amz__clock {
-  double (*now)(void *ctx);
-  void *ctx;
-  /* CPU time of the calling thread; NULL = the wall clock above (a fake clock then
-   * describes a compute-bound kernel: CPU/wall = 1). */
-  double (*cpu_now)(void *ctx);
-  /* CPU time of the whole process; NULL = cpu_now above (one thread per kernel
-   * call). The sampler compares it with the thread's own CPU time on blocks that
-   * run alone, to see kernels that run threads of their own (OpenMP, BLAS). */
-  double (*proc_cpu_now)(void *ctx);
-} amz__clock_t;
-
-double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
-double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
-double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
-/* Seconds a kernel wrapper spent inside the kernel call on work that is not the
- * kernel's own (the MPI map mode moving a block's data). The sampler subtracts
- * what accumulates here during a block from the block's time: the model counts
- * data movement in its own term. Per thread; only ever grows. */
-extern _Thread_local double amz__tls_excluded_s;
-/* The thread CPU time spent in that excluded work (MPI's polling while waiting). */
-extern _Thread_local double amz__tls_excluded_cpu_s;
-extern const amz__clock_t amz__real_clock;
-
-static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }
-static inline double amz__clock_cpu(const amz__clock_t *c) {
-  return c->cpu_now ? c->cpu_now(c->ctx) : c->now(c->ctx);
-}
-static inline double amz__clock_proc_cpu(const amz__clock_t *c) {
-  return c->proc_cpu_now ? c->proc_cpu_now(c->ctx) : amz__clock_cpu(c);
-}
-
-/* ---- statistics (stats.c) ------------------------------------------------ */
-
-double amz__median(const double *x, size_t n);          /* 0 for n == 0 */
-double amz__mad(const double *x, size_t n);             /* median |x - median| */
-double amz__trimmed_mean(const double *x, size_t n, double trim); /* trim per side */
-double amz__mean(const double *x, size_t n);
-double amz__stddev(const double *x, size_t n);          /* sample sd, 0 for n < 2 */
-/* Least-squares slope and intercept of y on x; returns 0, or -1 if x is constant. */
-int amz__linear_fit(const double *x, const double *y, size_t n, double *slope,
-                    double *intercept);
-/* von Neumann successive-difference sd of a sequence: robust to smooth trends. */
-double amz__successive_sd(const double *x, size_t n);
-/* Expected maximum of k independent standard normal variables. */
-double amz__expected_max_normal(int k);
-
-/* ---- topology (topology.c) ----------------------------------------------- */
-
-typedef struct amz__topology {
-  int pus_total;        /* processing units on the machine */
-  int cores_total;      /* physical cores on the machine */
-  int numa_nodes;
-  int pus_bound;        /* PUs in this process's CPU binding */
-  int cores_bound;      /* physical cores with at least one bound PU */
-  double cpu_quota;     /* cgroup CPU quota in cores; 0 = none */
-  uint64_t mem_total;   /* bytes of RAM on the machine */
-  uint64_t mem_limit;   /* cgroup memory limit in bytes; 0 = none */
-  uint64_t l3_bytes;    /* largest last-level cache, bytes; 0 = unknown */
-  int usable_cores;     /* what compute-bound work can use: min(bound cores, quota) */
-  char host[64];
-  char cpu_model[96];
-  char binding[128];    /* bound CPUs as a list, e.g. "0-1" */
-  /* Bound PUs as a bit mask (OS indexes below AMZ__CPUMASK_BITS), so that ranks on
-   * one node can tell whether their bindings overlap. */
-#define AMZ__CPUMASK_BITS 1024
-  uint64_t cpumask[AMZ__CPUMASK_BITS / 64];
-} amz__topology_t;
-
-/* Probes hwloc and the cgroup limits. Returns 0 or AMZ_ETOPO. */
-int amz__topology_probe(amz__topology_t *t);
-/* Fills the derived usable_cores from the other fields (also for synthetic ones). */
-void amz__topology_finish(amz__topology_t *t);
-/* 64-bit FNV-1a hash of len bytes, continuing from h (start with AMZ__FNV_BASIS). */
-#define AMZ__FNV_BASIS 14695981039346656037ULL
-uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);
-/* 64-bit FNV-1a fingerprint of what makes measured costs valid. */
-uint64_t amz__topology_fingerprint(const amz__topology_t *t);
-
-/* ---- measured machine costs (probe.c) ------------------------------------ */
-
-typedef struct amz__costs {
-  double thread_start_s; /* create + join one thread */
-  double pool_wake_s;    /* fork-join of the pool with all workers, empty job */
-  double chunk_static_s; /* per chunk, pre-assigned schedules: clock reads, record */
-  double chunk_atomic_s; /* per chunk, shared counter, one worker */
-  double chunk_contended_s; /* per chunk, shared counter, all workers hammering */
-  double chunk_awf_s;    /* per chunk, AWF compare-and-swap and re-weighting */
-  double run_serial_s;   /* amz_run's setup and result assembly, fixed part */
-  double chunk_log_s;    /* per chunk: the checkpoint record (0 without one; not cached) */
-  int probe_workers;     /* workers used when measuring contended costs */
-  int from_cache;        /* 1 when read from the cache file */
-  char cache_path[512];  /* file used, "" when the cache is disabled */
-} amz__costs_t;
-
-/* Measures the costs (or reads them from the cache dir when it holds a valid
- * entry for this fingerprint, and writes it back otherwise). dir NULL/"" = no cache. */
-int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir,
-                     amz__costs_t *out);
 
 /* ---- thread pool (pool.c) ------------------------------------------------ */
 
@@ -694,11 +584,6 @@ struct amz_options {
 void amz__options_defaults(amz_options_t *o);
 /* Resolves constraints from options and, when enabled, the environment. */
 int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
-/* The default cache directory (env based) into buf; "" if none. */
-void amz__default_cache_dir(char *buf, size_t len);
-/* Strict integer / double parse of a whole string. Returns 0 or -1. */
-int amz__parse_u64(const char *s, uint64_t *out);
-
 /* ---- plan and result objects (plan.c, result.c) -------------------------- */
 
 /* A plan made by an extension (the MPI layer): it owns ext, adds its part of the
@@ -806,9 +691,7 @@ struct amz_result {
   amz__findings_t findings; /* the bottleneck analysis (amz__result_judge) */
 };
 
-/* (explain.c) Formatting helpers and the Workload section of a plan explanation. */
-const char *amz__fmt_seconds(char *buf, size_t len, double s);
-const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
+/* (explain.c) The Workload section of a plan explanation. */
 void amz__explain_workload(const amz_plan_t *p, FILE *o);
 /* (result.c) Judges a finished run's findings into r->findings (findings.c's
  * rules). Returns 0 or AMZ_ENOMEM. */

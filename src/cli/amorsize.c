@@ -10,7 +10,9 @@
 #include <hdf5.h>
 
 #include "cli.h"
-#include "internal.h"
+#include "common.h"
+#include "probe.h"
+#include "topology.h"
 
 static const char *const usage_main =
     "usage: amorsize COMMAND [OPTIONS] [FILE...]\n"

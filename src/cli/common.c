@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "internal.h"
+#include "common.h"
 
 const char *amz_cli_seconds(char *buf, size_t len, double s) {
   return amz__fmt_seconds(buf, len, s);

@@ -1,0 +1,45 @@
+/*
+ * The machine as hwloc and the cgroup limits describe it (topology.c): cores, PUs,
+ * binding, quota, memory. Used by the planner, the MPI layer's node probe and the
+ * tool's `amorsize probe`.
+ */
+#ifndef AMORSIZE_TOPOLOGY_H
+#define AMORSIZE_TOPOLOGY_H
+
+#include "common.h"
+
+#pragma GCC visibility push(default)
+
+typedef struct amz__topology {
+  int pus_total;        /* processing units on the machine */
+  int cores_total;      /* physical cores on the machine */
+  int numa_nodes;
+  int pus_bound;        /* PUs in this process's CPU binding */
+  int cores_bound;      /* physical cores with at least one bound PU */
+  double cpu_quota;     /* cgroup CPU quota in cores; 0 = none */
+  uint64_t mem_total;   /* bytes of RAM on the machine */
+  uint64_t mem_limit;   /* cgroup memory limit in bytes; 0 = none */
+  uint64_t l3_bytes;    /* largest last-level cache, bytes; 0 = unknown */
+  int usable_cores;     /* what compute-bound work can use: min(bound cores, quota) */
+  char host[64];
+  char cpu_model[96];
+  char binding[128];    /* bound CPUs as a list, e.g. "0-1" */
+  /* Bound PUs as a bit mask (OS indexes below AMZ__CPUMASK_BITS), so that ranks on
+   * one node can tell whether their bindings overlap. */
+#define AMZ__CPUMASK_BITS 1024
+  uint64_t cpumask[AMZ__CPUMASK_BITS / 64];
+} amz__topology_t;
+
+/* Probes hwloc and the cgroup limits. Returns 0 or AMZ_ETOPO. */
+int amz__topology_probe(amz__topology_t *t);
+/* Fills the derived usable_cores from the other fields (also for synthetic ones). */
+void amz__topology_finish(amz__topology_t *t);
+/* 64-bit FNV-1a hash of len bytes, continuing from h (start with AMZ__FNV_BASIS). */
+#define AMZ__FNV_BASIS 14695981039346656037ULL
+uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);
+/* 64-bit FNV-1a fingerprint of what makes measured costs valid. */
+uint64_t amz__topology_fingerprint(const amz__topology_t *t);
+
+#pragma GCC visibility pop
+
+#endif /* AMORSIZE_TOPOLOGY_H */
