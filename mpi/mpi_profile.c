@@ -2,7 +2,7 @@
  * (MPI-IO) by the ranks of the run, each writing its own rows of /chunks and
  * /workers at offsets from an exclusive scan. Rank 0 provides the provenance and
  * the temporary name, seals the closed file and renames it; every rank returns the
- * same status. The core's writer (src/profile_write.c) does the HDF5 part. */
+ * same status. The core's writer (src/profile/profile_write.c) does the HDF5 part. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * The simulator (amorsize_sim.h, src/simulate.c, src/sim_costs.c): costs, exact
+ * The simulator (amorsize_sim.h, src/sim/simulate.c, src/sim/sim_costs.c): costs, exact
  * cases with a known answer, conservation (every chunk of the schedule simulated
  * once), the distribution rules shared with the MPI run, the hot-spot bound,
  * determinism, and errors.

@@ -46,7 +46,7 @@ static void decision(FILE *o, const amz_profile_t *p) {
   fprintf(o, "  (* = chosen; 'amorsize html' draws the whole curve)\n");
 }
 
-/* The findings of the profile (src/findings.c judged them when it was opened). */
+/* The findings of the profile (src/analysis/findings.c judged them when it was opened). */
 static void bottlenecks(FILE *o, const amz_profile_t *p) {
   size_t n = amz_profile_finding_count(p);
   int found = 0;

@@ -39,7 +39,7 @@ TERMS = ("startup", "compute", "dispatch", "imbalance", "serial", "data", "total
 # Field lists: name -> class ('i' integer, 'f' float, 's' string), as the C reader
 # requires them. Fields the reader does not know are ignored (within a schema,
 # new fields may appear).
-# The memory types the C reader converts each field to (src/profile_types.c):
+# The memory types the C reader converts each field to (src/profile/profile_types.c):
 # HDF5 converts the file's types to these, clamping out-of-range integers, so
 # both readers see the same values.
 _MEM = {"rank": "<i4", "thread": "<i4", "node": "<i4", "status": "<i4", "sampled": "i1",

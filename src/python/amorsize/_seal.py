@@ -1,6 +1,6 @@
 """The seal of a profile: the 512-byte text header in the HDF5 user block.
 
-The C reader (``src/profile_seal.c``) checks it before HDF5 parses a byte; this
+The C reader (``src/profile/profile_seal.c``) checks it before HDF5 parses a byte; this
 module makes the same checks, in the same order, with the same reasons, so that
 a damaged, truncated, foreign or newer file is refused before h5py opens it.
 """

@@ -1,7 +1,7 @@
 """Derived figures and bottleneck findings of a profile, as data.
 
 These are the rules of the C library's bottleneck analysis (``RULES`` and
-``amz__findings_judge`` in ``src/findings.c``, which ``amorsize report`` prints;
+``amz__findings_judge`` in ``src/analysis/findings.c``, which ``amorsize report`` prints;
 the figures as ``amz_cli_stats`` in ``src/cli/common.c`` derives them), with the
 same thresholds and the same wording: ``tests/python/test_summary.py`` checks that ``python -m amorsize
 summary`` prints what ``amorsize report`` prints, byte for byte, on every profile
