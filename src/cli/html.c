@@ -23,393 +23,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-/* Geometry shared by the charts, in SVG user units (pixels at 100% zoom). Every chart
- * has the same viewBox width so that their plot areas line up down the page. */
-enum {
-  SVG_W = 980,
-  GANTT_L = 76,            /* room for the row labels of the timeline */
-  GANTT_PW = 884,          /* plot width: one aggregation column per unit */
-  GANTT_MAX_ROWS = 64,     /* more workers than this are merged into rows */
-  GANTT_DETAIL_MAX = 2000, /* below this many chunks each gets its own rect */
-  BAR_L = 180,             /* room for the labels of horizontal bar charts */
-  BAR_PW = 620,            /* their plot width; value labels go to the right */
-  TABLE_WORKERS = 64,
-  TABLE_FAILURES = 20,
-  LABEL_MAX = 40 /* bytes of a path or task shown in a chart label */
-};
-
-/* ------------------------------------------------------------------------------ */
-/* Text and numbers                                                                */
-/* ------------------------------------------------------------------------------ */
-
-/* Writes s as XML character data that is also safe inside a double- or single-quoted
- * attribute. Profiles carry strings from the user's program and environment (task
- * names, command lines, host names), which may hold markup characters, control
- * characters that XML forbids, or bytes that are not UTF-8; each of the latter two
- * becomes U+FFFD so that the page stays well-formed whatever the input. At most max
- * bytes of s are read (SIZE_MAX for all); a cut never splits a character. */
-static void put_text_n(FILE *out, const char *s, size_t max) {
-  static const char repl[] = "\xEF\xBF\xBD";
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
-  size_t used = 0;
-  while (*p && used < max) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      switch (c) {
-      case '&': fputs("&amp;", out); break;
-      case '<': fputs("&lt;", out); break;
-      case '>': fputs("&gt;", out); break;
-      case '"': fputs("&quot;", out); break;
-      case '\'': fputs("&#39;", out); break;
-      default:
-        /* XML 1.0 allows tab, newline and carriage return among the C0 controls. */
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) fputs(repl, out);
-        else fputc(c, out);
-      }
-      p++;
-      used++;
-      continue;
-    }
-    /* A multi-byte sequence: check the lead byte, the continuation bytes and the
-     * ranges that rule out overlong forms, surrogates and code points above U+10FFFF
-     * (RFC 3629, table 3-7 of the Unicode standard). */
-    size_t len = c >= 0xC2 && c <= 0xDF   ? 2
-                 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xF0 && c <= 0xF4 ? 4
-                                          : 0;
-    int ok = len > 0;
-    for (size_t i = 1; ok && i < len; i++)
-      if ((p[i] & 0xC0) != 0x80) ok = 0;
-    if (ok && len >= 3) {
-      unsigned char d = p[1];
-      if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) || (c == 0xF0 && d < 0x90) ||
-          (c == 0xF4 && d > 0x8F))
-        ok = 0;
-      /* U+FFFE and U+FFFF are not XML characters. */
-      if (c == 0xEF && d == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) ok = 0;
-    }
-    if (ok && used + len > max) break;
-    if (ok) {
-      fwrite(p, 1, len, out);
-      p += len;
-      used += len;
-    } else {
-      fputs(repl, out);
-      p++;
-      used++;
-    }
-  }
-  if (*p && used >= max) fputs("\xE2\x80\xA6", out); /* an ellipsis marks the cut */
-}
-
-static void put_text(FILE *out, const char *s) { put_text_n(out, s, SIZE_MAX); }
-
-/* The last path component, which is what a chart label has room for. */
-static const char *base_name(const char *path) {
-  const char *b = path ? path : "";
-  for (const char *q = b; *q; q++)
-    if (*q == '/' && q[1]) b = q + 1;
-  return b;
-}
-
-/* A number safe to print into an SVG attribute or a label: NaN and infinities become
- * 0, magnitudes are clamped far beyond any chart, and -0 becomes 0 so that "-0.0"
- * never appears. The reader validates profile values as finite, but divisions by a
- * zero wall time or item count would still produce non-finite values here. */
-static double fin(double v) {
-  if (!isfinite(v)) return 0;
-  if (v > 1e12) return 1e12;
-  if (v < -1e12) return -1e12;
-  return v == 0 ? 0 : v;
-}
-
-/* A coordinate rounded to the 0.1 unit that the page prints, with -0 normalised after
- * the rounding (rounding -0.04 gives -0). */
-static double co(double v) {
-  double r = round(fin(v) * 10) / 10;
-  return r == 0 ? 0 : r;
-}
-
-/* A percentage of ratio r rounded to 0.1, as co() does for coordinates. */
-static double pct(double r) {
-  double v = round(fin(r) * 1000) / 10;
-  return v == 0 ? 0 : v;
-}
-
-/* A share as a percentage; a share too small to show at 0.1% resolution but not zero
- * reads "<0.1%" rather than a misleading "0.0%". With xml set the '<' is escaped, for
- * text written straight into the page. */
-static const char *share(char *buf, size_t len, double r, int xml) {
-  double v = pct(r);
-  if (v == 0 && fin(r) > 0) snprintf(buf, len, "%s0.1%%", xml ? "&lt;" : "<");
-  else snprintf(buf, len, "%.1f%%", v);
-  return buf;
-}
-
-/* Seconds in the tool's usual units, with "us" written as the proper micro sign: the
- * page declares UTF-8, unlike the terminal the text commands may write to. */
-static const char *secs(char *buf, size_t len, double s) {
-  amz_cli_seconds(buf, len, fin(s));
-  size_t n = strlen(buf);
-  if (n >= 3 && strcmp(buf + n - 3, " us") == 0 && n + 2 <= len) {
-    buf[n - 2] = '\xC2';
-    buf[n - 1] = '\xB5';
-    buf[n] = 's';
-    buf[n + 1] = '\0';
-  }
-  return buf;
-}
-
-
-/* A tick step of 1, 2 or 5 times a power of ten that cuts span into about target
- * intervals: the usual "nice numbers" choice, which keeps tick labels short. */
-static double nice_step(double span, int target) {
-  if (!(span > 0) || !isfinite(span)) return 1;
-  double raw = span / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
-  double m = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
-  return m * mag;
-}
-
-/* The unit in which an axis spanning span seconds is labelled. */
-typedef struct time_unit {
-  double scale;     /* seconds per unit */
-  const char *name; /* its symbol */
-} time_unit_t;
-
-static time_unit_t unit_for(double span) {
-  span = fabs(fin(span));
-  if (span < 2e-6) return (time_unit_t){1e-9, "ns"};
-  if (span < 2e-3) return (time_unit_t){1e-6, "\xC2\xB5s"};
-  if (span < 2) return (time_unit_t){1e-3, "ms"};
-  if (span < 1200) return (time_unit_t){1, "s"};
-  return (time_unit_t){60, "min"};
-}
-
-/* A tick label: v in unit u with as many decimals as the step needs. */
-static const char *tick_label(char *buf, size_t len, double v, double step, time_unit_t u) {
-  double s = step / u.scale;
-  int dec = s >= 1 ? 0 : (int)ceil(-log10(s) - 1e-9);
-  if (dec < 0) dec = 0;
-  if (dec > 6) dec = 6;
-  double x = fin(v / u.scale);
-  if (fabs(x) < s * 1e-6) x = 0; /* a tick at zero computed as -1e-19 prints as 0 */
-  snprintf(buf, len, "%.*f %s", x == 0 ? 0 : dec, x, u.name);
-  return buf;
-}
-
-/* ------------------------------------------------------------------------------ */
-/* Page frame                                                                      */
-/* ------------------------------------------------------------------------------ */
-
-/* The style sheet. It avoids '<', '>' and '&' so that it is valid XML character data
- * without a CDATA section (which the HTML parser would not understand). Colours: one
- * blue family for measured work, a light slate for predictions and sampling, red only
- * for failures, orange only for the chosen plan. */
-static const char page_css[] =
-    ":root{--ink:#1f2933;--mute:#616e7c;--line:#e4e7eb;--bg:#f4f6f8;--card:#fff}\n"
-    "*{box-sizing:border-box}\n"
-    "body{margin:0;background:var(--bg);color:var(--ink);"
-    "font:14px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\n"
-    "main{max-width:1100px;margin:0 auto;padding:28px 24px 40px}\n"
-    "header.top h1{font-size:24px;font-weight:650;margin:0;letter-spacing:-.01em}\n"
-    "header.top p{margin:2px 0 0;color:var(--mute)}\n"
-    "nav.toc{margin:12px 0 0;font-size:13px}\n"
-    "nav.toc a{color:#2f6db0;text-decoration:none;margin-right:14px}\n"
-    "section.card{background:var(--card);border:1px solid var(--line);border-radius:10px;"
-    "padding:22px 26px 18px;margin:22px 0;box-shadow:0 1px 2px rgba(16,24,40,.04)}\n"
-    "h2{font-size:19px;font-weight:650;margin:0}\n"
-    "h2 .idx{color:var(--mute);font-weight:500;margin-right:6px}\n"
-    "h3{font-size:12px;font-weight:650;text-transform:uppercase;letter-spacing:.06em;"
-    "color:var(--mute);margin:30px 0 10px;padding-bottom:5px;border-bottom:1px solid var(--line)}\n"
-    ".path,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}\n"
-    ".path{color:var(--mute);word-break:break-all;margin:2px 0 0}\n"
-    "code{background:var(--bg);border-radius:4px;padding:1px 5px;word-break:break-all}\n"
-    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;"
-    "margin:18px 0 6px}\n"
-    ".kpi{border:1px solid var(--line);border-radius:8px;padding:10px 14px}\n"
-    ".kpi .l{font-size:12px;color:var(--mute)}\n"
-    ".kpi .v{font-size:21px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-    ".kpi .s{font-size:12px;color:var(--mute)}\n"
-    "dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margin:14px 0 0;"
-    "font-size:13px}\n"
-    "dl.kv dt{color:var(--mute)}\n"
-    "dl.kv dd{margin:0;min-width:0}\n"
-    ".up,.kpi .s.up{color:#b83232}.down,.kpi .s.down{color:#2d7d46}.none{color:var(--mute)}\n"
-    ".tw{overflow-x:auto}\n"
-    "table.t{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}"
-    "\n"
-    "table.t th{text-align:left;font-weight:600;color:var(--mute);padding:5px 10px;"
-    "border-bottom:2px solid var(--line);white-space:nowrap}\n"
-    "table.t td{padding:4px 10px;border-bottom:1px solid var(--line);white-space:nowrap}\n"
-    "table.t td.w{white-space:normal;min-width:8em}\n"
-    "table.t td.w code{word-break:normal;overflow-wrap:anywhere}\n"
-    "table.t a{color:#2f6db0;text-decoration:none;font-weight:600}\n"
-    "table.t tbody tr:nth-child(even){background:#fafbfc}\n"
-    "table.t .n{text-align:right;white-space:nowrap}\n"
-    "figure{margin:6px 0 16px}\n"
-    "figcaption,p.note{font-size:12px;color:var(--mute);margin:6px 0 0}\n"
-    "svg.chart{display:block;width:100%;height:auto}\n"
-    "svg.chart text{font-family:inherit;fill:var(--ink);font-size:11px}\n"
-    "svg.chart .tl,svg.chart .at{fill:var(--mute)}\n"
-    "svg.chart .at{font-size:11.5px}\n"
-    "svg.chart .ct{font-size:13px;font-weight:600}\n"
-    "svg.chart .vl{font-variant-numeric:tabular-nums}\n"
-    "svg.chart .in{fill:#fff;font-size:10.5px}\n"
-    ".gr{stroke:#e9ecef;stroke-width:1}\n"
-    ".ax{stroke:#9aa5b1;stroke-width:1}\n"
-    ".mk{stroke:#52606d;stroke-width:1;stroke-dasharray:4 3}\n"
-    ".zb{fill:#f7f9fa}\n"
-    "ul.legend{list-style:none;margin:4px 0 6px;padding:0;display:flex;flex-wrap:wrap;"
-    "gap:4px 18px;font-size:12px;color:var(--mute)}\n"
-    ".sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;"
-    "vertical-align:-1px}\n"
-    /* Timeline: run chunks alternate two blues so that neighbours stay apart. */
-    ".c0{fill:#2f6db0}.c1{fill:#5b93cc}.cs{fill:#b4bfcb}.cf{fill:#d14343}\n"
-    ".sw.c0{background:#2f6db0}.sw.cs{background:#b4bfcb}.sw.cf{background:#d14343}\n"
-    /* Aggregated timeline: four shades per kind for the busy share of a column. */
-    ".g1{fill:#2f6db0;fill-opacity:.28}.g2{fill:#2f6db0;fill-opacity:.5}"
-    ".g3{fill:#2f6db0;fill-opacity:.75}.g4{fill:#2f6db0}\n"
-    ".s1{fill:#8e9baa;fill-opacity:.28}.s2{fill:#8e9baa;fill-opacity:.5}"
-    ".s3{fill:#8e9baa;fill-opacity:.75}.s4{fill:#8e9baa}\n"
-    ".f1{fill:#d14343;fill-opacity:.45}.f2{fill:#d14343;fill-opacity:.65}"
-    ".f3{fill:#d14343;fill-opacity:.85}.f4{fill:#d14343}\n"
-    ".sw.g1{background:#2f6db0;opacity:.28}.sw.g2{background:#2f6db0;opacity:.5}"
-    ".sw.g3{background:#2f6db0;opacity:.75}.sw.g4{background:#2f6db0}"
-    ".sw.s4{background:#8e9baa}.sw.f4{background:#d14343}\n"
-    /* Predicted versus measured, and the chosen plan. */
-    ".pr{fill:#b3c7dd}.me{fill:#2f6db0}.lb{fill:#7b8794}\n"
-    ".sw.pr{background:#b3c7dd}.sw.me{background:#2f6db0}.sw.lb{background:#7b8794}\n"
-    ".ln{fill:none;stroke:#2f6db0;stroke-width:2}\n"
-    ".id{fill:none;stroke:#9aa5b1;stroke-width:1.2;stroke-dasharray:5 4}\n"
-    ".pt{fill:#fff;stroke:#2f6db0;stroke-width:2}\n"
-    ".ch{fill:#e07b24;stroke:#fff;stroke-width:2}\n"
-    "svg.chart .chl{fill:#b35c10;font-weight:600}\n"
-    /* A white halo keeps labels readable where they cross lines. */
-    "svg.chart .halo{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}\n"
-    ".sp{fill:none;stroke:#5e9c57;stroke-width:2}.sq{fill:#fff;stroke:#5e9c57;stroke-width:2}\n"
-    ".sw.sp{background:#5e9c57;height:3px;vertical-align:3px}"
-    ".sw.mk{background:#52606d;height:1px;vertical-align:3px}\n"
-    ".sw.ln{background:#2f6db0;height:3px;vertical-align:3px}"
-    ".sw.id{background:#9aa5b1;height:2px;vertical-align:3px}"
-    ".sw.ch{background:#e07b24;border-radius:50%}\n"
-    /* The cost-model terms. */
-    ".t0{fill:#7c6bb0}.t1{fill:#2f6db0}.t2{fill:#e0a030}.t3{fill:#d0643c}.t4{fill:#5e9c57}"
-    ".t5{fill:#3aa0a0}.t6{fill:#cfd6de}\n"
-    ".sw.t0{background:#7c6bb0}.sw.t1{background:#2f6db0}.sw.t2{background:#e0a030}"
-    ".sw.t3{background:#d0643c}.sw.t4{background:#5e9c57}.sw.t5{background:#3aa0a0}"
-    ".sw.t6{background:#cfd6de}\n"
-    "footer{color:var(--mute);font-size:12px;text-align:center;margin-top:8px}\n";
-
-/* Opens a chart's SVG element with a title for screen readers and tooltips. */
-static void svg_open(FILE *out, int height, const char *label) {
-  fprintf(out,
-          "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 %d %d\" "
-          "width=\"100%%\" role=\"img\" aria-label=\"",
-          (int)SVG_W, height);
-  put_text(out, label);
-  fputs("\">\n", out);
-}
-
-/* A left-aligned caption above a chart, as most charts on the page have. */
-static void chart_title(FILE *out, double x, double y, const char *text) {
-  fprintf(out, "<text class=\"ct\" x=\"%.1f\" y=\"%.1f\">", co(x), co(y));
-  put_text(out, text);
-  fputs("</text>\n", out);
-}
-
-/* A horizontal time axis at y under a plot from x0 to x0 + w showing [lo, hi], with
- * vertical grid lines up to y_top and about six labelled ticks. */
-static void time_axis(FILE *out, double x0, double w, double lo, double hi, double y_top,
-                      double y, const char *title) {
-  double span = hi - lo;
-  if (!(span > 0)) span = 1;
-  double step = nice_step(span, 6);
-  time_unit_t u = unit_for(fmax(fabs(lo), fabs(hi)));
-  char b[48];
-  double first = ceil(lo / step - 1e-9) * step;
-  for (int i = 0; i < 40; i++) {
-    double t = first + i * step;
-    if (t > hi + step * 1e-9) break;
-    double x = x0 + (t - lo) / span * w;
-    fprintf(out, "<line class=\"gr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", co(x),
-            co(y_top), co(x), co(y));
-    fprintf(out, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-            co(x), co(y + 15), tick_label(b, sizeof b, t, step, u));
-  }
-  fprintf(out, "<line class=\"ax\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", co(x0),
-          co(y), co(x0 + w), co(y));
-  if (title) {
-    fprintf(out, "<text class=\"at\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-            co(x0 + w / 2), co(y + 33));
-    put_text(out, title);
-    fputs("</text>\n", out);
-  }
-}
-
-/* ------------------------------------------------------------------------------ */
-/* Horizontal bar charts                                                           */
-/* ------------------------------------------------------------------------------ */
-
-/* One group of up to three bars sharing a label. Values are seconds; note is drawn
- * after the last bar's value (an error percentage, a share). */
-typedef struct bar_group {
-  const char *label;   /* escaped on output */
-  const char *tooltip; /* escaped on output; NULL for none */
-  int bars;
-  double v[3];
-  const char *cls[3]; /* CSS class of each bar (fill colour) */
-  char note[64];
-  char own[LABEL_MAX + 16]; /* room for a label made up on the fly */
-} bar_group_t;
-
-/* Draws groups of horizontal bars on one linear time scale from zero, each bar
- * labelled with its value, with a time axis underneath. */
-static void bar_chart(FILE *out, const char *aria, const bar_group_t *g, size_t n) {
-  const double bh = 15, gap = 3, group_gap = 14, top = 10;
-  double vmax = 0, h = top;
-  for (size_t i = 0; i < n; i++) {
-    for (int j = 0; j < g[i].bars; j++) vmax = fmax(vmax, fin(g[i].v[j]));
-    h += g[i].bars * bh + (g[i].bars - 1) * gap + group_gap;
-  }
-  double axis_y = h - group_gap + 8;
-  if (!(vmax > 0)) vmax = 1e-6; /* all zero: draw an axis, and bars of width 0 */
-  double step = nice_step(vmax, 5), hi = ceil(vmax / step - 1e-9) * step;
-  svg_open(out, (int)ceil(axis_y + 24), aria);
-  time_axis(out, BAR_L, BAR_PW, 0, hi, top - 4, axis_y, NULL);
-  double y = top;
-  char b[40];
-  for (size_t i = 0; i < n; i++) {
-    double gh = g[i].bars * bh + (g[i].bars - 1) * gap;
-    fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", (int)BAR_L - 10,
-            co(y + gh / 2 + 4));
-    put_text_n(out, g[i].label, LABEL_MAX);
-    if (g[i].tooltip) {
-      fputs("<title>", out);
-      put_text(out, g[i].tooltip);
-      fputs("</title>", out);
-    }
-    fputs("</text>\n", out);
-    for (int j = 0; j < g[i].bars; j++) {
-      double v = fin(g[i].v[j]), w = v / hi * BAR_PW;
-      if (v > 0 && w < 1) w = 1; /* a non-zero value stays visible */
-      fprintf(out,
-              "<rect class=\"%s\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\"/>",
-              g[i].cls[j], (int)BAR_L, co(y), co(w), bh);
-      fprintf(out, "<text class=\"vl\" x=\"%.1f\" y=\"%.1f\">%s", co(BAR_L + w + 6),
-              co(y + bh - 3.5), secs(b, sizeof b, v));
-      if (j == g[i].bars - 1 && g[i].note[0]) {
-        fputs("<tspan class=\"tl\" dx=\"8\">", out);
-        put_text(out, g[i].note);
-        fputs("</tspan>", out);
-      }
-      fputs("</text>\n", out);
-      y += bh + gap;
-    }
-    y += group_gap - gap;
-  }
-  fputs("</svg>", out);
-}
+#include "html.h"
 
 /* ------------------------------------------------------------------------------ */
 /* Summary                                                                         */
@@ -417,18 +31,18 @@ static void bar_chart(FILE *out, const char *aria, const bar_group_t *g, size_t 
 
 /* The sign and colour of a prediction error: slower than predicted is bad news. */
 static const char *error_class(double e) {
-  double v = pct(e);
+  double v = html_pct(e);
   return v > 0 ? "up" : v < 0 ? "down" : "none";
 }
 
 static void kpi(FILE *out, const char *label, const char *value, const char *sub,
                 const char *sub_class) {
   fprintf(out, "<div class=\"kpi\"><div class=\"l\">%s</div><div class=\"v\">", label);
-  put_text(out, value);
+  html_put_text(out, value);
   fputs("</div>", out);
   if (sub) {
     fprintf(out, "<div class=\"s%s%s\">", sub_class ? " " : "", sub_class ? sub_class : "");
-    put_text(out, sub);
+    html_put_text(out, sub);
     fputs("</div>", out);
   }
   fputs("</div>\n", out);
@@ -441,7 +55,7 @@ static void kv_text(FILE *out, const char *key, const char *value, int as_code) 
     fputs("<span class=\"none\">none</span>", out);
   } else {
     if (as_code) fputs("<code>", out);
-    put_text(out, value);
+    html_put_text(out, value);
     if (as_code) fputs("</code>", out);
   }
   fputs("</dd>\n", out);
@@ -460,22 +74,22 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
   char a[48], b[48], v[96], s[128];
 
   fputs("<div class=\"kpis\">\n", out);
-  kpi(out, "Wall time", secs(a, sizeof a, in->wall_s), "measured run", NULL);
+  kpi(out, "Wall time", html_secs(a, sizeof a, in->wall_s), "measured run", NULL);
   if (in->predicted_s > 0) {
-    double e = pct(st->pred_error);
+    double e = html_pct(st->pred_error);
     if (e == 0) snprintf(s, sizeof s, "run as predicted");
     else snprintf(s, sizeof s, "run %.1f%% %s", fabs(e), e > 0 ? "slower" : "faster");
-    kpi(out, "Predicted", secs(a, sizeof a, in->predicted_s), s, error_class(st->pred_error));
+    kpi(out, "Predicted", html_secs(a, sizeof a, in->predicted_s), s, error_class(st->pred_error));
   } else {
     kpi(out, "Predicted", "n/a", "no prediction recorded", NULL);
   }
   /* Efficiency and speedup divide by the wall time, which a run of nothing lacks. */
   int timed = in->wall_s > 0;
-  if (timed) snprintf(v, sizeof v, "%.1f%%", pct(st->efficiency));
+  if (timed) snprintf(v, sizeof v, "%.1f%%", html_pct(st->efficiency));
   else snprintf(v, sizeof v, "n/a");
   snprintf(s, sizeof s, "kernel time / (workers \xC3\x97 wall)");
   kpi(out, "Efficiency", v, s, NULL);
-  if (timed) snprintf(v, sizeof v, "%.2f\xC3\x97", fin(st->speedup));
+  if (timed) snprintf(v, sizeof v, "%.2f\xC3\x97", html_fin(st->speedup));
   else snprintf(v, sizeof v, "n/a");
   kpi(out, "Speedup", v, "kernel time / wall", NULL);
   snprintf(v, sizeof v, "%d", st->workers);
@@ -511,32 +125,32 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
             amz_cli_count(a, sizeof a, in->chunks_dropped));
   fputs("</dd>\n", out);
   fprintf(out, "<dt>Wall vs predicted</dt><dd>%s measured, %s predicted",
-          secs(a, sizeof a, in->wall_s), secs(b, sizeof b, in->predicted_s));
+          html_secs(a, sizeof a, in->wall_s), html_secs(b, sizeof b, in->predicted_s));
   if (in->predicted_s > 0)
     fprintf(out, " (<span class=\"%s\">%+.1f%%</span>)", error_class(st->pred_error),
-            pct(st->pred_error));
+            html_pct(st->pred_error));
   fputs("</dd>\n", out);
   fprintf(out,
           "<dt>Efficiency</dt><dd>%.1f%%: the workers ran the kernel that share of the wall "
           "time (speedup over workers)</dd>\n<dt>Lower bound</dt><dd>%s: the larger of the "
           "busy time per worker and the costliest item; no schedule beats it</dd>\n",
-          pct(st->efficiency), secs(a, sizeof a, st->lower_bound_s));
+          html_pct(st->efficiency), html_secs(a, sizeof a, st->lower_bound_s));
   fprintf(out,
           "<dt>Speedup</dt><dd>%.2f\xC3\x97: kernel time %s summed over workers, over the wall "
           "time (predicted serial time %s)</dd>\n",
-          fin(st->speedup), secs(a, sizeof a, st->busy_s),
-          secs(b, sizeof b, in->predicted_serial_s));
+          html_fin(st->speedup), html_secs(a, sizeof a, st->busy_s),
+          html_secs(b, sizeof b, in->predicted_serial_s));
   fprintf(out, "<dt>Setup</dt><dd>%s (probe, sampling and planning); mean item %s</dd>\n",
-          secs(a, sizeof a, in->setup_s), secs(b, sizeof b, in->mean_item_s));
+          html_secs(a, sizeof a, in->setup_s), html_secs(b, sizeof b, in->mean_item_s));
   kv_text(out, "Plan: why", in->plan_why, 0);
   kv_text(out, "Created", in->created, 0);
   kv_text(out, "Host", in->host, 0);
   const amz_profile_node_t *nodes;
   if (amz_profile_nodes(p, &nodes) > 0) {
     char mem[48];
-    snprintf(mem, sizeof mem, "%.1f GiB", fin((double)nodes[0].mem_bytes / 1073741824.0));
+    snprintf(mem, sizeof mem, "%.1f GiB", html_fin((double)nodes[0].mem_bytes / 1073741824.0));
     fprintf(out, "<dt>Machine</dt><dd>");
-    put_text(out, nodes[0].cpu_model);
+    html_put_text(out, nodes[0].cpu_model);
     fprintf(out, "%s%d cores, %d PUs, %s RAM%s</dd>\n", nodes[0].cpu_model[0] ? "; " : "",
             nodes[0].cores, nodes[0].pus, mem,
             nodes[0].shared ? "; ranks' bindings overlap (oversubscribed)" : "");
@@ -619,10 +233,10 @@ static void gantt_detail(FILE *out, const amz_profile_chunk_t *c, size_t nc, con
     fprintf(out,
             "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
             "<title>r%d t%d: items [%llu, %llu), %s to %s (%s)",
-            cls, co(x), co(y0 + row * rh + 1.5), co(w), co(rh - 3), c[i].rank, c[i].thread,
+            cls, html_co(x), html_co(y0 + row * rh + 1.5), html_co(w), html_co(rh - 3), c[i].rank, c[i].thread,
             (unsigned long long)c[i].begin, (unsigned long long)c[i].end,
-            secs(a, sizeof a, c[i].t_start), secs(b, sizeof b, c[i].t_end),
-            secs(d, sizeof d, c[i].t_end - c[i].t_start));
+            html_secs(a, sizeof a, c[i].t_start), html_secs(b, sizeof b, c[i].t_end),
+            html_secs(d, sizeof d, c[i].t_end - c[i].t_start));
     if (c[i].sampled) fputs(", sampling block", out);
     if (c[i].status) fprintf(out, ", failed with status %d", c[i].status);
     else fputs(", status 0", out);
@@ -791,17 +405,17 @@ static int gantt(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st) {
           "low to high</li><li><span class=\"sw s4\"></span>sampling (before the run)</li>"
           "<li><span class=\"sw f4\"></span>failed chunks</li></ul>\n",
           out);
-  svg_open(out, (int)ceil(y0 + ph + 44), "Timeline of chunks per worker");
+  html_svg_open(out, (int)ceil(y0 + ph + 44), "Timeline of chunks per worker");
   for (size_t r = 0; r < nrows; r += 2)
     fprintf(out, "<rect class=\"zb\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\"/>\n",
-            (int)GANTT_L, co(y0 + (double)r * rh), (int)GANTT_PW, co(rh));
-  time_axis(out, GANTT_L, GANTT_PW, t0, t1, y0 - 4, y0 + ph + 2, "time since the run started");
+            (int)GANTT_L, html_co(y0 + (double)r * rh), (int)GANTT_PW, html_co(rh));
+  html_time_axis(out, GANTT_L, GANTT_PW, t0, t1, y0 - 4, y0 + ph + 2, "time since the run started");
   char label[64];
   double fs = rh >= 13 ? 11 : 8.5;
   for (size_t r = 0; r < nrows; r++) {
     row_label(label, sizeof label, &rows[r], how);
     fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" style=\"font-size:%.1fpx\">%s",
-            (int)GANTT_L - 8, co(y0 + (double)r * rh + rh / 2 + fs * 0.35), fs, label);
+            (int)GANTT_L - 8, html_co(y0 + (double)r * rh + rh / 2 + fs * 0.35), fs, label);
     if (rows[r].workers > 1) fprintf(out, "<title>%d workers</title>", rows[r].workers);
     fputs("</text>\n", out);
   }
@@ -817,17 +431,17 @@ static int gantt(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st) {
   double xs = GANTT_L + (0 - t0) / span * GANTT_PW;
   double xe = GANTT_L + (in->wall_s - t0) / span * GANTT_PW;
   if (t0 < 0) {
-    fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", co(xs),
-            co(y0 - 12), co(xs), co(y0 + ph));
+    fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", html_co(xs),
+            html_co(y0 - 12), html_co(xs), html_co(y0 + ph));
     fprintf(out, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">run start</text>\n",
-            co(xs + 4), co(y0 - 14), xs > GANTT_L + GANTT_PW - 80 ? "end" : "start");
+            html_co(xs + 4), html_co(y0 - 14), xs > GANTT_L + GANTT_PW - 80 ? "end" : "start");
   }
   if (in->wall_s > 0 && xe - xs > 70) {
-    fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", co(xe),
-            co(y0 - 12), co(xe), co(y0 + ph));
+    fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", html_co(xe),
+            html_co(y0 - 12), html_co(xe), html_co(y0 + ph));
     fprintf(out,
             "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">end of run</text>\n",
-            co(xe - 4), co(y0 - 14));
+            html_co(xe - 4), html_co(y0 - 14));
   }
   fputs("</svg>\n<figcaption>", out);
   char a[32];
@@ -923,7 +537,7 @@ static int overheads(FILE *out, const amz_profile_t *p) {
     g[ng].cls[1] = "me";
     if (in->wall_s > 0)
       snprintf(g[ng].note, sizeof g[ng].note, "%s of wall",
-               share(pc, sizeof pc, t[i].measured_s / in->wall_s, 0));
+               html_share(pc, sizeof pc, t[i].measured_s / in->wall_s, 0));
     ng++;
   }
   if (ng == 0) {
@@ -934,7 +548,7 @@ static int overheads(FILE *out, const amz_profile_t *p) {
   fputs("<ul class=\"legend\"><li><span class=\"sw pr\"></span>predicted</li>"
         "<li><span class=\"sw me\"></span>measured</li></ul>\n",
         out);
-  bar_chart(out, "Predicted and measured cost-model terms", g, ng);
+  html_bar_chart(out, "Predicted and measured cost-model terms", g, ng);
   fputs("<figcaption>The cost model's terms for this run; hover over a term's name for what "
         "it covers.</figcaption></figure>\n",
         out);
@@ -952,8 +566,8 @@ static int overheads(FILE *out, const amz_profile_t *p) {
     return 0;
   }
   char a[40];
-  svg_open(out, 62, "Measured terms as shares of the wall time");
-  chart_title(out, 0, 14, "Share of the wall time (measured)");
+  html_svg_open(out, 62, "Measured terms as shares of the wall time");
+  html_chart_title(out, 0, 14, "Share of the wall time (measured)");
   double x = 0, bw = SVG_W;
   for (size_t i = 0; i <= nt; i++) {
     double v;
@@ -962,14 +576,14 @@ static int overheads(FILE *out, const amz_profile_t *p) {
     if (!share_segment(t, nt, i, in->wall_s - sum, denom, &v, &k, &name)) continue;
     double w = v / denom * bw;
     fprintf(out, "<rect class=\"t%d\" x=\"%.1f\" y=\"24\" width=\"%.1f\" height=\"26\">", k,
-            co(x), co(w));
+            html_co(x), html_co(w));
     fputs("<title>", out);
-    put_text(out, name);
-    fprintf(out, ": %s, %s</title></rect>\n", secs(a, sizeof a, v),
-            share(pc, sizeof pc, v / denom, 1));
+    html_put_text(out, name);
+    fprintf(out, ": %s, %s</title></rect>\n", html_secs(a, sizeof a, v),
+            html_share(pc, sizeof pc, v / denom, 1));
     if (w > 46)
-      fprintf(out, "<text class=\"in\" x=\"%.1f\" y=\"41\">%.1f%%</text>\n", co(x + 6),
-              pct(v / denom));
+      fprintf(out, "<text class=\"in\" x=\"%.1f\" y=\"41\">%.1f%%</text>\n", html_co(x + 6),
+              html_pct(v / denom));
     x += w;
   }
   fputs("</svg>\n<ul class=\"legend\">", out);
@@ -980,8 +594,8 @@ static int overheads(FILE *out, const amz_profile_t *p) {
     if (!share_segment(t, nt, i, in->wall_s - sum, denom, &v, &k, &name)) continue;
     if (k == 6) name = "other (not attributed)";
     fprintf(out, "<li><span class=\"sw t%d\"></span>", k);
-    put_text(out, name);
-    fprintf(out, " %s (%s)</li>", secs(a, sizeof a, v), share(pc, sizeof pc, v / denom, 1));
+    html_put_text(out, name);
+    fprintf(out, " %s (%s)</li>", html_secs(a, sizeof a, v), html_share(pc, sizeof pc, v / denom, 1));
   }
   fputs("</ul></figure>\n", out);
   return 0;
@@ -1001,11 +615,11 @@ static void prediction(FILE *out, const amz_profile_t *p, const amz_cli_stats_t 
                        .v = {st->lower_bound_s},
                        .cls = {"lb"}};
   if (in->predicted_s > 0)
-    snprintf(g[1].note, sizeof g[1].note, "%+.1f%% vs predicted", pct(st->pred_error));
+    snprintf(g[1].note, sizeof g[1].note, "%+.1f%% vs predicted", html_pct(st->pred_error));
   if (in->wall_s > 0)
     snprintf(g[2].note, sizeof g[2].note, "wall = %.2f\xC3\x97 this",
              st->lower_bound_s > 0 ? in->wall_s / st->lower_bound_s : 0.0);
-  bar_chart(out, "Predicted and measured wall time", g, 3);
+  html_bar_chart(out, "Predicted and measured wall time", g, 3);
   fputs("<figcaption>The prediction the plan made for this run, the measured wall time, and "
         "the lower bound no schedule can beat.</figcaption></figure>\n",
         out);
@@ -1040,7 +654,7 @@ static double cplot_x(const cplot_t *c, double v) {
 }
 
 static double cplot_y(const cplot_t *c, double s) {
-  return c->T + c->PH - fin(s) / c->ytop * c->PH;
+  return c->T + c->PH - html_fin(s) / c->ytop * c->PH;
 }
 
 /* One point of the candidate curve: the best candidate at one rank (or thread) count. */
@@ -1083,17 +697,17 @@ static int candidates(FILE *out, const amz_profile_t *p) {
   double xlo = pt[0].x >= 1 ? pt[0].x : 1, xhi = pt[np - 1].x >= 1 ? pt[np - 1].x : 1;
   int logx = xhi > 8 * xlo;
   double ymax = 0;
-  for (size_t i = 0; i < np; i++) ymax = fmax(ymax, fin(pt[i].best->predicted_s));
-  if (chosen) ymax = fmax(ymax, fin(chosen->predicted_s));
+  for (size_t i = 0; i < np; i++) ymax = fmax(ymax, html_fin(pt[i].best->predicted_s));
+  if (chosen) ymax = fmax(ymax, html_fin(chosen->predicted_s));
   if (!(ymax > 0)) ymax = 1e-6;
-  double ystep = nice_step(ymax * 1.05, 5), ytop = ceil(ymax * 1.05 / ystep - 1e-9) * ystep;
-  time_unit_t yu = unit_for(ytop);
+  double ystep = html_nice_step(ymax * 1.05, 5), ytop = ceil(ymax * 1.05 / ystep - 1e-9) * ystep;
+  time_unit_t yu = html_unit_for(ytop);
 
   const cplot_t sc = {L, PW, T, PH, xlo, xhi, ytop, logx};
 
   const char *what = by_threads ? "threads" : "ranks";
   char a[48], b[48];
-  svg_open(out, (int)H, by_threads ? "Best predicted time by thread count"
+  html_svg_open(out, (int)H, by_threads ? "Best predicted time by thread count"
                                    : "Best predicted time by rank count");
   for (int i = 0; i <= 40; i++) {
     double v = i * ystep;
@@ -1101,13 +715,13 @@ static int candidates(FILE *out, const amz_profile_t *p) {
     fprintf(out,
             "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
             "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-            i == 0 ? "ax" : "gr", co(L), co(cplot_y(&sc, v)), co(L + PW), co(cplot_y(&sc, v)),
-            co(L - 8), co(cplot_y(&sc, v) + 4), tick_label(a, sizeof a, v, ystep, yu));
+            i == 0 ? "ax" : "gr", html_co(L), html_co(cplot_y(&sc, v)), html_co(L + PW), html_co(cplot_y(&sc, v)),
+            html_co(L - 8), html_co(cplot_y(&sc, v) + 4), html_tick_label(a, sizeof a, v, ystep, yu));
   }
   fprintf(out,
           "<text class=\"at\" transform=\"translate(14 %.1f) rotate(-90)\" "
           "text-anchor=\"middle\">best predicted time</text>\n",
-          co(T + PH / 2));
+          html_co(T + PH / 2));
 
   /* X ticks: powers of two on a log axis, every count when there are few, else nice
    * integer steps. */
@@ -1119,24 +733,24 @@ static int candidates(FILE *out, const amz_profile_t *p) {
       fprintf(out,
               "<line class=\"gr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
               "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-              co(cplot_x(&sc, v)), co(T), co(cplot_x(&sc, v)), co(T + PH), co(cplot_x(&sc, v)),
-              co(T + PH + 16), v);
+              html_co(cplot_x(&sc, v)), html_co(T), html_co(cplot_x(&sc, v)), html_co(T + PH), html_co(cplot_x(&sc, v)),
+              html_co(T + PH + 16), v);
     }
   } else if (np <= 16) {
     for (size_t i = 0; i < np; i++)
       fprintf(out, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n",
-              co(cplot_x(&sc, (double)pt[i].x)), co(T + PH + 16), pt[i].x);
+              html_co(cplot_x(&sc, (double)pt[i].x)), html_co(T + PH + 16), pt[i].x);
   } else {
-    double step = fmax(1, round(nice_step(xhi - xlo, 6)));
+    double step = fmax(1, round(html_nice_step(xhi - xlo, 6)));
     for (double v = ceil(xlo / step) * step; v <= xhi; v += step)
       fprintf(out,
               "<line class=\"gr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
               "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-              co(cplot_x(&sc, v)), co(T), co(cplot_x(&sc, v)), co(T + PH), co(cplot_x(&sc, v)),
-              co(T + PH + 16), v);
+              html_co(cplot_x(&sc, v)), html_co(T), html_co(cplot_x(&sc, v)), html_co(T + PH), html_co(cplot_x(&sc, v)),
+              html_co(T + PH + 16), v);
   }
   fprintf(out, "<text class=\"at\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s%s</text>\n",
-          co(L + PW / 2), co(H - 6), what, logx ? " (log scale)" : "");
+          html_co(L + PW / 2), html_co(H - 6), what, logx ? " (log scale)" : "");
 
   /* Ideal scaling from the smallest count: time proportional to 1 / count. */
   if (np >= 2 && pt[0].best->predicted_s > 0) {
@@ -1144,15 +758,15 @@ static int candidates(FILE *out, const amz_profile_t *p) {
     fputs("<polyline class=\"id\" points=\"", out);
     for (int i = 0; i <= 48; i++) {
       double v = logx ? xlo * pow(xhi / xlo, i / 48.0) : xlo + (xhi - xlo) * i / 48.0;
-      fprintf(out, "%s%.1f,%.1f", i ? " " : "", co(cplot_x(&sc, v)), co(cplot_y(&sc, k0 / v)));
+      fprintf(out, "%s%.1f,%.1f", i ? " " : "", html_co(cplot_x(&sc, v)), html_co(cplot_y(&sc, k0 / v)));
     }
     fputs("\"/>\n", out);
   }
   if (np >= 2) {
     fputs("<polyline class=\"ln\" points=\"", out);
     for (size_t i = 0; i < np; i++)
-      fprintf(out, "%s%.1f,%.1f", i ? " " : "", co(cplot_x(&sc, (double)pt[i].x)),
-              co(cplot_y(&sc, pt[i].best->predicted_s)));
+      fprintf(out, "%s%.1f,%.1f", i ? " " : "", html_co(cplot_x(&sc, (double)pt[i].x)),
+              html_co(cplot_y(&sc, pt[i].best->predicted_s)));
     fputs("\"/>\n", out);
   }
   for (size_t i = 0; i < np; i++) {
@@ -1161,10 +775,10 @@ static int candidates(FILE *out, const amz_profile_t *p) {
     fprintf(out,
             "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>%d rank%s \xC3\x97 %d "
             "thread%s, ",
-            co(cplot_x(&sc, (double)pt[i].x)), co(cplot_y(&sc, c->predicted_s)), c->ranks,
+            html_co(cplot_x(&sc, (double)pt[i].x)), html_co(cplot_y(&sc, c->predicted_s)), c->ranks,
             c->ranks == 1 ? "" : "s", c->threads, c->threads == 1 ? "" : "s");
-    put_text(out, b);
-    fprintf(out, ": %s</title></circle>\n", secs(a, sizeof a, c->predicted_s));
+    html_put_text(out, b);
+    fprintf(out, ": %s</title></circle>\n", html_secs(a, sizeof a, c->predicted_s));
   }
   if (chosen) {
     double cx = cplot_x(&sc, (double)(by_threads ? chosen->threads : chosen->ranks));
@@ -1172,7 +786,7 @@ static int candidates(FILE *out, const amz_profile_t *p) {
     char text[160];
     schedule_phrase(b, sizeof b, chosen->schedule, chosen->chunk);
     snprintf(text, sizeof text, "chosen: %d \xC3\x97 %d, %s, %s", chosen->ranks, chosen->threads, b,
-             secs(a, sizeof a, chosen->predicted_s));
+             html_secs(a, sizeof a, chosen->predicted_s));
     /* Four places for the label around the point (right or left of it, above or below);
      * the first whose estimated box stays inside the plot and clear of both curves
      * wins, else the first that fits. 6.4 units per byte approximates the bold 11 px
@@ -1209,10 +823,10 @@ static int candidates(FILE *out, const amz_profile_t *p) {
     fprintf(out,
             "<circle class=\"ch\" cx=\"%.1f\" cy=\"%.1f\" r=\"6.5\"><title>chosen</title>"
             "</circle>\n",
-            co(cx), co(cy));
-    fprintf(out, "<text class=\"chl halo\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", co(best_x),
-            co(best_y), best_end ? "end" : "start");
-    put_text(out, text);
+            html_co(cx), html_co(cy));
+    fprintf(out, "<text class=\"chl halo\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", html_co(best_x),
+            html_co(best_y), best_end ? "end" : "start");
+    html_put_text(out, text);
     fputs("</text>\n", out);
   }
   fputs("</svg>\n<ul class=\"legend\"><li><span class=\"sw ln\"></span>best candidate at each "
@@ -1260,7 +874,7 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
     amz_cli_derived_free(&d);
     if (strcmp(why, "out of memory") == 0) return -1;
     fputs("<p class=\"note\">No prediction: ", out);
-    put_text(out, why);
+    html_put_text(out, why);
     fputs(".</p>\n", out);
     return 0;
   }
@@ -1292,7 +906,7 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
     amz_cli_derived_free(&d);
     if (rc == AMZ_ENOMEM) return -1;
     fputs("<p class=\"note\">No prediction: ", out);
-    put_text(out, amz_last_error());
+    html_put_text(out, amz_last_error());
     fputs(".</p>\n", out);
     return 0;
   }
@@ -1302,34 +916,34 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
   double xhi = counts[n - 1] >= 2 ? counts[n - 1] : 2;
   const cplot_t sx = {L, PW, T, PH, 1, xhi, 1, 1};
   double smax = 1;
-  for (size_t i = 0; i < n; i++) smax = fmax(smax, fin(pt[i].speedup));
-  double sstep = nice_step(smax * 1.05, 5), stop = ceil(smax * 1.05 / sstep - 1e-9) * sstep;
-#define EY(e) (T + PH - fmin(fmax(fin(e), 0), 1) * PH)
-#define SY(v) (T + PH - fin(v) / stop * PH)
+  for (size_t i = 0; i < n; i++) smax = fmax(smax, html_fin(pt[i].speedup));
+  double sstep = html_nice_step(smax * 1.05, 5), stop = ceil(smax * 1.05 / sstep - 1e-9) * sstep;
+#define EY(e) (T + PH - fmin(fmax(html_fin(e), 0), 1) * PH)
+#define SY(v) (T + PH - html_fin(v) / stop * PH)
   char a[48], b[64], lab[96];
-  svg_open(out, (int)H, "Predicted efficiency and speed-up by node count");
+  html_svg_open(out, (int)H, "Predicted efficiency and speed-up by node count");
   for (int i = 0; i <= 5; i++) {
     double e = i / 5.0;
     fprintf(out,
             "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
             "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n",
-            i == 0 ? "ax" : "gr", co(L), co(EY(e)), co(L + PW), co(EY(e)), co(L - 8),
-            co(EY(e) + 4), 100 * e);
+            i == 0 ? "ax" : "gr", html_co(L), html_co(EY(e)), html_co(L + PW), html_co(EY(e)), html_co(L - 8),
+            html_co(EY(e) + 4), 100 * e);
   }
   for (int i = 0; i <= 40; i++) {
     double v = i * sstep;
     if (v > stop + sstep * 1e-9) break;
-    fprintf(out, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\">%g\xC3\x97</text>\n", co(L + PW + 8),
-            co(SY(v) + 4), v);
+    fprintf(out, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\">%g\xC3\x97</text>\n", html_co(L + PW + 8),
+            html_co(SY(v) + 4), v);
   }
   fprintf(out,
           "<text class=\"at\" transform=\"translate(14 %.1f) rotate(-90)\" "
           "text-anchor=\"middle\">efficiency</text>\n"
           "<text class=\"at\" transform=\"translate(%.1f %.1f) rotate(90)\" "
           "text-anchor=\"middle\">speed-up vs 1 node</text>\n",
-          co(T + PH / 2), co(SVG_W - 10), co(T + PH / 2));
-  fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", co(L),
-          co(EY(AMZ_CLI_KNEE_EFFICIENCY)), co(L + PW), co(EY(AMZ_CLI_KNEE_EFFICIENCY)));
+          html_co(T + PH / 2), html_co(SVG_W - 10), html_co(T + PH / 2));
+  fprintf(out, "<line class=\"mk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", html_co(L),
+          html_co(EY(AMZ_CLI_KNEE_EFFICIENCY)), html_co(L + PW), html_co(EY(AMZ_CLI_KNEE_EFFICIENCY)));
   for (size_t i = 0; i < n; i++) {
     int every = n > 12 ? 2 : 1;
     if (i % (size_t)every && i + 1 < n) continue;
@@ -1337,17 +951,17 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
     fprintf(out,
             "<line class=\"gr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
             "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n",
-            co(x), co(T), co(x), co(T + PH), co(x), co(T + PH + 16), counts[i]);
+            html_co(x), html_co(T), html_co(x), html_co(T + PH), html_co(x), html_co(T + PH + 16), counts[i]);
   }
   fprintf(out, "<text class=\"at\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">nodes of %d "
                "rank%s \xC3\x97 %d thread%s (log scale)</text>\n",
-          co(L + PW / 2), co(H - 6), m->ranks_per_node, m->ranks_per_node == 1 ? "" : "s",
+          html_co(L + PW / 2), html_co(H - 6), m->ranks_per_node, m->ranks_per_node == 1 ? "" : "s",
           m->threads_per_rank, m->threads_per_rank == 1 ? "" : "s");
   for (int line = 0; line < 2 && n >= 2; line++) {
     fprintf(out, "<polyline class=\"%s\" points=\"", line ? "sp" : "ln");
     for (size_t i = 0; i < n; i++)
-      fprintf(out, "%s%.1f,%.1f", i ? " " : "", co(cplot_x(&sx, counts[i])),
-              co(line ? SY(pt[i].speedup) : EY(pt[i].plan.result.efficiency)));
+      fprintf(out, "%s%.1f,%.1f", i ? " " : "", html_co(cplot_x(&sx, counts[i])),
+              html_co(line ? SY(pt[i].speedup) : EY(pt[i].plan.result.efficiency)));
     fputs("\"/>\n", out);
   }
   for (size_t i = 0; i < n; i++) {
@@ -1355,14 +969,14 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
     schedule_phrase(b, sizeof b, amz_schedule_name(ch->schedule), ch->chunk);
     snprintf(lab, sizeof lab, "%d node%s (%lld ranks): %s, speed-up %.2f\xC3\x97, efficiency %.2f, ",
              counts[i], counts[i] == 1 ? "" : "s", (long long)counts[i] * m->ranks_per_node,
-             secs(a, sizeof a, ch->result.makespan_s), fin(pt[i].speedup),
-             fin(ch->result.efficiency));
+             html_secs(a, sizeof a, ch->result.makespan_s), html_fin(pt[i].speedup),
+             html_fin(ch->result.efficiency));
     for (int line = 0; line < 2; line++) {
       fprintf(out, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>", line ? "sq" : "pt",
-              co(cplot_x(&sx, counts[i])),
-              co(line ? SY(pt[i].speedup) : EY(ch->result.efficiency)));
-      put_text(out, lab);
-      put_text(out, b);
+              html_co(cplot_x(&sx, counts[i])),
+              html_co(line ? SY(pt[i].speedup) : EY(ch->result.efficiency)));
+      html_put_text(out, lab);
+      html_put_text(out, b);
       fputs("</title></circle>\n", out);
     }
   }
@@ -1372,7 +986,7 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
           "<circle class=\"ch\" cx=\"%.1f\" cy=\"%.1f\" r=\"6.5\"><title>worth requesting"
           "</title></circle>\n<text class=\"chl halo\" x=\"%.1f\" y=\"%.1f\" "
           "text-anchor=\"%s\">worth requesting: %d node%s</text>\n",
-          co(kx), co(ky), co(right ? kx - 10 : kx + 10), co(ky > T + 30 ? ky - 12 : ky + 22),
+          html_co(kx), html_co(ky), html_co(right ? kx - 10 : kx + 10), html_co(ky > T + 30 ? ky - 12 : ky + 22),
           right ? "end" : "start", counts[knee], counts[knee] == 1 ? "" : "s");
 #undef EY
 #undef SY
@@ -1386,7 +1000,7 @@ static int scale_chart(FILE *out, const amz_profile_t *p, const scale_target_t *
         out);
   amz_cli_knee_why(why, sizeof why, pt, n, knee, m->ranks_per_node);
   fputs("Worth requesting: ", out);
-  put_text(out, why);
+  html_put_text(out, why);
   fputs(".</figcaption></figure>\n", out);
   amz_cli_derived_free(&d);
   return 0;
@@ -1415,8 +1029,8 @@ static void tables(FILE *out, const amz_profile_t *p) {
               "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
               "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
               w[i].rank, w[i].thread, w[i].node, amz_cli_count(a, sizeof a, w[i].items),
-              amz_cli_count(b, sizeof b, w[i].chunks), secs(c, sizeof c, w[i].busy_s),
-              secs(d, sizeof d, w[i].dispatch_s), secs(e, sizeof e, w[i].idle_s));
+              amz_cli_count(b, sizeof b, w[i].chunks), html_secs(c, sizeof c, w[i].busy_s),
+              html_secs(d, sizeof d, w[i].dispatch_s), html_secs(e, sizeof e, w[i].idle_s));
     fputs("</tbody></table></div>\n", out);
     if (nw > TABLE_WORKERS)
       fprintf(out, "<p class=\"note\">The first %d of %zu workers.</p>\n", (int)TABLE_WORKERS, nw);
@@ -1464,32 +1078,32 @@ static void comparison(FILE *out, const amz_profile_t *const *pr, const char *co
     const amz_profile_info_t *in = amz_profile_info(pr[i]);
     fprintf(out, "<tr><td class=\"n\"><a href=\"#p%zu\">%zu</a></td><td class=\"w\"><code>", i + 1,
             i + 1);
-    put_text(out, paths[i]);
+    html_put_text(out, paths[i]);
     fputs("</code></td><td class=\"w\">", out);
-    put_text(out, in->task);
+    html_put_text(out, in->task);
     schedule_phrase(c, sizeof c, in->schedule, in->chunk);
     fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%d \xC3\x97 %d</td><td>",
             amz_cli_count(a, sizeof a, in->n_items), in->ranks_used, in->threads);
-    put_text(out, c);
+    html_put_text(out, c);
     fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
-            secs(a, sizeof a, in->wall_s), secs(b, sizeof b, in->predicted_s));
+            html_secs(a, sizeof a, in->wall_s), html_secs(b, sizeof b, in->predicted_s));
     if (in->predicted_s > 0)
       fprintf(out, "<td class=\"n %s\">%+.1f%%</td>", error_class(st[i].pred_error),
-              pct(st[i].pred_error));
+              html_pct(st[i].pred_error));
     else
       fputs("<td class=\"n none\">n/a</td>", out);
     if (in->wall_s > 0 && wall0 > 0)
-      fprintf(out, "<td class=\"n\">%.2f\xC3\x97</td>", fin(wall0 / in->wall_s));
+      fprintf(out, "<td class=\"n\">%.2f\xC3\x97</td>", html_fin(wall0 / in->wall_s));
     else
       fputs("<td class=\"n none\">n/a</td>", out);
-    fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", pct(st[i].efficiency));
+    fprintf(out, "<td class=\"n\">%.1f%%</td></tr>\n", html_pct(st[i].efficiency));
   }
   fputs("</tbody></table></div>\n", out);
 
   for (size_t i = 0; i < n; i++) {
     const amz_profile_info_t *in = amz_profile_info(pr[i]);
     memset(&g[i], 0, sizeof g[i]);
-    snprintf(g[i].own, sizeof g[i].own, "#%zu %s", i + 1, base_name(paths[i]));
+    snprintf(g[i].own, sizeof g[i].own, "#%zu %s", i + 1, html_base_name(paths[i]));
     g[i].label = g[i].own;
     g[i].tooltip = paths[i];
     g[i].bars = 2;
@@ -1498,12 +1112,12 @@ static void comparison(FILE *out, const amz_profile_t *const *pr, const char *co
     g[i].cls[0] = "pr";
     g[i].cls[1] = "me";
     if (in->predicted_s > 0)
-      snprintf(g[i].note, sizeof g[i].note, "%+.1f%%", pct(st[i].pred_error));
+      snprintf(g[i].note, sizeof g[i].note, "%+.1f%%", html_pct(st[i].pred_error));
   }
   fputs("<h3>Wall time vs predicted</h3>\n<ul class=\"legend\"><li><span class=\"sw pr\"></span>"
         "predicted</li><li><span class=\"sw me\"></span>measured (wall)</li></ul>\n",
         out);
-  bar_chart(out, "Predicted and measured wall time per run", g, n);
+  html_bar_chart(out, "Predicted and measured wall time per run", g, n);
   fputs("<figcaption>Each run's predicted and measured wall time, with the prediction "
         "error.</figcaption></figure>\n</section>\n",
         out);
@@ -1515,9 +1129,9 @@ static int profile_section(FILE *out, const amz_profile_t *p, const char *path,
   const amz_profile_info_t *in = amz_profile_info(p);
   fprintf(out, "<section class=\"card\" id=\"p%zu\">\n<h2>", idx + 1);
   if (n > 1) fprintf(out, "<span class=\"idx\">#%zu</span>", idx + 1);
-  put_text(out, in->task[0] ? in->task : "(unnamed task)");
+  html_put_text(out, in->task[0] ? in->task : "(unnamed task)");
   fputs("</h2>\n<p class=\"path\">", out);
-  put_text(out, path);
+  html_put_text(out, path);
   fputs("</p>\n", out);
   summary(out, p, st);
   if (gantt(out, p, st) != 0) return -1;
@@ -1556,19 +1170,19 @@ int amz_cli_html_scale(FILE *out, const amz_profile_t *const *profiles,
         out);
   if (n == 1) {
     fputs("Amorsize profile: ", out);
-    put_text(out, first->task[0] ? first->task : base_name(paths[0]));
+    html_put_text(out, first->task[0] ? first->task : html_base_name(paths[0]));
   } else {
     fprintf(out, "Amorsize profiles: %zu runs", n);
   }
-  fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", page_css);
+  fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", html_page_css);
   fputs("<header class=\"top\"><h1>Amorsize run profile", out);
   fprintf(out, "%s</h1>\n<p>", n > 1 ? "s" : "");
   if (n == 1) {
-    put_text(out, base_name(paths[0]));
+    html_put_text(out, html_base_name(paths[0]));
     fputs(" \xC2\xB7 ", out);
-    put_text(out, first->task);
+    html_put_text(out, first->task);
     fputs(" \xC2\xB7 ", out);
-    put_text(out, first->created);
+    html_put_text(out, first->created);
   } else {
     fprintf(out, "%zu runs compared; times relative to run #1", n);
   }
@@ -1577,7 +1191,7 @@ int amz_cli_html_scale(FILE *out, const amz_profile_t *const *profiles,
     fputs("<nav class=\"toc\"><a href=\"#compare\">Comparison</a>", out);
     for (size_t i = 0; i < n; i++) {
       fprintf(out, "<a href=\"#p%zu\">#%zu ", i + 1, i + 1);
-      put_text_n(out, base_name(paths[i]), LABEL_MAX);
+      html_put_text_n(out, html_base_name(paths[i]), LABEL_MAX);
       fputs("</a>", out);
     }
     fputs("</nav>\n", out);
