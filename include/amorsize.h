@@ -18,6 +18,23 @@
  * - This header never includes `<mpi.h>`; the MPI entry points live in
  *   `amorsize_mpi.h`.
  *
+ * Growth (how the public structs stay binary-compatible within a major version):
+ * - Structs the library fills for the caller (amz_terms_t, amz_candidate_t,
+ *   amz_worker_stats_t, amz_finding_t, amz_rank_stats_t, amz_sim_result_t,
+ *   amz_sim_choice_t) end with `uint64_t reserved[4]`, which the library sets to zero.
+ *   A later minor version may turn reserved words into fields; the size does not
+ *   change, so a program built against an older header keeps working.
+ * - Structs the library hands out by pointer to one object (amz_progress_t, the
+ *   profile's amz_profile_info_t and amz_profile_model_t) may grow at their end:
+ *   never copy them by value into storage of your own size expectations.
+ * - Fixed-layout records never change within a major version: amz_chunk_info_t
+ *   (given to hooks on every chunk and stored per chunk) and the profile's table
+ *   rows (handed out as arrays, amz_profile_chunk_t, ...); new per-row data comes
+ *   through new accessors.
+ * - Structs the caller fills for the library (amz_task_t, amz_hooks_t,
+ *   amz_map_task_t, amz_sim_workload_t, amz_sim_machine_t) never grow: new inputs
+ *   come through new options setters or new functions.
+ *
  * Minimal use:
  * @code
  *   static int kernel(uint64_t begin, uint64_t end, void *arg) { ...; return 0; }
@@ -140,7 +157,8 @@ AMZ_API int amz_version(void);
  */
 typedef int (*amz_range_fn)(uint64_t begin, uint64_t end, void *arg);
 
-/** @brief A loop of independent items. The first four fields are fixed forever. */
+/** @brief A loop of independent items. Its four fields are fixed forever (see
+ *         "Growth" in the file's description): per-task settings go in the options. */
 typedef struct amz_task {
   const char *name; /**< Label used in explanations and profiles; may be NULL. */
   uint64_t n_items; /**< Number of items; 0 is valid (nothing to do). */
@@ -543,6 +561,7 @@ typedef struct amz_terms {
    *  measured bandwidth plus messages times latency); 0 for threads in one process.
    *  Placed last so that code written for the five terms above keeps compiling. */
   double data;
+  uint64_t reserved[4]; /**< Zero: room for later fields (see "Growth" above). */
 } amz_terms_t;
 
 /**
@@ -561,6 +580,7 @@ typedef struct amz_candidate {
   /** MPI plans: ranks used, each running `workers` threads; 1 for plans made by
    *  amz_plan_create(). */
   int ranks;
+  uint64_t reserved[4]; /**< Zero: room for later fields (see "Growth" above). */
 } amz_candidate_t;
 
 /** @brief Number of candidates evaluated (the chosen one included). */
@@ -676,6 +696,7 @@ typedef struct amz_worker_stats {
   double busy_s;     /**< Time inside the kernel. */
   double dispatch_s; /**< Time between chunks: hand-out, recording, hooks. */
   double idle_s;     /**< Time waiting: start-up delay and the end-of-run tail. */
+  uint64_t reserved[4]; /**< Zero: room for later fields (see "Growth" above). */
 } amz_worker_stats_t;
 
 /** @brief Per-worker totals of worker w. @return 0, AMZ_EINVAL, AMZ_ERANGE. */
@@ -744,8 +765,7 @@ typedef enum amz_severity {
  * thresholds of `value` (LOW, MEDIUM, HIGH: the severity is the highest one reached);
  * "too little work" grades downwards (MEDIUM below thresholds[1] seconds, HIGH below
  * thresholds[2]); the two kernel notes have their CPU/wall limit in thresholds[0];
- * unused thresholds are NaN. `reserved` is zero: later versions may give it meaning
- * without changing the struct's size.
+ * unused thresholds are NaN.
  */
 typedef struct amz_finding {
   amz_finding_kind_t kind;  /**< the rule */
@@ -754,7 +774,7 @@ typedef struct amz_finding {
   double value;             /**< the measured figure the rule judged (see amz_finding_kind_t) */
   double thresholds[3];     /**< LOW, MEDIUM, HIGH thresholds of value; NaN where none */
   const char *text;         /**< the finding with its advice, one line, no "[SEVERITY] " */
-  double reserved[4];       /**< zero; room to grow */
+  uint64_t reserved[4]; /**< Zero: room for later fields (see "Growth" above). */
 } amz_finding_t;
 
 /**

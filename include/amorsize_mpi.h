@@ -197,6 +197,7 @@ typedef struct amz_rank_stats {
   double dispatch_s; /**< Time between chunks, summed over its threads. */
   double data_s;     /**< Time moving data (map mode), summed over its threads. */
   double wall_s;     /**< From the run's start to this rank's end. */
+  uint64_t reserved[4]; /**< Zero: room for later fields (see "Growth" in amorsize.h). */
 } amz_rank_stats_t;
 
 /**

@@ -163,6 +163,7 @@ typedef struct amz_sim_result {
   double wait_s;          /**< total time workers waited for a batch */
   uint64_t events;        /**< simulated events */
   double wall_s;          /**< the simulation's own time */
+  uint64_t reserved[4];   /**< zero: room for later fields (see "Growth" in amorsize.h) */
 } amz_sim_result_t;
 
 /**
@@ -189,6 +190,7 @@ typedef struct amz_sim_choice {
   amz_schedule_t schedule;  /**< the schedule (AMZ_SCHED_AUTO: not simulated) */
   uint64_t chunk;           /**< items per chunk (GUIDED/FACTORING: the minimum; STATIC 0) */
   amz_sim_result_t result;  /**< its simulated run */
+  uint64_t reserved[4];     /**< zero: room for later fields (see "Growth" in amorsize.h) */
 } amz_sim_choice_t;
 
 /**

@@ -793,8 +793,10 @@ int amz_result_rank(const amz_result_t *r, int i, amz_rank_stats_t *out) {
   if (i < 0 || i >= r->ext->ranks)
     return amz__fail(AMZ_ERANGE, "rank index %d out of range [0, %d)", i, r->ext->ranks);
   const amz__rank_row_t *w = &r->ext->per_rank[i];
-  *out = (amz_rank_stats_t){w->rank, w->node, w->threads, w->items, w->chunks,
-                            w->busy_s, w->dispatch_s, w->data_s, w->wall_s};
+  *out = (amz_rank_stats_t){.rank = w->rank, .node = w->node, .threads = w->threads,
+                            .items = w->items, .chunks = w->chunks, .busy_s = w->busy_s,
+                            .dispatch_s = w->dispatch_s, .data_s = w->data_s,
+                            .wall_s = w->wall_s};
   return 0;
 }
 int amz_result_mpi_excluded(const amz_result_t *r) { return r && r->ext ? r->ext->excluded : 0; }

@@ -995,7 +995,30 @@ static void test_candidates_and_terms(void) {
       chosen_found = 1;
   }
   CU_ASSERT(chosen_found);
+  /* Growth: the reserved words of every struct the library fills are zero, even
+   * over a caller's struct full of garbage. */
   amz_candidate_t c;
+  memset(&terms, 0xAB, sizeof terms);
+  memset(&c, 0xAB, sizeof c);
+  CU_ASSERT_EQUAL(amz_plan_terms(plan, &terms), 0);
+  CU_ASSERT_EQUAL(amz_plan_candidate(plan, 0, &c), 0);
+  for (int k = 0; k < 4; k++)
+    CU_ASSERT(terms.reserved[k] == 0 && c.reserved[k] == 0 && c.terms.reserved[k] == 0);
+  amz_result_t *res = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_run(plan, &res), 0);
+  amz_worker_stats_t ws;
+  memset(&ws, 0xAB, sizeof ws);
+  memset(&terms, 0xAB, sizeof terms);
+  CU_ASSERT_EQUAL(amz_result_worker(res, 0, &ws), 0);
+  CU_ASSERT_EQUAL(amz_result_terms(res, &terms), 0);
+  for (int k = 0; k < 4; k++) CU_ASSERT(ws.reserved[k] == 0 && terms.reserved[k] == 0);
+  for (size_t i = 0; i < amz_result_finding_count(res); i++) {
+    amz_finding_t f;
+    memset(&f, 0xAB, sizeof f);
+    CU_ASSERT_EQUAL(amz_result_finding(res, i, &f), 0);
+    for (int k = 0; k < 4; k++) CU_ASSERT(f.reserved[k] == 0);
+  }
+  amz_result_destroy(res);
   EXPECT_ERR(amz_plan_candidate(plan, n, &c), AMZ_ERANGE, "out of range");
   char idx[32];
   snprintf(idx, sizeof idx, "%zu", (size_t)4242 + n);

@@ -253,7 +253,15 @@ static void test_choose_takes_the_fastest(void) {
   amz_sim_machine_t m;
   amz_sim_machine_defaults(&m, 16, 8);
   amz_sim_choice_t best, per[AMZ_SCHED_COUNT];
+  /* Over garbage, the reserved words come back zero (Growth, amorsize.h). */
+  memset(&best, 0xAB, sizeof best);
+  memset(per, 0xAB, sizeof per);
   CU_ASSERT_EQUAL_FATAL(amz_sim_choose(c, &m, AMZ_SCHED_AUTO, &best, per), AMZ_OK);
+  for (int k = 0; k < 4; k++) {
+    CU_ASSERT(best.reserved[k] == 0 && best.result.reserved[k] == 0);
+    for (int s = 0; s < AMZ_SCHED_COUNT; s++)
+      CU_ASSERT(per[s].reserved[k] == 0 && per[s].result.reserved[k] == 0);
+  }
   for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_FACTORING; s++) {
     CU_ASSERT_EQUAL(per[s].schedule, s);
     CU_ASSERT(best.result.makespan_s <= per[s].result.makespan_s * 1.005 + 1e-12);
