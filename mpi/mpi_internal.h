@@ -10,7 +10,15 @@
 #include <stdatomic.h>
 
 #include "amorsize_mpi.h"
-#include "internal.h"
+#include "checkpoint.h"
+#include "cost_model.h"
+#include "executor.h"
+#include "plan.h"
+#include "planner.h"
+#include "profile_path.h"
+#include "progress.h"
+#include "schedule.h"
+#include "workload.h"
 
 /* As in internal.h: visible to the project's own white-box tests, no ABI promise. */
 #pragma GCC visibility push(default)

@@ -9,7 +9,8 @@
 #include <hdf5.h>
 
 #include "amorsize_profile.h"
-#include "internal.h"
+#include "plan.h"
+#include "profile_path.h"
 #include "profile_ops.h"
 
 #pragma GCC visibility push(default)

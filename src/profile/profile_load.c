@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plan.h"
 #include "profile_ops.h"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;

@@ -12,7 +12,7 @@
 #define AMORSIZE_PROFILE_OPS_H
 
 #include "amorsize_profile.h"
-#include "internal.h"
+#include "common.h"
 
 /* Changes whenever the table below changes: a profile library of another
  * layout is refused, not called. */

@@ -1,0 +1,106 @@
+/*
+ * The internal interface of the workload statistics from sampling (sampler.c, workload.c). Not
+ * installed; docs/ARCHITECTURE.md says who may include it.
+ */
+#ifndef AMORSIZE_WORKLOAD_H
+#define AMORSIZE_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "amorsize.h"
+#include "common.h"
+#include "pool.h"
+#include "ranges.h"
+#include "checkpoint.h"
+#include "executor.h"
+
+#pragma GCC visibility push(default)
+
+#define AMZ__PROFILE_BINS 64
+
+typedef struct amz__workload {
+  uint64_t n_items;
+  uint64_t sampled_items;
+  size_t sampled_blocks;
+  uint64_t block_items;   /* items per sample block */
+  double mean_s;          /* per item, trimmed mean over blocks */
+  double median_s, mad_s; /* per item */
+  double trimmed_mean_s;  /* per item, 10% trimmed each side: the typical item */
+  double cv;              /* sd / mean of per-item block costs */
+  double sigma_item_s;    /* random (trend-free) sd of one item's cost */
+  double max_item_s;      /* largest per-item cost seen */
+  double trend;           /* relative cost change from index 0 to N (slope * N / mean) */
+  double cpu_ratio;       /* CPU time / wall time inside the kernel: below 1 it waits;
+                             above 1 it runs threads of its own (cores per call) */
+  double contention;      /* per-item time with all workers busy / alone; >= 1 */
+  double contention_raw;  /* the measured median ratio before clamping at 1 */
+  int contention_workers; /* workers busy when contention was measured */
+  int sample_workers;     /* threads used by the concurrent sampling rounds */
+  double rel_error;       /* relative standard error of mean_s at stop */
+  double sample_wall_s;
+  double sample_work_s;   /* sum of kernel wall time of sampled blocks */
+  const char *stop_reason;
+  /* Cost profile: per-item cost density in AMZ__PROFILE_BINS equal index bins and
+   * its cumulative sum, so the cost of any range is O(1). */
+  int bins;
+  double density[AMZ__PROFILE_BINS];
+  double cumulative[AMZ__PROFILE_BINS + 1];
+} amz__workload_t;
+
+/* Builds the profile, cumulative sums and derived stats from per-block samples. */
+typedef struct amz__sample {
+  uint64_t begin, end;
+  double wall_s, cpu_s; /* cpu_s: the calling thread's */
+  int concurrent; /* 1 when run while all workers were busy */
+  /* Blocks that ran alone: CPU time the process's other threads used meanwhile (the
+   * kernel's own threads: OpenMP, BLAS); 0 for concurrent blocks. */
+  double own_cpu_s;
+} amz__sample_t;
+
+void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
+                                const amz__sample_t *s, size_t n);
+/* Expected cost (seconds) of items [b, e) from the profile. */
+double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t e);
+/* Scales the cost level by f (a run measured f times the predicted kernel time):
+ * profile, mean, median, spread and the costliest item; the shape stays. */
+void amz__workload_rescale(amz__workload_t *wl, double f);
+
+typedef struct amz__sampler_params {
+  const amz_task_t *task;
+  int workers;
+  double max_seconds;
+  double rel_error;
+  const amz__clock_t *clock;
+  amz__pool_t *pool;
+  const amz_hooks_t *hooks;
+  void *hooks_user;
+  /* Optional: receives the per-block samples as the statistics saw them (concurrent
+   * blocks scaled to alone-equivalent), malloc'ed, for the MPI layer to merge. */
+  amz__sample_t **samples_out;
+  size_t *n_samples_out;
+  int retries;                   /* failure isolation (retry.c) */
+  amz__ckpt_t *ckpt;             /* completed blocks are logged here; may be NULL */
+  const amz__rangeset_t *exclude; /* sorted, normalized: items not to sample */
+  uint64_t *retry_calls, *recovered; /* optional counters, added to */
+  const amz__watch_t *watch;     /* the watchdog; NULL = off */
+  int kernel_wrapped;            /* 1: task->fn is a library wrapper that publishes the
+                                  * user's calls itself (amz__watch_enter) */
+} amz__sampler_params_t;
+
+/* The slowdown of items when all workers run, from the log ratios (concurrent over
+ * solo per-item time) of k pairs of adjacent blocks: exp(mean) when the mean stands
+ * beyond Student's t 99.9% two-sided quantile of its standard error, else 1 (also
+ * for k < 3). May be below 1 (the caller keeps that for the report only). */
+double amz__contention_from_pairs(const double *log_ratio, size_t k);
+
+/* Samples the kernel. done receives the executed ranges (sorted), failed the failed
+ * ones with codes, records the blocks as chunks for the first run's result. */
+int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl,
+                amz__rangeset_t *done, amz__rangeset_t *failed,
+                amz__chunk_rec_t **recs, size_t *n_recs, int **rec_workers);
+
+#pragma GCC visibility pop
+
+#endif /* AMORSIZE_WORKLOAD_H */

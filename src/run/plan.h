@@ -1,0 +1,173 @@
+/*
+ * The internal interface of the plan and result objects (plan.c, result.c). Not
+ * installed; docs/ARCHITECTURE.md says who may include it.
+ */
+#ifndef AMORSIZE_PLAN_H
+#define AMORSIZE_PLAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "amorsize.h"
+#include "common.h"
+#include "pool.h"
+#include "ranges.h"
+#include "checkpoint.h"
+#include "executor.h"
+#include "findings.h"
+#include "workload.h"
+#include "cost_model.h"
+#include "planner.h"
+#include "options.h"
+
+#pragma GCC visibility push(default)
+
+/* A plan made by an extension (the MPI layer): it owns ext, adds its part of the
+ * explanation, and runs the plan itself (amz_run refuses such plans). */
+typedef struct amz__plan_ext_ops {
+  const char *kind;        /* "MPI" */
+  const char *run_with;    /* the call that runs such plans, for amz_run's error */
+  void (*destroy)(void *ext);
+  int (*explain)(const amz_plan_t *plan, FILE *out);
+} amz__plan_ext_ops_t;
+
+struct amz_plan {
+  amz_task_t task;
+  char *name;
+  amz_options_t opts;      /* copy; cache_dir duplicated */
+  amz__constraints_t cons;
+  amz__machine_t machine;
+  amz__workload_t wl;
+  amz__decision_t dec;
+  amz__pool_t pool;
+  int pool_ready;
+  amz__watch_t watch;      /* the watchdog's settings (amz__plan_watch) */
+  amz__rangeset_t sampled;        /* items executed while sampling */
+  amz__rangeset_t sampled_failed; /* failed sampled ranges, with codes */
+  amz__chunk_rec_t *sample_recs;
+  int *sample_rec_workers;
+  uint64_t sample_retry_calls, sample_recovered; /* failure isolation while sampling */
+  size_t n_sample_recs;
+  int runs;                /* completed runs */
+  atomic_int running;
+  double setup_s;
+  int workers;             /* threads (per rank for MPI plans) */
+  int ranks;               /* MPI plans: ranks used; 1 otherwise */
+  amz_schedule_t schedule;
+  uint64_t chunk;
+  amz_terms_t next_terms;  /* predicted for the next run */
+  amz_terms_t full_terms;  /* predicted for a run of all N items */
+  double serial_pred_s;    /* predicted serial time of all N items */
+  double search_s;         /* wall time of the last candidate search */
+  char *profile;           /* profile path pattern (options or AMZ_PROFILE); NULL = none */
+  int profile_overwrite;
+  char *profile_last;      /* the last file this plan wrote: its own, replaced freely */
+  char *ckpt_path;         /* resolved checkpoint path; NULL = none */
+  const char *ckpt_from;
+  amz__ckpt_t ckpt;        /* open while the first run has not finished */
+  int ckpt_open;
+  amz__ckpt_info_t ckpt_info;
+  amz__rangeset_t resumed; /* items completed by earlier jobs (checkpoint) */
+  amz__rangeset_t skip_first; /* sampled ∪ resumed: what the first run skips */
+  const amz__plan_ext_ops_t *ext_ops; /* NULL for plans of amz_plan_create */
+  void *ext;
+};
+
+/* What an extension's run adds to a result (the MPI layer: global totals). */
+typedef struct amz__result_ext {
+  int ranks, rank;           /* ranks that ran; this rank in the plan's comm */
+  int excluded;              /* 1 when this rank took no part in the run */
+  char why[512];             /* reason for the exclusion */
+  uint64_t local_done, local_failed;
+  double local_wall_s;
+  amz__rangeset_t local_ranges; /* item ranges this rank executed, sampled included */
+  uint64_t ranges_lost;      /* chunks not recorded (beyond the record bound): the
+                                ranges above are then incomplete */
+  int nodes;
+  int threads;               /* threads per rank */
+  struct amz__rank_row *per_rank; /* ranks entries, in run-rank order (malloc'ed) */
+} amz__result_ext_t;
+
+/* One running rank's part of an MPI run, the same on every rank (exchanged). */
+typedef struct amz__rank_row {
+  int rank, node, threads;   /* rank in the plan's communicator, run node */
+  uint64_t items, chunks;    /* this run's (sampled items not included) */
+  double busy_s, dispatch_s, data_s, wall_s;
+} amz__rank_row_t;
+
+struct amz_result {
+  char *task_name;
+  uint64_t n_items;
+  int workers;
+  amz_schedule_t schedule;
+  uint64_t chunk;
+  int run_index;           /* 1 = first run of its plan */
+  double wall_s;
+  double setup_s;
+  amz_terms_t predicted;
+  amz_terms_t measured;
+  uint64_t items_done, items_failed, sampled_items;
+  uint64_t items_resumed;  /* done by earlier jobs (checkpoint), counted in items_done */
+  uint64_t retry_calls, items_recovered;
+  char *checkpoint_path;   /* the checkpoint this run logged to; NULL = none */
+  amz_chunk_info_t *chunks;
+  size_t n_chunks;
+  amz_worker_stats_t *wstats;
+  amz__rangeset_t failures;
+  /* model inputs for the bottleneck analysis */
+  double mean_item_s;      /* sampled, per item alone */
+  double contention;
+  double cpu_ratio;
+  double serial_pred_s;
+  int usable_cores;
+  amz__result_ext_t *ext;  /* MPI runs; NULL otherwise */
+  double *wdata_s;         /* per worker: data time (MPI map mode); NULL = none */
+  char *profile_path;      /* the profile this run wrote; NULL = none */
+  int profile_rc;          /* 0, or why the profile could not be written */
+  amz__findings_t findings; /* the bottleneck analysis (amz__result_judge) */
+};
+
+/* (explain.c) The Workload section of a plan explanation. */
+void amz__explain_workload(const amz_plan_t *p, FILE *o);
+/* (result.c) Judges a finished run's findings into r->findings (findings.c's
+ * rules). Returns 0 or AMZ_ENOMEM. */
+int amz__result_judge(amz_result_t *r);
+
+/* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
+int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
+/* (plan.c) After sampling: skip_first = sampled ∪ resumed. */
+int amz__plan_skip_first(amz_plan_t *p);
+/* (plan.c) The re-plan rule of threads and MPI plans alike, after run `runs` (1 =
+ * the first): search again after runs 1, 2, 4, 8, ... or when the run missed its
+ * prediction by more than 20%; else only predict the next run. */
+int amz__should_replan(int runs, double measured, double predicted);
+/* (plan.c) Ends checkpointing after a plan's first run: sync, close; the error of a
+ * failed write (AMZ_EIO) or 0. */
+int amz__plan_ckpt_end(amz_plan_t *p);
+
+/* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
+ * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */
+int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts);
+
+/* (plan.c) Resolves the plan's profile path (options, then AMZ_PROFILE and
+ * AMZ_PROFILE_OVERWRITE when the environment is used). Returns 0, AMZ_EENV or
+ * AMZ_ENOMEM. */
+int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
+
+/* (plan.c) The watchdog for the plan's next sampling or run, from its constraints
+ * and its current cost per item (0 before sampling); NULL when no timeout is set. */
+const amz__watch_t *amz__plan_watch(amz_plan_t *p);
+/* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
+ * judges its findings, calls on_finish, hands res out and returns 0 or AMZ_EITEMS
+ * when items failed. */
+int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
+
+/* Builds a result from an executor run (and the sampling records on a first run). */
+int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,
+                      amz_result_t **out);
+
+#pragma GCC visibility pop
+
+#endif /* AMORSIZE_PLAN_H */
