@@ -15,6 +15,7 @@
 
 #include "amorsize.h"
 #include "amorsize_profile.h"
+#include "common.h"
 
 /* Below this CPU/wall ratio a kernel "mostly waits": it is sampled and planned with
  * more threads than cores. Memory-bound kernels stall on the CPU and stay near 1. */
@@ -79,7 +80,7 @@ void amz__findings_free(amz__findings_t *l);
 
 /* Prints "Bottlenecks" and one "  [SEVERITY] text" line per finding, or the "none"
  * line when no finding is above its threshold (INFO ones do not count). */
-void amz__findings_print(FILE *o, const amz__findings_t *l);
+AMZ__LOCAL void amz__findings_print(FILE *o, const amz__findings_t *l);
 
 /* The accessor behind amz_result_finding() and amz_profile_finding(): copies entry i
  * or fails with AMZ_EINVAL/AMZ_ERANGE naming `who`. */

@@ -11,7 +11,12 @@
 
 #include "amorsize.h"
 
-/* Exported from libamorsize without ABI promise, for the project's own components. */
+/* The internal headers' declarations are exported from libamorsize without ABI
+ * promise, for the project's own components (the MPI layer, the profile library,
+ * the tool, tests and benchmarks), except those marked AMZ__LOCAL: those only the
+ * core itself calls (the white-box tests link a static copy of the core). */
+#define AMZ__LOCAL __attribute__((visibility("hidden")))
+
 #pragma GCC visibility push(default)
 
 #define AMZ__MAX_WORKERS 4096
@@ -40,7 +45,7 @@ typedef struct amz__clock {
 
 double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
 double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
-double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
+AMZ__LOCAL double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
 /* Seconds a kernel wrapper spent inside the kernel call on work that is not the
  * kernel's own (the MPI map mode moving a block's data). The sampler subtracts
  * what accumulates here during a block from the block's time: the model counts
@@ -60,18 +65,18 @@ static inline double amz__clock_proc_cpu(const amz__clock_t *c) {
 
 /* ---- statistics (stats.c) ------------------------------------------------ */
 
-double amz__median(const double *x, size_t n);          /* 0 for n == 0 */
-double amz__mad(const double *x, size_t n);             /* median |x - median| */
-double amz__trimmed_mean(const double *x, size_t n, double trim); /* trim per side */
-double amz__mean(const double *x, size_t n);
-double amz__stddev(const double *x, size_t n);          /* sample sd, 0 for n < 2 */
+AMZ__LOCAL double amz__median(const double *x, size_t n);          /* 0 for n == 0 */
+AMZ__LOCAL double amz__mad(const double *x, size_t n);             /* median |x - median| */
+AMZ__LOCAL double amz__trimmed_mean(const double *x, size_t n, double trim); /* trim per side */
+AMZ__LOCAL double amz__mean(const double *x, size_t n);
+AMZ__LOCAL double amz__stddev(const double *x, size_t n);          /* sample sd, 0 for n < 2 */
 /* Least-squares slope and intercept of y on x; returns 0, or -1 if x is constant. */
-int amz__linear_fit(const double *x, const double *y, size_t n, double *slope,
+AMZ__LOCAL int amz__linear_fit(const double *x, const double *y, size_t n, double *slope,
                     double *intercept);
 /* von Neumann successive-difference sd of a sequence: robust to smooth trends. */
-double amz__successive_sd(const double *x, size_t n);
+AMZ__LOCAL double amz__successive_sd(const double *x, size_t n);
 /* Expected maximum of k independent standard normal variables. */
-double amz__expected_max_normal(int k);
+AMZ__LOCAL double amz__expected_max_normal(int k);
 
 /* ---- formatting (explain.c) and parsing (options.c) ------------------------ */
 

@@ -54,7 +54,7 @@ typedef struct amz__decision {
   char why[256];          /* one-line reason for the choice */
 } amz__decision_t;
 
-int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
+AMZ__LOCAL int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
                      const amz__constraints_t *c, int pool_threads,
                      amz__decision_t *d);
 void amz__decision_free(amz__decision_t *d);

@@ -93,7 +93,7 @@ typedef struct amz__sampler_params {
  * solo per-item time) of k pairs of adjacent blocks: exp(mean) when the mean stands
  * beyond Student's t 99.9% two-sided quantile of its standard error, else 1 (also
  * for k < 3). May be below 1 (the caller keeps that for the report only). */
-double amz__contention_from_pairs(const double *log_ratio, size_t k);
+AMZ__LOCAL double amz__contention_from_pairs(const double *log_ratio, size_t k);
 
 /* Samples the kernel. done receives the executed ranges (sorted), failed the failed
  * ones with codes, records the blocks as chunks for the first run's result. */

@@ -59,14 +59,14 @@ void amz__ckpt_set_writer(amz__ckpt_t *ck, int writer, int writers, uint64_t bas
  * has passed. Thread-safe. A write error stops logging; amz__ckpt_flush reports it. */
 void amz__ckpt_log(amz__ckpt_t *ck, uint64_t b, uint64_t e);
 /* fdatasync(); AMZ_EIO when this or any earlier write failed. */
-int amz__ckpt_flush(amz__ckpt_t *ck);
-void amz__ckpt_close(amz__ckpt_t *ck);
+AMZ__LOCAL int amz__ckpt_flush(amz__ckpt_t *ck);
+AMZ__LOCAL void amz__ckpt_close(amz__ckpt_t *ck);
 /* Reads a checkpoint without opening it for writing (tools, tests). */
-int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *info);
+AMZ__LOCAL int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *info);
 /* The parser's parts, for the fuzz target: the 4096-byte header, and a block of
  * records found at byte offset `offset` of the file. */
-int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_t *info);
-int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offset,
+AMZ__LOCAL int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_t *info);
+AMZ__LOCAL int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offset,
                             uint64_t n_items, amz__rangeset_t *done, amz__ckpt_info_t *info);
 
 #pragma GCC visibility pop

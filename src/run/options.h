@@ -44,7 +44,7 @@ struct amz_options {
   const amz__machine_t *machine;  /* tests: synthetic machine; NULL = probe */
 };
 
-void amz__options_defaults(amz_options_t *o);
+AMZ__LOCAL void amz__options_defaults(amz_options_t *o);
 /* Resolves constraints from options and, when enabled, the environment. */
 int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
 

@@ -133,10 +133,10 @@ struct amz_result {
 void amz__explain_workload(const amz_plan_t *p, FILE *o);
 /* (result.c) Judges a finished run's findings into r->findings (findings.c's
  * rules). Returns 0 or AMZ_ENOMEM. */
-int amz__result_judge(amz_result_t *r);
+AMZ__LOCAL int amz__result_judge(amz_result_t *r);
 
 /* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
-int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
+AMZ__LOCAL int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
 /* (plan.c) After sampling: skip_first = sampled ∪ resumed. */
 int amz__plan_skip_first(amz_plan_t *p);
 /* (plan.c) The re-plan rule of threads and MPI plans alike, after run `runs` (1 =
@@ -154,7 +154,7 @@ int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *o
 /* (plan.c) Resolves the plan's profile path (options, then AMZ_PROFILE and
  * AMZ_PROFILE_OVERWRITE when the environment is used). Returns 0, AMZ_EENV or
  * AMZ_ENOMEM. */
-int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
+AMZ__LOCAL int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
 
 /* (plan.c) The watchdog for the plan's next sampling or run, from its constraints
  * and its current cost per item (0 before sampling); NULL when no timeout is set. */

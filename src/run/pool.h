@@ -71,7 +71,7 @@ int amz__pool_init(amz__pool_t *p, int n_helpers);
 /* Grows the pool to at least n_helpers threads. */
 int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
-void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
+AMZ__LOCAL void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
 /* Runs job(ctx, w) for w in [0, workers); with w NULL exactly as amz__pool_run
  * (returns 0). Otherwise on helper threads (grown as needed) while the caller
  * watches their kernel calls (made through amz__run_items). A call past
@@ -81,7 +81,7 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
  * their call returns, and AMZ_ETIMEOUT is returned (naming worker and items). The
  * pool is then lost: every later run answers AMZ_ETIMEOUT. Also AMZ_ENOMEM or
  * AMZ_ESYS when the pool could not grow. */
-int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
+AMZ__LOCAL int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
                           const amz__watch_t *w);
 /* AMZ_ETIMEOUT with the diagnosis when a watched run gave up on this pool, else 0. */
 int amz__pool_check(const amz__pool_t *p, const char *what);
@@ -99,7 +99,7 @@ void amz__watch_enter(amz__watch_slot_t *s, uint64_t b, uint64_t e);
 void amz__watch_leave(amz__watch_slot_t *s);
 /* Parses AMZ_TIMEOUT ("off", or a comma list of SECONDS[s], FACTORx, error, abort)
  * into *seconds, *factor and *abort_job. Returns 0 or -1. */
-int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job);
+AMZ__LOCAL int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job);
 /* Seconds a factor-only timeout waits at least (short calls vary a lot). */
 #define AMZ__TIMEOUT_FLOOR_S 10.0
 /* The largest seconds or factor accepted (about 31 years). */
@@ -107,8 +107,8 @@ int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abor
 
 /* (probe.c) Median per-chunk critical-path cost of `kind` with 1-item chunks and an empty
  * kernel over n items, minus `fixed` seconds of fork-join. */
-double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers, uint64_t n,
-                             double fixed);
+AMZ__LOCAL double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers,
+                                        uint64_t n, double fixed);
 
 #pragma GCC visibility pop
 

@@ -25,7 +25,7 @@ typedef struct amz__progress_line {
 } amz__progress_line_t;
 
 /* The progress mode from the options and, when used, AMZ_PROGRESS. */
-int amz__progress_mode_resolve(const amz_options_t *o, int *mode);
+AMZ__LOCAL int amz__progress_mode_resolve(const amz_options_t *o, int *mode);
 /* Decides whether this run shows the line (owner: rank 0, or the process) and sets
  * the hooks the executor gets. Returns 0 or AMZ_EENV. */
 int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t *p, int owner,

@@ -1,6 +1,6 @@
 /*
- * The internal interface of the schedules and the distribution of chunks over nodes (schedule.c). Not
- * installed; docs/ARCHITECTURE.md says who may include it.
+ * The internal interface of the schedules and the distribution of chunks over
+ * nodes (schedule.c). Not installed; docs/ARCHITECTURE.md says who may include it.
  */
 #ifndef AMORSIZE_SCHEDULE_H
 #define AMORSIZE_SCHEDULE_H
@@ -65,16 +65,16 @@ uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int fir
 
 /* Simulated item costs (sim_costs.c): their mean per item and their count. */
 struct amz_sim_costs;
-double amz__sim_mean(const struct amz_sim_costs *c);
+AMZ__LOCAL double amz__sim_mean(const struct amz_sim_costs *c);
 /* As amz_sim_costs_create with at most max_blocks noise blocks (cheaper to build;
  * the MPI planner uses 2^16). */
 struct amz_sim_workload;
 int amz__sim_costs_create(const struct amz_sim_workload *w, uint64_t max_blocks,
                           struct amz_sim_costs **out);
-uint64_t amz__sim_items(const struct amz_sim_costs *c);
+AMZ__LOCAL uint64_t amz__sim_items(const struct amz_sim_costs *c);
 
 /* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */
-uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
+AMZ__LOCAL uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
                              double weight);
 
 #pragma GCC visibility pop
