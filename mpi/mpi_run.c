@@ -404,6 +404,176 @@ static int excluded_result(amz_plan_t *p, amz_result_t **out) {
   return rc;
 }
 
+/* This rank's part of the run, as the others will see it (rank_sum_t), and its
+ * failed ranges. Local. Returns 0 or AMZ_ENOMEM. */
+static int summarize_local(amz_plan_t *p, const amz__exec_out_t *ex, int first, int dynamic,
+                           double local_wall, int ckpt_rc, rank_sum_t *mine,
+                           amz__rangeset_t *lfail) {
+  amz__mpi_t *m = p->ext;
+  int rc = 0;
+  mine->items_run = ex->items_run;
+  mine->chunks = ex->chunks_run;
+  mine->wall_s = local_wall;
+  mine->workers = ex->workers;
+  mine->rank = m->rank;
+  mine->node = m->run_node_id;
+  mine->ckpt_err = ckpt_rc != 0;
+  if (first) {
+    mine->retry_calls = p->sample_retry_calls;
+    mine->recovered = p->sample_recovered;
+  }
+  double par_end = ex->t_par_begin + ex->parallel_s;
+  for (int w = 0; w < ex->workers; w++) {
+    const amz__worker_rec_t *wr = &ex->w[w];
+    mine->startup += wr->t_first - ex->t_par_begin;
+    mine->compute += wr->busy_s;
+    mine->dispatch += wr->dispatch_s;
+    mine->imbalance += par_end - wr->t_last;
+    mine->data += wr->data_s;
+    mine->retry_calls += wr->sink.retry_calls;
+    mine->recovered += wr->sink.recovered;
+    for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
+      rc = amz__rangeset_add(lfail, wr->failed.v[i].begin, wr->failed.v[i].end,
+                             wr->failed.v[i].code);
+  }
+  mine->busy = mine->compute;
+  mine->failed_ranges = lfail->n;
+  if (dynamic && m->run_node_rank == 0) {
+    mine->refills = atomic_load(&m->shm->refills);
+    mine->wait_s = (double)atomic_load(&m->shm->wait_ns) * 1e-9;
+  }
+  return rc;
+}
+
+/* Every rank's failed ranges, on every rank (collective over the run's ranks):
+ * *gf (malloc'ed, *n_gf entries). Returns 0, AMZ_ENOMEM or AMZ_EMPI. */
+static int gather_failures(amz__mpi_t *m, const rank_sum_t *all, const amz__rangeset_t *lfail,
+                           amz__range_t **gf, uint64_t *n_gf) {
+  int rc = 0;
+  int *cnt = malloc((size_t)m->run_size * sizeof *cnt);
+  int *dsp = malloc((size_t)m->run_size * sizeof *dsp);
+  for (int r = 0; r < m->run_size; r++) *n_gf += all[r].failed_ranges;
+  *gf = malloc((*n_gf ? *n_gf : 1) * sizeof **gf);
+  if (!cnt || !dsp || !*gf || *n_gf * sizeof **gf > INT32_MAX) {
+    rc = amz__fail(AMZ_ENOMEM, "cannot gather %llu failed ranges", (unsigned long long)*n_gf);
+  } else {
+    int off = 0;
+    for (int r = 0; r < m->run_size; r++) {
+      cnt[r] = (int)(all[r].failed_ranges * sizeof **gf);
+      dsp[r] = off;
+      off += cnt[r];
+    }
+    MPI_Request req;
+    rc = amz__mpi_check(MPI_Iallgatherv(lfail->v, cnt[m->run_rank], MPI_BYTE, *gf, cnt, dsp,
+                                        MPI_BYTE, m->run, &req),
+                        "MPI_Iallgatherv(failures)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  free(cnt);
+  free(dsp);
+  return rc;
+}
+
+/* The item ranges this rank executed, for amz_mpi_gather_items(): its chunks
+ * without the sampled items, and on a first run its own sampled blocks. Local.
+ * Returns 0 or AMZ_ENOMEM. */
+static int local_ranges(amz_plan_t *p, const amz__exec_out_t *ex, int first,
+                        amz__result_ext_t *rx) {
+  amz__mpi_t *m = p->ext;
+  int rc = 0;
+  /* This rank's ranges: its chunks (skipped sampled items are others' or its own
+   * sampled blocks, listed separately) and, on a first run, its sampled blocks. */
+  for (int w = 0; w < ex->workers && rc == 0; w++)
+    for (size_t i = 0; i < ex->w[w].n_chunks && rc == 0; i++) {
+      const amz__chunk_rec_t *c = &ex->w[w].chunks[i];
+      /* Cut out the sampled items: they ran while sampling, maybe elsewhere. */
+      uint64_t pos = c->begin;
+      const amz__rangeset_t *sk = first ? &p->skip_first : NULL;
+      size_t k = sk ? amz__rangeset_lower(sk, pos) : 0;
+      while (pos < c->end && rc == 0) {
+        uint64_t stop = c->end;
+        if (sk && k < sk->n && sk->v[k].begin < c->end)
+          stop = sk->v[k].begin > pos ? sk->v[k].begin : pos;
+        if (stop > pos) rc = amz__rangeset_add(&rx->local_ranges, pos, stop, 0);
+        if (stop == c->end || !sk || k >= sk->n) break;
+        pos = sk->v[k].end;
+        k++;
+      }
+    }
+  if (ex->chunks_run > 0 && ex->w) {
+    /* Records are bounded (AMZ__MAX_RECORDS): beyond it the run is still complete,
+     * but this rank's list of ranges is not; the gather helper refuses then. */
+    uint64_t recorded = 0;
+    for (int w = 0; w < ex->workers; w++) recorded += ex->w[w].n_chunks;
+    rx->ranges_lost = ex->chunks_run - recorded;
+  }
+  if (first)
+    for (size_t i = 0; i < m->local_sampled_ranges.n && rc == 0; i++)
+      rc = amz__rangeset_add(&rx->local_ranges, m->local_sampled_ranges.v[i].begin,
+                             m->local_sampled_ranges.v[i].end, 0);
+  amz__rangeset_sort(&rx->local_ranges);
+  return rc;
+}
+
+/* The run over all ranks, identical on every rank: measured terms, the per-rank
+ * table and the totals (res->failures holds every rank's failures already), from
+ * every rank's summary. Local. *run_items: items
+ * the ranks ran (sampling excluded); *ckpt_bad: a rank whose checkpoint records
+ * failed, or -1. Returns 0 or AMZ_ENOMEM. */
+static int merge_totals(amz_plan_t *p, const rank_sum_t *all, int first, amz_result_t *res,
+                        uint64_t *run_items, int *ckpt_bad) {
+  amz__mpi_t *m = p->ext;
+  amz__result_ext_t *rx = res->ext;
+  const int T = m->threads;
+  int rc = 0;
+  double wall = 0;
+  amz_terms_t *me = &res->measured;
+  memset(me, 0, sizeof *me);
+  int workers = 0;
+  res->retry_calls = res->items_recovered = 0;
+  for (int r = 0; r < m->run_size; r++) {
+    res->retry_calls += all[r].retry_calls;
+    res->items_recovered += all[r].recovered;
+    if (all[r].ckpt_err && *ckpt_bad < 0) *ckpt_bad = all[r].rank;
+    *run_items += all[r].items_run;
+    if (all[r].wall_s > wall) wall = all[r].wall_s;
+    me->startup += all[r].startup;
+    me->compute += all[r].compute;
+    me->dispatch += all[r].dispatch;
+    me->imbalance += all[r].imbalance;
+    me->data += all[r].data;
+    workers += all[r].workers;
+  }
+  if (workers > 0) {
+    me->startup /= workers;
+    me->compute /= workers;
+    me->dispatch /= workers;
+    me->imbalance /= workers;
+    me->data /= workers;
+  }
+  rx->per_rank = malloc((size_t)m->run_size * sizeof *rx->per_rank);
+  if (!rx->per_rank && rc == 0) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the per-rank table");
+  for (int r = 0; rx->per_rank && r < m->run_size; r++)
+    rx->per_rank[r] = (amz__rank_row_t){all[r].rank, all[r].node, all[r].workers,
+                                        all[r].items_run, all[r].chunks, all[r].busy,
+                                        all[r].dispatch, all[r].data, all[r].wall_s};
+  res->items_failed = amz__rangeset_items(&res->failures);
+  res->items_done = *run_items + (first ? amz__rangeset_items(&p->sampled) + res->items_resumed : 0) -
+                    res->items_failed;
+  res->wall_s = wall;
+  /* The slowest rank's end includes its wait for the others: the serial part is
+   * the wall time outside the workers' parallel regions, on average over the
+   * workers (the four means add up to that mean region). Not this rank's own
+   * region: then the terms would not add up to the wall time, and each rank
+   * would record a different serial part. */
+  me->serial = wall - (me->startup + me->compute + me->dispatch + me->imbalance);
+  if (me->serial < 0) me->serial = 0;
+  me->total = wall;
+  res->sampled_items = first ? amz__rangeset_items(&p->sampled) : 0;
+  res->workers = T;
+  return rc;
+}
+
 int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   /* A NULL output on one rank must not leave the others in a collective: the run
    * goes on with a private output until the ranks agree on the error. */
@@ -545,39 +715,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   rank_sum_t mine;
   memset(&mine, 0, sizeof mine);
   amz__rangeset_t lfail = {0};
-  if (rc == 0) {
-    mine.items_run = ex.items_run;
-    mine.chunks = ex.chunks_run;
-    mine.wall_s = local_wall;
-    mine.workers = ex.workers;
-    mine.rank = m->rank;
-    mine.node = m->run_node_id;
-    mine.ckpt_err = ckpt_rc != 0;
-    if (first) {
-      mine.retry_calls = p->sample_retry_calls;
-      mine.recovered = p->sample_recovered;
-    }
-    double par_end = ex.t_par_begin + ex.parallel_s;
-    for (int w = 0; w < ex.workers; w++) {
-      const amz__worker_rec_t *wr = &ex.w[w];
-      mine.startup += wr->t_first - ex.t_par_begin;
-      mine.compute += wr->busy_s;
-      mine.dispatch += wr->dispatch_s;
-      mine.imbalance += par_end - wr->t_last;
-      mine.data += wr->data_s;
-      mine.retry_calls += wr->sink.retry_calls;
-      mine.recovered += wr->sink.recovered;
-      for (size_t i = 0; i < wr->failed.n && rc == 0; i++)
-        rc = amz__rangeset_add(&lfail, wr->failed.v[i].begin, wr->failed.v[i].end,
-                               wr->failed.v[i].code);
-    }
-    mine.busy = mine.compute;
-    mine.failed_ranges = lfail.n;
-    if (dynamic && m->run_node_rank == 0) {
-      mine.refills = atomic_load(&m->shm->refills);
-      mine.wait_s = (double)atomic_load(&m->shm->wait_ns) * 1e-9;
-    }
-  }
+  if (rc == 0) rc = summarize_local(p, &ex, first, dynamic, local_wall, ckpt_rc, &mine, &lfail);
   /* Rank 0's server goes on serving the other nodes while rank 0 waits here; once
    * every rank has arrived, every node got its last batch and every DONE was sent,
    * so the server ends. After a failure it is told to stop instead. */
@@ -598,28 +736,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   }
   amz__range_t *gf = NULL;
   uint64_t n_gf = 0;
-  if (rc == 0) {
-    int *cnt = malloc((size_t)m->run_size * sizeof *cnt), *dsp = malloc((size_t)m->run_size * sizeof *dsp);
-    for (int r = 0; r < m->run_size; r++) n_gf += all[r].failed_ranges;
-    gf = malloc((n_gf ? n_gf : 1) * sizeof *gf);
-    if (!cnt || !dsp || !gf || n_gf * sizeof *gf > INT32_MAX) {
-      rc = amz__fail(AMZ_ENOMEM, "cannot gather %llu failed ranges", (unsigned long long)n_gf);
-    } else {
-      int off = 0;
-      for (int r = 0; r < m->run_size; r++) {
-        cnt[r] = (int)(all[r].failed_ranges * sizeof *gf);
-        dsp[r] = off;
-        off += cnt[r];
-      }
-      MPI_Request req;
-      rc = amz__mpi_check(MPI_Iallgatherv(lfail.v, cnt[m->run_rank], MPI_BYTE, gf, cnt, dsp,
-                                          MPI_BYTE, m->run, &req),
-                          "MPI_Iallgatherv(failures)");
-      if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
-    }
-    free(cnt);
-    free(dsp);
-  }
+  if (rc == 0) rc = gather_failures(m, all, &lfail, &gf, &n_gf);
   amz_result_t *res = NULL;
   if (rc == 0) rc = amz__result_build(p, &ex, first, &res);
   amz__result_ext_t *rx = NULL;
@@ -637,37 +754,7 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     uint64_t lfailed = amz__rangeset_items(&lfail);
     rx->local_failed = lfailed + (first ? m->local_sampled_failed : 0);
     rx->local_done = ex.items_run - lfailed + (first ? m->local_sampled - m->local_sampled_failed : 0);
-    /* This rank's ranges: its chunks (skipped sampled items are others' or its own
-     * sampled blocks, listed separately) and, on a first run, its sampled blocks. */
-    for (int w = 0; w < ex.workers && rc == 0; w++)
-      for (size_t i = 0; i < ex.w[w].n_chunks && rc == 0; i++) {
-        const amz__chunk_rec_t *c = &ex.w[w].chunks[i];
-        /* Cut out the sampled items: they ran while sampling, maybe elsewhere. */
-        uint64_t pos = c->begin;
-        const amz__rangeset_t *sk = first ? &p->skip_first : NULL;
-        size_t k = sk ? amz__rangeset_lower(sk, pos) : 0;
-        while (pos < c->end && rc == 0) {
-          uint64_t stop = c->end;
-          if (sk && k < sk->n && sk->v[k].begin < c->end)
-            stop = sk->v[k].begin > pos ? sk->v[k].begin : pos;
-          if (stop > pos) rc = amz__rangeset_add(&rx->local_ranges, pos, stop, 0);
-          if (stop == c->end || !sk || k >= sk->n) break;
-          pos = sk->v[k].end;
-          k++;
-        }
-      }
-    if (ex.chunks_run > 0 && ex.w) {
-      /* Records are bounded (AMZ__MAX_RECORDS): beyond it the run is still complete,
-       * but this rank's list of ranges is not; the gather helper refuses then. */
-      uint64_t recorded = 0;
-      for (int w = 0; w < ex.workers; w++) recorded += ex.w[w].n_chunks;
-      rx->ranges_lost = ex.chunks_run - recorded;
-    }
-    if (first)
-      for (size_t i = 0; i < m->local_sampled_ranges.n && rc == 0; i++)
-        rc = amz__rangeset_add(&rx->local_ranges, m->local_sampled_ranges.v[i].begin,
-                               m->local_sampled_ranges.v[i].end, 0);
-    amz__rangeset_sort(&rx->local_ranges);
+    rc = local_ranges(p, &ex, first, rx);
     /* Global totals, identical on every rank: sampled items (all ranks) plus what
      * each rank ran, minus the failures of all. */
     amz__rangeset_free(&res->failures);
@@ -679,52 +766,9 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
                                p->sampled_failed.v[i].end, p->sampled_failed.v[i].code);
     amz__rangeset_sort(&res->failures);
     uint64_t run_items = 0;
-    double wall = 0;
-    amz_terms_t *me = &res->measured;
-    memset(me, 0, sizeof *me);
-    int workers = 0, ckpt_bad = -1;
-    res->retry_calls = res->items_recovered = 0;
-    for (int r = 0; r < m->run_size; r++) {
-      res->retry_calls += all[r].retry_calls;
-      res->items_recovered += all[r].recovered;
-      if (all[r].ckpt_err && ckpt_bad < 0) ckpt_bad = all[r].rank;
-      run_items += all[r].items_run;
-      if (all[r].wall_s > wall) wall = all[r].wall_s;
-      me->startup += all[r].startup;
-      me->compute += all[r].compute;
-      me->dispatch += all[r].dispatch;
-      me->imbalance += all[r].imbalance;
-      me->data += all[r].data;
-      workers += all[r].workers;
-    }
-    if (workers > 0) {
-      me->startup /= workers;
-      me->compute /= workers;
-      me->dispatch /= workers;
-      me->imbalance /= workers;
-      me->data /= workers;
-    }
-    rx->per_rank = malloc((size_t)m->run_size * sizeof *rx->per_rank);
-    if (!rx->per_rank && rc == 0) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the per-rank table");
-    for (int r = 0; rx->per_rank && r < m->run_size; r++)
-      rx->per_rank[r] = (amz__rank_row_t){all[r].rank, all[r].node, all[r].workers,
-                                          all[r].items_run, all[r].chunks, all[r].busy,
-                                          all[r].dispatch, all[r].data, all[r].wall_s};
-    res->items_failed = amz__rangeset_items(&res->failures);
-    res->items_done = run_items + (first ? amz__rangeset_items(&p->sampled) + res->items_resumed : 0) -
-                      res->items_failed;
-    res->wall_s = wall;
-    /* The slowest rank's end includes its wait for the others: the serial part is
-     * the wall time outside the workers' parallel regions, on average over the
-     * workers (the four means add up to that mean region). Not this rank's own
-     * region: then the terms would not add up to the wall time, and each rank
-     * would record a different serial part. */
-    me->serial = wall - (me->startup + me->compute + me->dispatch + me->imbalance);
-    if (me->serial < 0) me->serial = 0;
-    me->total = wall;
-    res->sampled_items = first ? amz__rangeset_items(&p->sampled) : 0;
-    res->workers = T;
-
+    int ckpt_bad = -1;
+    if (rc == 0) rc = merge_totals(p, all, first, res, &run_items, &ckpt_bad);
+    double wall = res->wall_s;
     /* The profile shows the model and the candidates this run came from: it is
      * written before the model is refined and the plan searched again. */
     if (p->profile) {
