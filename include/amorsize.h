@@ -375,7 +375,10 @@ AMZ_API int amz_options_set_progress_line(amz_options_t *opts, int mode);
  * A run whose profile cannot be written still completes: amz_run() hands out its
  * result and returns the profile's error (AMZ_EIO, AMZ_EEXIST).
  * In a build configured with AMORSIZE_PROFILE=OFF (no HDF5) a path is refused with
- * AMZ_ENOTSUP, and a plan asked for a profile by `AMZ_PROFILE` fails with it.
+ * AMZ_ENOTSUP, and a plan asked for a profile by `AMZ_PROFILE` fails with it. The
+ * profile writer is libamorsize_profile, which libamorsize loads from its own
+ * directory when a plan asks for a profile: amz_plan_create() fails with
+ * AMZ_ENOTSUP, naming the file, when it is not installed there.
  * @return 0, AMZ_EINVAL (NULL opts; an unknown `%` placeholder), AMZ_ENOMEM,
  *         AMZ_ENOTSUP (a path, in a build without profiles).
  */
@@ -525,8 +528,10 @@ AMZ_API int amz_options_set_use_env(amz_options_t *opts, int use_env);
  *   corrupt), AMZ_EMISMATCH (the checkpoint belongs to another task or N),
  *   AMZ_EBUSY (the checkpoint is in use by another process), AMZ_ETIMEOUT (with a
  *   timeout, a kernel call made while sampling did not return in time; see
- *   amz_options_set_timeout()). Kernel failures during sampling are not errors
- *   here: they are kept and reported by the first run.
+ *   amz_options_set_timeout()), AMZ_ENOTSUP (a profile is asked for, but this
+ *   build writes none or libamorsize_profile is not installed beside libamorsize).
+ *   Kernel failures during sampling are not errors here: they are kept and
+ *   reported by the first run.
  */
 AMZ_API int amz_plan_create(const amz_task_t *task, const amz_options_t *opts,
                             amz_plan_t **plan);

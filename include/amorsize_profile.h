@@ -59,7 +59,9 @@ typedef struct amz_profile amz_profile_t;
  *         Amorsize profile: foreign or plain HDF5 file, truncated or damaged file,
  *         schema newer than AMZ_PROFILE_SCHEMA_VERSION, a missing or mistyped field,
  *         a value out of range); AMZ_ENOMEM; AMZ_ENOTSUP (a build configured with
- *         AMORSIZE_PROFILE=OFF, which reads no profiles).
+ *         AMORSIZE_PROFILE=OFF, which reads no profiles, or libamorsize_profile,
+ *         which libamorsize loads from its own directory on the first call, missing
+ *         there or of another version: the detail names the file).
  */
 AMZ_API int amz_profile_open(const char *path, unsigned flags, amz_profile_t **out);
 
