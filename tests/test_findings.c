@@ -219,6 +219,19 @@ static void test_nodes_oversubscription_and_binding(void) {
   CU_ASSERT_DOUBLE_EQUAL(x->value, 0.75, 1e-12);
   CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "--bind-to none"));
   amz__findings_free(&l);
+  /* Overlapping bindings: a fixed LOW, without thresholds. */
+  nodes[1] = (amz_profile_node_t){.node = 1, .host = "b", .ranks = 2, .ranks_used = 2,
+                                  .cores = 8, .pus = 8, .pus_bound = 8, .shared = 1};
+  f.n_nodes = 2;
+  nodes[0].pus_bound = 16;
+  l = judge(&f);
+  CU_ASSERT_EQUAL_FATAL(l.n, 1);
+  CU_ASSERT_EQUAL(l.v[0].kind, AMZ_FINDING_BINDING);
+  CU_ASSERT_EQUAL(l.v[0].severity, AMZ_SEVERITY_LOW);
+  CU_ASSERT(isnan(l.v[0].value) && isnan(l.v[0].thresholds[0]) && isnan(l.v[0].thresholds[2]));
+  CU_ASSERT_PTR_NOT_NULL(strstr(l.v[0].text, "the CPU sets of node 1's ranks overlap"));
+  amz__findings_free(&l);
+  nodes[0].pus_bound = 4;
   f.mpi = 0;
   f.n_nodes = 1;
   l = judge(&f);

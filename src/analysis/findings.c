@@ -198,6 +198,8 @@ int amz__findings_judge(const amz__facts_t *f, amz__findings_t *out) {
                "srun --cpu-bind=cores).",
                nd->node);
       if (rc) goto done;
+      /* A fixed severity: the idle-CPU thresholds of its kind do not apply. */
+      for (int t = 0; t < 3; t++) out->v[out->n - 1].thresholds[t] = NONE;
       break;
     }
   }

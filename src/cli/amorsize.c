@@ -24,6 +24,8 @@ static const char *const usage_main =
     "                           per term, bottlenecks with advice, efficiency\n"
     "  chunks FILE              every recorded chunk (text, csv or json)\n"
     "  workers FILE             per rank and thread totals (text, csv or json)\n"
+    "  findings FILE            the bottlenecks as data: kind, severity, share, value,\n"
+    "                           thresholds, advice (text, csv or json)\n"
     "  compare FILE FILE...     runs side by side with speedup and efficiency\n"
     "  html FILE... -o OUT      one self-contained HTML page with SVG charts\n"
     "  predict FILE --nodes N   the recorded loop at another scale, simulated: time,\n"
@@ -67,6 +69,15 @@ static const struct {
                 "Per rank and thread: items, chunks, failed ranges, and seconds busy in the\n"
                 "kernel, dispatching between chunks, idle (start-up delay and the tail),\n"
                 "and moving data (MPI map mode).\n"},
+    {"findings", "usage: amorsize findings [--format text|csv|json] [--no-verify] FILE\n"
+                 "\n"
+                 "The run's bottleneck analysis, one row per finding in the report's order:\n"
+                 "kind (dispatch, imbalance, ...), severity (HIGH, MEDIUM, LOW, or INFO for\n"
+                 "notes), the share of the wall time it cost, the measured value the rule\n"
+                 "judged, the rule's thresholds (low, medium, high) and the advice. A field\n"
+                 "a rule does not have is empty in CSV and null in JSON. The text format\n"
+                 "prints the report's Bottlenecks lines. Programs read the same through\n"
+                 "amz_profile_finding() (amorsize_profile.h).\n"},
     {"compare", "usage: amorsize compare [--format text|csv|json] [--no-verify] FILE FILE...\n"
                 "\n"
                 "One row per profile: task, items, ranks x threads, schedule, chunk, wall,\n"
@@ -186,6 +197,36 @@ static int cmd_workers(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
             sum.dispatch_s, sum.idle_s, sum.data_s, (unsigned long long)sum.failures);
   else
     amz_cli_records_end(o, fmt);
+  return amz_cli_finish(o);
+}
+
+/* ---- findings -------------------------------------------------------------------- */
+
+static int cmd_findings(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
+  size_t n = amz_profile_finding_count(p);
+  int found = 0;
+  for (size_t i = 0; i < n || (i == 0 && fmt != AMZ_CLI_TEXT); i++) {
+    amz_finding_t f = {.share = NAN, .value = NAN, .thresholds = {NAN, NAN, NAN}, .text = ""};
+    if (i < n && amz_profile_finding(p, i, &f) != 0) {
+      fprintf(stderr, "amorsize: %s\n", amz_last_error());
+      return AMZ_CLI_FAIL;
+    }
+    if (fmt == AMZ_CLI_TEXT) {
+      fprintf(o, "[%s] %s\n", amz_severity_name(f.severity), f.text);
+      found += f.severity != AMZ_SEVERITY_INFO;
+      continue;
+    }
+    const amz_cli_field_t r[] = {
+        FS("kind", amz_finding_kind_name(f.kind)), FS("severity", amz_severity_name(f.severity)),
+        FO("share", f.share),        FO("value", f.value),
+        FO("low", f.thresholds[0]),  FO("medium", f.thresholds[1]),
+        FO("high", f.thresholds[2]), FS("text", f.text)};
+    size_t nr = sizeof r / sizeof r[0];
+    if (i == 0) amz_cli_records_begin(o, fmt, r, nr);
+    if (i < n) amz_cli_records_row(o, fmt, r, nr, i);
+  }
+  if (fmt == AMZ_CLI_TEXT && !found) fprintf(o, "none: no overhead above its threshold.\n");
+  if (fmt != AMZ_CLI_TEXT) amz_cli_records_end(o, fmt);
   return amz_cli_finish(o);
 }
 
@@ -433,6 +474,8 @@ int main(int argc, char **argv) {
       rc = cmd_chunks(stdout, ps[0], fmt, limit);
     } else if (strcmp(cmd, "workers") == 0) {
       rc = cmd_workers(stdout, ps[0], fmt);
+    } else if (strcmp(cmd, "findings") == 0) {
+      rc = cmd_findings(stdout, ps[0], fmt);
     } else if (strcmp(cmd, "compare") == 0) {
       rc = cmd_compare(stdout, ps, files, nfiles, fmt);
     } else { /* html */

@@ -53,7 +53,8 @@ typedef enum {
   AMZ_CLI_F_U64,
   AMZ_CLI_F_NUM,
   AMZ_CLI_F_STR,
-  AMZ_CLI_F_BOOL
+  AMZ_CLI_F_BOOL,
+  AMZ_CLI_F_OPT /* a double that may be absent (NaN): empty in CSV, null in JSON */
 } amz_cli_field_kind_t;
 typedef struct amz_cli_field {
   const char *name;
@@ -69,6 +70,7 @@ typedef struct amz_cli_field {
 #define FD(n, v) ((amz_cli_field_t){.name = (n), .kind = AMZ_CLI_F_NUM, .d = (v)})
 #define FS(n, v) ((amz_cli_field_t){.name = (n), .kind = AMZ_CLI_F_STR, .s = (v)})
 #define FB(n, v) ((amz_cli_field_t){.name = (n), .kind = AMZ_CLI_F_BOOL, .i = (v)})
+#define FO(n, v) ((amz_cli_field_t){.name = (n), .kind = AMZ_CLI_F_OPT, .d = (v)})
 
 /* The CSV header, or the JSON array's opening bracket. */
 void amz_cli_records_begin(FILE *o, amz_cli_fmt_t fmt, const amz_cli_field_t *f, size_t n);

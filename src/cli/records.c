@@ -71,6 +71,10 @@ void amz_cli_records_row(FILE *o, amz_cli_fmt_t fmt, const amz_cli_field_t *f, s
         if (fmt == AMZ_CLI_JSON) fputs(f[k].i ? "true" : "false", o);
         else fprintf(o, "%d", f[k].i != 0);
         break;
+      case AMZ_CLI_F_OPT:
+        if (isfinite(f[k].d)) amz_cli_num(o, f[k].d);
+        else if (fmt == AMZ_CLI_JSON) fputs("null", o);
+        break;
     }
   }
   fputs(fmt == AMZ_CLI_JSON ? "}" : "\n", o);

@@ -38,7 +38,16 @@ for fmt in text csv json; do
   golden_case "chunks_mpi2.$fmt" chunks --format "$fmt" --limit 25 mpi2.h5
   golden_case "workers_mpi2.$fmt" workers --format "$fmt" mpi2.h5
   golden_case "compare.$fmt" compare --format "$fmt" threads.h5 mpi2.h5
+  golden_case "findings_mpi2.$fmt" findings --format "$fmt" mpi2.h5
 done
+# The findings' text is the report's Bottlenecks section, line for line.
+sed -n '/^Bottlenecks$/,$p' "$golden/report_mpi2.txt" | sed '1d; s/^  //' |
+  diff - "$work/findings_mpi2.text.out" >/dev/null && ok ||
+  fail "findings --format text differs from the report's Bottlenecks lines"
+"$py" -c 'import json, sys; rows = json.load(open(sys.argv[1]))
+assert [r["kind"] for r in rows] == ["failures", "binding", "contention", "prediction"], rows
+assert rows[0]["value"] == 91 and rows[0]["share"] is None and rows[2]["low"] == 0.25
+' "$work/findings_mpi2.json.out" && ok || fail "findings --format json: unexpected rows"
 golden_case workers_threads.text workers threads.h5
 golden_case predict_mpi2.txt predict mpi2.h5 --nodes 16 --ranks-per-node 8
 golden_case simulate_mandelbrot.txt simulate --shape mandelbrot --items 200000 --nodes 4 \
@@ -55,7 +64,9 @@ for f in "$work"/*.json.out; do
   "$py" -m json.tool "$f" >/dev/null 2>"$work/json.err" && ok || fail "$(basename "$f") is not valid JSON: $(cat "$work/json.err")"
 done
 for f in "$work"/*.csv.out; do
-  awk -F, 'NR==1{n=NF} NF!=n{bad=1} END{exit bad}' "$f" && ok || fail "$(basename "$f"): rows with a different column count"
+  # RFC 4180: a quoted field may hold commas (the findings' advice does).
+  "$py" -c 'import csv, sys; sys.exit(len({len(r) for r in csv.reader(open(sys.argv[1]))}) != 1)' \
+    "$f" && ok || fail "$(basename "$f"): rows with a different column count"
 done
 # The full chunk table in CSV has one row per chunk (h5py-independent count).
 rows=$("$bin" chunks --format csv "$data/mpi2.h5" | wc -l)
@@ -217,7 +228,7 @@ head -c 100000 /dev/urandom >"$work/random.h5"
 cp "$data/mpi2.h5" "$work/flipped.h5"
 printf '\x5a' | dd of="$work/flipped.h5" bs=1 seek=3000 conv=notrunc 2>/dev/null
 for bad in "$work/truncated.h5" "$work/random.h5" "$work/empty.h5" "$work/flipped.h5" "$work/missing.h5" "$work"; do
-  for cmd in report chunks workers; do expect_rc 2 "$cmd" "$bad"; done
+  for cmd in report chunks workers findings; do expect_rc 2 "$cmd" "$bad"; done
   expect_rc 2 html "$bad" -o "$work/bad.html"
 done
 expect_rc 2 compare "$data/mpi2.h5" "$work/truncated.h5"
@@ -262,7 +273,7 @@ expect_rc 2 predict "$work/truncated.h5"
 expect_rc 2 predict "$work/missing.h5"
 expect_rc 0 --help
 expect_rc 0 --version
-for cmd in report chunks workers compare html probe simulate predict; do
+for cmd in report chunks workers findings compare html probe simulate predict; do
   expect_rc 0 "$cmd" --help
   grep -q "^usage: amorsize $cmd" "$work/rc.out" && ok || fail "$cmd --help has no usage line"
   expect_rc 0 help "$cmd"

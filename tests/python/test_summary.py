@@ -45,6 +45,30 @@ def test_summary_matches_the_built_cli(cli, fresh):
     assert run(["compare", *paths]).stdout == c.stdout
 
 
+def test_findings_match_the_built_cli(cli, fresh):
+    """The Python findings are the C library's, as data: kind, severity, the share
+    and the value (NaN where C says null), and the advice, on every fresh profile."""
+    import json
+    import math
+
+    import amorsize
+    for name, path in sorted(fresh.items()):
+        c = subprocess.run([cli, "findings", "--format", "json", path], capture_output=True,
+                           text=True, timeout=120)
+        assert c.returncode == 0, c.stderr
+        rows = json.loads(c.stdout)
+        df = amorsize.open(path).findings
+        assert list(df["kind"]) == [r["kind"] for r in rows], name
+        assert list(df["severity"]) == [r["severity"] for r in rows], name
+        assert list(df["text"]) == [r["text"] for r in rows], name
+        for col in ("share", "value"):
+            for py_v, r in zip(df[col], rows):
+                if r[col] is None:
+                    assert math.isnan(py_v), (name, col, r)
+                else:
+                    assert py_v == pytest.approx(r[col], rel=1e-8), (name, col, r)
+
+
 def test_findings_csv():
     r = run(["findings", "mpi2.h5"], cwd=DATA)
     assert r.returncode == 0, r.stderr
