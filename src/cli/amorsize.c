@@ -70,6 +70,7 @@ static const struct {
                 "kernel, dispatching between chunks, idle (start-up delay and the tail),\n"
                 "and moving data (MPI map mode).\n"},
     {"findings", "usage: amorsize findings [--format text|csv|json] [--no-verify] FILE\n"
+                 "       amorsize findings --rules [--format text|csv|json]\n"
                  "\n"
                  "The run's bottleneck analysis, one row per finding in the report's order:\n"
                  "kind (dispatch, imbalance, ...), severity (HIGH, MEDIUM, LOW, or INFO for\n"
@@ -77,7 +78,10 @@ static const struct {
                  "judged, the rule's thresholds (low, medium, high) and the advice. A field\n"
                  "a rule does not have is empty in CSV and null in JSON. The text format\n"
                  "prints the report's Bottlenecks lines. Programs read the same through\n"
-                 "amz_profile_finding() (amorsize_profile.h).\n"},
+                 "amz_profile_finding() (amorsize_profile.h).\n"
+                 "\n"
+                 "  --rules   no profile: every kind of finding with its thresholds (the\n"
+                 "            library's table; amz_finding_thresholds())\n"},
     {"compare", "usage: amorsize compare [--format text|csv|json] [--no-verify] FILE FILE...\n"
                 "\n"
                 "One row per profile: task, items, ranks x threads, schedule, chunk, wall,\n"
@@ -230,6 +234,32 @@ static int cmd_findings(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
   return amz_cli_finish(o);
 }
 
+/* Every kind of finding and its thresholds: the library's table. */
+static int cmd_rules(FILE *o, amz_cli_fmt_t fmt) {
+  if (fmt == AMZ_CLI_TEXT) fprintf(o, "%-18s %8s %8s %8s\n", "kind", "low", "medium", "high");
+  for (int k = 0; k < AMZ_FINDING_KIND_COUNT; k++) {
+    double th[3];
+    if (amz_finding_thresholds((amz_finding_kind_t)k, th) != 0) {
+      fprintf(stderr, "amorsize: %s\n", amz_last_error());
+      return AMZ_CLI_FAIL;
+    }
+    const char *name = amz_finding_kind_name((amz_finding_kind_t)k);
+    if (fmt == AMZ_CLI_TEXT) {
+      fprintf(o, "%-18s", name);
+      for (int t = 0; t < 3; t++)
+        isnan(th[t]) ? fprintf(o, " %8s", "-") : fprintf(o, " %8g", th[t]);
+      fputc('\n', o);
+      continue;
+    }
+    const amz_cli_field_t r[] = {FS("kind", name), FO("low", th[0]), FO("medium", th[1]),
+                                 FO("high", th[2])};
+    if (k == 0) amz_cli_records_begin(o, fmt, r, 4);
+    amz_cli_records_row(o, fmt, r, 4, (size_t)k);
+  }
+  if (fmt != AMZ_CLI_TEXT) amz_cli_records_end(o, fmt);
+  return amz_cli_finish(o);
+}
+
 /* ---- compare --------------------------------------------------------------------- */
 
 static int cmd_compare(FILE *o, amz_profile_t **ps, char **paths, int n, amz_cli_fmt_t fmt) {
@@ -378,7 +408,7 @@ int main(int argc, char **argv) {
   amz_cli_fmt_t fmt = AMZ_CLI_TEXT;
   unsigned flags = 0;
   uint64_t limit = 0;
-  int no_cache = 0, nodes = 0, ranks_per_node = 0;
+  int no_cache = 0, nodes = 0, ranks_per_node = 0, rules = 0;
   const char *out_path = NULL;
   char **files = calloc((size_t)argc, sizeof *files);
   int nfiles = 0;
@@ -414,6 +444,8 @@ int main(int argc, char **argv) {
       flags |= AMZ_PROFILE_NO_VERIFY;
     } else if (strcmp(a, "--no-cache") == 0 && strcmp(cmd, "probe") == 0) {
       no_cache = 1;
+    } else if (strcmp(a, "--rules") == 0 && strcmp(cmd, "findings") == 0) {
+      rules = 1;
     } else if ((strcmp(a, "--nodes") == 0 || strcmp(a, "--ranks-per-node") == 0) &&
                strcmp(cmd, "html") == 0) {
       uint64_t v = 0;
@@ -442,8 +474,8 @@ int main(int argc, char **argv) {
       files[nfiles++] = argv[i];
     }
   }
-  int want_min = strcmp(cmd, "probe") == 0 ? 0 : strcmp(cmd, "compare") == 0 ? 2 : 1;
-  int want_max = strcmp(cmd, "probe") == 0 ? 0
+  int want_min = strcmp(cmd, "probe") == 0 || rules ? 0 : strcmp(cmd, "compare") == 0 ? 2 : 1;
+  int want_max = strcmp(cmd, "probe") == 0 || rules ? 0
                  : strcmp(cmd, "compare") == 0 || strcmp(cmd, "html") == 0 ? argc
                                                                             : 1;
   if (nfiles < want_min || nfiles > want_max) {
@@ -461,6 +493,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "probe") == 0) {
     free(files);
     return cmd_probe(stdout, fmt, no_cache);
+  }
+  if (rules) {
+    free(files);
+    return cmd_rules(stdout, fmt);
   }
 
   amz_profile_t **ps = calloc((size_t)nfiles, sizeof *ps);

@@ -49,6 +49,7 @@ assert [r["kind"] for r in rows] == ["failures", "binding", "contention", "predi
 assert rows[0]["value"] == 91 and rows[0]["share"] is None and rows[2]["low"] == 0.25
 ' "$work/findings_mpi2.json.out" && ok || fail "findings --format json: unexpected rows"
 golden_case workers_threads.text workers threads.h5
+golden_case findings_rules.text findings --rules
 golden_case predict_mpi2.txt predict mpi2.h5 --nodes 16 --ranks-per-node 8
 golden_case simulate_mandelbrot.txt simulate --shape mandelbrot --items 200000 --nodes 4 \
   --ranks-per-node 8 --sweep

@@ -69,6 +69,20 @@ def test_findings_match_the_built_cli(cli, fresh):
                     assert py_v == pytest.approx(r[col], rel=1e-8), (name, col, r)
 
 
+def test_rules_are_the_c_librarys(cli):
+    """The Python reader's thresholds are the C library's table, kind by kind."""
+    import json
+
+    import amorsize
+    c = subprocess.run([cli, "findings", "--rules", "--format", "json"], capture_output=True,
+                       text=True, timeout=60)
+    assert c.returncode == 0, c.stderr
+    rows = json.loads(c.stdout)
+    assert [r["kind"] for r in rows] == list(amorsize.findings.RULES)
+    for r in rows:
+        assert (r["low"], r["medium"], r["high"]) == amorsize.findings.RULES[r["kind"]], r
+
+
 def test_findings_csv():
     r = run(["findings", "mpi2.h5"], cwd=DATA)
     assert r.returncode == 0, r.stderr

@@ -14,6 +14,29 @@ from dataclasses import dataclass, field
 #: not bottlenecks: they never count as "a finding above its threshold".
 SEVERITIES = ("HIGH", "MEDIUM", "LOW", "INFO")
 
+#: The thresholds of each kind's value, (LOW, MEDIUM, HIGH) as the C library's
+#: ``RULES`` in ``src/analysis/findings.c`` (None where a rule has none; "too little
+#: work" grades downwards, the two kernel notes have one limit).
+#: ``tests/python/test_summary.py`` checks them against ``amorsize findings --rules``.
+RULES = {
+    "failures": (None, None, None),
+    "ranks": (0.05, 0.10, 0.25),
+    "start-up": (0.05, 0.10, 0.25),
+    "dispatch": (0.02, 0.05, 0.15),
+    "imbalance": (0.05, 0.10, 0.25),
+    "data movement": (0.05, 0.15, 0.35),
+    "serial part": (0.05, 0.15, 0.35),
+    "memory": (0.15, 0.3, 0.6),
+    "oversubscription": (None, None, None),
+    "binding": (0.1, 0.25, 0.5),
+    "contention": (0.25, 0.5, 1.0),
+    "too little work": (None, 1e-3, 1e-4),
+    "prediction": (0.15, 0.30, 1.0),
+    "record bound": (None, None, None),
+    "waiting kernel": (0.5, None, None),
+    "threaded kernel": (1.25, None, None),
+}
+
 
 def cstr(s, width=0, precision=None):
     """``s`` as C's ``%-WIDTH.PRECISIONs`` prints it: padded and cut by UTF-8 bytes,
@@ -175,7 +198,7 @@ def findings(p, path=None):
             f"range(s); 'amorsize chunks {path}' lists the chunks with their status codes.",
             value=a["items_failed"])
     mean_end, last_end, nr = _rank_ends(p)
-    th = (0.05, 0.10, 0.25)
+    th = RULES["ranks"]
     if nr > 1 and last_end > 0:
         frac = (last_end - mean_end) / last_end
         sev = severity(frac, *th)
@@ -188,13 +211,14 @@ def findings(p, path=None):
                 % (100.0 * frac, advice), frac, frac, th)
     su, di, im = _term(p, "startup"), _term(p, "dispatch"), _term(p, "imbalance")
     da, se = _term(p, "data"), _term(p, "serial")
+    th = RULES["start-up"]
     sev = severity(su / wall, *th)
     if sev:
         add("start-up", sev, "start-up: %.0f%% of the run (%s) before the workers started; the "
             "loop is short for %d workers: give each call more items, or reuse the plan so its "
             "threads stay warm." % (100.0 * su / wall, T(su), st.workers), su / wall, su / wall,
             th)
-    th_d = (0.02, 0.05, 0.15)
+    th_d = RULES["dispatch"]
     sev = severity(di / wall, *th_d)
     if sev:
         per = st.dispatch_s / st.run_chunks if st.run_chunks else 0.0
@@ -203,6 +227,7 @@ def findings(p, path=None):
             "chunks); use larger chunks, e.g. AMZ_CHUNK=%d." % (
                 100.0 * di / wall, T(per), st.run_chunks, suggest),
             di / wall, di / wall, th_d)
+    th = RULES["imbalance"]
     sev = severity(im / wall, *th)
     if sev:
         advice = ("costs are uneven: a dynamic schedule (factoring, guided) balances them."
@@ -210,19 +235,20 @@ def findings(p, path=None):
                   "the last chunks are too large: a smaller (minimum) chunk evens the finish.")
         add("imbalance", sev, "imbalance: workers idle %.0f%% of the run at the end; %s"
             % (100.0 * im / wall, advice), im / wall, im / wall, th)
-    th_x = (0.05, 0.15, 0.35)
+    th_x = RULES["data movement"]
     sev = severity(da / wall, *th_x)
     if sev:
         add("data movement", sev, "data movement: %.0f%% of the run moving items' data (%s); "
             "fewer, larger chunks move data in fewer messages, and kernels that read their "
             "inputs where they live (range mode) move none." % (100.0 * da / wall, T(da)),
             da / wall, da / wall, th_x)
+    th_x = RULES["serial part"]
     sev = severity(se / wall, *th_x)
     if sev:
         add("serial part", sev, "serial part: %.0f%% of the run (%s) outside the parallel "
             "region (setup, collectives, result assembly); longer loops amortize it."
             % (100.0 * se / wall, T(se)), se / wall, se / wall, th_x)
-    th_m = (0.15, 0.3, 0.6)
+    th_m = RULES["memory"]
     sev = severity(m["contention"] - 1.0, *th_m)
     if sev:
         add("memory", sev, "memory: items take x%.2f longer with all cores busy than alone; a "
@@ -245,7 +271,7 @@ def findings(p, path=None):
             break
     # CPUs of a node that the launcher's binding gave to no rank (threads only: that
     # the process may not use): idle whatever the plan. The first such node is named.
-    th_b = (0.1, 0.25, 0.5)
+    th_b = RULES["binding"]
     for i in range(len(nd["node"])):
         pus, bound = int(nd["pus"][i]), int(nd["pus_bound"][i])
         if bound <= 0 or pus - bound <= 0:
@@ -268,7 +294,7 @@ def findings(p, path=None):
     if run_items > 0 and a["mean_item_s"] > 0 and st.busy_s > 0:
         per_item = st.busy_s / run_items
         expect = a["mean_item_s"] * (m["contention"] if m["contention"] > 1 else 1)
-        th_c = (0.25, 0.5, 1.0)
+        th_c = RULES["contention"]
         sev = severity(per_item / expect - 1.0, *th_c)
         if sev:
             add("contention", sev, "contention: items ran x%.2f slower than sampled (%s against "
@@ -277,11 +303,12 @@ def findings(p, path=None):
                                                          T(expect)),
                 value=per_item / expect - 1.0, thresholds=th_c)
     ps = a["predicted_serial_s"]
-    if 0 < ps < 1e-3:
-        add("too little work", "HIGH" if ps < 1e-4 else "MEDIUM",
+    _, medium, high = RULES["too little work"]
+    if 0 < ps < medium:
+        add("too little work", "HIGH" if ps < high else "MEDIUM",
             "too little work: the whole loop is %s of work; fixed costs dominate: batch several "
-            "loops into one call." % T(ps), value=ps, thresholds=(1e-3, 1e-4))
-    th_p = (0.15, 0.30, 1.0)
+            "loops into one call." % T(ps), value=ps, thresholds=(medium, high))
+    th_p = RULES["prediction"]
     if a["predicted_s"] > 0:
         sev = severity(abs(st.pred_error), *th_p)
         if sev:
@@ -302,12 +329,14 @@ def findings(p, path=None):
         add("record bound", "INFO", "%d chunks ran beyond the record bound and are not in the "
             "chunk table (the totals include them)." % a["chunks_dropped"],
             value=a["chunks_dropped"])
-    if 0 < m["cpu_ratio"] < 0.5:
+    waiting = RULES["waiting kernel"][0]
+    if 0 < m["cpu_ratio"] < waiting:
         add("waiting kernel", "INFO", "the kernel waits (CPU/wall %.2f): more threads than cores "
-            "can pay." % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(0.5,))
-    if m["cpu_ratio"] > 1.25:
+            "can pay." % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(waiting,))
+    threaded = RULES["threaded kernel"][0]
+    if m["cpu_ratio"] > threaded:
         add("threaded kernel", "INFO", "the kernel runs threads of its own (CPU/wall %.2f: cores "
             "per call), and the plan counted each worker as that many cores; its thread count "
             "(OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) and the workers share the cores."
-            % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(1.25,))
+            % m["cpu_ratio"], value=m["cpu_ratio"], thresholds=(threaded,))
     return out
