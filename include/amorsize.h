@@ -20,8 +20,8 @@
  *
  * Growth (how the public structs stay binary-compatible within a major version):
  * - Structs the library fills for the caller (amz_terms_t, amz_candidate_t,
- *   amz_worker_stats_t, amz_finding_t, amz_rank_stats_t, amz_sim_result_t,
- *   amz_sim_choice_t) end with `uint64_t reserved[4]`, which the library sets to zero.
+ *   amz_workload_info_t, amz_worker_stats_t, amz_finding_t, amz_rank_stats_t,
+ *   amz_sim_result_t, amz_sim_choice_t) end with `uint64_t reserved[4]`, which the library sets to zero.
  *   A later minor version may turn reserved words into fields; the size does not
  *   change, so a program built against an older header keeps working.
  * - Structs the library hands out by pointer to one object (amz_progress_t, the
@@ -553,6 +553,33 @@ AMZ_API double amz_plan_predicted_speedup(const amz_plan_t *plan);
 AMZ_API uint64_t amz_plan_sampled_items(const amz_plan_t *plan);
 /** @brief Wall seconds spent in probe + sample + plan. */
 AMZ_API double amz_plan_setup_seconds(const amz_plan_t *plan);
+
+/**
+ * @brief What sampling measured of the kernel: the model's inputs, as the plan's
+ *        explanation prints them under "Workload" (and a profile's /model holds).
+ *        After a run, the cost figures are those the run refined.
+ */
+typedef struct amz_workload_info {
+  uint64_t sampled_items;  /**< items run while sampling */
+  double mean_item_s;      /**< mean cost of one item alone, seconds */
+  double median_item_s;    /**< median cost of one item, seconds */
+  double max_item_s;       /**< the costliest item seen, seconds */
+  double cv;               /**< sd / mean of the sampled blocks' per-item costs */
+  double rel_error;        /**< relative standard error of the mean when sampling stopped */
+  double trend;            /**< relative cost change from item 0 to item N */
+  double cpu_ratio;        /**< kernel CPU time / wall time: below 0.5 it waits, above 1.25
+                                it runs threads of its own */
+  double contention;       /**< per-item slowdown with all workers busy (>= 1) */
+  int contention_workers;  /**< workers busy when the contention was measured */
+  uint64_t reserved[4];    /**< Zero: room for later fields (see "Growth" above). */
+} amz_workload_info_t;
+
+/**
+ * @brief The plan's measured workload. Local (an MPI plan's is the same on every
+ *        rank); do not call it while the plan runs.
+ * @return 0, AMZ_EINVAL (NULL argument).
+ */
+AMZ_API int amz_plan_workload(const amz_plan_t *plan, amz_workload_info_t *out);
 
 /** @brief The modelled terms of a makespan, in seconds. */
 typedef struct amz_terms {

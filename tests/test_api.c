@@ -995,6 +995,17 @@ static void test_candidates_and_terms(void) {
       chosen_found = 1;
   }
   CU_ASSERT(chosen_found);
+  /* The measured workload: what sampling saw, as the explanation prints it. */
+  amz_workload_info_t wi;
+  memset(&wi, 0xAB, sizeof wi);
+  CU_ASSERT_EQUAL(amz_plan_workload(plan, &wi), 0);
+  CU_ASSERT_EQUAL(wi.sampled_items, amz_plan_sampled_items(plan));
+  CU_ASSERT(wi.mean_item_s > 0 && wi.median_item_s > 0 && wi.max_item_s >= wi.median_item_s);
+  CU_ASSERT(wi.contention >= 1.0 && wi.contention_workers >= 1);
+  CU_ASSERT(wi.cpu_ratio > 0 && wi.rel_error >= 0 && wi.cv >= 0);
+  for (int k = 0; k < 4; k++) CU_ASSERT(wi.reserved[k] == 0);
+  EXPECT_ERR(amz_plan_workload(plan, NULL), AMZ_EINVAL, "amz_plan_workload");
+  EXPECT_ERR(amz_plan_workload(NULL, &wi), AMZ_EINVAL, "amz_plan_workload");
   /* Growth: the reserved words of every struct the library fills are zero, even
    * over a caller's struct full of garbage. */
   amz_candidate_t c;

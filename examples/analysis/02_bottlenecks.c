@@ -41,7 +41,6 @@
  * items and its findings could be read (map mode's outputs are checked too); 1 otherwise;
  * 2 for a bad argument. The last line on rank 0 is "02_bottlenecks: OK" on success.
  */
-#define _GNU_SOURCE /* open_memstream */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -222,7 +221,7 @@ typedef struct scenario {
   char evidence[256];   /* an extra figure found along the way; "" if none */
   double bytes;         /* memory: bytes the run reads and writes, for its bandwidth */
   double item_bytes;    /* map mode: input (= output) bytes per item */
-  double contention;    /* the sampler's contention factor (from the plan's text) */
+  double contention;    /* the sampler's contention factor (amz_plan_workload()) */
 } scenario_t;
 
 static double term_value(const amz_terms_t *t, const char *term) {
@@ -232,25 +231,6 @@ static double term_value(const amz_terms_t *t, const char *term) {
   if (!strcmp(term, "data")) return t->data;
   return t->compute;
 }
-
-/* Runs fn(arg, out) with `out` a memory stream and returns what it wrote (free it),
- * or NULL when fn failed; the explanations are captured so that only the part of
- * interest is printed. */
-static char *capture(int (*fn)(const void *, FILE *), const void *obj) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  if (!mem) return NULL;
-  int rc = fn(obj, mem);
-  fclose(mem);
-  if (rc != 0) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
-static int plan_explain_fn(const void *plan, FILE *o) { return amz_plan_explain(plan, o); }
 
 /*
  * Prints one scenario's report on rank 0: what was provoked, how it ran, the key
@@ -368,16 +348,15 @@ static int run_plan(scenario_t *sc, int plan_rc, amz_plan_t *plan, uint64_t n) {
             amz_last_error());
     return 1;
   }
-  /* The memory bottleneck is judged on the contention the sampler measured; the
-   * plan's explanation prints it in its Workload section. */
-  if (g_rank == 0) {
-    char *text = capture(plan_explain_fn, plan);
-    const char *line = text ? strstr(text, "\n  contention") : NULL;
-    if (line && sscanf(line, "\n  contention x%lf", &sc->contention) == 1 && !sc->term) {
-      const char *eol = strchr(line + 1, '\n');
-      snprintf(sc->evidence, sizeof sc->evidence, "plan: %.*s", (int)(eol - line - 3), line + 3);
-    }
-    free(text);
+  /* The memory bottleneck is judged on the contention the sampler measured
+   * (amz_plan_workload(); the plan's explanation prints it under "Workload"). */
+  amz_workload_info_t wi;
+  if (g_rank == 0 && amz_plan_workload(plan, &wi) == 0) {
+    sc->contention = wi.contention;
+    if (!sc->term)
+      snprintf(sc->evidence, sizeof sc->evidence,
+               "plan: contention x%.2f per item with %d worker%s busy (amz_plan_workload)",
+               wi.contention, wi.contention_workers, wi.contention_workers == 1 ? "" : "s");
   }
   amz_result_t *res = NULL;
   int rc = amz_mpi_run(plan, &res);

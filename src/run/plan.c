@@ -268,6 +268,22 @@ uint64_t amz_plan_sampled_items(const amz_plan_t *p) {
 }
 double amz_plan_setup_seconds(const amz_plan_t *p) { return p ? p->setup_s : -1.0; }
 
+int amz_plan_workload(const amz_plan_t *p, amz_workload_info_t *out) {
+  if (!p || !out) return amz__fail(AMZ_EINVAL, "amz_plan_workload: NULL argument");
+  const amz__workload_t *wl = &p->wl;
+  *out = (amz_workload_info_t){.sampled_items = wl->sampled_items,
+                               .mean_item_s = wl->mean_s,
+                               .median_item_s = wl->median_s,
+                               .max_item_s = wl->max_item_s,
+                               .cv = wl->cv,
+                               .rel_error = wl->rel_error,
+                               .trend = wl->trend,
+                               .cpu_ratio = wl->cpu_ratio,
+                               .contention = wl->contention,
+                               .contention_workers = wl->contention_workers};
+  return 0;
+}
+
 int amz_plan_terms(const amz_plan_t *p, amz_terms_t *out) {
   if (!p || !out) return amz__fail(AMZ_EINVAL, "amz_plan_terms: NULL argument");
   *out = p->next_terms;
