@@ -207,18 +207,16 @@ static int cmd_workers(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
 /* ---- findings -------------------------------------------------------------------- */
 
 static int cmd_findings(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
+  if (fmt == AMZ_CLI_TEXT) {
+    int rc = amz_cli_findings_text(o, p, "");
+    return rc == AMZ_CLI_OK ? amz_cli_finish(o) : rc;
+  }
   size_t n = amz_profile_finding_count(p);
-  int found = 0;
-  for (size_t i = 0; i < n || (i == 0 && fmt != AMZ_CLI_TEXT); i++) {
+  for (size_t i = 0; i < n || i == 0; i++) {
     amz_finding_t f = {.share = NAN, .value = NAN, .thresholds = {NAN, NAN, NAN}, .text = ""};
     if (i < n && amz_profile_finding(p, i, &f) != 0) {
       fprintf(stderr, "amorsize: %s\n", amz_last_error());
       return AMZ_CLI_FAIL;
-    }
-    if (fmt == AMZ_CLI_TEXT) {
-      fprintf(o, "[%s] %s\n", amz_severity_name(f.severity), f.text);
-      found += f.severity != AMZ_SEVERITY_INFO;
-      continue;
     }
     const amz_cli_field_t r[] = {
         FS("kind", amz_finding_kind_name(f.kind)), FS("severity", amz_severity_name(f.severity)),
@@ -229,8 +227,7 @@ static int cmd_findings(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
     if (i == 0) amz_cli_records_begin(o, fmt, r, nr);
     if (i < n) amz_cli_records_row(o, fmt, r, nr, i);
   }
-  if (fmt == AMZ_CLI_TEXT && !found) fprintf(o, "none: no overhead above its threshold.\n");
-  if (fmt != AMZ_CLI_TEXT) amz_cli_records_end(o, fmt);
+  amz_cli_records_end(o, fmt);
   return amz_cli_finish(o);
 }
 

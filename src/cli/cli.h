@@ -170,6 +170,10 @@ void amz_cli_progress_tty(void *ctx, size_t done, size_t total, const char *what
 
 /* The commands. Each returns an exit code. */
 int amz_cli_report(FILE *out, const amz_profile_t *p, const char *path);
+/* The profile's findings as the report's Bottlenecks lines ("[SEVERITY] text", or
+ * the "none" line), each after `indent`. AMZ_CLI_OK, or AMZ_CLI_FAIL with a line on
+ * stderr. */
+int amz_cli_findings_text(FILE *out, const amz_profile_t *p, const char *indent);
 int amz_cli_html(FILE *out, const amz_profile_t *const *profiles, const char *const *paths,
                  size_t n);
 /* As amz_cli_html, with the prediction section's target machine (0 = the default: 64

@@ -46,18 +46,20 @@ static void decision(FILE *o, const amz_profile_t *p) {
   fprintf(o, "  (* = chosen; 'amorsize html' draws the whole curve)\n");
 }
 
-/* The findings of the profile (src/analysis/findings.c judged them when it was opened). */
-static void bottlenecks(FILE *o, const amz_profile_t *p) {
+int amz_cli_findings_text(FILE *o, const amz_profile_t *p, const char *indent) {
   size_t n = amz_profile_finding_count(p);
   int found = 0;
-  fprintf(o, "\nBottlenecks\n");
   for (size_t i = 0; i < n; i++) {
     amz_finding_t f;
-    if (amz_profile_finding(p, i, &f) != 0) continue;
-    fprintf(o, "  [%s] %s\n", amz_severity_name(f.severity), f.text);
+    if (amz_profile_finding(p, i, &f) != 0) {
+      fprintf(stderr, "amorsize: %s\n", amz_last_error());
+      return AMZ_CLI_FAIL;
+    }
+    fprintf(o, "%s[%s] %s\n", indent, amz_severity_name(f.severity), f.text);
     found += f.severity != AMZ_SEVERITY_INFO;
   }
-  if (!found) fprintf(o, "  none: no overhead above its threshold.\n");
+  if (!found) fprintf(o, "%snone: no overhead above its threshold.\n", indent);
+  return AMZ_CLI_OK;
 }
 
 int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
@@ -172,6 +174,7 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
               (unsigned long long)f[i].end, f[i].code);
     if (nf > 10) fprintf(o, "  ... %zu more failed ranges\n", nf - 10);
   }
-  bottlenecks(o, p);
+  fprintf(o, "\nBottlenecks\n");
+  if (amz_cli_findings_text(o, p, "  ") != AMZ_CLI_OK) return AMZ_CLI_FAIL;
   return ferror(o) ? AMZ_CLI_FAIL : AMZ_CLI_OK;
 }
