@@ -762,15 +762,7 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
                      (unsigned long long)fmin, (unsigned long long)fmax);
   }
   if (rc == 0) rc = amz__mpi_setup_run(p);
-  if (rc != 0) {
-    amz_plan_destroy(p);
-    return rc;
-  }
-  p->setup_s = amz__clock_now(clk) - t0;
-  if (p->opts.has_hooks && p->opts.hooks.on_plan_ready)
-    p->opts.hooks.on_plan_ready(p, p->opts.hooks_user);
-  *plan = p;
-  return 0;
+  return amz__plan_created(p, rc, t0, plan);
 }
 
 int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,

@@ -215,12 +215,16 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
   }
   if (rc == 0) rc = amz__plan_skip_first(p);
   if (rc == 0) rc = decide(p);
+  return amz__plan_created(p, rc, t0, plan);
+}
+
+int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **plan) {
   if (rc != 0) {
     /* amz__fail already recorded the detail where the failure happened; keep it. */
     amz_plan_destroy(p);
     return rc;
   }
-  p->setup_s = amz__clock_now(clk) - t0;
+  p->setup_s = amz__clock_now(p->opts.clock) - t0;
   if (p->opts.has_hooks && p->opts.hooks.on_plan_ready)
     p->opts.hooks.on_plan_ready(p, p->opts.hooks_user);
   *plan = p;

@@ -159,6 +159,10 @@ AMZ__LOCAL int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opt
 /* (plan.c) The watchdog for the plan's next sampling or run, from its constraints
  * and its current cost per item (0 before sampling); NULL when no timeout is set. */
 const amz__watch_t *amz__plan_watch(amz_plan_t *p);
+/* (plan.c) Ends the creation of a plan of either kind: destroys p when rc != 0
+ * (the failure's detail is recorded), else records the setup time since t0, calls
+ * on_plan_ready and hands p out. Returns rc. */
+int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **plan);
 /* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
  * judges its findings, calls on_finish, hands res out and returns 0 or AMZ_EITEMS
  * when items failed. */
