@@ -1,6 +1,7 @@
 /*
  * Internal declarations of the MPI layer (libamorsize_mpi). Built on the core's
- * internal API (src/internal.h); nothing here is installed.
+ * extension interface (src/run/extension.h) and nothing else of the core; nothing
+ * here is installed.
  */
 #ifndef AMORSIZE_MPI_INTERNAL_H
 #define AMORSIZE_MPI_INTERNAL_H
@@ -10,17 +11,10 @@
 #include <stdatomic.h>
 
 #include "amorsize_mpi.h"
-#include "checkpoint.h"
-#include "cost_model.h"
-#include "executor.h"
-#include "plan.h"
-#include "planner.h"
-#include "profile_path.h"
-#include "progress.h"
-#include "schedule.h"
-#include "workload.h"
+#include "extension.h"
 
-/* As in internal.h: visible to the project's own white-box tests, no ABI promise. */
+/* The MPI layer's internal functions are exported for the project's own white-box
+ * tests and benchmarks (test_mpi, bench_profile), without ABI promise. */
 #pragma GCC visibility push(default)
 
 /* Message tags on the library's own duplicated communicators. */

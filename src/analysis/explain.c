@@ -6,31 +6,7 @@
 
 #include "internal.h"
 
-/* Formats seconds with a unit that keeps 3 significant digits. */
-const char *amz__fmt_seconds(char *buf, size_t len, double s) {
-  double a = fabs(s);
-  if (a == 0.0)
-    snprintf(buf, len, "0 s");
-  else if (a >= 1.0)
-    snprintf(buf, len, "%.3g s", s);
-  else if (a >= 1e-3)
-    snprintf(buf, len, "%.3g ms", s * 1e3);
-  else if (a >= 1e-6)
-    snprintf(buf, len, "%.3g us", s * 1e6);
-  else
-    snprintf(buf, len, "%.3g ns", s * 1e9);
-  return buf;
-}
-
 #define T(x) amz__fmt_seconds((char[32]){0}, 32, (x))
-
-const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b) {
-  if (b == 0) snprintf(buf, len, "none");
-  else if (b >= (1ULL << 30)) snprintf(buf, len, "%.1f GiB", (double)b / (1ULL << 30));
-  else if (b >= (1ULL << 20)) snprintf(buf, len, "%.1f MiB", (double)b / (1ULL << 20));
-  else snprintf(buf, len, "%.1f KiB", (double)b / 1024.0);
-  return buf;
-}
 
 #define B(x) amz__fmt_bytes((char[32]){0}, 32, (x))
 

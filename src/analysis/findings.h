@@ -71,7 +71,6 @@ typedef struct amz__findings {
 
 /* The profile component (libamorsize_profile) judges profiles with these: they are
  * exported, without ABI promise, like internal.h's. */
-#pragma GCC visibility push(default)
 
 /* Judges the facts into *out (emptied first). Returns 0 or AMZ_ENOMEM (then *out
  * holds what was judged before). */
@@ -80,12 +79,11 @@ void amz__findings_free(amz__findings_t *l);
 
 /* Prints "Bottlenecks" and one "  [SEVERITY] text" line per finding, or the "none"
  * line when no finding is above its threshold (INFO ones do not count). */
-AMZ__LOCAL void amz__findings_print(FILE *o, const amz__findings_t *l);
+void amz__findings_print(FILE *o, const amz__findings_t *l);
 
 /* The accessor behind amz_result_finding() and amz_profile_finding(): copies entry i
  * or fails with AMZ_EINVAL/AMZ_ERANGE naming `who`. */
 int amz__findings_get(const amz__findings_t *l, size_t i, amz_finding_t *out, const char *who);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_FINDINGS_H */

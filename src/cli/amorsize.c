@@ -10,9 +10,7 @@
 #include <hdf5.h>
 
 #include "cli.h"
-#include "common.h"
-#include "probe.h"
-#include "topology.h"
+#include "extension.h"
 
 static const char *const usage_main =
     "usage: amorsize COMMAND [OPTIONS] [FILE...]\n"

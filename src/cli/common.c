@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "common.h"
+#include "extension.h"
 
 const char *amz_cli_seconds(char *buf, size_t len, double s) {
   return amz__fmt_seconds(buf, len, s);

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "common.h"
+#include "extension.h"
 
 /* Seconds as the other commands print them, and long spans without an exponent
  * ("1000 s", "2.5 h"): what-if studies reach hours of work. */

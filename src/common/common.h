@@ -11,13 +11,10 @@
 
 #include "amorsize.h"
 
-/* The internal headers' declarations are exported from libamorsize without ABI
- * promise, for the project's own components (the MPI layer, the profile library,
- * the tool, tests and benchmarks), except those marked AMZ__LOCAL: those only the
- * core itself calls (the white-box tests link a static copy of the core). */
-#define AMZ__LOCAL __attribute__((visibility("hidden")))
-
-#pragma GCC visibility push(default)
+/* Every component is compiled with hidden symbols. The core (libamorsize) exports,
+ * besides the public API, only the functions its extension interface marks AMZ__EXT
+ * (extension.h); everything else stays inside the component that links it. */
+#define AMZ__EXT __attribute__((visibility("default")))
 
 #define AMZ__MAX_WORKERS 4096
 #define AMZ__MAX_RETRIES 100
@@ -26,7 +23,7 @@
 /* ---- errors (error.c) ---------------------------------------------------- */
 
 /* Records a printf-style detail for amz_last_error() and returns code. */
-int amz__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+AMZ__EXT int amz__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- clock (clock.c) ----------------------------------------------------- */
 
@@ -43,17 +40,17 @@ typedef struct amz__clock {
   double (*proc_cpu_now)(void *ctx);
 } amz__clock_t;
 
-double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
-double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
-AMZ__LOCAL double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
+AMZ__EXT double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
+AMZ__EXT double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
+double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
 /* Seconds a kernel wrapper spent inside the kernel call on work that is not the
  * kernel's own (the MPI map mode moving a block's data). The sampler subtracts
  * what accumulates here during a block from the block's time: the model counts
  * data movement in its own term. Per thread; only ever grows. */
-extern _Thread_local double amz__tls_excluded_s;
+AMZ__EXT extern _Thread_local double amz__tls_excluded_s;
 /* The thread CPU time spent in that excluded work (MPI's polling while waiting). */
-extern _Thread_local double amz__tls_excluded_cpu_s;
-extern const amz__clock_t amz__real_clock;
+AMZ__EXT extern _Thread_local double amz__tls_excluded_cpu_s;
+AMZ__EXT extern const amz__clock_t amz__real_clock;
 
 static inline double amz__clock_now(const amz__clock_t *c) { return c->now(c->ctx); }
 static inline double amz__clock_cpu(const amz__clock_t *c) {
@@ -65,20 +62,20 @@ static inline double amz__clock_proc_cpu(const amz__clock_t *c) {
 
 /* ---- statistics (stats.c) ------------------------------------------------ */
 
-AMZ__LOCAL double amz__median(const double *x, size_t n);          /* 0 for n == 0 */
-AMZ__LOCAL double amz__mad(const double *x, size_t n);             /* median |x - median| */
-AMZ__LOCAL double amz__trimmed_mean(const double *x, size_t n, double trim); /* trim per side */
-AMZ__LOCAL double amz__mean(const double *x, size_t n);
-AMZ__LOCAL double amz__stddev(const double *x, size_t n);          /* sample sd, 0 for n < 2 */
+double amz__median(const double *x, size_t n);          /* 0 for n == 0 */
+double amz__mad(const double *x, size_t n);             /* median |x - median| */
+double amz__trimmed_mean(const double *x, size_t n, double trim); /* trim per side */
+double amz__mean(const double *x, size_t n);
+double amz__stddev(const double *x, size_t n);          /* sample sd, 0 for n < 2 */
 /* Least-squares slope and intercept of y on x; returns 0, or -1 if x is constant. */
-AMZ__LOCAL int amz__linear_fit(const double *x, const double *y, size_t n, double *slope,
+int amz__linear_fit(const double *x, const double *y, size_t n, double *slope,
                     double *intercept);
 /* von Neumann successive-difference sd of a sequence: robust to smooth trends. */
-AMZ__LOCAL double amz__successive_sd(const double *x, size_t n);
+double amz__successive_sd(const double *x, size_t n);
 /* Expected maximum of k independent standard normal variables. */
-AMZ__LOCAL double amz__expected_max_normal(int k);
+double amz__expected_max_normal(int k);
 
-/* ---- formatting (explain.c) and parsing (options.c) ------------------------ */
+/* ---- formatting, hashing, parsing (util.c) ----------------------------------- */
 
 /* Seconds with a unit that keeps 3 significant digits ("14.5 ms"); returns buf. */
 const char *amz__fmt_seconds(char *buf, size_t len, double s);
@@ -86,9 +83,11 @@ const char *amz__fmt_seconds(char *buf, size_t len, double s);
 const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
 /* The default cache directory (env based) into buf; "" if none. */
 void amz__default_cache_dir(char *buf, size_t len);
+/* 64-bit FNV-1a hash of len bytes, continuing from h (start with AMZ__FNV_BASIS). */
+#define AMZ__FNV_BASIS 14695981039346656037ULL
+uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);
 /* Strict integer / double parse of a whole string. Returns 0 or -1. */
 int amz__parse_u64(const char *s, uint64_t *out);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_COMMON_H */

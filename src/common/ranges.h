@@ -12,7 +12,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__range {
   uint64_t begin, end;
@@ -30,15 +29,14 @@ void amz__rangeset_sort(amz__rangeset_t *s);
 size_t amz__rangeset_lower(const amz__rangeset_t *s, uint64_t x);
 uint64_t amz__rangeset_items(const amz__rangeset_t *s);
 /* 1 when [begin, end) overlaps a range of the sorted set. */
-AMZ__LOCAL int amz__rangeset_overlaps(const amz__rangeset_t *s, uint64_t begin, uint64_t end);
+int amz__rangeset_overlaps(const amz__rangeset_t *s, uint64_t begin, uint64_t end);
 void amz__rangeset_free(amz__rangeset_t *s);
 /* Sorts and merges overlapping or adjacent ranges (codes are dropped: for sets of
  * completed items). */
 void amz__rangeset_normalize(amz__rangeset_t *s);
 /* out = a ∪ b, normalized. Returns 0 or AMZ_ENOMEM. */
-AMZ__LOCAL int amz__rangeset_union(const amz__rangeset_t *a, const amz__rangeset_t *b,
+int amz__rangeset_union(const amz__rangeset_t *a, const amz__rangeset_t *b,
                                    amz__rangeset_t *out);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_RANGES_H */

@@ -15,7 +15,6 @@
 #include "topology.h"
 #include "workload.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__machine {
   amz__topology_t topo;
@@ -31,8 +30,7 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m,
 /* Slowdown factor of per-item cost with w workers (contention, time-slicing). */
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w);
 /* Per-chunk dispatch cost of a schedule with w workers. */
-AMZ__LOCAL double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w);
+double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_COST_MODEL_H */

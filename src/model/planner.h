@@ -14,7 +14,6 @@
 #include "workload.h"
 #include "cost_model.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__constraints {
   int workers;             /* 0 = choose */
@@ -54,7 +53,7 @@ typedef struct amz__decision {
   char why[256];          /* one-line reason for the choice */
 } amz__decision_t;
 
-AMZ__LOCAL int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
+int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
                      const amz__constraints_t *c, int pool_threads,
                      amz__decision_t *d);
 void amz__decision_free(amz__decision_t *d);
@@ -82,6 +81,5 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
 #define AMZ__PREFER_FEWER 1.02
 #define AMZ__PREFER_STATIC 1.005
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_PLANNER_H */

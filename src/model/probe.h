@@ -9,7 +9,6 @@
 #include "common.h"
 #include "topology.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__costs {
   double thread_start_s; /* create + join one thread */
@@ -27,9 +26,8 @@ typedef struct amz__costs {
 
 /* Measures the costs (or reads them from the cache dir when it holds a valid
  * entry for this fingerprint, and writes it back otherwise). dir NULL/"" = no cache. */
-int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir,
+AMZ__EXT int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir,
                      amz__costs_t *out);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_PROBE_H */

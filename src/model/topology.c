@@ -222,15 +222,6 @@ int amz__topology_probe(amz__topology_t *t) {
   return 0;
 }
 
-uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len) {
-  const unsigned char *p = data;
-  for (size_t i = 0; i < len; i++) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 uint64_t amz__topology_fingerprint(const amz__topology_t *t) {
   char buf[512];
   int n = snprintf(buf, sizeof buf, "%s|%s|%s|%d|%d|%s|%.3f", AMZ_VERSION_STRING, t->host,

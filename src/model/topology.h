@@ -8,7 +8,6 @@
 
 #include "common.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__topology {
   int pus_total;        /* processing units on the machine */
@@ -31,15 +30,11 @@ typedef struct amz__topology {
 } amz__topology_t;
 
 /* Probes hwloc and the cgroup limits. Returns 0 or AMZ_ETOPO. */
-int amz__topology_probe(amz__topology_t *t);
+AMZ__EXT int amz__topology_probe(amz__topology_t *t);
 /* Fills the derived usable_cores from the other fields (also for synthetic ones). */
-AMZ__LOCAL void amz__topology_finish(amz__topology_t *t);
-/* 64-bit FNV-1a hash of len bytes, continuing from h (start with AMZ__FNV_BASIS). */
-#define AMZ__FNV_BASIS 14695981039346656037ULL
-uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);
+void amz__topology_finish(amz__topology_t *t);
 /* 64-bit FNV-1a fingerprint of what makes measured costs valid. */
-AMZ__LOCAL uint64_t amz__topology_fingerprint(const amz__topology_t *t);
+uint64_t amz__topology_fingerprint(const amz__topology_t *t);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_TOPOLOGY_H */

@@ -16,7 +16,6 @@
 #include "checkpoint.h"
 #include "executor.h"
 
-#pragma GCC visibility push(default)
 
 #define AMZ__PROFILE_BINS 64
 
@@ -93,14 +92,13 @@ typedef struct amz__sampler_params {
  * solo per-item time) of k pairs of adjacent blocks: exp(mean) when the mean stands
  * beyond Student's t 99.9% two-sided quantile of its standard error, else 1 (also
  * for k < 3). May be below 1 (the caller keeps that for the report only). */
-AMZ__LOCAL double amz__contention_from_pairs(const double *log_ratio, size_t k);
+double amz__contention_from_pairs(const double *log_ratio, size_t k);
 
 /* Samples the kernel. done receives the executed ranges (sorted), failed the failed
  * ones with codes, records the blocks as chunks for the first run's result. */
-int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl,
+AMZ__EXT int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl,
                 amz__rangeset_t *done, amz__rangeset_t *failed,
                 amz__chunk_rec_t **recs, size_t *n_recs, int **rec_workers);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_WORKLOAD_H */

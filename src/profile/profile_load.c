@@ -9,12 +9,17 @@
  */
 #define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plan.h"
 #include "profile_ops.h"
+#include "profile_path.h"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static const amz__profile_ops_t *g_ops;
@@ -122,4 +127,59 @@ size_t amz_profile_finding_count(const amz_profile_t *p) {
 int amz_profile_finding(const amz_profile_t *p, size_t i, amz_finding_t *out) {
   if (!p) return amz__fail(AMZ_EINVAL, "amz_profile_finding: profile is NULL");
   return g_ops->finding(p, i, out);
+}
+
+int amz__profile_precheck(const amz_plan_t *p) {
+  if (!p->profile) return 0;
+#ifdef AMZ_NO_PROFILE
+  return amz__fail(AMZ_ENOTSUP,
+                   "a profile is asked for ('%s', from AMZ_PROFILE or "
+                   "amz_options_set_profile), but this build writes no profiles (configured "
+                   "with AMORSIZE_PROFILE=OFF, without HDF5): unset AMZ_PROFILE or rebuild "
+                   "with AMORSIZE_PROFILE=ON",
+                   p->profile);
+#endif
+  /* The profile component loads now, not after the run. */
+  if (!amz__profile_ops_get()) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", amz_last_error());
+    return amz__fail(AMZ_ENOTSUP, "a profile is asked for ('%s', from AMZ_PROFILE or "
+                                  "amz_options_set_profile), but %s", p->profile, why);
+  }
+  char path[PATH_MAX];
+  int rc = amz__profile_expand(p->profile, p->runs + 1, path, sizeof path);
+  if (rc != 0) return rc;
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return amz__fail(AMZ_EIO, "profile path '%s' is a directory; expected a file name",
+                       path);
+    if (!p->profile_overwrite)
+      return amz__fail(AMZ_EEXIST,
+                       "profile '%s' exists and is not overwritten; remove it, use %%r in "
+                       "the path, or allow overwriting (amz_options_set_profile_overwrite, "
+                       "AMZ_PROFILE_OVERWRITE=1)",
+                       path);
+  }
+  /* The temporary directory beside the profile has a longer name: a name that
+   * leaves it no room fails here, not after the run. */
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  size_t room = NAME_MAX - (sizeof AMZ__PROFILE_TMP_SUFFIX - 1);
+  if (strlen(base) > room)
+    return amz__fail(AMZ_EINVAL, "profile name '%s' is %zu bytes; at most %zu (its temporary "
+                                 "directory NAME" AMZ__PROFILE_TMP_SUFFIX " must fit in %d)", base,
+                     strlen(base), room, NAME_MAX);
+  if (strlen(path) + sizeof AMZ__PROFILE_TMP_SUFFIX + sizeof AMZ__PROFILE_TMP_FILE > PATH_MAX)
+    return amz__fail(AMZ_EINVAL, "profile path '%s' is %zu bytes; at most %zu", path,
+                     strlen(path), (size_t)PATH_MAX - sizeof AMZ__PROFILE_TMP_SUFFIX - sizeof AMZ__PROFILE_TMP_FILE);
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  if (access(dir, W_OK | X_OK) != 0)
+    return amz__fail(AMZ_EIO, "cannot write profile '%s': directory '%s': %s", path, dir,
+                     strerror(errno));
+  return 0;
 }

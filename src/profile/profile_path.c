@@ -1,6 +1,6 @@
-/* Where a profile goes: path patterns, the private directory it is written in, the
- * final rename that never replaces a file unless asked, and the early check at plan
- * creation (so that a run is not wasted on a profile that cannot be written). */
+/* Where a profile goes: path patterns, the private directory it is written in and
+ * the final rename that never replaces a file unless asked. Base layer: no state;
+ * the core, the MPI layer and the profile library each link a copy. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "profile_ops.h"
+#include "profile_path.h"
 
 int amz__profile_expand(const char *pattern, int run, char *out, size_t len) {
   size_t k = 0;
@@ -54,8 +53,6 @@ int amz__profile_expand(const char *pattern, int run, char *out, size_t len) {
 
 /* The suffix of the private directory a profile is written in, and the file's
  * name inside it. */
-#define TMP_SUFFIX ".tmp.XXXXXX"
-#define TMP_FILE "/profile.h5"
 
 int amz__profile_tmp_create(const char *path, char *dir, size_t dlen, char *tmp, size_t tlen) {
   /* A directory of our own (mode 0700, a random name, created exclusively) in the
@@ -63,13 +60,13 @@ int amz__profile_tmp_create(const char *path, char *dir, size_t dlen, char *tmp,
    * HDF5 then creates, even in a shared group directory, and the names of jobs on
    * other nodes or in other PID namespaces never collide. The same file system as
    * the final name, for an atomic rename. */
-  size_t n = (size_t)snprintf(dir, dlen, "%s" TMP_SUFFIX, path);
-  if (n >= dlen || n + sizeof TMP_FILE > tlen)
+  size_t n = (size_t)snprintf(dir, dlen, "%s" AMZ__PROFILE_TMP_SUFFIX, path);
+  if (n >= dlen || n + sizeof AMZ__PROFILE_TMP_FILE > tlen)
     return amz__fail(AMZ_EINVAL, "profile path '%s' is too long for its temporary name", path);
   if (!mkdtemp(dir))
     return amz__fail(AMZ_EIO, "cannot create a temporary directory for profile '%s': %s", path,
                      strerror(errno));
-  snprintf(tmp, tlen, "%s" TMP_FILE, dir);
+  snprintf(tmp, tlen, "%s" AMZ__PROFILE_TMP_FILE, dir);
   return 0;
 }
 
@@ -105,59 +102,4 @@ int amz__profile_commit(const char *tmp, const char *path, int overwrite) {
                      "AMZ_PROFILE_OVERWRITE=1)",
                      path);
   return amz__fail(AMZ_EIO, "cannot move profile '%s' to '%s': %s", tmp, path, strerror(e));
-}
-
-int amz__profile_precheck(const amz_plan_t *p) {
-  if (!p->profile) return 0;
-#ifdef AMZ_NO_PROFILE
-  return amz__fail(AMZ_ENOTSUP,
-                   "a profile is asked for ('%s', from AMZ_PROFILE or "
-                   "amz_options_set_profile), but this build writes no profiles (configured "
-                   "with AMORSIZE_PROFILE=OFF, without HDF5): unset AMZ_PROFILE or rebuild "
-                   "with AMORSIZE_PROFILE=ON",
-                   p->profile);
-#endif
-  /* The profile component loads now, not after the run. */
-  if (!amz__profile_ops_get()) {
-    char why[512];
-    snprintf(why, sizeof why, "%s", amz_last_error());
-    return amz__fail(AMZ_ENOTSUP, "a profile is asked for ('%s', from AMZ_PROFILE or "
-                                  "amz_options_set_profile), but %s", p->profile, why);
-  }
-  char path[PATH_MAX];
-  int rc = amz__profile_expand(p->profile, p->runs + 1, path, sizeof path);
-  if (rc != 0) return rc;
-  struct stat st;
-  if (stat(path, &st) == 0) {
-    if (S_ISDIR(st.st_mode))
-      return amz__fail(AMZ_EIO, "profile path '%s' is a directory; expected a file name",
-                       path);
-    if (!p->profile_overwrite)
-      return amz__fail(AMZ_EEXIST,
-                       "profile '%s' exists and is not overwritten; remove it, use %%r in "
-                       "the path, or allow overwriting (amz_options_set_profile_overwrite, "
-                       "AMZ_PROFILE_OVERWRITE=1)",
-                       path);
-  }
-  /* The temporary directory beside the profile has a longer name: a name that
-   * leaves it no room fails here, not after the run. */
-  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  size_t room = NAME_MAX - (sizeof TMP_SUFFIX - 1);
-  if (strlen(base) > room)
-    return amz__fail(AMZ_EINVAL, "profile name '%s' is %zu bytes; at most %zu (its temporary "
-                                 "directory NAME" TMP_SUFFIX " must fit in %d)", base,
-                     strlen(base), room, NAME_MAX);
-  if (strlen(path) + sizeof TMP_SUFFIX + sizeof TMP_FILE > PATH_MAX)
-    return amz__fail(AMZ_EINVAL, "profile path '%s' is %zu bytes; at most %zu", path,
-                     strlen(path), (size_t)PATH_MAX - sizeof TMP_SUFFIX - sizeof TMP_FILE);
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else if (slash == dir) dir[1] = '\0';
-  else *slash = '\0';
-  if (access(dir, W_OK | X_OK) != 0)
-    return amz__fail(AMZ_EIO, "cannot write profile '%s': directory '%s': %s", path, dir,
-                     strerror(errno));
-  return 0;
 }

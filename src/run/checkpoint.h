@@ -14,7 +14,6 @@
 #include "common.h"
 #include "ranges.h"
 
-#pragma GCC visibility push(default)
 
 #define AMZ__CKPT_VERSION 1
 #define AMZ__CKPT_HEADER 4096
@@ -52,23 +51,22 @@ typedef struct amz__ckpt {
  * AMZ_EFORMAT (not a checkpoint or corrupt), AMZ_EMISMATCH (another task or N),
  * AMZ_EBUSY (locked by another process), AMZ_ENOMEM. Close with amz__ckpt_close()
  * also after a failure. */
-int amz__ckpt_open(amz__ckpt_t *ck, const char *path, const char *task, uint64_t n, int lead,
+AMZ__EXT int amz__ckpt_open(amz__ckpt_t *ck, const char *path, const char *task, uint64_t n, int lead,
                    amz__rangeset_t *done, amz__ckpt_info_t *info);
-void amz__ckpt_set_writer(amz__ckpt_t *ck, int writer, int writers, uint64_t base);
+AMZ__EXT void amz__ckpt_set_writer(amz__ckpt_t *ck, int writer, int writers, uint64_t base);
 /* Records [b, e) as completed: one pwrite(), and an fdatasync() when the interval
  * has passed. Thread-safe. A write error stops logging; amz__ckpt_flush reports it. */
-void amz__ckpt_log(amz__ckpt_t *ck, uint64_t b, uint64_t e);
+AMZ__EXT void amz__ckpt_log(amz__ckpt_t *ck, uint64_t b, uint64_t e);
 /* fdatasync(); AMZ_EIO when this or any earlier write failed. */
-AMZ__LOCAL int amz__ckpt_flush(amz__ckpt_t *ck);
-AMZ__LOCAL void amz__ckpt_close(amz__ckpt_t *ck);
+int amz__ckpt_flush(amz__ckpt_t *ck);
+void amz__ckpt_close(amz__ckpt_t *ck);
 /* Reads a checkpoint without opening it for writing (tools, tests). */
-AMZ__LOCAL int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *info);
+int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *info);
 /* The parser's parts, for the fuzz target: the 4096-byte header, and a block of
  * records found at byte offset `offset` of the file. */
-AMZ__LOCAL int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_t *info);
-AMZ__LOCAL int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offset,
+int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_t *info);
+int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offset,
                             uint64_t n_items, amz__rangeset_t *done, amz__ckpt_info_t *info);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_CHECKPOINT_H */

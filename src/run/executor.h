@@ -16,7 +16,6 @@
 #include "checkpoint.h"
 #include "retry.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__chunk_rec {
   uint64_t begin, end;
@@ -86,9 +85,8 @@ typedef struct amz__exec_out {
 /* Default bound on chunk records kept per run (40 bytes each): 2^20 = 40 MiB. */
 #define AMZ__MAX_RECORDS ((size_t)1 << 20)
 
-int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out);
-void amz__exec_out_free(amz__exec_out_t *o);
+AMZ__EXT int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out);
+AMZ__EXT void amz__exec_out_free(amz__exec_out_t *o);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_EXECUTOR_H */

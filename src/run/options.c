@@ -274,32 +274,6 @@ int amz_options_set_use_env(amz_options_t *opts, int use_env) {
   return 0;
 }
 
-int amz__parse_u64(const char *s, uint64_t *out) {
-  if (!s) return -1;
-  while (isspace((unsigned char)*s)) s++;
-  if (!isdigit((unsigned char)*s)) return -1; /* no sign, no empty string */
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno != 0) return -1;
-  while (isspace((unsigned char)*end)) end++;
-  if (*end != '\0') return -1;
-  *out = v;
-  return 0;
-}
-
-void amz__default_cache_dir(char *buf, size_t len) {
-  const char *v;
-  buf[0] = '\0';
-  if ((v = getenv("AMZ_CACHE_DIR")) != NULL) {
-    snprintf(buf, len, "%s", v); /* "" disables */
-  } else if ((v = getenv("XDG_CACHE_HOME")) != NULL && v[0]) {
-    snprintf(buf, len, "%s/amorsize", v);
-  } else if ((v = getenv("HOME")) != NULL && v[0]) {
-    snprintf(buf, len, "%s/.cache/amorsize", v);
-  }
-}
-
 int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c) {
   c->workers = o->workers;
   c->schedule = o->schedule;

@@ -14,7 +14,6 @@
 #include "cost_model.h"
 #include "planner.h"
 
-#pragma GCC visibility push(default)
 
 struct amz_options {
   int workers;
@@ -44,10 +43,9 @@ struct amz_options {
   const amz__machine_t *machine;  /* tests: synthetic machine; NULL = probe */
 };
 
-AMZ__LOCAL void amz__options_defaults(amz_options_t *o);
+void amz__options_defaults(amz_options_t *o);
 /* Resolves constraints from options and, when enabled, the environment. */
-int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
+AMZ__EXT int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_OPTIONS_H */

@@ -22,7 +22,6 @@
 #include "planner.h"
 #include "options.h"
 
-#pragma GCC visibility push(default)
 
 /* A plan made by an extension (the MPI layer): it owns ext, adds its part of the
  * explanation, and runs the plan itself (amz_run refuses such plans). */
@@ -130,48 +129,47 @@ struct amz_result {
 };
 
 /* (explain.c) The Workload section of a plan explanation. */
-void amz__explain_workload(const amz_plan_t *p, FILE *o);
+AMZ__EXT void amz__explain_workload(const amz_plan_t *p, FILE *o);
 /* (result.c) Judges a finished run's findings into r->findings (findings.c's
  * rules). Returns 0 or AMZ_ENOMEM. */
-AMZ__LOCAL int amz__result_judge(amz_result_t *r);
+int amz__result_judge(amz_result_t *r);
 
 /* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
-AMZ__LOCAL int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
+int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
 /* (plan.c) After sampling: skip_first = sampled ∪ resumed. */
-int amz__plan_skip_first(amz_plan_t *p);
+AMZ__EXT int amz__plan_skip_first(amz_plan_t *p);
 /* (plan.c) The re-plan rule of threads and MPI plans alike, after run `runs` (1 =
  * the first): search again after runs 1, 2, 4, 8, ... or when the run missed its
  * prediction by more than 20%; else only predict the next run. */
-int amz__should_replan(int runs, double measured, double predicted);
+AMZ__EXT int amz__should_replan(int runs, double measured, double predicted);
 /* (plan.c) Ends checkpointing after a plan's first run: sync, close; the error of a
  * failed write (AMZ_EIO) or 0. */
-int amz__plan_ckpt_end(amz_plan_t *p);
+AMZ__EXT int amz__plan_ckpt_end(amz_plan_t *p);
 
 /* (plan.c) Fills a new plan's options (copied; defaults for NULL; the real clock
  * unless a test injected one), task and name. Returns 0 or AMZ_ENOMEM. */
-int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts);
+AMZ__EXT int amz__plan_init(amz_plan_t *p, const amz_task_t *task, const amz_options_t *opts);
 
 /* (plan.c) Resolves the plan's profile path (options, then AMZ_PROFILE and
  * AMZ_PROFILE_OVERWRITE when the environment is used). Returns 0, AMZ_EENV or
  * AMZ_ENOMEM. */
-AMZ__LOCAL int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
+int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts);
 
 /* (plan.c) The watchdog for the plan's next sampling or run, from its constraints
  * and its current cost per item (0 before sampling); NULL when no timeout is set. */
-const amz__watch_t *amz__plan_watch(amz_plan_t *p);
+AMZ__EXT const amz__watch_t *amz__plan_watch(amz_plan_t *p);
 /* (plan.c) Ends the creation of a plan of either kind: destroys p when rc != 0
  * (the failure's detail is recorded), else records the setup time since t0, calls
  * on_plan_ready and hands p out. Returns rc. */
-int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **plan);
+AMZ__EXT int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **plan);
 /* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
  * judges its findings, calls on_finish, hands res out and returns 0 or AMZ_EITEMS
  * when items failed. */
-int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
+AMZ__EXT int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
 
 /* Builds a result from an executor run (and the sampling records on a first run). */
-int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,
+AMZ__EXT int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,
                       amz_result_t **out);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_PLAN_H */

@@ -15,7 +15,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-#pragma GCC visibility push(default)
 
 typedef void (*amz__job_fn)(void *ctx, int worker);
 
@@ -67,11 +66,11 @@ typedef struct amz__pool {
   char lost[512];   /* non-empty once a watched job gave up: the diagnosis */
 } amz__pool_t;
 
-int amz__pool_init(amz__pool_t *p, int n_helpers);
+AMZ__EXT int amz__pool_init(amz__pool_t *p, int n_helpers);
 /* Grows the pool to at least n_helpers threads. */
-int amz__pool_grow(amz__pool_t *p, int n_helpers);
+AMZ__EXT int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
-AMZ__LOCAL void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
+void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
 /* Runs job(ctx, w) for w in [0, workers); with w NULL exactly as amz__pool_run
  * (returns 0). Otherwise on helper threads (grown as needed) while the caller
  * watches their kernel calls (made through amz__run_items). A call past
@@ -81,25 +80,25 @@ AMZ__LOCAL void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void
  * their call returns, and AMZ_ETIMEOUT is returned (naming worker and items). The
  * pool is then lost: every later run answers AMZ_ETIMEOUT. Also AMZ_ENOMEM or
  * AMZ_ESYS when the pool could not grow. */
-AMZ__LOCAL int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
+int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
                           const amz__watch_t *w);
 /* AMZ_ETIMEOUT with the diagnosis when a watched run gave up on this pool, else 0. */
-int amz__pool_check(const amz__pool_t *p, const char *what);
+AMZ__EXT int amz__pool_check(const amz__pool_t *p, const char *what);
 /* Joins the helpers; those still stuck in a kernel call are detached and the
  * memory they may read is left to the process. */
-void amz__pool_destroy(amz__pool_t *p);
+AMZ__EXT void amz__pool_destroy(amz__pool_t *p);
 /* The calling thread's slot while it runs a watched job, outside the user's
  * kernel calls, else NULL (a kernel that runs another plan does not see it). */
-amz__watch_slot_t *amz__watch_current(void);
+AMZ__EXT amz__watch_slot_t *amz__watch_current(void);
 /* Around one call of the user's kernel made by a library wrapper (MPI sampling,
  * map mode), whose own code is then not counted as the kernel's: publishes the
  * call in `s` (from amz__watch_current()), and ends the thread instead of going
  * on when its run was given up (before the call, or when it returns). */
-void amz__watch_enter(amz__watch_slot_t *s, uint64_t b, uint64_t e);
-void amz__watch_leave(amz__watch_slot_t *s);
+AMZ__EXT void amz__watch_enter(amz__watch_slot_t *s, uint64_t b, uint64_t e);
+AMZ__EXT void amz__watch_leave(amz__watch_slot_t *s);
 /* Parses AMZ_TIMEOUT ("off", or a comma list of SECONDS[s], FACTORx, error, abort)
  * into *seconds, *factor and *abort_job. Returns 0 or -1. */
-AMZ__LOCAL int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job);
+int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abort_job);
 /* Seconds a factor-only timeout waits at least (short calls vary a lot). */
 #define AMZ__TIMEOUT_FLOOR_S 10.0
 /* The largest seconds or factor accepted (about 31 years). */
@@ -107,9 +106,8 @@ AMZ__LOCAL int amz__timeout_parse(const char *v, double *seconds, double *factor
 
 /* (probe.c) Median per-chunk critical-path cost of `kind` with 1-item chunks and an empty
  * kernel over n items, minus `fixed` seconds of fork-join. */
-AMZ__LOCAL double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers,
+double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers,
                                         uint64_t n, double fixed);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_POOL_H */

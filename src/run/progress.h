@@ -12,7 +12,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-#pragma GCC visibility push(default)
 
 typedef struct amz__progress_line {
   int active, shown;
@@ -25,14 +24,13 @@ typedef struct amz__progress_line {
 } amz__progress_line_t;
 
 /* The progress mode from the options and, when used, AMZ_PROGRESS. */
-AMZ__LOCAL int amz__progress_mode_resolve(const amz_options_t *o, int *mode);
+int amz__progress_mode_resolve(const amz_options_t *o, int *mode);
 /* Decides whether this run shows the line (owner: rank 0, or the process) and sets
  * the hooks the executor gets. Returns 0 or AMZ_EENV. */
-int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t *p, int owner,
+AMZ__EXT int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t *p, int owner,
                              const amz_hooks_t **hooks, void **hooks_user);
 /* Ends the line with the run's time when it was shown. */
-void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
+AMZ__EXT void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_PROGRESS_H */

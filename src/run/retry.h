@@ -14,7 +14,6 @@
 #include "pool.h"
 #include "checkpoint.h"
 
-#pragma GCC visibility push(default)
 
 /* Where a run of items reports: failed items (for good), and counters. */
 typedef struct amz__sink {
@@ -30,13 +29,13 @@ typedef struct amz__sink {
  * that fails is run up to `retries` more times. Completed pieces are logged to ck
  * (may be NULL); items failed for good go to the sink. Returns the code of the
  * first item that failed for good, or 0 when everything was recovered. */
-int amz__run_failed(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t b, uint64_t e,
+AMZ__EXT int amz__run_failed(const amz_task_t *t, int retries, amz__ckpt_t *ck, uint64_t b, uint64_t e,
                     int rc, amz__sink_t *sink);
 
 /* One kernel call on a watched worker (pool.c): published in `slot` while it runs;
  * the thread ends instead of going on when its run was given up (before the call,
  * or when the call returns). */
-int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot_t *slot);
+AMZ__EXT int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot_t *slot);
 
 /* One kernel call, watched when the sink (may be NULL) carries a slot. */
 static inline int amz__kernel_call(const amz_task_t *t, uint64_t b, uint64_t e,
@@ -57,6 +56,5 @@ static inline int amz__run_items(const amz_task_t *t, int retries, amz__ckpt_t *
   return amz__run_failed(t, retries, ck, b, e, rc, sink);
 }
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_RETRY_H */

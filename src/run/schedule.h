@@ -12,7 +12,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-#pragma GCC visibility push(default)
 
 /* The chunk sequence of a schedule, shared by the executor, the sampler-free model
  * and (later) the simulator and MPI distribution: no schedule is implemented twice. */
@@ -65,18 +64,17 @@ uint64_t amz__deal(const amz__sched_t *s, int nodes, uint64_t min_batch, int fir
 
 /* Simulated item costs (sim_costs.c): their mean per item and their count. */
 struct amz_sim_costs;
-AMZ__LOCAL double amz__sim_mean(const struct amz_sim_costs *c);
+double amz__sim_mean(const struct amz_sim_costs *c);
 /* As amz_sim_costs_create with at most max_blocks noise blocks (cheaper to build;
  * the MPI planner uses 2^16). */
 struct amz_sim_workload;
-int amz__sim_costs_create(const struct amz_sim_workload *w, uint64_t max_blocks,
+AMZ__EXT int amz__sim_costs_create(const struct amz_sim_workload *w, uint64_t max_blocks,
                           struct amz_sim_costs **out);
-AMZ__LOCAL uint64_t amz__sim_items(const struct amz_sim_costs *c);
+uint64_t amz__sim_items(const struct amz_sim_costs *c);
 
 /* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */
-AMZ__LOCAL uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
+uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
                              double weight);
 
-#pragma GCC visibility pop
 
 #endif /* AMORSIZE_SCHEDULE_H */

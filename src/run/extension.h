@@ -1,0 +1,102 @@
+/*
+ * The core's extension interface: the one core header that a layer built on top of
+ * libamorsize includes (the MPI layer, mpi/; the tool, src/cli/, for `amorsize
+ * probe`). Not installed; there is no ABI promise: an extension is built from the
+ * same source tree as the core it links.
+ *
+ * What an extension sees
+ * ----------------------
+ * - The functions marked AMZ__EXT in the headers below: the only amz__ symbols
+ *   libamorsize exports. They are listed here by lifecycle step; each is
+ *   documented where it is declared.
+ * - The base layer (ranges.h, common.h's statistics and formatting, workload.h's
+ *   model, cost_model.h, planner.h, schedule.h, findings.h, profile_path.h's path
+ *   functions): code without state that each component links its own hidden copy
+ *   of (amorsize_base in CMakeLists.txt). An extension calls it freely.
+ * - The plan and result structs (plan.h), with the field rules below.
+ *
+ * The lifecycle, and the core's functions for each step
+ * ------------------------------------------------------
+ * 1. Create: amz__plan_init (task, name, options, clock), amz__constraints_resolve,
+ *    amz__profile_precheck, amz__ckpt_open and amz__ckpt_set_writer (a checkpoint
+ *    with several writers); finally amz__plan_created, which records the set-up
+ *    time and reports, or destroys the plan on error.
+ * 2. Probe: amz__topology_probe, amz__costs_probe (cached per machine).
+ * 3. Sample: amz__sample on the plan's pool (amz__pool_init, amz__pool_grow,
+ *    amz__pool_check), under the watchdog of amz__plan_watch; then
+ *    amz__plan_skip_first. An extension exchanging samples between processes builds
+ *    the shared model with the base layer's amz__workload_from_samples.
+ * 4. Decide: the base layer's cost model and candidate search pieces;
+ *    amz__sim_costs_create for simulated candidates; amz__explain_workload for the
+ *    extension's explanation.
+ * 5. Execute: amz__execute with the extension's chunk source (amz__exec_params_t:
+ *    source, source_ctx), amz__exec_out_free; amz__progress_line_begin and
+ *    amz__progress_line_end around it. A kernel wrapper of the extension's own
+ *    (interleaved sampling, map mode) calls the user's kernel through retry.h's
+ *    inline amz__run_items (amz__watch_call, amz__run_failed), marks its calls
+ *    with amz__watch_current, amz__watch_enter and amz__watch_leave, logs completed
+ *    ranges with amz__ckpt_log, and moves the time spent on data out of the
+ *    kernel's with amz__tls_excluded_s and amz__tls_excluded_cpu_s. Clocks:
+ *    amz__monotonic_now, amz__thread_cpu_now, amz__real_clock. amz__pool_destroy
+ *    ends a pool of the extension's own (amz_plan_destroy ends the plan's).
+ * 6. Refine and record: amz__result_build from the executor's output;
+ *    amz__should_replan (the one re-plan rule); the base layer's
+ *    amz__workload_rescale; amz__plan_ckpt_end after the first run; amz__run_finish,
+ *    which judges the findings, calls on_finish and hands the result out.
+ * Errors at any step: amz__fail records the detail amz_last_error() returns on the
+ * calling thread, and returns the code.
+ *
+ * What an extension may do with a plan
+ * ------------------------------------
+ * - Allocate it zeroed and call amz__plan_init before anything else; set ext_ops
+ *   (static, outlives the plan) and ext (its own state). amz_plan_destroy calls
+ *   ext_ops->destroy(ext) once; amz_plan_explain calls ext_ops->explain; amz_run
+ *   refuses the plan, naming ext_ops->run_with.
+ * - Write, while creating the plan: cons (after amz__constraints_resolve), machine,
+ *   wl, the sampling records (sampled, sampled_failed, sample_recs,
+ *   sample_rec_workers, n_sample_recs, sample_retry_calls, sample_recovered), the
+ *   checkpoint fields (ckpt, ckpt_open, ckpt_info, resumed), pool and pool_ready,
+ *   watch's rank and abort hook (before amz__plan_init), task.arg when it wraps the
+ *   user's kernel (map mode), and profile_overwrite once all processes agree on it.
+ * - Write, whenever it decides (creation and re-planning): dec, workers, ranks,
+ *   schedule, chunk, next_terms, full_terms, serial_pred_s, search_s.
+ * - Write after each run: runs (one more, before deciding whether to re-plan) and
+ *   profile_last (the file its own profile writer replaced).
+ * - Read everything else; never write opts, name or profile (amz__plan_init owns
+ *   them) nor setup_s (amz__plan_created).
+ * - Run it only after atomic_exchange(&running, 1) returned 0; amz__run_finish
+ *   clears running (an early return clears it itself). A plan runs on one thread
+ *   at a time.
+ *
+ * What the core guarantees
+ * ------------------------
+ * - Every AMZ__EXT function is safe to call from any thread on distinct objects;
+ *   amz__fail's detail is thread-local.
+ * - The core never calls into an extension except through ext_ops, the chunk
+ *   source and the kernel wrappers it was handed, and on the thread that called it
+ *   (the pool's helpers call the chunk source and the kernel).
+ * - A result built by amz__result_build may be given an ext (amz__result_ext_t);
+ *   amz_result_destroy frees it with its per_rank rows and local_ranges.
+ */
+#ifndef AMORSIZE_EXTENSION_H
+#define AMORSIZE_EXTENSION_H
+
+#include "amorsize.h"
+#include "common.h"
+#include "ranges.h"
+#include "topology.h"
+#include "probe.h"
+#include "pool.h"
+#include "schedule.h"
+#include "checkpoint.h"
+#include "retry.h"
+#include "executor.h"
+#include "workload.h"
+#include "cost_model.h"
+#include "planner.h"
+#include "options.h"
+#include "plan.h"
+#include "progress.h"
+#include "profile_path.h"
+
+#endif /* AMORSIZE_EXTENSION_H */
