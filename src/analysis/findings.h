@@ -85,5 +85,4 @@ void amz__findings_print(FILE *o, const amz__findings_t *l);
  * or fails with AMZ_EINVAL/AMZ_ERANGE naming `who`. */
 int amz__findings_get(const amz__findings_t *l, size_t i, amz_finding_t *out, const char *who);
 
-
 #endif /* AMORSIZE_FINDINGS_H */

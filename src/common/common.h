@@ -89,5 +89,4 @@ uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);
 /* Strict integer / double parse of a whole string. Returns 0 or -1. */
 int amz__parse_u64(const char *s, uint64_t *out);
 
-
 #endif /* AMORSIZE_COMMON_H */

@@ -12,7 +12,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-
 typedef struct amz__range {
   uint64_t begin, end;
   int code; /* failure code; 0 for plain ranges */
@@ -37,6 +36,5 @@ void amz__rangeset_normalize(amz__rangeset_t *s);
 /* out = a ∪ b, normalized. Returns 0 or AMZ_ENOMEM. */
 int amz__rangeset_union(const amz__rangeset_t *a, const amz__rangeset_t *b,
                                    amz__rangeset_t *out);
-
 
 #endif /* AMORSIZE_RANGES_H */

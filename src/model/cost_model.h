@@ -15,7 +15,6 @@
 #include "topology.h"
 #include "workload.h"
 
-
 typedef struct amz__machine {
   amz__topology_t topo;
   amz__costs_t costs;
@@ -31,6 +30,5 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m,
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w);
 /* Per-chunk dispatch cost of a schedule with w workers. */
 double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w);
-
 
 #endif /* AMORSIZE_COST_MODEL_H */

@@ -14,7 +14,6 @@
 #include "workload.h"
 #include "cost_model.h"
 
-
 typedef struct amz__constraints {
   int workers;             /* 0 = choose */
   int ranks;               /* MPI plans; 0 = choose */
@@ -80,6 +79,5 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
  * that keeps caches and NUMA pages warm across runs). */
 #define AMZ__PREFER_FEWER 1.02
 #define AMZ__PREFER_STATIC 1.005
-
 
 #endif /* AMORSIZE_PLANNER_H */

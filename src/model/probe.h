@@ -9,7 +9,6 @@
 #include "common.h"
 #include "topology.h"
 
-
 typedef struct amz__costs {
   double thread_start_s; /* create + join one thread */
   double pool_wake_s;    /* fork-join of the pool with all workers, empty job */
@@ -28,6 +27,5 @@ typedef struct amz__costs {
  * entry for this fingerprint, and writes it back otherwise). dir NULL/"" = no cache. */
 AMZ__EXT int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir,
                      amz__costs_t *out);
-
 
 #endif /* AMORSIZE_PROBE_H */

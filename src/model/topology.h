@@ -8,7 +8,6 @@
 
 #include "common.h"
 
-
 typedef struct amz__topology {
   int pus_total;        /* processing units on the machine */
   int cores_total;      /* physical cores on the machine */
@@ -35,6 +34,5 @@ AMZ__EXT int amz__topology_probe(amz__topology_t *t);
 void amz__topology_finish(amz__topology_t *t);
 /* 64-bit FNV-1a fingerprint of what makes measured costs valid. */
 uint64_t amz__topology_fingerprint(const amz__topology_t *t);
-
 
 #endif /* AMORSIZE_TOPOLOGY_H */

@@ -16,7 +16,6 @@
 #include "checkpoint.h"
 #include "executor.h"
 
-
 #define AMZ__PROFILE_BINS 64
 
 typedef struct amz__workload {
@@ -99,6 +98,5 @@ double amz__contention_from_pairs(const double *log_ratio, size_t k);
 AMZ__EXT int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl,
                 amz__rangeset_t *done, amz__rangeset_t *failed,
                 amz__chunk_rec_t **recs, size_t *n_recs, int **rec_workers);
-
 
 #endif /* AMORSIZE_WORKLOAD_H */

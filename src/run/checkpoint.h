@@ -14,7 +14,6 @@
 #include "common.h"
 #include "ranges.h"
 
-
 #define AMZ__CKPT_VERSION 1
 #define AMZ__CKPT_HEADER 4096
 #define AMZ__CKPT_EXTENT 65536
@@ -67,6 +66,5 @@ int amz__ckpt_read(const char *path, amz__rangeset_t *done, amz__ckpt_info_t *in
 int amz__ckpt_parse_header(const unsigned char *buf, size_t len, amz__ckpt_info_t *info);
 int amz__ckpt_parse_records(const unsigned char *buf, size_t len, uint64_t offset,
                             uint64_t n_items, amz__rangeset_t *done, amz__ckpt_info_t *info);
-
 
 #endif /* AMORSIZE_CHECKPOINT_H */

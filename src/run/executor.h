@@ -16,7 +16,6 @@
 #include "checkpoint.h"
 #include "retry.h"
 
-
 typedef struct amz__chunk_rec {
   uint64_t begin, end;
   double t_start, t_end; /* seconds since run start */
@@ -87,6 +86,5 @@ typedef struct amz__exec_out {
 
 AMZ__EXT int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out);
 AMZ__EXT void amz__exec_out_free(amz__exec_out_t *o);
-
 
 #endif /* AMORSIZE_EXECUTOR_H */

@@ -14,7 +14,6 @@
 #include "cost_model.h"
 #include "planner.h"
 
-
 struct amz_options {
   int workers;
   int ranks;               /* MPI plans: ranks to use; 0 = choose */
@@ -46,6 +45,5 @@ struct amz_options {
 void amz__options_defaults(amz_options_t *o);
 /* Resolves constraints from options and, when enabled, the environment. */
 AMZ__EXT int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
-
 
 #endif /* AMORSIZE_OPTIONS_H */

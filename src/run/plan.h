@@ -22,7 +22,6 @@
 #include "planner.h"
 #include "options.h"
 
-
 /* A plan made by an extension (the MPI layer): it owns ext, adds its part of the
  * explanation, and runs the plan itself (amz_run refuses such plans). */
 typedef struct amz__plan_ext_ops {
@@ -170,6 +169,5 @@ AMZ__EXT int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_resul
 /* Builds a result from an executor run (and the sampling records on a first run). */
 AMZ__EXT int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,
                       amz_result_t **out);
-
 
 #endif /* AMORSIZE_PLAN_H */

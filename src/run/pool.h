@@ -15,7 +15,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-
 typedef void (*amz__job_fn)(void *ctx, int worker);
 
 /* The watchdog (AMZ_TIMEOUT): what a watched run checks and how it ends. */
@@ -108,6 +107,5 @@ int amz__timeout_parse(const char *v, double *seconds, double *factor, int *abor
  * kernel over n items, minus `fixed` seconds of fork-join. */
 double amz__probe_chunk_cost(amz__pool_t *pool, amz_schedule_t kind, int workers,
                                         uint64_t n, double fixed);
-
 
 #endif /* AMORSIZE_POOL_H */

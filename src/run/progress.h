@@ -12,7 +12,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-
 typedef struct amz__progress_line {
   int active, shown;
   const amz_hooks_t *user; /* the user's hooks, called first */
@@ -31,6 +30,5 @@ AMZ__EXT int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t
                              const amz_hooks_t **hooks, void **hooks_user);
 /* Ends the line with the run's time when it was shown. */
 AMZ__EXT void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
-
 
 #endif /* AMORSIZE_PROGRESS_H */

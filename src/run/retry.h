@@ -14,7 +14,6 @@
 #include "pool.h"
 #include "checkpoint.h"
 
-
 /* Where a run of items reports: failed items (for good), and counters. */
 typedef struct amz__sink {
   void (*fail)(void *ctx, uint64_t b, uint64_t e, int code);
@@ -55,6 +54,5 @@ static inline int amz__run_items(const amz_task_t *t, int retries, amz__ckpt_t *
   }
   return amz__run_failed(t, retries, ck, b, e, rc, sink);
 }
-
 
 #endif /* AMORSIZE_RETRY_H */

@@ -12,7 +12,6 @@
 #include "amorsize.h"
 #include "common.h"
 
-
 /* The chunk sequence of a schedule, shared by the executor, the sampler-free model
  * and (later) the simulator and MPI distribution: no schedule is implemented twice. */
 typedef struct amz__sched {
@@ -75,6 +74,5 @@ uint64_t amz__sim_items(const struct amz_sim_costs *c);
 /* AWF chunk for a worker of relative speed weight (mean 1) with remaining items. */
 uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
                              double weight);
-
 
 #endif /* AMORSIZE_SCHEDULE_H */
