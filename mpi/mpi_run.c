@@ -574,6 +574,244 @@ static int merge_totals(amz_plan_t *p, const rank_sum_t *all, int first, amz_res
   return rc;
 }
 
+/* One MPI run's state, shared by the operations that plug it into the core's run
+ * (amz__plan_run): the chunk source, rank 0's server, the exchanged summaries. */
+typedef struct mpi_run {
+  amz__mpi_t *m;
+  int no_output;        /* the caller passed no result pointer: the run fails, together */
+  int dynamic;          /* chunks come from the node counters (else preassigned) */
+  src_ctx_t x;
+  pthread_t server;
+  int serving;          /* rank 0's server thread runs */
+  int server_runs;      /* a server serves this run (on rank 0) */
+  _Atomic int stop;
+  rank_sum_t *all;      /* every run rank's summary */
+  amz__range_t *gf;     /* failed ranges of all ranks */
+  uint64_t n_gf;
+  amz__rangeset_t lfail; /* this rank's failed ranges */
+  uint64_t run_items;
+  int ckpt_bad;         /* a rank whose checkpoint records failed, or -1 */
+} mpi_run_t;
+
+/* Before the executor: the schedule over all ranks' workers, the node table and its
+ * first batches, rank 0's server; every rank agrees that the run is on. */
+static int mpi_prepare(void *run, amz_plan_t *p, int rc, amz__exec_params_t *ep) {
+  mpi_run_t *r = run;
+  amz__mpi_t *m = r->m;
+  const int T = m->threads;
+  src_ctx_t *x = &r->x;
+  x->m = m;
+  x->W = (uint64_t)m->ranks * (uint64_t)T;
+  x->base = (uint64_t)m->run_rank * (uint64_t)T;
+  x->shm = m->shm;
+  x->batches = m->batches;
+  x->clk = p->opts.clock;
+  if (rc == 0)
+    rc = amz__sched_init(&x->sched, run_kind(p->schedule), p->task.n_items, (int)x->W, p->chunk);
+  if (rc == 0) run_params(p, x->sched.n_chunks);
+  x->last_t = calloc((size_t)T, sizeof *x->last_t);
+  x->last_work_ns = calloc((size_t)T, sizeof *x->last_work_ns);
+  x->wl = &p->wl;
+  if (rc == 0 && (!x->last_t || !x->last_work_ns)) rc = AMZ_ENOMEM;
+  r->dynamic = !amz__sched_preassigned(p->schedule);
+  x->inner = r->dynamic ? src_shared : src_preassigned;
+  if (rc == 0 && r->dynamic && m->run_node_rank == 0) {
+    amz__node_shm_t *s = m->shm;
+    uint64_t cap = s->cap;
+    memset(s, 0, shm_header_bytes(m->run_nodes));
+    s->cap = cap;
+    deal_initial(x);
+  }
+  if (rc == AMZ_ETIMEOUT) {
+    /* a lost plan: amz__pool_check said why */
+  } else if (rc != 0) {
+    rc = amz__fail(rc, "cannot prepare the run");
+  } else if (r->no_output) {
+    rc = amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
+  }
+  rc = amz__mpi_agree(m->run, rc);
+  if (rc == 0 && r->dynamic && m->run_node_size > 1) {
+    MPI_Request req; /* the node's table is ready before anyone reads it */
+    rc = amz__mpi_check(MPI_Ibarrier(m->run_node, &req), "MPI_Ibarrier(node)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  int refill_nodes = r->dynamic && m->cross_node ? m->run_nodes - 1 : 0;
+  int peers = m->map ? m->run_size - 1 : 0;
+  if (rc == 0 && m->run_rank == 0 && (refill_nodes > 0 || peers > 0)) {
+    amz__server_params_t sp = {.m = m, .comm = m->run, .peers = peers,
+                               .refill_nodes = refill_nodes, .sched = &x->sched,
+                               .run_nodes = m->run_nodes, .node0 = m->shm,
+                               .min_batch = m->min_batch, .stop = &r->stop};
+    rc = amz__server_start(&sp, &r->server);
+    r->serving = rc == 0;
+  }
+  /* Everyone knows the node tables are ready and rank 0's server runs (or that the
+   * run is off): from here every rank takes part until the end. */
+  rc = amz__mpi_agree(m->run, rc);
+  r->server_runs = rc == 0 && (refill_nodes > 0 || peers > 0);
+  if (rc != 0 && r->serving) {
+    atomic_store(&r->stop, 1);
+    amz__server_join(r->server);
+    r->serving = 0;
+  }
+  m->data_comm = m->run;
+  ep->workers = T;
+  ep->source = m->map && m->rank != 0 ? src_map : r->dynamic ? src_shared : src_preassigned;
+  ep->source_ctx = x;
+  /* Each rank sees its own items: the run's progress is estimated as if the ranks
+   * went at one pace. */
+  ep->progress_scale = (double)m->run_size;
+  ep->track_moved = m->map && m->rank != 0;
+  ep->kernel_wrapped = m->map;
+  return rc;
+}
+
+/* After the executor: map mode's DONE, and the chunk source's own failures. */
+static int mpi_executed(void *run, amz_plan_t *p, int rc) {
+  (void)p;
+  mpi_run_t *r = run;
+  amz__mpi_t *m = r->m;
+  /* DONE even after a failure here: rank 0's server counts on it. */
+  if (m->map && m->run_rank != 0 && r->server_runs) {
+    int drc = amz__map_done(m->run);
+    if (rc == 0) rc = drc;
+  }
+  if (r->x.fail && rc == 0)
+    rc = amz__fail(AMZ_EMPI, "a batch refill of node %d failed; its remaining items did not run",
+                   m->run_node_id);
+  if (atomic_load(&r->x.map_fail) && rc == 0)
+    rc = amz__fail(AMZ_EMPI, "map mode: sending outputs back to rank 0 failed");
+  return rc;
+}
+
+/* The result: what each rank did is exchanged (totals, then the failed ranges), and
+ * every rank builds the same global result, with this rank's part in res->ext. */
+static int mpi_build(void *run, amz_plan_t *p, int rc, const amz__run_state_t *st,
+                     amz_result_t **out) {
+  mpi_run_t *r = run;
+  amz__mpi_t *m = r->m;
+  const amz__exec_out_t *ex = st->ex;
+  int first = st->first;
+  rank_sum_t mine;
+  memset(&mine, 0, sizeof mine);
+  if (rc == 0)
+    rc = summarize_local(p, ex, first, r->dynamic, st->local_wall_s, st->ckpt_rc, &mine,
+                         &r->lfail);
+  /* Rank 0's server goes on serving the other nodes while rank 0 waits here; once
+   * every rank has arrived, every node got its last batch and every DONE was sent,
+   * so the server ends. After a failure it is told to stop instead. */
+  rc = amz__mpi_agree(m->run, rc);
+  if (r->serving) {
+    if (rc != 0) atomic_store(&r->stop, 1);
+    amz__server_join(r->server);
+    r->serving = 0;
+  }
+  r->all = rc == 0 ? malloc((size_t)m->run_size * sizeof *r->all) : NULL;
+  if (rc == 0 && !r->all) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the run summary");
+  rc = amz__mpi_agree(m->run, rc);
+  if (rc == 0) {
+    MPI_Request req;
+    rc = amz__mpi_check(MPI_Iallgather(&mine, sizeof mine, MPI_BYTE, r->all, sizeof mine,
+                                       MPI_BYTE, m->run, &req),
+                        "MPI_Iallgather(run summary)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+  }
+  if (rc == 0) rc = gather_failures(m, r->all, &r->lfail, &r->gf, &r->n_gf);
+  amz_result_t *res = NULL;
+  if (rc == 0) rc = amz__result_build(p, ex, first, &res);
+  amz__result_ext_t *rx = NULL;
+  if (rc == 0) {
+    rx = calloc(1, sizeof *rx);
+    if (!rx) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the result");
+    else res->ext = rx;
+  }
+  if (rc != 0) {
+    amz_result_destroy(res);
+    return rc;
+  }
+  const int T = m->threads;
+  rx->ranks = m->run_size;
+  rx->rank = m->rank;
+  rx->nodes = m->run_nodes;
+  rx->threads = T;
+  rx->local_wall_s = st->local_wall_s;
+  uint64_t lfailed = amz__rangeset_items(&r->lfail);
+  rx->local_failed = lfailed + (first ? m->local_sampled_failed : 0);
+  rx->local_done = ex->items_run - lfailed + (first ? m->local_sampled - m->local_sampled_failed : 0);
+  rc = local_ranges(p, ex, first, rx);
+  /* Global totals, identical on every rank: sampled items (all ranks) plus what
+   * each rank ran, minus the failures of all. */
+  amz__rangeset_free(&res->failures);
+  for (uint64_t i = 0; i < r->n_gf && rc == 0; i++)
+    rc = amz__rangeset_add(&res->failures, r->gf[i].begin, r->gf[i].end, r->gf[i].code);
+  if (first)
+    for (size_t i = 0; i < p->sampled_failed.n && rc == 0; i++)
+      rc = amz__rangeset_add(&res->failures, p->sampled_failed.v[i].begin,
+                             p->sampled_failed.v[i].end, p->sampled_failed.v[i].code);
+  amz__rangeset_sort(&res->failures);
+  if (rc == 0) rc = merge_totals(p, r->all, first, res, &r->run_items, &r->ckpt_bad);
+  /* The steps after this one run even when rc != 0 here: the profile's agreement
+   * is collective. */
+  *out = res;
+  return rc;
+}
+
+/* The profile, written collectively; a rank whose checkpoint failed tells all. */
+static int mpi_record(void *run, amz_plan_t *p, int rc, const amz__run_state_t *st,
+                      amz_result_t *res) {
+  mpi_run_t *r = run;
+  if (p->profile) {
+    rc = amz__mpi_agree(r->m->run, rc);
+    if (rc == 0) res->profile_rc = amz__mpi_profile(p, r->m, res, res->ext->ranges_lost);
+  }
+  if (r->ckpt_bad >= 0 && res->profile_rc == 0)
+    res->profile_rc = st->ckpt_rc != 0
+                          ? amz__fail(AMZ_EIO, "%s", st->ckpt_msg)
+                          : amz__fail(AMZ_EIO, "rank %d could not write its checkpoint "
+                                               "records; see its amz_last_error()", r->ckpt_bad);
+  return rc;
+}
+
+/* Refines the cost level from the run (identical on every rank): all ranks' kernel
+ * time against the predicted compute. The MPI plan keeps its sampled profile (no
+ * census: the chunks' times stay on their ranks). */
+static void mpi_refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
+                       const amz_result_t *res) {
+  (void)st;
+  (void)res;
+  mpi_run_t *r = run;
+  amz__mpi_t *m = r->m;
+  double busy = 0;
+  for (int k = 0; k < m->run_size; k++) busy += r->all[k].busy;
+  double predicted = p->next_terms.compute * (double)(m->ranks * m->threads);
+  if (busy > 0 && predicted > 0 && r->run_items > 0)
+    amz__workload_rescale(&p->wl, busy / predicted);
+}
+
+static void mpi_cleanup(void *run) {
+  mpi_run_t *r = run;
+  if (r->serving) { /* not reached: mpi_build joins it */
+    atomic_store(&r->stop, 1);
+    amz__server_join(r->server);
+  }
+  free(r->all);
+  free(r->gf);
+  amz__rangeset_free(&r->lfail);
+  amz__sched_free(&r->x.sched);
+  free(r->x.last_t);
+  free(r->x.last_work_ns);
+}
+
+static const amz__run_ops_t mpi_run_ops = {.fn = "amz_mpi_run",
+                                           .prepare = mpi_prepare,
+                                           .executed = mpi_executed,
+                                           .build = mpi_build,
+                                           .record = mpi_record,
+                                           .refine = mpi_refine,
+                                           .decide = amz__mpi_replan,
+                                           .predict = amz__mpi_repredict,
+                                           .cleanup = mpi_cleanup};
+
 int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
   /* A NULL output on one rank must not leave the others in a collective: the run
    * goes on with a private output until the ranks agree on the error. */
@@ -599,206 +837,14 @@ int amz_mpi_run(amz_plan_t *p, amz_result_t **result) {
     atomic_store(&p->running, 0);
     return rc;
   }
-  const amz__clock_t *clk = p->opts.clock;
-  double t0 = amz__clock_now(clk);
-  int first = p->runs == 0;
-  const int T = m->threads;
-  src_ctx_t x = {.m = m, .W = (uint64_t)m->ranks * (uint64_t)T,
-                 .base = (uint64_t)m->run_rank * (uint64_t)T, .shm = m->shm,
-                 .batches = m->batches, .clk = clk};
-  int rc = amz__pool_check(&p->pool, "amz_mpi_run");
-  if (rc == 0) rc = amz__pool_grow(&p->pool, T - 1);
-  if (rc == 0)
-    rc = amz__sched_init(&x.sched, run_kind(p->schedule), p->task.n_items, (int)x.W, p->chunk);
-  if (rc == 0) run_params(p, x.sched.n_chunks);
-  x.last_t = calloc((size_t)T, sizeof *x.last_t);
-  x.last_work_ns = calloc((size_t)T, sizeof *x.last_work_ns);
-  x.wl = &p->wl;
-  if (rc == 0 && (!x.last_t || !x.last_work_ns)) rc = AMZ_ENOMEM;
-  int dynamic = !amz__sched_preassigned(p->schedule);
-  x.inner = dynamic ? src_shared : src_preassigned;
-  if (rc == 0 && dynamic && m->run_node_rank == 0) {
-    amz__node_shm_t *s = m->shm;
-    uint64_t cap = s->cap;
-    memset(s, 0, shm_header_bytes(m->run_nodes));
-    s->cap = cap;
-    deal_initial(&x);
-  }
-  if (rc == AMZ_ETIMEOUT) {
-    /* a lost plan: amz__pool_check said why */
-  } else if (rc != 0) {
-    rc = amz__fail(rc, "cannot prepare the run");
-  } else if (no_output) {
-    rc = amz__fail(AMZ_EINVAL, "amz_mpi_run: result (the output) is NULL");
-  }
-  rc = amz__mpi_agree(m->run, rc);
-  if (rc == 0 && dynamic && m->run_node_size > 1) {
-    MPI_Request req; /* the node's table is ready before anyone reads it */
-    rc = amz__mpi_check(MPI_Ibarrier(m->run_node, &req), "MPI_Ibarrier(node)");
-    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
-  }
-  pthread_t server;
-  int serving = 0;
-  _Atomic int stop = 0;
-  int refill_nodes = dynamic && m->cross_node ? m->run_nodes - 1 : 0;
-  int peers = m->map ? m->run_size - 1 : 0;
-  if (rc == 0 && m->run_rank == 0 && (refill_nodes > 0 || peers > 0)) {
-    amz__server_params_t sp = {.m = m, .comm = m->run, .peers = peers,
-                               .refill_nodes = refill_nodes, .sched = &x.sched,
-                               .run_nodes = m->run_nodes, .node0 = m->shm,
-                               .min_batch = m->min_batch, .stop = &stop};
-    rc = amz__server_start(&sp, &server);
-    serving = rc == 0;
-  }
-  /* Everyone knows the node tables are ready and rank 0's server runs (or that the
-   * run is off): from here every rank takes part until the end. */
-  rc = amz__mpi_agree(m->run, rc);
-  int server_runs = rc == 0 && (refill_nodes > 0 || peers > 0);
-  if (rc != 0 && serving) {
-    atomic_store(&stop, 1);
-    amz__server_join(server);
-    serving = 0;
-  }
-  m->data_comm = m->run;
-  amz__exec_out_t ex;
-  memset(&ex, 0, sizeof ex);
+  mpi_run_t r;
+  memset(&r, 0, sizeof r);
+  r.m = m;
+  r.no_output = no_output;
+  r.ckpt_bad = -1;
   /* The line shows on the plan's rank 0 only: one terminal, one line. AMZ_PROGRESS
-   * was checked at plan creation, so every rank gets the same status here. */
-  amz__progress_line_t line;
-  const amz_hooks_t *hooks = NULL;
-  void *hooks_user = NULL;
-  amz__progress_line_begin(&line, p, m->rank == 0, &hooks, &hooks_user);
-  if (rc == 0) {
-    amz__exec_params_t ep = {.task = &p->task,
-                             .schedule = p->schedule,
-                             .workers = T,
-                             .chunk = p->chunk,
-                             .skip = first ? &p->skip_first : NULL,
-                             .retries = p->cons.retries,
-                             .ckpt = first && p->ckpt_open ? &p->ckpt : NULL,
-                             .hooks = hooks,
-                             .hooks_user = hooks_user,
-                             .progress_interval = p->opts.progress_interval,
-                             .clock = clk,
-                             .pool = &p->pool,
-                             .t_origin = t0,
-                             .source = m->map && m->rank != 0 ? src_map
-                                       : dynamic                  ? src_shared
-                                                                  : src_preassigned,
-                             .source_ctx = &x,
-                             /* Each rank sees its own items: the run's progress
-                              * is estimated as if the ranks went at one pace. */
-                             .progress_scale = (double)m->run_size,
-                             .track_moved = m->map && m->rank != 0,
-                             .watch = amz__plan_watch(p),
-                             .kernel_wrapped = m->map};
-    rc = amz__execute(&ep, &ex);
-    amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
-  }
-  /* DONE even after a failure here: rank 0's server counts on it. */
-  if (m->map && m->run_rank != 0 && server_runs) {
-    int drc = amz__map_done(m->run);
-    if (rc == 0) rc = drc;
-  }
-  if (x.fail && rc == 0)
-    rc = amz__fail(AMZ_EMPI, "a batch refill of node %d failed; its remaining items did not run",
-                   m->run_node_id);
-  if (atomic_load(&x.map_fail) && rc == 0)
-    rc = amz__fail(AMZ_EMPI, "map mode: sending outputs back to rank 0 failed");
-  double local_wall = amz__clock_now(clk) - t0;
-  /* The first run ends the checkpoint; a rank whose records failed tells all. */
-  char ckpt_msg[1024] = "";
-  int ckpt_rc = first ? amz__plan_ckpt_end(p) : 0;
-  if (ckpt_rc != 0) snprintf(ckpt_msg, sizeof ckpt_msg, "%s", amz_last_error());
-
-  /* Exchange what each rank did: totals, then the failed ranges. */
-  rank_sum_t mine;
-  memset(&mine, 0, sizeof mine);
-  amz__rangeset_t lfail = {0};
-  if (rc == 0) rc = summarize_local(p, &ex, first, dynamic, local_wall, ckpt_rc, &mine, &lfail);
-  /* Rank 0's server goes on serving the other nodes while rank 0 waits here; once
-   * every rank has arrived, every node got its last batch and every DONE was sent,
-   * so the server ends. After a failure it is told to stop instead. */
-  rc = amz__mpi_agree(m->run, rc);
-  if (serving) {
-    if (rc != 0) atomic_store(&stop, 1);
-    amz__server_join(server);
-  }
-  rank_sum_t *all = rc == 0 ? malloc((size_t)m->run_size * sizeof *all) : NULL;
-  if (rc == 0 && !all) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the run summary");
-  rc = amz__mpi_agree(m->run, rc);
-  if (rc == 0) {
-    MPI_Request req;
-    rc = amz__mpi_check(MPI_Iallgather(&mine, sizeof mine, MPI_BYTE, all, sizeof mine,
-                                       MPI_BYTE, m->run, &req),
-                        "MPI_Iallgather(run summary)");
-    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
-  }
-  amz__range_t *gf = NULL;
-  uint64_t n_gf = 0;
-  if (rc == 0) rc = gather_failures(m, all, &lfail, &gf, &n_gf);
-  amz_result_t *res = NULL;
-  if (rc == 0) rc = amz__result_build(p, &ex, first, &res);
-  amz__result_ext_t *rx = NULL;
-  if (rc == 0) {
-    rx = calloc(1, sizeof *rx);
-    if (!rx) rc = amz__fail(AMZ_ENOMEM, "cannot allocate the result");
-    else res->ext = rx;
-  }
-  if (rc == 0) {
-    rx->ranks = m->run_size;
-    rx->rank = m->rank;
-    rx->nodes = m->run_nodes;
-    rx->threads = T;
-    rx->local_wall_s = local_wall;
-    uint64_t lfailed = amz__rangeset_items(&lfail);
-    rx->local_failed = lfailed + (first ? m->local_sampled_failed : 0);
-    rx->local_done = ex.items_run - lfailed + (first ? m->local_sampled - m->local_sampled_failed : 0);
-    rc = local_ranges(p, &ex, first, rx);
-    /* Global totals, identical on every rank: sampled items (all ranks) plus what
-     * each rank ran, minus the failures of all. */
-    amz__rangeset_free(&res->failures);
-    for (uint64_t i = 0; i < n_gf && rc == 0; i++)
-      rc = amz__rangeset_add(&res->failures, gf[i].begin, gf[i].end, gf[i].code);
-    if (first)
-      for (size_t i = 0; i < p->sampled_failed.n && rc == 0; i++)
-        rc = amz__rangeset_add(&res->failures, p->sampled_failed.v[i].begin,
-                               p->sampled_failed.v[i].end, p->sampled_failed.v[i].code);
-    amz__rangeset_sort(&res->failures);
-    uint64_t run_items = 0;
-    int ckpt_bad = -1;
-    if (rc == 0) rc = merge_totals(p, all, first, res, &run_items, &ckpt_bad);
-    double wall = res->wall_s;
-    /* The profile shows the model and the candidates this run came from: it is
-     * written before the model is refined and the plan searched again. */
-    if (p->profile) {
-      rc = amz__mpi_agree(m->run, rc);
-      if (rc == 0) res->profile_rc = amz__mpi_profile(p, m, res, rx->ranges_lost);
-    }
-    if (ckpt_bad >= 0 && res->profile_rc == 0)
-      res->profile_rc = ckpt_rc != 0 ? amz__fail(AMZ_EIO, "%s", ckpt_msg)
-                                     : amz__fail(AMZ_EIO, "rank %d could not write its checkpoint "
-                                                 "records; see its amz_last_error()", ckpt_bad);
-    /* Refine the cost level from the run (identical on every rank): the measured
-     * kernel time against the predicted compute, then predict the next run. */
-    double busy = 0;
-    for (int r = 0; r < m->run_size; r++) busy += all[r].busy;
-    double predicted = p->next_terms.compute * (double)(m->ranks * T);
-    if (rc == 0 && busy > 0 && predicted > 0 && run_items > 0)
-      amz__workload_rescale(&p->wl, busy / predicted);
-    p->runs++;
-    if (rc == 0)
-      rc = amz__should_replan(p->runs, wall, res->predicted.total) ? amz__mpi_replan(p)
-                                                                   : amz__mpi_repredict(p);
-  }
-  free(all);
-  free(gf);
-  amz__rangeset_free(&lfail);
-  amz__exec_out_free(&ex);
-  amz__sched_free(&x.sched);
-  free(x.last_t);
-  free(x.last_work_ns);
-  return amz__run_finish(p, rc, res, result);
+   * was checked at plan creation, so every rank gets the same status. */
+  return amz__plan_run(p, &mpi_run_ops, &r, m->rank == 0, result);
 }
 
 /* ---- result accessors and the gather helper ------------------------------------ */

@@ -22,27 +22,31 @@
  *    with several writers); finally amz__plan_created, which records the set-up
  *    time and reports, or destroys the plan on error.
  * 2. Probe: amz__topology_probe, amz__costs_probe (cached per machine).
- * 3. Sample: amz__sample on the plan's pool (amz__pool_init, amz__pool_grow,
- *    amz__pool_check), under the watchdog of amz__plan_watch; then
- *    amz__plan_skip_first. An extension exchanging samples between processes builds
- *    the shared model with the base layer's amz__workload_from_samples.
+ * 3. Sample: amz__sample on the plan's pool (amz__pool_init), under the watchdog
+ *    of amz__plan_watch; then amz__plan_skip_first. An extension exchanging samples
+ *    between processes builds the shared model with the base layer's
+ *    amz__workload_from_samples.
  * 4. Decide: the base layer's cost model and candidate search pieces;
  *    amz__sim_costs_create for simulated candidates; amz__explain_workload for the
  *    extension's explanation.
- * 5. Execute: amz__execute with the extension's chunk source (amz__exec_params_t:
- *    source, source_ctx), amz__exec_out_free; amz__progress_line_begin and
- *    amz__progress_line_end around it. A kernel wrapper of the extension's own
- *    (interleaved sampling, map mode) calls the user's kernel through retry.h's
- *    inline amz__run_items (amz__watch_call, amz__run_failed), marks its calls
- *    with amz__watch_current, amz__watch_enter and amz__watch_leave, logs completed
- *    ranges with amz__ckpt_log, and moves the time spent on data out of the
- *    kernel's with amz__tls_excluded_s and amz__tls_excluded_cpu_s. Clocks:
- *    amz__monotonic_now, amz__thread_cpu_now, amz__real_clock. amz__pool_destroy
- *    ends a pool of the extension's own (amz_plan_destroy ends the plan's).
- * 6. Refine and record: amz__result_build from the executor's output;
- *    amz__should_replan (the one re-plan rule); the base layer's
- *    amz__workload_rescale; amz__plan_ckpt_end after the first run; amz__run_finish,
- *    which judges the findings, calls on_finish and hands the result out.
+ * 5. Run: amz__plan_run, the one run of every plan (plan.h). It grows the pool,
+ *    runs the executor under the progress line, ends the first run's checkpoint,
+ *    counts the run, applies the one re-plan rule and ends in the findings and
+ *    on_finish; the extension plugs in its steps as amz__run_ops_t: prepare (its
+ *    chunk source and helpers), executed, build (the result, merged over its
+ *    processes), record (its profile), refine (the model from the run), decide
+ *    and predict. A kernel wrapper of the extension's own (interleaved sampling,
+ *    map mode) calls the user's kernel through retry.h's inline amz__run_items
+ *    (amz__watch_call, amz__run_failed), marks its calls with amz__watch_current,
+ *    amz__watch_enter and amz__watch_leave, logs completed ranges with
+ *    amz__ckpt_log, and moves the time spent on data out of the kernel's with
+ *    amz__tls_excluded_s and amz__tls_excluded_cpu_s. Clocks: amz__monotonic_now,
+ *    amz__thread_cpu_now. amz__result_build makes a result from the executor's
+ *    output; amz__plan_ckpt_end ends the checkpoint of a process that takes no part
+ *    in the run.
+ * 6. For the MPI layer's white-box benchmark (bench_profile, which times the
+ *    executor's recording alone): amz__execute, amz__exec_out_free,
+ *    amz__pool_destroy, amz__real_clock.
  * Errors at any step: amz__fail records the detail amz_last_error() returns on the
  * calling thread, and returns the code.
  *
@@ -60,11 +64,12 @@
  *   user's kernel (map mode), and profile_overwrite once all processes agree on it.
  * - Write, whenever it decides (creation and re-planning): dec, workers, ranks,
  *   schedule, chunk, next_terms, full_terms, serial_pred_s, search_s.
- * - Write after each run: runs (one more, before deciding whether to re-plan) and
- *   profile_last (the file its own profile writer replaced).
+ * - Write after each run: profile_last (the file its own profile writer
+ *   replaced); amz__plan_run counts the run (runs). A process that takes no part
+ *   in a run counts it itself.
  * - Read everything else; never write opts, name or profile (amz__plan_init owns
  *   them) nor setup_s (amz__plan_created).
- * - Run it only after atomic_exchange(&running, 1) returned 0; amz__run_finish
+ * - Run it only after atomic_exchange(&running, 1) returned 0; amz__plan_run
  *   clears running (an early return clears it itself). A plan runs on one thread
  *   at a time.
  *
@@ -72,9 +77,9 @@
  * ------------------------
  * - Every AMZ__EXT function is safe to call from any thread on distinct objects;
  *   amz__fail's detail is thread-local.
- * - The core never calls into an extension except through ext_ops, the chunk
- *   source and the kernel wrappers it was handed, and on the thread that called it
- *   (the pool's helpers call the chunk source and the kernel).
+ * - The core calls into an extension only through ext_ops, the amz__run_ops_t it
+ *   was handed (on the thread that called amz__plan_run, in the order plan.h
+ *   gives), the chunk source and the kernel wrappers (on the pool's threads).
  * - A result built by amz__result_build may be given an ext (amz__result_ext_t);
  *   amz_result_destroy frees it with its per_rank rows and local_ranges.
  */

@@ -357,6 +357,60 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
   }
 }
 
+/* The threads-only run's operations: the result of this process's executor run,
+ * the serial profile writer, the census refinement, the threads-only search. */
+static int local_build(void *run, amz_plan_t *p, int rc, const amz__run_state_t *st,
+                       amz_result_t **out) {
+  (void)run;
+  if (rc != 0) return rc;
+  const amz__exec_out_t *ex = st->ex;
+  amz_result_t *res = NULL;
+  rc = amz__result_build(p, ex, st->first, &res);
+  if (rc != 0) return rc;
+  res->wall_s = amz__clock_now(p->opts.clock) - st->t0;
+  /* Measured terms: per-worker means, so that they add up to the wall time. */
+  amz_terms_t *m = &res->measured;
+  double par_end = ex->t_par_begin + ex->parallel_s;
+  for (int w = 0; w < ex->workers; w++) {
+    m->startup += ex->w[w].t_first - ex->t_par_begin;
+    m->compute += ex->w[w].busy_s;
+    m->dispatch += ex->w[w].dispatch_s;
+    m->imbalance += par_end - ex->w[w].t_last;
+  }
+  m->startup /= ex->workers;
+  m->compute /= ex->workers;
+  m->dispatch /= ex->workers;
+  m->imbalance /= ex->workers;
+  m->serial = res->wall_s - ex->parallel_s;
+  if (m->serial < 0) m->serial = 0;
+  m->total = res->wall_s;
+  *out = res;
+  return 0;
+}
+
+static int local_record(void *run, amz_plan_t *p, int rc, const amz__run_state_t *st,
+                        amz_result_t *res) {
+  (void)run;
+  res->profile_rc = amz__profile_after_run(p, res);
+  if (res->profile_rc == 0 && st->ckpt_rc != 0)
+    res->profile_rc = amz__fail(st->ckpt_rc, "%s", st->ckpt_msg);
+  return rc;
+}
+
+static void local_refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
+                         const amz_result_t *res) {
+  (void)run;
+  (void)res;
+  refine(p, st->ex);
+}
+
+static const amz__run_ops_t local_ops = {.fn = "amz_run",
+                                         .build = local_build,
+                                         .record = local_record,
+                                         .refine = local_refine,
+                                         .decide = decide,
+                                         .predict = predict_choice};
+
 int amz_run(amz_plan_t *p, amz_result_t **result) {
   if (!result) return amz__fail(AMZ_EINVAL, "amz_run: result (the output) is NULL");
   *result = NULL;
@@ -367,82 +421,66 @@ int amz_run(amz_plan_t *p, amz_result_t **result) {
   if (atomic_exchange(&p->running, 1))
     return amz__fail(AMZ_EBUSY, "amz_run: plan '%s' is already running on another thread",
                      p->name);
+  return amz__plan_run(p, &local_ops, NULL, 1, result);
+}
+
+int amz__plan_run(amz_plan_t *p, const amz__run_ops_t *ops, void *run, int shows_progress,
+                  amz_result_t **result) {
   const amz__clock_t *clk = p->opts.clock;
-  double t0 = amz__clock_now(clk);
-  int first = p->runs == 0;
-  int rc = amz__pool_check(&p->pool, "amz_run");
+  amz__exec_out_t ex;
+  memset(&ex, 0, sizeof ex);
+  amz__run_state_t st = {.t0 = amz__clock_now(clk), .first = p->runs == 0, .ex = &ex};
+  int rc = amz__pool_check(&p->pool, ops->fn);
   if (rc == 0) rc = amz__pool_grow(&p->pool, p->workers - 1);
-  if (rc != 0) {
-    atomic_store(&p->running, 0);
-    return rc;
-  }
-  amz__progress_line_t line;
-  const amz_hooks_t *hooks;
-  void *hooks_user;
-  rc = amz__progress_line_begin(&line, p, 1, &hooks, &hooks_user);
-  if (rc != 0) {
-    atomic_store(&p->running, 0);
-    return rc;
-  }
   amz__exec_params_t ep = {.task = &p->task,
                            .schedule = p->schedule,
                            .workers = p->workers,
                            .chunk = p->chunk,
-                           .skip = first ? &p->skip_first : NULL,
-                           .hooks = hooks,
-                           .hooks_user = hooks_user,
+                           .skip = st.first ? &p->skip_first : NULL,
                            .progress_interval = p->opts.progress_interval,
                            .clock = clk,
                            .pool = &p->pool,
-                           .t_origin = t0,
+                           .t_origin = st.t0,
                            .retries = p->cons.retries,
-                           .ckpt = first && p->ckpt_open ? &p->ckpt : NULL,
-                           .watch = amz__plan_watch(p)};
-  amz__exec_out_t ex;
-  rc = amz__execute(&ep, &ex);
-  amz__progress_line_end(&line, amz__clock_now(clk) - t0, rc);
-  /* The first run ends the checkpoint: synced, closed; a write that failed on
-   * the way is reported like a profile that could not be written. */
-  int ckpt_rc = first ? amz__plan_ckpt_end(p) : 0;
-  char ckpt_msg[1024] = "";
-  if (ckpt_rc != 0) snprintf(ckpt_msg, sizeof ckpt_msg, "%s", amz_last_error());
-  if (rc != 0) {
-    amz__exec_out_free(&ex);
-    atomic_store(&p->running, 0);
-    return rc;
-  }
-  amz_result_t *res = NULL;
-  rc = amz__result_build(p, &ex, first, &res);
+                           .ckpt = st.first && p->ckpt_open ? &p->ckpt : NULL};
+  /* 1. The extension's chunk source and helpers. */
+  if (ops->prepare) rc = ops->prepare(run, p, rc, &ep);
+  /* 2. The executor, under the progress line. */
+  amz__progress_line_t line;
+  const amz_hooks_t *hooks = NULL;
+  void *hooks_user = NULL;
+  if (rc == 0) rc = amz__progress_line_begin(&line, p, shows_progress, &hooks, &hooks_user);
+  int ran = 0;
   if (rc == 0) {
-    res->wall_s = amz__clock_now(clk) - t0;
-    /* Measured terms: per-worker means, so that they add up to the wall time. */
-    amz_terms_t *m = &res->measured;
-    double par_end = ex.t_par_begin + ex.parallel_s;
-    for (int w = 0; w < ex.workers; w++) {
-      m->startup += ex.w[w].t_first - ex.t_par_begin;
-      m->compute += ex.w[w].busy_s;
-      m->dispatch += ex.w[w].dispatch_s;
-      m->imbalance += par_end - ex.w[w].t_last;
-    }
-    m->startup /= ex.workers;
-    m->compute /= ex.workers;
-    m->dispatch /= ex.workers;
-    m->imbalance /= ex.workers;
-    m->serial = res->wall_s - ex.parallel_s;
-    if (m->serial < 0) m->serial = 0;
-    m->total = res->wall_s;
-    /* Before the model is refined and the plan searched again: the profile shows
-     * the model and the candidates this run was chosen from. */
-    res->profile_rc = amz__profile_after_run(p, res);
-    if (res->profile_rc == 0 && ckpt_rc != 0)
-      res->profile_rc = amz__fail(ckpt_rc, "%s", ckpt_msg);
-    refine(p, &ex);
-    p->runs++;
-    /* The next run executes all items: predict it with the refined model, and
-     * search again when it is worth it. */
-    rc = amz__should_replan(p->runs, res->wall_s, res->predicted.total) ? decide(p)
-                                                                        : predict_choice(p);
+    ep.hooks = hooks;
+    ep.hooks_user = hooks_user;
+    ep.watch = amz__plan_watch(p);
+    rc = amz__execute(&ep, &ex);
+    ran = 1;
+    amz__progress_line_end(&line, amz__clock_now(clk) - st.t0, rc);
   }
+  if (ops->executed) rc = ops->executed(run, p, rc);
+  st.local_wall_s = amz__clock_now(clk) - st.t0;
+  /* The first run that executed ends the checkpoint: synced, closed; a write that
+   * failed on the way is reported like a profile that could not be written. */
+  if (ran && st.first) st.ckpt_rc = amz__plan_ckpt_end(p);
+  if (st.ckpt_rc != 0) snprintf(st.ckpt_msg, sizeof st.ckpt_msg, "%s", amz_last_error());
+  /* 3. The result, merged with the extension's other processes. */
+  amz_result_t *res = NULL;
+  rc = ops->build(run, p, rc, &st, &res);
+  if (res) {
+    /* 4. The profile shows the model and the candidates this run was chosen from:
+     * it is written before the model is refined and the plan searched again. */
+    rc = ops->record(run, p, rc, &st, res);
+    /* 5. Refine the model from the run; the next run executes all items: predict it
+     * with the refined model, and search again when it is worth it. */
+    if (rc == 0) ops->refine(run, p, &st, res);
+    p->runs++;
+    if (rc == 0)
+      rc = amz__should_replan(p->runs, res->wall_s, res->predicted.total) ? ops->decide(p)
+                                                                          : ops->predict(p);
+  }
+  if (ops->cleanup) ops->cleanup(run);
   amz__exec_out_free(&ex);
   return amz__run_finish(p, rc, res, result);
 }

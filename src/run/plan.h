@@ -140,7 +140,7 @@ AMZ__EXT int amz__plan_skip_first(amz_plan_t *p);
 /* (plan.c) The re-plan rule of threads and MPI plans alike, after run `runs` (1 =
  * the first): search again after runs 1, 2, 4, 8, ... or when the run missed its
  * prediction by more than 20%; else only predict the next run. */
-AMZ__EXT int amz__should_replan(int runs, double measured, double predicted);
+int amz__should_replan(int runs, double measured, double predicted);
 /* (plan.c) Ends checkpointing after a plan's first run: sync, close; the error of a
  * failed write (AMZ_EIO) or 0. */
 AMZ__EXT int amz__plan_ckpt_end(amz_plan_t *p);
@@ -164,7 +164,59 @@ AMZ__EXT int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **pl
 /* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
  * judges its findings, calls on_finish, hands res out and returns 0 or AMZ_EITEMS
  * when items failed. */
-AMZ__EXT int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
+int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
+
+/* One run of a plan, as amz__plan_run sees it; the operations read it. */
+typedef struct amz__run_state {
+  double t0;                /* the run's start (the plan's clock) */
+  int first;                /* 1 on the plan's first run */
+  const amz__exec_out_t *ex; /* this process's executor output (zeroed if it did not run) */
+  double local_wall_s;      /* this process's wall time, up to the executor's end */
+  int ckpt_rc;              /* the first run's checkpoint: 0, or why its writes failed */
+  char ckpt_msg[1024];      /* ... and the detail */
+} amz__run_state_t;
+
+/* The steps of a run that differ between a threads-only plan (plan.c) and an
+ * extension's (the MPI layer, mpi_run.c), plugged into the one run of
+ * amz__plan_run: pool, executor, progress line, checkpoint, result, profile,
+ * refinement, re-plan rule, findings. rc in: the status so far; an extension
+ * whose processes run together returns the status they agree on, so that all of
+ * them take the same path, and takes part in each step even after a failure. */
+typedef struct amz__run_ops {
+  const char *fn; /* the public call, for errors ("amz_mpi_run") */
+  /* Optional. Before the executor: sets the chunk source and what goes with it in
+   * ep (source, source_ctx, progress_scale, track_moved, kernel_wrapped) and
+   * starts the extension's helpers. The executor runs when it returns 0. */
+  int (*prepare)(void *run, amz_plan_t *p, int rc, amz__exec_params_t *ep);
+  /* Optional. After the executor (or instead of it, rc != 0): ends the helpers'
+   * part of the run; returns the status. */
+  int (*executed)(void *run, amz_plan_t *p, int rc);
+  /* Builds the run's result into *res: measured terms, totals (merged over the
+   * extension's processes). On failure returns the code, with *res NULL, or with
+   * *res set when the steps below must still run (they see rc != 0). */
+  int (*build)(void *run, amz_plan_t *p, int rc, const amz__run_state_t *st,
+               amz_result_t **res);
+  /* Writes the run's profile (res->profile_rc); returns the status. */
+  int (*record)(void *run, amz_plan_t *p, int rc, const amz__run_state_t *st,
+                amz_result_t *res);
+  /* Refines the workload model from the run (rc == 0 only). */
+  void (*refine)(void *run, amz_plan_t *p, const amz__run_state_t *st,
+                 const amz_result_t *res);
+  /* Searches again and installs the choice / predicts the installed choice's next
+   * run (amz__should_replan picks). Return 0 or an error. */
+  int (*decide)(amz_plan_t *p);
+  int (*predict)(amz_plan_t *p);
+  /* Optional. Frees the run's state, whatever the status. */
+  void (*cleanup)(void *run);
+} amz__run_ops_t;
+
+/* (plan.c) Runs a plan whose running flag the caller set: checks and grows the
+ * pool, runs ops->prepare, the executor under the progress line (shown when
+ * shows_progress), ops->executed, ends the first run's checkpoint, then
+ * ops->build, ops->record, ops->refine, counts the run, re-plans or predicts, and
+ * ends in amz__run_finish. Returns what amz__run_finish returns. */
+AMZ__EXT int amz__plan_run(amz_plan_t *p, const amz__run_ops_t *ops, void *run,
+                           int shows_progress, amz_result_t **result);
 
 /* Builds a result from an executor run (and the sampling records on a first run). */
 AMZ__EXT int amz__result_build(amz_plan_t *plan, const amz__exec_out_t *ex, int first_run,

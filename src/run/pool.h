@@ -67,7 +67,7 @@ typedef struct amz__pool {
 
 AMZ__EXT int amz__pool_init(amz__pool_t *p, int n_helpers);
 /* Grows the pool to at least n_helpers threads. */
-AMZ__EXT int amz__pool_grow(amz__pool_t *p, int n_helpers);
+int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
 void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
 /* Runs job(ctx, w) for w in [0, workers); with w NULL exactly as amz__pool_run
@@ -82,7 +82,7 @@ void amz__pool_run(amz__pool_t *p, int workers, amz__job_fn job, void *ctx);
 int amz__pool_run_watched(amz__pool_t *p, int workers, amz__job_fn job, void *ctx,
                           const amz__watch_t *w);
 /* AMZ_ETIMEOUT with the diagnosis when a watched run gave up on this pool, else 0. */
-AMZ__EXT int amz__pool_check(const amz__pool_t *p, const char *what);
+int amz__pool_check(const amz__pool_t *p, const char *what);
 /* Joins the helpers; those still stuck in a kernel call are detached and the
  * memory they may read is left to the process. */
 AMZ__EXT void amz__pool_destroy(amz__pool_t *p);

@@ -26,9 +26,9 @@ typedef struct amz__progress_line {
 int amz__progress_mode_resolve(const amz_options_t *o, int *mode);
 /* Decides whether this run shows the line (owner: rank 0, or the process) and sets
  * the hooks the executor gets. Returns 0 or AMZ_EENV. */
-AMZ__EXT int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t *p, int owner,
+int amz__progress_line_begin(amz__progress_line_t *pl, const amz_plan_t *p, int owner,
                              const amz_hooks_t **hooks, void **hooks_user);
 /* Ends the line with the run's time when it was shown. */
-AMZ__EXT void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
+void amz__progress_line_end(amz__progress_line_t *pl, double wall_s, int rc);
 
 #endif /* AMORSIZE_PROGRESS_H */
