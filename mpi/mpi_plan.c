@@ -591,6 +591,141 @@ int amz__mpi_replan(amz_plan_t *p) {
   return rc;
 }
 
+/* ---- the MPI plan's steps of creation (amz__plan_make) --------------------- */
+
+static const char *create_fn(const amz__mpi_t *m) {
+  return m->map ? "amz_mpi_map_plan_create" : "amz_mpi_plan_create";
+}
+
+static int mpi_agree_all(void *ext, int rc) { return amz__mpi_agree(((amz__mpi_t *)ext)->comm, rc); }
+
+/* Checks and agreements before anything is measured: the ranks asked for, the same
+ * loop on every rank, the same options, profile and checkpoint. */
+static int mpi_open(void *ext, amz_plan_t *p, int rc) {
+  amz__mpi_t *m = ext;
+  MPI_Comm dup = m->comm;
+  const char *fn_name = create_fn(m);
+  if (rc == 0 && p->cons.ranks > m->size)
+    rc = amz__fail(AMZ_EINVAL, "ranks = %d (from %s) but only %d ranks were launched",
+                   p->cons.ranks, p->cons.ranks_from, m->size);
+  /* The same N everywhere, or the strata would not tile the range; the same task
+   * (by a hash of its name), or ranks would execute each other's items. */
+  const char *name = p->task.name ? p->task.name : "";
+  /* Map mode: the same item sizes (0 for a plain loop), or rank 0 would send and
+   * receive items of another size than the others read and write. */
+  uint64_t mine[4] = {p->task.n_items, amz__fnv1a(AMZ__FNV_BASIS, name, strlen(name)),
+                      m->map ? (uint64_t)m->mt.bytes_in + 1 : 0,
+                      m->map ? (uint64_t)m->mt.bytes_out + 1 : 0};
+  uint64_t lo[4], hi[4];
+  MPI_Allreduce(mine, lo, 4, MPI_UINT64_T, MPI_MIN, dup);
+  MPI_Allreduce(mine, hi, 4, MPI_UINT64_T, MPI_MAX, dup);
+  if (rc == 0 && lo[0] != hi[0])
+    rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
+                   fn_name, (unsigned long long)lo[0], (unsigned long long)hi[0]);
+  else if (rc == 0 && (lo[2] == 0) != (hi[2] == 0))
+    rc = amz__fail(AMZ_EINVAL, "%s: some ranks plan a map-mode loop "
+                               "(amz_mpi_map_plan_create), others a plain one: every rank "
+                               "must call the same function", fn_name);
+  else if (rc == 0 && (lo[2] != hi[2] || lo[3] != hi[3]))
+    rc = amz__fail(AMZ_EINVAL, "%s: item sizes differ between ranks (bytes_in from %llu to "
+                               "%llu, bytes_out from %llu to %llu)", fn_name,
+                   (unsigned long long)lo[2] - 1, (unsigned long long)hi[2] - 1,
+                   (unsigned long long)lo[3] - 1, (unsigned long long)hi[3] - 1);
+  else if (rc == 0 && lo[1] != hi[1])
+    rc = amz__fail(AMZ_ECONFLICT, "%s: the task name differs between ranks ('%s' on rank %d); "
+                                  "every rank must plan the same loop", fn_name, name, m->rank);
+  rc = amz__mpi_agree(dup, rc);
+  if (rc == 0) rc = options_agree(p, dup);
+  if (rc == 0) rc = amz__mpi_profile_sync(p, dup, m->rank);
+  if (rc == 0) rc = ckpt_sync(p, m, dup);
+  return rc;
+}
+
+/* Probe: every rank its own topology; rank 0 the thread costs for all (the model
+ * must be the same everywhere); then the network. */
+static int mpi_probe(void *ext, amz_plan_t *p, const char *dir) {
+  amz__mpi_t *m = ext;
+  MPI_Comm dup = m->comm;
+  amz__topology_t topo;
+  memset(&topo, 0, sizeof topo);
+  int rc = amz__mpi_agree(dup, amz__topology_probe(&topo));
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_topology(m, &topo));
+  if (rc == 0) {
+    int lrc = 0;
+    if (p->opts.machine) {
+      p->machine = *p->opts.machine;
+    } else if (m->rank == 0) {
+      p->machine.topo = topo;
+      lrc = amz__costs_probe(&topo, dir, &p->machine.costs);
+    }
+    rc = amz__mpi_agree(dup, lrc);
+  }
+  if (rc == 0) {
+    MPI_Request req;
+    rc = amz__mpi_check(MPI_Ibcast(&p->machine, sizeof p->machine, MPI_BYTE, 0, dup, &req),
+                        "MPI_Ibcast(machine)");
+    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
+    rc = amz__mpi_agree(dup, rc);
+  }
+  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_net_probe(m, dir));
+  return rc;
+}
+
+/* Sampling spread over the ranks; in map mode rank 0 serves the sampled blocks'
+ * data from a progress thread meanwhile. */
+static int mpi_sample(void *ext, amz_plan_t *p) {
+  amz__mpi_t *m = ext;
+  MPI_Comm dup = m->comm;
+  int rc = 0;
+  pthread_t server;
+  int serving = 0, map_phase = m->map && m->size > 1;
+  if (map_phase) {
+    m->data_comm = dup;
+    if (m->rank == 0) {
+      amz__server_params_t sp = {.m = m, .comm = dup, .peers = m->size - 1};
+      rc = amz__server_start(&sp, &server);
+      serving = rc == 0;
+    }
+    rc = amz__mpi_agree(dup, rc);
+    if (rc != 0) map_phase = 0; /* only rank 0 can fail here: no server runs */
+  }
+  if (rc == 0) rc = distributed_sample(p, m, &p->task);
+  if (map_phase) {
+    if (m->rank != 0) amz__map_done(dup);
+    if (serving) amz__server_join(server);
+  }
+  return rc;
+}
+
+/* The search, on every rank from the same inputs; the ranks check that they chose
+ * the same plan. */
+static int mpi_decide(void *ext, amz_plan_t *p) {
+  amz__mpi_t *m = ext;
+  int rc = amz__mpi_agree(m->comm, amz__mpi_decide(p));
+  if (rc != 0) return rc;
+  m->fingerprint = decision_fingerprint(p);
+  uint64_t fmin = m->fingerprint, fmax = m->fingerprint;
+  MPI_Allreduce(&m->fingerprint, &fmin, 1, MPI_UINT64_T, MPI_MIN, m->comm);
+  MPI_Allreduce(&m->fingerprint, &fmax, 1, MPI_UINT64_T, MPI_MAX, m->comm);
+  if (fmin != fmax)
+    rc = amz__fail(AMZ_EMPI, "the ranks computed different plans (fingerprints %016llx "
+                             "to %016llx): their inputs differ",
+                   (unsigned long long)fmin, (unsigned long long)fmax);
+  return rc;
+}
+
+static int mpi_ready(void *ext, amz_plan_t *p) {
+  (void)ext;
+  return amz__mpi_setup_run(p);
+}
+
+static const amz__create_ops_t mpi_create_ops = {.agree = mpi_agree_all,
+                                                 .open = mpi_open,
+                                                 .probe = mpi_probe,
+                                                 .sample = mpi_sample,
+                                                 .decide = mpi_decide,
+                                                 .ready = mpi_ready};
+
 static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task_t *mt,
                        const amz_options_t *opts, amz_plan_t **plan) {
   const char *fn_name = mt ? "amz_mpi_map_plan_create" : "amz_mpi_plan_create";
@@ -659,110 +794,7 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
                      "with MPI_Init_thread(..., MPI_THREAD_MULTIPLE, ...)",
                      fn_name, m->size, m->thread_level);
   }
-  if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
-  if (rc == 0 && p->cons.ranks > m->size)
-    rc = amz__fail(AMZ_EINVAL, "ranks = %d (from %s) but only %d ranks were launched",
-                   p->cons.ranks, p->cons.ranks_from, m->size);
-  /* The same N everywhere, or the strata would not tile the range; the same task
-   * (by a hash of its name), or ranks would execute each other's items. */
-  const char *name = task->name ? task->name : "";
-  /* Map mode: the same item sizes (0 for a plain loop), or rank 0 would send and
-   * receive items of another size than the others read and write. */
-  uint64_t mine[4] = {task->n_items, amz__fnv1a(AMZ__FNV_BASIS, name, strlen(name)),
-                      mt ? (uint64_t)mt->bytes_in + 1 : 0, mt ? (uint64_t)mt->bytes_out + 1 : 0};
-  uint64_t lo[4], hi[4];
-  MPI_Allreduce(mine, lo, 4, MPI_UINT64_T, MPI_MIN, dup);
-  MPI_Allreduce(mine, hi, 4, MPI_UINT64_T, MPI_MAX, dup);
-  if (rc == 0 && lo[0] != hi[0])
-    rc = amz__fail(AMZ_EINVAL, "%s: n_items differs between ranks (from %llu to %llu)",
-                   fn_name, (unsigned long long)lo[0], (unsigned long long)hi[0]);
-  else if (rc == 0 && (lo[2] == 0) != (hi[2] == 0))
-    rc = amz__fail(AMZ_EINVAL, "%s: some ranks plan a map-mode loop "
-                               "(amz_mpi_map_plan_create), others a plain one: every rank "
-                               "must call the same function", fn_name);
-  else if (rc == 0 && (lo[2] != hi[2] || lo[3] != hi[3]))
-    rc = amz__fail(AMZ_EINVAL, "%s: item sizes differ between ranks (bytes_in from %llu to "
-                               "%llu, bytes_out from %llu to %llu)", fn_name,
-                   (unsigned long long)lo[2] - 1, (unsigned long long)hi[2] - 1,
-                   (unsigned long long)lo[3] - 1, (unsigned long long)hi[3] - 1);
-  else if (rc == 0 && lo[1] != hi[1])
-    rc = amz__fail(AMZ_ECONFLICT, "%s: the task name differs between ranks ('%s' on rank %d); "
-                                  "every rank must plan the same loop", fn_name, name, m->rank);
-  rc = amz__mpi_agree(dup, rc);
-  if (rc == 0) rc = options_agree(p, dup);
-  if (rc == 0) rc = amz__mpi_profile_sync(p, dup, m->rank);
-  if (rc == 0) rc = ckpt_sync(p, m, dup);
-  /* Probe: every rank its own topology; rank 0 the thread costs for all (the model
-   * must be the same everywhere); then the network. */
-  amz__topology_t topo;
-  memset(&topo, 0, sizeof topo);
-  if (rc == 0) rc = amz__mpi_agree(dup, amz__topology_probe(&topo));
-  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_topology(m, &topo));
-  char dir[512] = "";
-  if (opts && opts->cache_set)
-    snprintf(dir, sizeof dir, "%s", opts->cache_dir ? opts->cache_dir : "");
-  else
-    amz__default_cache_dir(dir, sizeof dir);
-  if (rc == 0) {
-    int lrc = 0;
-    if (p->opts.machine) {
-      p->machine = *p->opts.machine;
-    } else if (m->rank == 0) {
-      p->machine.topo = topo;
-      lrc = amz__costs_probe(&topo, dir, &p->machine.costs);
-    }
-    rc = amz__mpi_agree(dup, lrc);
-  }
-  if (rc == 0) {
-    MPI_Request req;
-    rc = amz__mpi_check(MPI_Ibcast(&p->machine, sizeof p->machine, MPI_BYTE, 0, dup, &req),
-                        "MPI_Ibcast(machine)");
-    if (rc == 0) rc = amz__mpi_wait_polite(&req, NULL);
-    rc = amz__mpi_agree(dup, rc);
-  }
-  /* Every chunk writes a checkpoint record: rank 0 measured its cost for all. */
-  if (rc == 0 && p->ckpt_open) {
-    p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
-    p->cons.max_chunk_s = AMZ__CKPT_CHUNK_S; /* a kill loses about a second per worker */
-  }
-  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_net_probe(m, dir));
-  if (rc == 0) {
-    rc = amz__pool_init(&p->pool, 0);
-    p->pool_ready = rc == 0;
-    rc = amz__mpi_agree(dup, rc);
-  }
-  /* Map mode: rank 0 serves the sampled blocks' data from a progress thread. */
-  pthread_t server;
-  int serving = 0, map_phase = rc == 0 && m->map && m->size > 1;
-  if (map_phase) {
-    m->data_comm = dup;
-    if (m->rank == 0) {
-      amz__server_params_t sp = {.m = m, .comm = dup, .peers = m->size - 1};
-      rc = amz__server_start(&sp, &server);
-      serving = rc == 0;
-    }
-    rc = amz__mpi_agree(dup, rc);
-    if (rc != 0) map_phase = 0; /* only rank 0 can fail here: no server runs */
-  }
-  if (rc == 0) rc = distributed_sample(p, m, &p->task);
-  if (rc == 0) rc = amz__mpi_agree(dup, amz__plan_skip_first(p));
-  if (map_phase) {
-    if (m->rank != 0) amz__map_done(dup);
-    if (serving) amz__server_join(server);
-  }
-  if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_decide(p));
-  if (rc == 0) {
-    m->fingerprint = decision_fingerprint(p);
-    uint64_t fmin = m->fingerprint, fmax = m->fingerprint;
-    MPI_Allreduce(&m->fingerprint, &fmin, 1, MPI_UINT64_T, MPI_MIN, dup);
-    MPI_Allreduce(&m->fingerprint, &fmax, 1, MPI_UINT64_T, MPI_MAX, dup);
-    if (fmin != fmax)
-      rc = amz__fail(AMZ_EMPI, "the ranks computed different plans (fingerprints %016llx "
-                               "to %016llx): their inputs differ",
-                     (unsigned long long)fmin, (unsigned long long)fmax);
-  }
-  if (rc == 0) rc = amz__mpi_setup_run(p);
-  return amz__plan_created(p, rc, t0, plan);
+  return amz__plan_make(p, &mpi_create_ops, m, opts, rc, t0, plan);
 }
 
 int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,

@@ -17,51 +17,59 @@
  *
  * The lifecycle, and the core's functions for each step
  * ------------------------------------------------------
- * 1. Create: amz__plan_init (task, name, options, clock), amz__constraints_resolve,
- *    amz__profile_precheck, amz__ckpt_open and amz__ckpt_set_writer (a checkpoint
- *    with several writers); finally amz__plan_created, which records the set-up
- *    time and reports, or destroys the plan on error.
- * 2. Probe: amz__topology_probe, amz__costs_probe (cached per machine).
- * 3. Sample: amz__sample on the plan's pool (amz__pool_init), under the watchdog
- *    of amz__plan_watch; then amz__plan_skip_first. An extension exchanging samples
- *    between processes builds the shared model with the base layer's
- *    amz__workload_from_samples.
- * 4. Decide: the base layer's cost model and candidate search pieces;
- *    amz__sim_costs_create for simulated candidates; amz__explain_workload for the
- *    extension's explanation.
- * 5. Run: amz__plan_run, the one run of every plan (plan.h). It grows the pool,
- *    runs the executor under the progress line, ends the first run's checkpoint,
- *    counts the run, applies the one re-plan rule and ends in the findings and
- *    on_finish; the extension plugs in its steps as amz__run_ops_t: prepare (its
- *    chunk source and helpers), executed, build (the result, merged over its
- *    processes), record (its profile), refine (the model from the run), decide
- *    and predict. A kernel wrapper of the extension's own (interleaved sampling,
+ * A plan is created by one function and run by one function of the core, for
+ * threads-only plans and an extension's alike; the extension plugs in the steps
+ * that differ as operations (plan.h gives their order and contracts):
+ *
+ * 1. Create: allocate the plan zeroed, amz__plan_init (task, name, options,
+ *    clock), then amz__plan_make with amz__create_ops_t. It resolves the
+ *    constraints, and calls the extension's agree (its processes' common status),
+ *    open (its checks; the profile's precheck, amz__profile_precheck; the
+ *    checkpoint, amz__ckpt_open and amz__ckpt_set_writer), probe (into
+ *    p->machine: amz__topology_probe, amz__costs_probe), sample (amz__sample on
+ *    p->pool, under the watchdog of amz__plan_watch; processes exchanging samples
+ *    build the shared model with the base layer's amz__workload_from_samples),
+ *    decide (the base layer's cost model and candidate search; amz__sim_costs_create
+ *    for simulated candidates) and ready. Between them the core sets the
+ *    checkpoint's cost, starts the pool, makes the first run's skip set, and at
+ *    the end records the set-up time and calls on_plan_ready, or destroys the
+ *    plan on error.
+ * 2. Explain: ext_ops->explain, which may print the core's Workload section
+ *    (amz__explain_workload).
+ * 3. Run: amz__plan_run with amz__run_ops_t. It grows the pool, calls prepare (the
+ *    extension's chunk source and helpers), runs the executor under the progress
+ *    line, calls executed, ends the first run's checkpoint, calls build (the
+ *    result, merged over the extension's processes; amz__result_build makes one
+ *    from the executor's output), record (the profile), refine (the model from the
+ *    run; the base layer's amz__workload_rescale), counts the run, applies the one
+ *    re-plan rule (decide or predict), judges the findings and calls on_finish.
+ *    amz__plan_ckpt_end ends the checkpoint of a process that takes no part in a
+ *    run.
+ * 4. Inside a run: a kernel wrapper of the extension's own (interleaved sampling,
  *    map mode) calls the user's kernel through retry.h's inline amz__run_items
  *    (amz__watch_call, amz__run_failed), marks its calls with amz__watch_current,
  *    amz__watch_enter and amz__watch_leave, logs completed ranges with
  *    amz__ckpt_log, and moves the time spent on data out of the kernel's with
  *    amz__tls_excluded_s and amz__tls_excluded_cpu_s. Clocks: amz__monotonic_now,
- *    amz__thread_cpu_now. amz__result_build makes a result from the executor's
- *    output; amz__plan_ckpt_end ends the checkpoint of a process that takes no part
- *    in the run.
- * 6. For the MPI layer's white-box benchmark (bench_profile, which times the
- *    executor's recording alone): amz__execute, amz__exec_out_free,
- *    amz__pool_destroy, amz__real_clock.
+ *    amz__thread_cpu_now.
+ * 5. For the MPI layer's white-box benchmark (bench_profile, which times the
+ *    executor's recording alone): amz__pool_init, amz__execute,
+ *    amz__exec_out_free, amz__pool_destroy, amz__real_clock.
  * Errors at any step: amz__fail records the detail amz_last_error() returns on the
  * calling thread, and returns the code.
  *
  * What an extension may do with a plan
  * ------------------------------------
  * - Allocate it zeroed and call amz__plan_init before anything else; set ext_ops
- *   (static, outlives the plan) and ext (its own state). amz_plan_destroy calls
+ *   (static, outlives the plan) and ext (its own state) before amz__plan_make. amz_plan_destroy calls
  *   ext_ops->destroy(ext) once; amz_plan_explain calls ext_ops->explain; amz_run
  *   refuses the plan, naming ext_ops->run_with.
- * - Write, while creating the plan: cons (after amz__constraints_resolve), machine,
+ * - Write, while creating the plan (in its create operations): cons, machine,
  *   wl, the sampling records (sampled, sampled_failed, sample_recs,
  *   sample_rec_workers, n_sample_recs, sample_retry_calls, sample_recovered), the
- *   checkpoint fields (ckpt, ckpt_open, ckpt_info, resumed), pool and pool_ready,
- *   watch's rank and abort hook (before amz__plan_init), task.arg when it wraps the
- *   user's kernel (map mode), and profile_overwrite once all processes agree on it.
+ *   checkpoint fields (ckpt, ckpt_open, ckpt_info, resumed), watch's rank and
+ *   abort hook (before amz__plan_init), task.arg when it wraps the user's kernel
+ *   (map mode), and profile_overwrite once all processes agree on it.
  * - Write, whenever it decides (creation and re-planning): dec, workers, ranks,
  *   schedule, chunk, next_terms, full_terms, serial_pred_s, search_s.
  * - Write after each run: profile_last (the file its own profile writer

@@ -44,6 +44,6 @@ struct amz_options {
 
 void amz__options_defaults(amz_options_t *o);
 /* Resolves constraints from options and, when enabled, the environment. */
-AMZ__EXT int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
+int amz__constraints_resolve(const amz_options_t *o, amz__constraints_t *c);
 
 #endif /* AMORSIZE_OPTIONS_H */

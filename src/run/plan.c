@@ -157,6 +157,56 @@ int amz__plan_profile_resolve(amz_plan_t *p, const amz_options_t *opts) {
   return p->profile ? 0 : amz__fail(AMZ_ENOMEM, "cannot copy the profile path");
 }
 
+/* The threads-only plan's steps of creation: the profile check and the checkpoint,
+ * this machine's probe, sampling on the pool, the threads-only search. */
+static int local_open(void *ext, amz_plan_t *p, int rc) {
+  (void)ext;
+  if (rc == 0) rc = amz__profile_precheck(p);
+  if (rc == 0) rc = ckpt_begin(p);
+  return rc;
+}
+
+static int local_probe(void *ext, amz_plan_t *p, const char *cache_dir) {
+  (void)ext;
+  if (p->opts.machine) {
+    p->machine = *p->opts.machine;
+    return 0;
+  }
+  int rc = amz__topology_probe(&p->machine.topo);
+  if (rc == 0) rc = amz__costs_probe(&p->machine.topo, cache_dir, &p->machine.costs);
+  return rc;
+}
+
+static int local_sample(void *ext, amz_plan_t *p) {
+  (void)ext;
+  amz__sampler_params_t sp = {.task = &p->task,
+                              .workers = sample_workers(p),
+                              .max_seconds = p->opts.sample_seconds,
+                              .rel_error = p->opts.sample_rel_error,
+                              .clock = p->opts.clock,
+                              .pool = &p->pool,
+                              .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
+                              .hooks_user = p->opts.hooks_user,
+                              .retries = p->cons.retries,
+                              .ckpt = p->ckpt_open ? &p->ckpt : NULL,
+                              .exclude = &p->resumed,
+                              .retry_calls = &p->sample_retry_calls,
+                              .recovered = &p->sample_recovered,
+                              .watch = amz__plan_watch(p)};
+  return amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
+                     &p->n_sample_recs, &p->sample_rec_workers);
+}
+
+static int local_decide(void *ext, amz_plan_t *p) {
+  (void)ext;
+  return decide(p);
+}
+
+static const amz__create_ops_t local_create_ops = {.open = local_open,
+                                                   .probe = local_probe,
+                                                   .sample = local_sample,
+                                                   .decide = local_decide};
+
 int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_t **plan) {
   if (!plan) return amz__fail(AMZ_EINVAL, "amz_plan_create: plan (the output) is NULL");
   *plan = NULL;
@@ -167,54 +217,41 @@ int amz_plan_create(const amz_task_t *task, const amz_options_t *opts, amz_plan_
   amz_plan_t *p = calloc(1, sizeof *p);
   if (!p) return amz__fail(AMZ_ENOMEM, "amz_plan_create: out of memory");
   int rc = amz__plan_init(p, task, opts);
-  const amz__clock_t *clk = p->opts.clock;
-  double t0 = amz__clock_now(clk);
+  double t0 = amz__clock_now(p->opts.clock);
+  return amz__plan_make(p, &local_create_ops, NULL, opts, rc, t0, plan);
+}
+
+int amz__plan_make(amz_plan_t *p, const amz__create_ops_t *ops, void *ext,
+                   const amz_options_t *opts, int rc, double t0, amz_plan_t **plan) {
+#define AGREE(x) (ops->agree ? ops->agree(ext, (x)) : (x))
   if (rc == 0) rc = amz__constraints_resolve(&p->opts, &p->cons);
-  if (rc == 0) rc = amz__profile_precheck(p);
-  if (rc == 0) rc = ckpt_begin(p);
-  if (rc == 0) {
-    if (p->opts.machine) {
-      p->machine = *p->opts.machine;
-    } else {
-      rc = amz__topology_probe(&p->machine.topo);
-      char dir[512];
-      if (opts && opts->cache_set)
-        snprintf(dir, sizeof dir, "%s", opts->cache_dir ? opts->cache_dir : "");
-      else
-        amz__default_cache_dir(dir, sizeof dir);
-      if (rc == 0) rc = amz__costs_probe(&p->machine.topo, dir, &p->machine.costs);
-    }
-    if (p->ckpt_open) {
-      p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
-      p->cons.max_chunk_s = AMZ__CKPT_CHUNK_S; /* a kill loses about a second per worker */
-    }
+  rc = ops->open(ext, p, rc);
+  /* Probe: the machine's topology and measured costs, cached in the cache
+   * directory (the options', else AMZ_CACHE_DIR, XDG_CACHE_HOME or ~/.cache). */
+  char dir[512];
+  if (opts && opts->cache_set)
+    snprintf(dir, sizeof dir, "%s", opts->cache_dir ? opts->cache_dir : "");
+  else
+    amz__default_cache_dir(dir, sizeof dir);
+  if (rc == 0) rc = ops->probe(ext, p, dir);
+  /* Every chunk writes a checkpoint record: its measured cost enters the model. */
+  if (rc == 0 && p->ckpt_open) {
+    p->machine.costs.chunk_log_s = p->ckpt.write_cost_s;
+    p->cons.max_chunk_s = AMZ__CKPT_CHUNK_S; /* a kill loses about a second per worker */
   }
   if (rc == 0) {
     /* Threads start only when sampling needs them: a loop too short to sample in
      * parallel never pays for them. */
     rc = amz__pool_init(&p->pool, 0);
     p->pool_ready = rc == 0;
+    rc = AGREE(rc);
   }
-  if (rc == 0) {
-    amz__sampler_params_t sp = {.task = &p->task,
-                                .workers = sample_workers(p),
-                                .max_seconds = p->opts.sample_seconds,
-                                .rel_error = p->opts.sample_rel_error,
-                                .clock = clk,
-                                .pool = &p->pool,
-                                .hooks = p->opts.has_hooks ? &p->opts.hooks : NULL,
-                                .hooks_user = p->opts.hooks_user,
-                                .retries = p->cons.retries,
-                                .ckpt = p->ckpt_open ? &p->ckpt : NULL,
-                                .exclude = &p->resumed,
-                                .retry_calls = &p->sample_retry_calls,
-                                .recovered = &p->sample_recovered,
-                                .watch = amz__plan_watch(p)};
-    rc = amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
-                     &p->n_sample_recs, &p->sample_rec_workers);
-  }
-  if (rc == 0) rc = amz__plan_skip_first(p);
-  if (rc == 0) rc = decide(p);
+  /* Sample, then decide. */
+  if (rc == 0) rc = ops->sample(ext, p);
+  if (rc == 0) rc = AGREE(amz__plan_skip_first(p));
+  if (rc == 0) rc = ops->decide(ext, p);
+  if (rc == 0 && ops->ready) rc = ops->ready(ext, p);
+#undef AGREE
   return amz__plan_created(p, rc, t0, plan);
 }
 

@@ -136,7 +136,7 @@ int amz__result_judge(amz_result_t *r);
 /* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
 int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
 /* (plan.c) After sampling: skip_first = sampled ∪ resumed. */
-AMZ__EXT int amz__plan_skip_first(amz_plan_t *p);
+int amz__plan_skip_first(amz_plan_t *p);
 /* (plan.c) The re-plan rule of threads and MPI plans alike, after run `runs` (1 =
  * the first): search again after runs 1, 2, 4, 8, ... or when the run missed its
  * prediction by more than 20%; else only predict the next run. */
@@ -160,11 +160,42 @@ AMZ__EXT const amz__watch_t *amz__plan_watch(amz_plan_t *p);
 /* (plan.c) Ends the creation of a plan of either kind: destroys p when rc != 0
  * (the failure's detail is recorded), else records the setup time since t0, calls
  * on_plan_ready and hands p out. Returns rc. */
-AMZ__EXT int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **plan);
+int amz__plan_created(amz_plan_t *p, int rc, double t0, amz_plan_t **plan);
 /* (plan.c) Ends a run of either kind: releases the plan, destroys res on error, else
  * judges its findings, calls on_finish, hands res out and returns 0 or AMZ_EITEMS
  * when items failed. */
 int amz__run_finish(amz_plan_t *p, int rc, amz_result_t *res, amz_result_t **result);
+
+/* The steps of creating a plan that differ between a threads-only plan (plan.c)
+ * and an extension's (the MPI layer, mpi_plan.c), plugged into the one creation of
+ * amz__plan_make: constraints, probe, pool, sampling, the sampled items' skip
+ * set, search. */
+typedef struct amz__create_ops {
+  /* Optional. The status the extension's processes agree on (identity if NULL):
+   * every step that can fail on one process alone goes through it. */
+  int (*agree)(void *ext, int rc);
+  /* After the constraints, whatever rc: the extension's checks and agreements,
+   * the profile's precheck and the checkpoint's opening. Returns the status. */
+  int (*open)(void *ext, amz_plan_t *p, int rc);
+  /* Fills p->machine: the caller's (p->opts.machine) or probed, the measured
+   * costs cached in cache_dir ("" = no cache). */
+  int (*probe)(void *ext, amz_plan_t *p, const char *cache_dir);
+  /* Samples the kernel on p->pool into p->wl and the sampling records. */
+  int (*sample)(void *ext, amz_plan_t *p);
+  /* Searches the candidates and installs the choice. */
+  int (*decide)(void *ext, amz_plan_t *p);
+  /* Optional. After the choice: what the extension's runs need. */
+  int (*ready)(void *ext, amz_plan_t *p);
+} amz__create_ops_t;
+
+/* (plan.c) Creates a plan that amz__plan_init filled (rc: its status; t0: when
+ * creation began): resolves the constraints, runs ops->open, ops->probe, sets the
+ * checkpoint's cost, starts the pool, runs ops->sample, makes the first run's skip
+ * set, runs ops->decide and ops->ready, and ends in amz__plan_created. opts: the
+ * caller's options (their cache directory), or NULL. Returns what
+ * amz__plan_created returns. */
+AMZ__EXT int amz__plan_make(amz_plan_t *p, const amz__create_ops_t *ops, void *ext,
+                            const amz_options_t *opts, int rc, double t0, amz_plan_t **plan);
 
 /* One run of a plan, as amz__plan_run sees it; the operations read it. */
 typedef struct amz__run_state {
