@@ -684,7 +684,7 @@ static void test_progress_interval_fake_clock(void) {
    * may be called at most 4 times during the run and once more at the end. */
   amz_fake_clock_t fc;
   atomic_init(&fc.t, 0.0);
-  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL, NULL};
   count_task_t t;
   CU_ASSERT_EQUAL_FATAL(count_task_init(&t, 100), 0);
   t.advance = &fc;
@@ -743,7 +743,7 @@ static void test_progress_frozen_clock(void) {
    * or 5 s after it (it has, so one report during the run is due). */
   amz_fake_clock_t fc;
   atomic_init(&fc.t, 5.0);
-  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL, NULL};
   count_task_t t;
   CU_ASSERT_EQUAL_FATAL(count_task_init(&t, 1000), 0);
   for (size_t k = 0; k < 2 * N_SCHEDS; k++) {

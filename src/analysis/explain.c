@@ -76,6 +76,10 @@ void amz__explain_workload(const amz_plan_t *p, FILE *o) {
           : wl->cpu_ratio > 1.0 + AMZ__OWN_THREADS_MIN_CORES
               ? " (the kernel runs threads of its own: cores per call)"
               : "");
+  if (wl->runq_share >= 0.05)
+    fprintf(o, "  waiting for a CPU    %.0f%% of the kernel's time (other processes share its "
+               "cores; not counted as the kernel waiting)\n",
+            100.0 * wl->runq_share);
   fprintf(o, "  contention           x%.2f per item with %d worker%s busy (measured x%.2f)%s\n",
           wl->contention, wl->contention_workers, wl->contention_workers == 1 ? "" : "s",
           wl->contention_raw,

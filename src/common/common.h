@@ -38,11 +38,19 @@ typedef struct amz__clock {
    * call). The sampler compares it with the thread's own CPU time on blocks that
    * run alone, to see kernels that run threads of their own (OpenMP, BLAS). */
   double (*proc_cpu_now)(void *ctx);
+  /* Seconds the calling thread has spent runnable but not running (waiting on a run
+   * queue while other threads or processes had its cores); NULL = never (fake
+   * clocks). The sampler tells a kernel that waits (I/O, sleep) from one that other
+   * processes keep off its core. */
+  double (*runq_now)(void *ctx);
 } amz__clock_t;
 
 AMZ__EXT double amz__monotonic_now(void *ctx);    /* CLOCK_MONOTONIC seconds */
 AMZ__EXT double amz__thread_cpu_now(void *ctx);   /* CLOCK_THREAD_CPUTIME_ID seconds */
 double amz__process_cpu_now(void *ctx);  /* CLOCK_PROCESS_CPUTIME_ID seconds */
+/* The calling thread's run-queue delay in seconds (/proc/thread-self/schedstat);
+ * 0 where Linux does not expose it. */
+double amz__thread_runq_now(void *ctx);
 /* Seconds a kernel wrapper spent inside the kernel call on work that is not the
  * kernel's own (the MPI map mode moving a block's data). The sampler subtracts
  * what accumulates here during a block from the block's time: the model counts
@@ -58,6 +66,9 @@ static inline double amz__clock_cpu(const amz__clock_t *c) {
 }
 static inline double amz__clock_proc_cpu(const amz__clock_t *c) {
   return c->proc_cpu_now ? c->proc_cpu_now(c->ctx) : amz__clock_cpu(c);
+}
+static inline double amz__clock_runq(const amz__clock_t *c) {
+  return c->runq_now ? c->runq_now(c->ctx) : 0.0;
 }
 
 /* ---- statistics (stats.c) ------------------------------------------------ */

@@ -61,6 +61,7 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   const amz_task_t *t = p->task;
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
   double pc0 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
+  double q0 = amz__clock_runq(p->clock);
   r->worker = worker;
   r->p = p;
   amz__sink_t sink = {.fail = block_failed, .ctx = r,
@@ -72,6 +73,7 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   r->recovered = sink.recovered;
   double c1 = amz__clock_cpu(p->clock), moved = amz__tls_excluded_s - x0;
   double pc1 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
+  double q1 = amz__clock_runq(p->clock);
   /* Time a wrapper spent moving the block's data is not the kernel's cost, neither
    * its wall time nor the CPU time it used (which is not the wall: mostly waiting). */
   r->s.wall_s = r->t1 - r->t0 - moved;
@@ -80,6 +82,10 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   r->s.own_cpu_s = solo && others > 0 ? others : 0.0;
   if (r->s.wall_s < 0) r->s.wall_s = 0;
   if (r->s.cpu_s < 0) r->s.cpu_s = 0;
+  /* Waiting for a CPU is neither work nor the kernel's own waiting: a compute-bound
+   * kernel on a loaded core must not look like one that sleeps. */
+  r->s.runq_s = q1 - q0 > 0 ? q1 - q0 : 0.0;
+  if (r->s.runq_s > r->s.wall_s) r->s.runq_s = r->s.wall_s;
 }
 
 static void samp_job(void *arg, int w) {
@@ -206,13 +212,18 @@ static int take(samp_state_t *st, uint64_t b, uint64_t e) {
 }
 
 /* Sums over the blocks sampled so far (raw times, as measured). */
-static void samp_totals(const samp_state_t *st, double *wall, double *cpu, double *items) {
+/* Sums over the blocks so far: wall, CPU and run-queue seconds, items. */
+static void samp_totals(const samp_state_t *st, double *wall, double *cpu, double *items,
+                        double *runq) {
+  double q = 0.0;
   *wall = *cpu = *items = 0.0;
   for (size_t i = 0; i < st->n; i++) {
     *wall += st->v[i].s.wall_s;
     *cpu += st->v[i].s.cpu_s;
+    q += st->v[i].s.runq_s;
     *items += (double)(st->v[i].s.end - st->v[i].s.begin);
   }
+  if (runq) *runq = q;
 }
 
 static double per_item(const samp_rec_t *r) {
@@ -307,7 +318,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   int tiny = 0;
   if (st.n > 0 && N > 0) {
     double w, c, k;
-    samp_totals(&st, &w, &c, &k);
+    samp_totals(&st, &w, &c, &k, NULL);
     tiny = w / k * (double)left < TINY_LOOP_S;
   }
   if (!tiny && P > 1 && amz__pool_grow(p->pool, P - 1) != 0) {
@@ -391,9 +402,10 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * would take most of the run. */
   int PR = P;
   if (!tiny) {
-    double cw, cc, ck;
-    samp_totals(&st, &cw, &cc, &ck);
-    double r = cw > 0 ? cc / cw : 1.0;
+    double cw, cc, ck, cq;
+    samp_totals(&st, &cw, &cc, &ck, &cq);
+    /* Time spent waiting for a CPU (a loaded core) is not the kernel waiting. */
+    double r = cw - cq > 0 ? cc / (cw - cq) : 1.0;
     if (r < AMZ__WAITING_CPU_RATIO && P >= 1) {
       double want = ceil((double)P / (r > 0.01 ? r : 0.01));
       double cap = 32.0 * P < 256.0 ? 32.0 * P : 256.0;
@@ -431,7 +443,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     size_t first = st.n, added = 0;
     /* Do not overshoot the budget: estimate block time from what we have. */
     double bw, bc, bk;
-    samp_totals(&st, &bw, &bc, &bk);
+    samp_totals(&st, &bw, &bc, &bk, NULL);
     double per_block = st.n ? bw / (double)st.n : 0.0;
     size_t afford = per_block > 0
                         ? (size_t)((p->max_seconds - elapsed) * PR / per_block) + 1

@@ -40,18 +40,20 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   }
   memcpy(s, in, n * sizeof *s);
   qsort(s, n, sizeof *s, cmp_begin);
-  double wall = 0.0, cpu = 0.0, items = 0.0, maxc = 0.0;
-  double solo_wall = 0.0, solo_cpu = 0.0, solo_own = 0.0;
+  double wall = 0.0, cpu = 0.0, runq = 0.0, items = 0.0, maxc = 0.0;
+  double solo_wall = 0.0, solo_cpu = 0.0, solo_own = 0.0, solo_runq = 0.0;
   for (size_t i = 0; i < n; i++) {
     double k = (double)(s[i].end - s[i].begin);
     x[i] = s[i].wall_s / k;
     pos[i] = ((double)s[i].begin + 0.5 * k) / (double)n_items;
     wall += s[i].wall_s;
     cpu += s[i].cpu_s;
+    runq += s[i].runq_s;
     if (!s[i].concurrent) {
       solo_wall += s[i].wall_s;
       solo_cpu += s[i].cpu_s;
       solo_own += s[i].own_cpu_s;
+      solo_runq += s[i].runq_s;
     }
     items += k;
     if (x[i] > maxc) maxc = x[i];
@@ -68,14 +70,19 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   wl->cv = wl->mean_s > 0 ? amz__stddev(x, n) / wl->mean_s : 0.0;
   wl->max_item_s = maxc;
   wl->sample_work_s = wall;
-  wl->cpu_ratio = wall > 0 ? cpu / wall : 1.0;
+  /* CPU over the time the kernel could have run: the time it waited for a CPU
+   * (other processes on its core) is neither work nor the kernel's own waiting. */
+  wl->runq_share = wall > 0 ? runq / wall : 0.0;
+  double ran = wall - runq;
+  wl->cpu_ratio = ran > 0 ? cpu / ran : 1.0;
   if (wl->cpu_ratio > 1.0) wl->cpu_ratio = 1.0;
   /* A kernel with threads of its own: on the blocks that ran alone, the process's
    * other threads kept part of a core busy. Its demand is then the caller's CPU plus
    * theirs, in cores per call (above 1 when it runs in parallel). Concurrent blocks
    * cannot tell whose threads used the CPU. */
-  if (solo_wall > 0 && solo_own > AMZ__OWN_THREADS_MIN_CORES * solo_wall) {
-    double k = (solo_cpu + solo_own) / solo_wall;
+  double solo_ran = solo_wall - solo_runq;
+  if (solo_ran > 0 && solo_own > AMZ__OWN_THREADS_MIN_CORES * solo_ran) {
+    double k = (solo_cpu + solo_own) / solo_ran;
     wl->cpu_ratio = k < AMZ__MAX_WORKERS ? k : AMZ__MAX_WORKERS;
   }
   /* Blocks of m items average m item costs: one item's random spread is sqrt(m)

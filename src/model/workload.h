@@ -30,8 +30,11 @@ typedef struct amz__workload {
   double sigma_item_s;    /* random (trend-free) sd of one item's cost */
   double max_item_s;      /* largest per-item cost seen */
   double trend;           /* relative cost change from index 0 to N (slope * N / mean) */
-  double cpu_ratio;       /* CPU time / wall time inside the kernel: below 1 it waits;
-                             above 1 it runs threads of its own (cores per call) */
+  double cpu_ratio;       /* CPU time / time inside the kernel not spent waiting for a
+                             CPU: below 1 it waits (I/O, sleep); above 1 it runs threads
+                             of its own (cores per call) */
+  double runq_share;      /* of the kernel's wall time, the share it was runnable but
+                             waited for a CPU (a loaded machine); 0 = none or unknown */
   double contention;      /* per-item time with all workers busy / alone; >= 1 */
   double contention_raw;  /* the measured median ratio before clamping at 1 */
   int contention_workers; /* workers busy when contention was measured */
@@ -55,6 +58,9 @@ typedef struct amz__sample {
   /* Blocks that ran alone: CPU time the process's other threads used meanwhile (the
    * kernel's own threads: OpenMP, BLAS); 0 for concurrent blocks. */
   double own_cpu_s;
+  /* Of wall_s, the time the calling thread was runnable but waited for a CPU (other
+   * threads or processes on its core): neither the kernel's work nor its waiting. */
+  double runq_s;
 } amz__sample_t;
 
 void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,

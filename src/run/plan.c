@@ -367,7 +367,7 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
         /* On a first run the sampled items were cut out of the chunks: scale the
          * chunk's time up to all of its items. */
         double wall = (c->t_end - c->t_start) / slow / (rem > 0 ? rem : 1.0);
-        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0, 0.0};
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0, 0.0, 0.0};
       }
     /* The census replaces what it measures better than the sample: the cost level
      * and profile. Contention, CPU share, item spread and the sampling record stay. */
