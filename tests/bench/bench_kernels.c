@@ -1,4 +1,4 @@
-/* The kernels bench_openmp's contenders share (bench_kernels.h). */
+/* The kernels the benchmarks' contenders share (bench_kernels.h). */
 #include "bench_kernels.h"
 
 #include <math.h>
@@ -54,9 +54,18 @@ void bk_table(bk_shape_t shape, uint64_t n, double mean_us, unsigned seed) {
         break;
       }
       case BK_FEW_HEAVY: c = unif(&s) < 0.01 ? 99.0 : 1.0; break;
+      case BK_GIANT: c = 1.0; break; /* the giant is set below */
+      case BK_BIMODAL: c = unif(&s) < 1.0 / 16.0 ? 30.0 : 1.0; break;
+      case BK_DECREASING: c = 2.0 * (double)(n - 1 - i) / (double)n; break;
     }
     cost_us[i] = c;
     sum += c;
+  }
+  if (shape == BK_GIANT && n > 1) { /* 0.4 of the total: g = 0.4 (sum - 1 + g) */
+    uint64_t g = n / 3;
+    sum -= cost_us[g];
+    cost_us[g] = 0.4 * sum / 0.6;
+    sum += cost_us[g];
   }
   for (uint64_t i = 0; i < n; i++) cost_us[i] *= mean_us * (double)n / sum;
 }

@@ -1,5 +1,5 @@
 /*
- * The kernels that bench_openmp's contenders share, compiled once into their own
+ * The kernels that bench_openmp's and bench_robust's contenders share, compiled once into their own
  * object (bench_kernels.c) so that every contender calls the same machine code.
  */
 #ifndef AMZ_BENCH_KERNELS_H
@@ -16,6 +16,9 @@ typedef enum {
   BK_INCREASING, /* 0 to 2x the mean, rising with the index */
   BK_HEAVY_TAIL, /* lognormal, sigma 1.5 */
   BK_FEW_HEAVY,  /* 1% of the items (at random places) carry half of the work */
+  BK_GIANT,      /* one item (a third into the range) carries 40% of the work */
+  BK_BIMODAL,    /* 1 item in 16 (at random places) costs 30x the others */
+  BK_DECREASING, /* 2x the mean down to 0, falling with the index */
 } bk_shape_t;
 
 /* Builds the cost table of n items of mean `mean_us`. */
