@@ -188,9 +188,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  /* Idle OpenMP threads sleep instead of spinning for a while after each loop, so
-   * that they do not take the cores of the contender that runs next. */
-  setenv("OMP_WAIT_POLICY", "passive", 0);
+  bench_omp_passive(argv);
   threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (threads < 1) threads = 1;
   bk_calibrate();
