@@ -60,6 +60,9 @@ typedef struct samp_ctx {
 static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker, int solo) {
   const amz_task_t *t = p->task;
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
+  /* With the real process clock, the pool's idle helpers are not the kernel's. */
+  int helpers = solo && p->clock->proc_cpu_now && p->pool;
+  double h0 = helpers ? amz__pool_helpers_cpu(p->pool) : 0.0;
   double pc0 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
   double q0 = amz__clock_runq(p->clock);
   r->worker = worker;
@@ -73,12 +76,13 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   r->recovered = sink.recovered;
   double c1 = amz__clock_cpu(p->clock), moved = amz__tls_excluded_s - x0;
   double pc1 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
+  double h1 = helpers ? amz__pool_helpers_cpu(p->pool) : 0.0;
   double q1 = amz__clock_runq(p->clock);
   /* Time a wrapper spent moving the block's data is not the kernel's cost, neither
    * its wall time nor the CPU time it used (which is not the wall: mostly waiting). */
   r->s.wall_s = r->t1 - r->t0 - moved;
   r->s.cpu_s = c1 - c0 - (amz__tls_excluded_cpu_s - xc0);
-  double others = (pc1 - pc0) - (c1 - c0); /* the process's other threads */
+  double others = (pc1 - pc0) - (c1 - c0) - (h1 - h0); /* the process's other threads */
   r->s.own_cpu_s = solo && others > 0 ? others : 0.0;
   if (r->s.wall_s < 0) r->s.wall_s = 0;
   if (r->s.cpu_s < 0) r->s.cpu_s = 0;

@@ -96,6 +96,17 @@ int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot
   return rc;
 }
 
+double amz__pool_helpers_cpu(const amz__pool_t *p) {
+  double s = 0.0;
+  for (int i = 0; i < p->n_helpers; i++) {
+    clockid_t id;
+    struct timespec ts;
+    if (pthread_getcpuclockid(p->threads[i], &id) == 0 && clock_gettime(id, &ts) == 0)
+      s += (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  }
+  return s;
+}
+
 static void *helper_main(void *arg) {
   helper_arg_t a = *(helper_arg_t *)arg;
   free(arg);

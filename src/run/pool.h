@@ -66,6 +66,11 @@ typedef struct amz__pool {
 } amz__pool_t;
 
 AMZ__EXT int amz__pool_init(amz__pool_t *p, int n_helpers);
+/* CPU seconds the pool's helper threads have used so far (their thread clocks);
+ * call while the pool runs no job. The sampler leaves them out of a solo block's
+ * "other threads": waking, finishing a job and going back to sleep is the pool's
+ * work, not the kernel's. */
+double amz__pool_helpers_cpu(const amz__pool_t *p);
 /* Grows the pool to at least n_helpers threads. */
 int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
