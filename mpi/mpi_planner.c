@@ -350,7 +350,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
                             : amz__fail(rc, "no candidate fits the constraints");
   }
   size_t fewer, best;
-  amz__cand_list_choose(&l, &fewer, &best);
+  amz__cand_list_choose(&l, mm->wl->n_items, &fewer, &best);
   size_t closed = best;
   int simulated = 0;
   rc = refine_by_simulation(mm, &l, &best, &simulated);
@@ -370,11 +370,17 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
              "workers",
              (PREFER_FEWER - 1) * 100, l.v[0].ranks, l.v[0].ranks == 1 ? "" : "s",
              l.v[0].workers, l.v[0].workers == 1 ? "" : "s");
-  else if (best != fewer)
+  else if (best != fewer && ch->schedule == AMZ_SCHED_STATIC)
     snprintf(d->why, sizeof d->why,
              "static blocks within %.1f%% of the fastest of %zu candidates: no messages "
              "and no dispatch",
              (PREFER_STATIC - 1) * 100, l.n);
+  else if (best != fewer)
+    snprintf(d->why, sizeof d->why,
+             "within %.0f%% of the fastest of %zu candidates, the one that commits the "
+             "fewest items at once (%llu): robust to a rare costly item the sample missed",
+             (AMZ__PREFER_ROBUST - 1) * 100, l.n,
+             (unsigned long long)amz__cand_exposure(ch, mm->wl->n_items));
   else
     snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
   if (simulated > 0) {

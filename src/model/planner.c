@@ -11,12 +11,14 @@
 
 #include "internal.h"
 
-/* The choice rule's margins are AMZ__PREFER_FEWER and AMZ__PREFER_STATIC (internal.h).
- * Static blocks win within the latter (never beyond the former of the fastest);
+/* The choice rule's margins are AMZ__PREFER_FEWER, AMZ__PREFER_STATIC and
+ * AMZ__PREFER_ROBUST (planner.h). Static blocks win within the second (never beyond
+ * the first of the fastest);
  * other pre-assigned schedules get no such bonus: a dynamic schedule also absorbs
  * interference the model cannot see. */
 #define PREFER_FEWER AMZ__PREFER_FEWER
 #define PREFER_STATIC AMZ__PREFER_STATIC
+#define PREFER_ROBUST AMZ__PREFER_ROBUST
 
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
@@ -138,7 +140,21 @@ static int cmp_cand(const void *a, const void *b) {
   return (x->chunk > y->chunk) - (x->chunk < y->chunk);
 }
 
-void amz__cand_list_choose(amz__cand_list_t *l, size_t *fewer, size_t *best) {
+uint64_t amz__cand_exposure(const amz_candidate_t *c, uint64_t n_items) {
+  uint64_t W = (uint64_t)(c->ranks > 0 ? c->ranks : 1) * (uint64_t)(c->workers > 0 ? c->workers : 1);
+  uint64_t share = (n_items + W - 1) / W, first;
+  switch (c->schedule) {
+    case AMZ_SCHED_DYNAMIC: first = c->chunk; break;
+    case AMZ_SCHED_GUIDED: first = share; break;
+    case AMZ_SCHED_FACTORING:
+    case AMZ_SCHED_AWF: first = (n_items + 2 * W - 1) / (2 * W); break;
+    default: first = share; /* static, cyclic: the worker's whole share is fixed */
+  }
+  if (first < c->chunk) first = c->chunk;
+  return first < n_items ? first : n_items;
+}
+
+void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, size_t *fewer, size_t *best) {
   qsort(l->v, l->n, sizeof *l->v, cmp_cand);
   /* Fastest, then the fewest workers (in all, then ranks) within PREFER_FEWER. */
   size_t b = 0;
@@ -154,6 +170,19 @@ void amz__cand_list_choose(amz__cand_list_t *l, size_t *fewer, size_t *best) {
     if (l->v[i].ranks == l->v[*fewer].ranks && l->v[i].workers == l->v[*fewer].workers &&
         l->v[i].schedule == AMZ_SCHED_STATIC && l->v[b].schedule != AMZ_SCHED_STATIC)
       b = i;
+  if (!amz__sched_preassigned(l->v[b].schedule)) {
+    size_t f = b;
+    double robust = l->v[f].predicted_s * PREFER_ROBUST;
+    if (robust > limit) robust = limit;
+    uint64_t exp_b = amz__cand_exposure(&l->v[b], n_items);
+    for (size_t i = 0; i < l->n && l->v[i].predicted_s <= robust; i++) {
+      if (l->v[i].ranks != l->v[f].ranks || l->v[i].workers != l->v[f].workers ||
+          amz__sched_preassigned(l->v[i].schedule))
+        continue;
+      uint64_t e = amz__cand_exposure(&l->v[i], n_items);
+      if (e < exp_b) b = i, exp_b = e;
+    }
+  }
   *best = b;
 }
 
@@ -210,7 +239,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
                             : amz__fail(rc, "no candidate fits the constraints");
   }
   size_t fewer, best;
-  amz__cand_list_choose(&l, &fewer, &best);
+  amz__cand_list_choose(&l, wl->n_items, &fewer, &best);
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;
@@ -228,11 +257,18 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
     snprintf(d->why, sizeof d->why,
              "within %.0f%% of the fastest candidate (%d workers) with fewer workers",
              (PREFER_FEWER - 1.0) * 100.0, l.v[0].workers);
-  else if (best != fewer)
+  else if (best != fewer && ch->schedule == AMZ_SCHED_STATIC)
     snprintf(d->why, sizeof d->why,
              "static blocks within %.1f%% of the fastest of %zu candidates (%s): no "
              "dispatch and a fixed placement",
              (PREFER_STATIC - 1.0) * 100.0, l.n, amz_schedule_name(l.v[fewer].schedule));
+  else if (best != fewer)
+    snprintf(d->why, sizeof d->why,
+             "within %.0f%% of the fastest of %zu candidates (%s), the one that commits "
+             "the fewest items at once (%llu): robust to a rare costly item the sample "
+             "missed",
+             (PREFER_ROBUST - 1.0) * 100.0, l.n, amz_schedule_name(l.v[fewer].schedule),
+             (unsigned long long)amz__cand_exposure(ch, wl->n_items));
   else
     snprintf(d->why, sizeof d->why, "fastest predicted of %zu candidates", l.n);
   return 0;

@@ -59,7 +59,9 @@ void amz__decision_free(amz__decision_t *d);
 /* A growing list of candidates without duplicates (same ranks, workers, schedule,
  * chunk). push returns 0 or AMZ_ENOMEM. choose sorts the list and picks: the
  * fastest, then within 2% the fewest workers in all (then ranks) -> *fewer, then
- * within 0.5% static blocks of that size -> *best. */
+ * within 0.5% static blocks of that size, else within 1% the self-scheduled
+ * candidate of that size that commits the fewest items at once (of n_items) ->
+ * *best. */
 typedef struct amz__cand_list {
   amz_candidate_t *v;
   size_t n, cap;
@@ -67,7 +69,11 @@ typedef struct amz__cand_list {
 int amz__cand_list_push(amz__cand_list_t *l, const amz_candidate_t *c);
 /* Counts to try: 1 .. min(dense, max), then steps of 1.5x, then max (at most cap). */
 int amz__count_list(int dense, int max, int *out, int cap);
-void amz__cand_list_choose(amz__cand_list_t *l, size_t *fewer, size_t *best);
+void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, size_t *fewer, size_t *best);
+/* Items a candidate commits to one worker at once, of n_items: its largest chunk,
+ * or a worker's whole share for the pre-assigned schedules. An item far costlier
+ * than the sample showed can only be balanced around by the rest. */
+uint64_t amz__cand_exposure(const amz_candidate_t *c, uint64_t n_items);
 /* Chunk parameters worth trying for schedule s with W workers (at most max). */
 size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *m,
                                amz_schedule_t s, int W, uint64_t *out, size_t max);
@@ -79,5 +85,11 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
  * that keeps caches and NUMA pages warm across runs). */
 #define AMZ__PREFER_FEWER 1.02
 #define AMZ__PREFER_STATIC 1.005
+/* Among self-scheduled candidates of the chosen size within PREFER_ROBUST of it, the
+ * one that commits the fewest items at once: a sample cannot rule out a rare item
+ * far costlier than the rest (one item with 40% of the work, 1% of the items with
+ * half), and a first chunk of half the loop then holds one worker while the others
+ * idle. The model sees no difference within this margin. */
+#define AMZ__PREFER_ROBUST 1.01
 
 #endif /* AMORSIZE_PLANNER_H */
