@@ -166,3 +166,73 @@ void amz__workload_rescale(amz__workload_t *wl, double f) {
   wl->sigma_item_s *= f;
   wl->max_item_s *= f;
 }
+
+double amz__workload_fit_ranges(amz__workload_t *wl, const amz__sample_t *r, size_t n,
+                                double min_dev) {
+  double meas = 0.0, model = 0.0, total = amz__workload_range_cost(wl, 0, wl->n_items);
+  for (size_t k = 0; k < n; k++) {
+    meas += r[k].wall_s;
+    model += amz__workload_range_cost(wl, r[k].begin, r[k].end);
+  }
+  if (!(meas > 0) || !(model > 0) || !(total > 0)) return 0.0;
+  double F = meas / model, dev = 0.0;
+  /* Ranges of at least 2% of the modelled work count: a short chunk's time is noise. */
+  for (size_t k = 0; k < n; k++) {
+    double mk = amz__workload_range_cost(wl, r[k].begin, r[k].end);
+    if (mk < 0.02 * total) continue;
+    double d = fabs(r[k].wall_s / mk / F - 1.0);
+    if (d > dev) dev = d;
+  }
+  if (dev <= min_dev) {
+    amz__workload_rescale(wl, F);
+    return dev;
+  }
+  /* The finest profile first (a sample of few blocks has few bins), with the same
+   * costs: the ranges then shape it at their own resolution. */
+  int fine = wl->n_items < (uint64_t)AMZ__PROFILE_BINS ? (int)wl->n_items : AMZ__PROFILE_BINS;
+  if (fine > wl->bins) {
+    double d[AMZ__PROFILE_BINS];
+    for (int j = 0; j < fine; j++) {
+      uint64_t lo = bin_start(wl->n_items, fine, j), hi = bin_start(wl->n_items, fine, j + 1);
+      d[j] = hi > lo ? amz__workload_range_cost(wl, lo, hi) / (double)(hi - lo) : 0.0;
+    }
+    wl->bins = fine;
+    wl->cumulative[0] = 0.0;
+    for (int j = 0; j < fine; j++) {
+      wl->density[j] = d[j];
+      wl->cumulative[j + 1] =
+          wl->cumulative[j] +
+          d[j] * (double)(bin_start(wl->n_items, fine, j + 1) - bin_start(wl->n_items, fine, j));
+    }
+  }
+  /* Each bin's cost: the measured factor of every range over it, the overall one
+   * where no range covers it (the items sampled before a first run). */
+  double dens[AMZ__PROFILE_BINS];
+  for (int j = 0; j < wl->bins; j++) {
+    uint64_t lo = bin_start(wl->n_items, wl->bins, j), hi = bin_start(wl->n_items, wl->bins, j + 1);
+    double bin = amz__workload_range_cost(wl, lo, hi), covered = 0.0, cost = 0.0;
+    for (size_t k = 0; k < n; k++) {
+      uint64_t b = r[k].begin > lo ? r[k].begin : lo, e = r[k].end < hi ? r[k].end : hi;
+      if (e <= b) continue;
+      double mk = amz__workload_range_cost(wl, r[k].begin, r[k].end);
+      double part = amz__workload_range_cost(wl, b, e);
+      covered += part;
+      cost += part * (mk > 0 ? r[k].wall_s / mk : F);
+    }
+    cost += (bin - covered > 0 ? bin - covered : 0.0) * F;
+    dens[j] = hi > lo ? cost / (double)(hi - lo) : wl->density[j];
+  }
+  wl->cumulative[0] = 0.0;
+  for (int j = 0; j < wl->bins; j++) {
+    wl->density[j] = dens[j];
+    wl->cumulative[j + 1] =
+        wl->cumulative[j] +
+        dens[j] * (double)(bin_start(wl->n_items, wl->bins, j + 1) - bin_start(wl->n_items, wl->bins, j));
+  }
+  wl->mean_s = wl->cumulative[wl->bins] / (double)wl->n_items;
+  wl->median_s *= F;
+  wl->trimmed_mean_s *= F;
+  wl->sigma_item_s *= F;
+  wl->max_item_s *= F;
+  return dev;
+}

@@ -70,6 +70,13 @@ double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t 
 /* Scales the cost level by f (a run measured f times the predicted kernel time):
  * profile, mean, median, spread and the costliest item; the shape stays. */
 void amz__workload_rescale(amz__workload_t *wl, double f);
+/* Fits the model to measured ranges (begin, end, wall_s of each; disjoint): their
+ * total rescales the cost level, and when one range of at least 2% of the work
+ * departs from that level by more than min_dev (relative), each profile bin takes
+ * the measured factor of the ranges over it (the level where none does). Returns
+ * that largest departure (0 when nothing was measured). */
+double amz__workload_fit_ranges(amz__workload_t *wl, const amz__sample_t *r, size_t n,
+                                double min_dev);
 
 typedef struct amz__sampler_params {
   const amz_task_t *task;

@@ -346,6 +346,20 @@ int amz_plan_candidate(const amz_plan_t *p, size_t i, amz_candidate_t *out) {
  * chunks they replace the profile; with few (static) they rescale it. The model of
  * contention, CPU share and item spread stays from sampling. */
 #define CENSUS_MAX ((size_t)1 << 16)
+/* Items of [b, e) in s (whose ranges do not overlap). */
+static uint64_t skipped_within(const amz__rangeset_t *s, uint64_t b, uint64_t e) {
+  uint64_t k = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    uint64_t lo = s->v[i].begin > b ? s->v[i].begin : b, hi = s->v[i].end < e ? s->v[i].end : e;
+    if (hi > lo) k += hi - lo;
+  }
+  return k;
+}
+
+/* A measured range departs from the model when its cost differs by more than this
+ * from the run's level: chunk times of a plain run vary by a few percent. */
+#define FIT_MIN_DEV 0.15
+
 static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
   size_t n = 0;
   for (int w = 0; w < ex->workers; w++) n += ex->w[w].n_chunks;
@@ -386,11 +400,26 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
     memcpy(wl->density, c.density, sizeof wl->density);
     memcpy(wl->cumulative, c.cumulative, sizeof wl->cumulative);
   } else {
-    double busy = 0.0;
-    for (int w = 0; w < ex->workers; w++) busy += ex->w[w].busy_s;
-    double predicted = amz__workload_range_cost(&p->wl, 0, p->task.n_items) * rem * slow;
-    if (predicted <= 0 || busy <= 0) return;
-    amz__workload_rescale(&p->wl, busy / predicted);
+    /* Too few chunks for a census: they still tell the cost of their ranges. The
+     * level follows their total; where a range of the run departs from the model by
+     * more than a noise margin (static blocks, one of which holds a costly item the
+     * sample missed), the profile follows the ranges. */
+    amz__sample_t *s = malloc(n * sizeof *s);
+    if (!s) return;
+    size_t k = 0;
+    for (int w = 0; w < ex->workers; w++)
+      for (size_t i = 0; i < ex->w[w].n_chunks; i++) {
+        const amz__chunk_rec_t *c = &ex->w[w].chunks[i];
+        if (c->end <= c->begin) continue;
+        double wall = (c->t_end - c->t_start) / slow;
+        /* On a first run the chunk skipped the sampled items it spans. */
+        double have = (double)(c->end - c->begin);
+        uint64_t skipped = p->runs == 0 ? skipped_within(&p->skip_first, c->begin, c->end) : 0;
+        if (skipped < c->end - c->begin) wall *= have / (have - (double)skipped);
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0};
+      }
+    amz__workload_fit_ranges(&p->wl, s, k, FIT_MIN_DEV);
+    free(s);
   }
 }
 
