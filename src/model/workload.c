@@ -9,6 +9,8 @@
 
 #include "internal.h"
 
+#define ORDER_MAX 4096
+
 static uint64_t bin_start(uint64_t n, int bins, int j) {
   return (uint64_t)(((unsigned __int128)n * (unsigned)j) / (unsigned)bins);
 }
@@ -64,9 +66,15 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   /* Ratio estimator: total sampled time over sampled items. It is unbiased for the
    * total work even for heavy-tailed costs, unlike a trimmed mean. */
   wl->mean_s = wall / items;
-  wl->median_s = amz__median(x, n);
-  wl->mad_s = amz__mad(x, n);
-  wl->trimmed_mean_s = amz__trimmed_mean(x, n, 0.1);
+  /* Order statistics from at most ORDER_MAX blocks, every stride-th along the range
+   * (a census of 10^5 chunks: three sorts of all of them took 35 ms); the mean, the
+   * profile and the spread use every block. */
+  size_t stride = (n + ORDER_MAX - 1) / ORDER_MAX, m = 0;
+  for (size_t i = 0; i < n; i += stride) x[m++] = x[i]; /* in place: m <= i + 1 */
+  wl->median_s = amz__median(x, m);
+  wl->mad_s = amz__mad(x, m);
+  wl->trimmed_mean_s = amz__trimmed_mean(x, m, 0.1);
+  for (size_t i = 0; i < n; i++) x[i] = s[i].wall_s / (double)(s[i].end - s[i].begin);
   wl->cv = wl->mean_s > 0 ? amz__stddev(x, n) / wl->mean_s : 0.0;
   wl->max_item_s = maxc;
   wl->sample_work_s = wall;

@@ -345,10 +345,8 @@ int amz_plan_candidate(const amz_plan_t *p, size_t i, amz_candidate_t *out) {
 /* After a run: the executed chunks are a census of the items' real cost. With many
  * chunks they replace the profile; with few (static) they rescale it and, where
  * they depart from it, shape it. The model of contention, CPU share and item spread
- * stays from sampling. A census reads at most CENSUS_MAX chunks (64 per profile
- * bin): its sorts (median, MAD, trimmed mean) of every chunk of a run of chunks of
- * one item took 35 ms after a 60 ms loop of 10^5 items. */
-#define CENSUS_MAX ((size_t)1 << 12)
+ * stays from sampling. */
+#define CENSUS_MAX ((size_t)1 << 16)
 /* Items of [b, e) in s (whose ranges do not overlap). */
 static uint64_t skipped_within(const amz__rangeset_t *s, uint64_t b, uint64_t e) {
   uint64_t k = 0;
