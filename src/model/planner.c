@@ -171,15 +171,22 @@ void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, size_t *fewer,
         l->v[i].schedule == AMZ_SCHED_STATIC && l->v[b].schedule != AMZ_SCHED_STATIC)
       b = i;
   if (!amz__sched_preassigned(l->v[b].schedule)) {
+    /* Committing up to 1/64 of a worker's share at once is as safe as less, and
+     * fewer chunks cost less to record and to refine from: exposures below that
+     * count as equal, and the fastest of them is kept. */
     size_t f = b;
+    uint64_t W = (uint64_t)l->v[f].ranks * (uint64_t)l->v[f].workers;
+    uint64_t cap = (n_items + 64 * W - 1) / (64 * (W ? W : 1));
     double robust = l->v[f].predicted_s * PREFER_ROBUST;
     if (robust > limit) robust = limit;
     uint64_t exp_b = amz__cand_exposure(&l->v[b], n_items);
+    if (exp_b < cap) exp_b = cap;
     for (size_t i = 0; i < l->n && l->v[i].predicted_s <= robust; i++) {
       if (l->v[i].ranks != l->v[f].ranks || l->v[i].workers != l->v[f].workers ||
           amz__sched_preassigned(l->v[i].schedule))
         continue;
       uint64_t e = amz__cand_exposure(&l->v[i], n_items);
+      if (e < cap) e = cap;
       if (e < exp_b) b = i, exp_b = e;
     }
   }

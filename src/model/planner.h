@@ -60,8 +60,8 @@ void amz__decision_free(amz__decision_t *d);
  * chunk). push returns 0 or AMZ_ENOMEM. choose sorts the list and picks: the
  * fastest, then within 2% the fewest workers in all (then ranks) -> *fewer, then
  * within 0.5% static blocks of that size, else within 1% the self-scheduled
- * candidate of that size that commits the fewest items at once (of n_items) ->
- * *best. */
+ * candidate of that size that commits the fewest items at once (of n_items; any
+ * count up to 1/64 of a worker's share counts as equally few) -> *best. */
 typedef struct amz__cand_list {
   amz_candidate_t *v;
   size_t n, cap;

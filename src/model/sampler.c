@@ -59,12 +59,15 @@ typedef struct samp_ctx {
  * joins for an I/O wait). */
 static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker, int solo) {
   const amz_task_t *t = p->task;
-  double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
+  /* Clocks read from the outside in: the run queue (a read of /proc costs CPU
+   * time of its own), the pool's helpers, the process, then this thread's CPU
+   * clock and the wall clock innermost, so that no read is charged to the kernel. */
+  double q0 = amz__clock_runq(p->clock);
   /* With the real process clock, the pool's idle helpers are not the kernel's. */
   int helpers = solo && p->clock->proc_cpu_now && p->pool;
   double h0 = helpers ? amz__pool_helpers_cpu(p->pool) : 0.0;
   double pc0 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
-  double q0 = amz__clock_runq(p->clock);
+  double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
   r->worker = worker;
   r->p = p;
   amz__sink_t sink = {.fail = block_failed, .ctx = r,
@@ -408,8 +411,10 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   if (!tiny) {
     double cw, cc, ck, cq;
     samp_totals(&st, &cw, &cc, &ck, &cq);
-    /* Time spent waiting for a CPU (a loaded core) is not the kernel waiting. */
-    double r = cw - cq > 0 ? cc / (cw - cq) : 1.0;
+    /* Time spent waiting for a CPU (a loaded core) is not the kernel waiting: a
+     * kernel that computes over the time it could run is not sampled wider. */
+    double r = cw > 0 ? cc / cw : 1.0;
+    if (cw - cq > 0 && cc / (cw - cq) >= AMZ__WAITING_CPU_RATIO) r = cc / (cw - cq);
     if (r < AMZ__WAITING_CPU_RATIO && P >= 1) {
       double want = ceil((double)P / (r > 0.01 ? r : 0.01));
       double cap = 32.0 * P < 256.0 ? 32.0 * P : 256.0;

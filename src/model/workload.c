@@ -78,11 +78,17 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   wl->cv = wl->mean_s > 0 ? amz__stddev(x, n) / wl->mean_s : 0.0;
   wl->max_item_s = maxc;
   wl->sample_work_s = wall;
-  /* CPU over the time the kernel could have run: the time it waited for a CPU
-   * (other processes on its core) is neither work nor the kernel's own waiting. */
-  wl->runq_share = wall > 0 ? runq / wall : 0.0;
-  double ran = wall - runq;
-  wl->cpu_ratio = ran > 0 ? cpu / ran : 1.0;
+  /* A kernel that looks as if it waited (CPU/wall below AMZ__WAITING_CPU_RATIO) but
+   * computes over the time it could run (its wall time minus its time waiting for a
+   * CPU, other processes holding its core) is a loaded machine's compute-bound
+   * kernel: its ratio is the corrected one, and the time it queued is reported. A
+   * kernel that waits by itself keeps CPU/wall: the wake-up delays of many sleeping
+   * threads (long on a virtual machine) are part of what more threads hide. */
+  double raw = wall > 0 ? cpu / wall : 1.0, ran = wall - runq;
+  double corrected = ran > 0 ? cpu / ran : 1.0;
+  int loaded = raw < AMZ__WAITING_CPU_RATIO && corrected >= AMZ__WAITING_CPU_RATIO;
+  wl->cpu_ratio = loaded ? corrected : raw;
+  wl->runq_share = corrected >= AMZ__WAITING_CPU_RATIO && wall > 0 ? runq / wall : 0.0;
   if (wl->cpu_ratio > 1.0) wl->cpu_ratio = 1.0;
   /* A kernel with threads of its own: on the blocks that ran alone, the process's
    * other threads kept part of a core busy. Its demand is then the caller's CPU plus
