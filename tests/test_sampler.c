@@ -406,40 +406,32 @@ static void test_a_kernel_with_its_own_threads_is_not_waiting(void) {
 
 /* A clock whose kernels report, besides wall time, the calling thread's CPU time and
  * its time waiting for a CPU (fake): a kernel that computes for 1 unit per item
- * while other processes hold its core for `queued` units, and sleeps `slept`. */
-typedef struct loaded_clock {
-  amz_fake_clock_t wall; /* first: amz_fake_now reads it */
-  _Atomic double cpu, runq;
-  double queued, slept;
-} loaded_clock_t;
+ * while other processes hold its core for `queued` units, and sleeps `slept`. Each
+ * thread keeps its own three clocks, so that blocks sampled on several threads at
+ * once (the sampler widens for a waiting kernel) measure only themselves. */
+static _Thread_local double tl_wall, tl_cpu, tl_runq;
+static double loaded_queued, loaded_slept;
 
-static double loaded_cpu(void *ctx) { return ((loaded_clock_t *)ctx)->cpu; }
-static double loaded_runq(void *ctx) { return ((loaded_clock_t *)ctx)->runq; }
-
-static void atomic_add_d(_Atomic double *x, double d) {
-  double old = *x;
-  while (!atomic_compare_exchange_weak(x, &old, old + d)) {
-  }
-}
+static double loaded_now(void *ctx) { return (void)ctx, tl_wall; }
+static double loaded_cpu(void *ctx) { return (void)ctx, tl_cpu; }
+static double loaded_runq(void *ctx) { return (void)ctx, tl_runq; }
 
 static int loaded_kernel(uint64_t begin, uint64_t end, void *arg) {
-  loaded_clock_t *c = arg;
+  (void)arg;
   double unit = 1e-4 * (double)(end - begin);
-  atomic_add_d(&c->cpu, unit);
-  atomic_add_d(&c->runq, c->queued * unit);
-  amz_fake_advance(&c->wall, (1.0 + c->queued + c->slept) * unit);
+  tl_cpu += unit;
+  tl_runq += loaded_queued * unit;
+  tl_wall += (1.0 + loaded_queued + loaded_slept) * unit;
   return 0;
 }
 
 static void sample_loaded(double queued, double slept, amz__workload_t *wl) {
-  loaded_clock_t lc;
-  memset(&lc, 0, sizeof lc);
-  lc.queued = queued;
-  lc.slept = slept;
-  amz__clock_t clk = {amz_fake_now, &lc, loaded_cpu, NULL, loaded_runq};
+  loaded_queued = queued;
+  loaded_slept = slept;
+  amz__clock_t clk = {loaded_now, NULL, loaded_cpu, NULL, loaded_runq};
   amz__pool_t pool;
   CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
-  amz_task_t task = {"loaded", 10000, loaded_kernel, &lc};
+  amz_task_t task = {"loaded", 10000, loaded_kernel, NULL};
   amz__sampler_params_t p = {.task = &task, .workers = 1, .max_seconds = 0.05,
                              .rel_error = 0.02, .clock = &clk, .pool = &pool};
   sample_out_t o;
@@ -460,18 +452,16 @@ static void test_a_kernel_kept_off_its_core_is_not_waiting(void) {
   CU_ASSERT_DOUBLE_EQUAL(wl.runq_share, 2.0 / 3.0, 1e-9);
   amz__machine_t m = amz_test_machine(2);
   CU_ASSERT_EQUAL(amz__planner_max_workers(&wl, &m), 2);
-  /* Computes 1, sleeps 2: the kernel waits, and threads beyond the cores pay. The
-   * sampler then samples on more threads, which share the fake clock: the ratios
-   * are near, not exactly, the kernel's. */
+  /* Computes 1, sleeps 2: the kernel waits, and threads beyond the cores pay. */
   sample_loaded(0.0, 2.0, &wl);
-  CU_ASSERT_DOUBLE_EQUAL(wl.cpu_ratio, 1.0 / 3.0, 0.02);
+  CU_ASSERT_DOUBLE_EQUAL(wl.cpu_ratio, 1.0 / 3.0, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(wl.runq_share, 0.0, 1e-12);
   CU_ASSERT(amz__planner_max_workers(&wl, &m) > 2);
   /* Both: a kernel that waits by itself keeps its CPU/wall (wake-up delays of many
    * sleeping threads are part of what more threads hide), and no queueing is
    * reported. */
   sample_loaded(1.0, 2.0, &wl);
-  CU_ASSERT_DOUBLE_EQUAL(wl.cpu_ratio, 0.25, 0.02);
+  CU_ASSERT_DOUBLE_EQUAL(wl.cpu_ratio, 0.25, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(wl.runq_share, 0.0, 1e-12);
 }
 
