@@ -218,8 +218,8 @@ static int take(samp_state_t *st, uint64_t b, uint64_t e) {
   return 0;
 }
 
-/* Sums over the blocks sampled so far (raw times, as measured). */
-/* Sums over the blocks so far: wall, CPU and run-queue seconds, items. */
+/* Sums over the blocks sampled so far (raw times, as measured): wall, CPU and
+ * run-queue seconds, items; runq may be NULL. */
 static void samp_totals(const samp_state_t *st, double *wall, double *cpu, double *items,
                         double *runq) {
   double q = 0.0;
