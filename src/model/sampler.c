@@ -411,10 +411,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   if (!tiny) {
     double cw, cc, ck, cq;
     samp_totals(&st, &cw, &cc, &ck, &cq);
-    /* Time spent waiting for a CPU (a loaded core) is not the kernel waiting: a
-     * kernel that computes over the time it could run is not sampled wider. */
-    double r = cw > 0 ? cc / cw : 1.0;
-    if (cw - cq > 0 && cc / (cw - cq) >= AMZ__WAITING_CPU_RATIO) r = cc / (cw - cq);
+    /* A computing kernel on a loaded core is not sampled wider (amz__cpu_ratio). */
+    double r = amz__cpu_ratio(cc, cw, cq);
     if (r < AMZ__WAITING_CPU_RATIO && P >= 1) {
       double want = ceil((double)P / (r > 0.01 ? r : 0.01));
       double cap = 32.0 * P < 256.0 ? 32.0 * P : 256.0;

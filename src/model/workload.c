@@ -20,6 +20,18 @@ static int cmp_begin(const void *a, const void *b) {
   return (x->begin > y->begin) - (x->begin < y->begin);
 }
 
+double amz__cpu_ratio(double cpu, double wall, double runq) {
+  /* A kernel that looks as if it waited (CPU/wall below AMZ__WAITING_CPU_RATIO) but
+   * computes over the time it could run (its wall time minus its time waiting for a
+   * CPU, other processes holding its core) is a loaded machine's compute-bound
+   * kernel: its ratio is the corrected one. A kernel that waits by itself keeps
+   * CPU/wall: the wake-up delays of many sleeping threads (long on a virtual
+   * machine) are part of what more threads hide. */
+  double raw = wall > 0 ? cpu / wall : 1.0, ran = wall - runq;
+  double corrected = ran > 0 ? cpu / ran : 1.0;
+  return raw < AMZ__WAITING_CPU_RATIO && corrected >= AMZ__WAITING_CPU_RATIO ? corrected : raw;
+}
+
 void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
                                 const amz__sample_t *in, size_t n) {
   memset(wl, 0, sizeof *wl);
@@ -78,17 +90,8 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   wl->cv = wl->mean_s > 0 ? amz__stddev(x, n) / wl->mean_s : 0.0;
   wl->max_item_s = maxc;
   wl->sample_work_s = wall;
-  /* A kernel that looks as if it waited (CPU/wall below AMZ__WAITING_CPU_RATIO) but
-   * computes over the time it could run (its wall time minus its time waiting for a
-   * CPU, other processes holding its core) is a loaded machine's compute-bound
-   * kernel: its ratio is the corrected one, and the time it queued is reported. A
-   * kernel that waits by itself keeps CPU/wall: the wake-up delays of many sleeping
-   * threads (long on a virtual machine) are part of what more threads hide. */
-  double raw = wall > 0 ? cpu / wall : 1.0, ran = wall - runq;
-  double corrected = ran > 0 ? cpu / ran : 1.0;
-  int loaded = raw < AMZ__WAITING_CPU_RATIO && corrected >= AMZ__WAITING_CPU_RATIO;
-  wl->cpu_ratio = loaded ? corrected : raw;
-  wl->runq_share = corrected >= AMZ__WAITING_CPU_RATIO && wall > 0 ? runq / wall : 0.0;
+  wl->cpu_ratio = amz__cpu_ratio(cpu, wall, runq);
+  wl->runq_share = wall > 0 && wl->cpu_ratio >= AMZ__WAITING_CPU_RATIO ? runq / wall : 0.0;
   if (wl->cpu_ratio > 1.0) wl->cpu_ratio = 1.0;
   /* A kernel with threads of its own: on the blocks that ran alone, the process's
    * other threads kept part of a core busy. Its demand is then the caller's CPU plus

@@ -63,6 +63,10 @@ typedef struct amz__sample {
   double runq_s;
 } amz__sample_t;
 
+/* CPU/wall of a kernel from its CPU, wall and run-queue seconds: CPU over the time
+ * it could run when that shows a computing kernel that only looked as if it waited
+ * (a loaded machine), else CPU/wall. The one rule for the sampler and the model. */
+double amz__cpu_ratio(double cpu, double wall, double runq);
 void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
                                 const amz__sample_t *s, size_t n);
 /* Expected cost (seconds) of items [b, e) from the profile. */
