@@ -15,6 +15,19 @@ static uint64_t bin_start(uint64_t n, int bins, int j) {
   return (uint64_t)(((unsigned __int128)n * (unsigned)j) / (unsigned)bins);
 }
 
+/* Installs a profile of `bins` bins: density d[j] * scale per item (d may be
+ * wl->density itself) and the cumulative sums that range costs read. */
+static void set_profile(amz__workload_t *wl, int bins, const double *d, double scale) {
+  wl->bins = bins;
+  wl->cumulative[0] = 0.0;
+  for (int j = 0; j < bins; j++) {
+    wl->density[j] = d[j] * scale;
+    wl->cumulative[j + 1] =
+        wl->cumulative[j] +
+        wl->density[j] * (double)(bin_start(wl->n_items, bins, j + 1) - bin_start(wl->n_items, bins, j));
+  }
+}
+
 static int cmp_begin(const void *a, const void *b) {
   const amz__sample_t *x = a, *y = b;
   return (x->begin > y->begin) - (x->begin < y->begin);
@@ -147,14 +160,7 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   double total = 0.0;
   for (int j = 0; j < bins; j++)
     total += wl->density[j] * (double)(bin_start(n_items, bins, j + 1) - bin_start(n_items, bins, j));
-  double scale = total > 0 ? wl->mean_s * (double)n_items / total : 1.0;
-  wl->cumulative[0] = 0.0;
-  for (int j = 0; j < bins; j++) {
-    wl->density[j] *= scale;
-    wl->cumulative[j + 1] =
-        wl->cumulative[j] +
-        wl->density[j] * (double)(bin_start(n_items, bins, j + 1) - bin_start(n_items, bins, j));
-  }
+  set_profile(wl, bins, wl->density, total > 0 ? wl->mean_s * (double)n_items / total : 1.0);
   free(s);
   free(x);
   free(pos);
@@ -213,17 +219,20 @@ double amz__workload_fit_ranges(amz__workload_t *wl, const amz__sample_t *r, siz
       uint64_t lo = bin_start(wl->n_items, fine, j), hi = bin_start(wl->n_items, fine, j + 1);
       d[j] = hi > lo ? amz__workload_range_cost(wl, lo, hi) / (double)(hi - lo) : 0.0;
     }
-    wl->bins = fine;
-    wl->cumulative[0] = 0.0;
-    for (int j = 0; j < fine; j++) {
-      wl->density[j] = d[j];
-      wl->cumulative[j + 1] =
-          wl->cumulative[j] +
-          d[j] * (double)(bin_start(wl->n_items, fine, j + 1) - bin_start(wl->n_items, fine, j));
-    }
+    set_profile(wl, fine, d, 1.0);
   }
-  /* Each bin's cost: the measured factor of every range over it, the overall one
-   * where no range covers it (the items sampled before a first run). */
+  /* Each range's measured factor (of the finest profile's cost), once. */
+  double *fac = malloc(n * sizeof *fac);
+  if (!fac) {
+    amz__workload_rescale(wl, F);
+    return dev;
+  }
+  for (size_t k = 0; k < n; k++) {
+    double mk = amz__workload_range_cost(wl, r[k].begin, r[k].end);
+    fac[k] = mk > 0 ? r[k].wall_s / mk : F;
+  }
+  /* Each bin's cost: the factor of every range over it, the overall one where no
+   * range covers it (the items sampled before a first run). */
   double dens[AMZ__PROFILE_BINS];
   for (int j = 0; j < wl->bins; j++) {
     uint64_t lo = bin_start(wl->n_items, wl->bins, j), hi = bin_start(wl->n_items, wl->bins, j + 1);
@@ -231,21 +240,15 @@ double amz__workload_fit_ranges(amz__workload_t *wl, const amz__sample_t *r, siz
     for (size_t k = 0; k < n; k++) {
       uint64_t b = r[k].begin > lo ? r[k].begin : lo, e = r[k].end < hi ? r[k].end : hi;
       if (e <= b) continue;
-      double mk = amz__workload_range_cost(wl, r[k].begin, r[k].end);
       double part = amz__workload_range_cost(wl, b, e);
       covered += part;
-      cost += part * (mk > 0 ? r[k].wall_s / mk : F);
+      cost += part * fac[k];
     }
     cost += (bin - covered > 0 ? bin - covered : 0.0) * F;
     dens[j] = hi > lo ? cost / (double)(hi - lo) : wl->density[j];
   }
-  wl->cumulative[0] = 0.0;
-  for (int j = 0; j < wl->bins; j++) {
-    wl->density[j] = dens[j];
-    wl->cumulative[j + 1] =
-        wl->cumulative[j] +
-        dens[j] * (double)(bin_start(wl->n_items, wl->bins, j + 1) - bin_start(wl->n_items, wl->bins, j));
-  }
+  free(fac);
+  set_profile(wl, wl->bins, dens, 1.0);
   wl->mean_s = wl->cumulative[wl->bins] / (double)wl->n_items;
   wl->median_s *= F;
   wl->trimmed_mean_s *= F;
