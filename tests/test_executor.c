@@ -807,6 +807,19 @@ static void test_record_bound(void) {
   count_task_free(&t);
 }
 
+static void test_rangeset_items_in(void) {
+  amz__rangeset_t s = {0};
+  CU_ASSERT_EQUAL_FATAL(amz__rangeset_add(&s, 10, 20, 0), 0);
+  CU_ASSERT_EQUAL_FATAL(amz__rangeset_add(&s, 30, 40, 0), 0);
+  amz__rangeset_sort(&s);
+  CU_ASSERT_EQUAL(amz__rangeset_items_in(&s, 0, 100), 20u);
+  CU_ASSERT_EQUAL(amz__rangeset_items_in(&s, 15, 35), 10u);  /* 15..20 and 30..35 */
+  CU_ASSERT_EQUAL(amz__rangeset_items_in(&s, 20, 30), 0u);
+  CU_ASSERT_EQUAL(amz__rangeset_items_in(&s, 39, 41), 1u);
+  CU_ASSERT_EQUAL(amz__rangeset_items_in(&s, 50, 60), 0u);
+  amz__rangeset_free(&s);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return CU_get_error();
   CU_pSuite s = CU_add_suite("executor", suite_init, suite_cleanup);
@@ -823,5 +836,6 @@ int main(void) {
               test_progress_interval_fake_clock);
   CU_add_test(s, "progress on a frozen clock", test_progress_frozen_clock);
   CU_add_test(s, "record bound keeps totals", test_record_bound);
+  CU_add_test(s, "items of a range in a range set", test_rangeset_items_in);
   return amz_test_run();
 }

@@ -47,6 +47,16 @@ int amz__rangeset_overlaps(const amz__rangeset_t *s, uint64_t begin, uint64_t en
   return i < s->n && s->v[i].begin < end;
 }
 
+uint64_t amz__rangeset_items_in(const amz__rangeset_t *s, uint64_t begin, uint64_t end) {
+  uint64_t k = 0;
+  for (size_t i = amz__rangeset_lower(s, begin); i < s->n && s->v[i].begin < end; i++) {
+    uint64_t lo = s->v[i].begin > begin ? s->v[i].begin : begin;
+    uint64_t hi = s->v[i].end < end ? s->v[i].end : end;
+    k += hi - lo;
+  }
+  return k;
+}
+
 void amz__rangeset_free(amz__rangeset_t *s) {
   free(s->v);
   s->v = NULL;

@@ -29,6 +29,8 @@ size_t amz__rangeset_lower(const amz__rangeset_t *s, uint64_t x);
 uint64_t amz__rangeset_items(const amz__rangeset_t *s);
 /* 1 when [begin, end) overlaps a range of the sorted set. */
 int amz__rangeset_overlaps(const amz__rangeset_t *s, uint64_t begin, uint64_t end);
+/* Items of [begin, end) that a sorted set of disjoint ranges holds. */
+uint64_t amz__rangeset_items_in(const amz__rangeset_t *s, uint64_t begin, uint64_t end);
 void amz__rangeset_free(amz__rangeset_t *s);
 /* Sorts and merges overlapping or adjacent ranges (codes are dropped: for sets of
  * completed items). */

@@ -347,16 +347,6 @@ int amz_plan_candidate(const amz_plan_t *p, size_t i, amz_candidate_t *out) {
  * they depart from it, shape it. The model of contention, CPU share and item spread
  * stays from sampling. */
 #define CENSUS_MAX ((size_t)1 << 16)
-/* Items of [b, e) in s (whose ranges do not overlap). */
-static uint64_t skipped_within(const amz__rangeset_t *s, uint64_t b, uint64_t e) {
-  uint64_t k = 0;
-  for (size_t i = 0; i < s->n; i++) {
-    uint64_t lo = s->v[i].begin > b ? s->v[i].begin : b, hi = s->v[i].end < e ? s->v[i].end : e;
-    if (hi > lo) k += hi - lo;
-  }
-  return k;
-}
-
 /* A measured range departs from the model when its cost differs by more than this
  * from the run's level: chunk times of a plain run vary by a few percent. */
 #define FIT_MIN_DEV 0.15
@@ -415,7 +405,8 @@ static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
         double wall = (c->t_end - c->t_start) / slow;
         /* On a first run the chunk skipped the sampled items it spans. */
         double have = (double)(c->end - c->begin);
-        uint64_t skipped = p->runs == 0 ? skipped_within(&p->skip_first, c->begin, c->end) : 0;
+        uint64_t skipped =
+            p->runs == 0 ? amz__rangeset_items_in(&p->skip_first, c->begin, c->end) : 0;
         if (skipped < c->end - c->begin) wall *= have / (have - (double)skipped);
         s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0};
       }
