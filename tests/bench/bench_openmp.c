@@ -24,6 +24,7 @@
 
 #include "amorsize.h"
 #include "bench_kernels.h"
+#include "bench_omp.h"
 #include "bench_util.h"
 
 typedef struct wl {
@@ -65,27 +66,11 @@ static double t_serial(const wl_t *w) {
 }
 
 static double t_omp(const wl_t *w, omp_sched_t kind, int chunk) {
-  omp_set_schedule(kind, chunk);
-  const int64_t n = (int64_t)w->n;
-  amz_range_fn fn = w->fn;
-  double t0 = bench_now();
-#pragma omp parallel for schedule(runtime) num_threads(threads)
-  for (int64_t i = 0; i < n; i++) fn((uint64_t)i, (uint64_t)i + 1, NULL);
-  return bench_now() - t0;
+  return bench_omp_loop(w->n, w->fn, threads, kind, chunk);
 }
 
 static double t_counter(const wl_t *w, uint64_t chunk) {
-  _Atomic uint64_t next = 0;
-  const uint64_t n = w->n;
-  amz_range_fn fn = w->fn;
-  double t0 = bench_now();
-#pragma omp parallel num_threads(threads)
-  for (;;) {
-    uint64_t b = atomic_fetch_add_explicit(&next, chunk, memory_order_relaxed);
-    if (b >= n) break;
-    fn(b, b + chunk < n ? b + chunk : n, NULL);
-  }
-  return bench_now() - t0;
+  return bench_counter_loop(w->n, w->fn, threads, chunk);
 }
 
 static void die(int rc) {

@@ -38,6 +38,7 @@
 
 #include "amorsize.h"
 #include "bench_kernels.h"
+#include "bench_omp.h"
 #include "bench_util.h"
 
 typedef struct fam {
@@ -82,27 +83,11 @@ enum { NF = sizeof fams / sizeof fams[0] };
 static int threads = 2;
 
 static double t_omp(const fam_t *f, omp_sched_t kind, int chunk) {
-  omp_set_schedule(kind, chunk);
-  const int64_t n = (int64_t)f->n;
-  amz_range_fn fn = f->fn;
-  double t0 = bench_now();
-#pragma omp parallel for schedule(runtime) num_threads(threads)
-  for (int64_t i = 0; i < n; i++) fn((uint64_t)i, (uint64_t)i + 1, NULL);
-  return bench_now() - t0;
+  return bench_omp_loop(f->n, f->fn, threads, kind, chunk);
 }
 
 static double t_counter(const fam_t *f, uint64_t chunk) {
-  _Atomic uint64_t next = 0;
-  const uint64_t n = f->n;
-  amz_range_fn fn = f->fn;
-  double t0 = bench_now();
-#pragma omp parallel num_threads(threads)
-  for (;;) {
-    uint64_t b = atomic_fetch_add_explicit(&next, chunk, memory_order_relaxed);
-    if (b >= n) break;
-    fn(b, b + chunk < n ? b + chunk : n, NULL);
-  }
-  return bench_now() - t0;
+  return bench_counter_loop(f->n, f->fn, threads, chunk);
 }
 
 static void die(const char *what, int rc) {

@@ -6,22 +6,10 @@
 #define AMZ_BENCH_UTIL_H
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "amorsize.h"
-
-/* Idle OpenMP threads must sleep, not spin, after each loop, or they take the cores
- * of the contender that runs next. libgomp reads OMP_WAIT_POLICY when it loads,
- * before main: unless the caller set it, set it and start the program again. */
-static inline void bench_omp_passive(char **argv) {
-  if (getenv("OMP_WAIT_POLICY")) return;
-  setenv("OMP_WAIT_POLICY", "passive", 1);
-  execv("/proc/self/exe", argv);
-  perror("bench: cannot restart with OMP_WAIT_POLICY=passive (/proc/self/exe)");
-}
 
 /* Options for a benchmark: the environment ignored (a benchmark states every setting
  * it compares) and no progress line. NULL when out of memory. */
