@@ -351,7 +351,11 @@ int amz_plan_candidate(const amz_plan_t *p, size_t i, amz_candidate_t *out) {
  * from the run's level: chunk times of a plain run vary by a few percent. */
 #define FIT_MIN_DEV 0.15
 
-static void refine(amz_plan_t *p, const amz__exec_out_t *ex) {
+static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
+                   const amz_result_t *res) {
+  (void)run;
+  (void)res;
+  const amz__exec_out_t *ex = st->ex;
   size_t n = 0;
   for (int w = 0; w < ex->workers; w++) n += ex->w[w].n_chunks;
   if (n == 0 || p->task.n_items == 0) return;
@@ -455,17 +459,10 @@ static int local_record(void *run, amz_plan_t *p, int rc, const amz__run_state_t
   return rc;
 }
 
-static void local_refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
-                         const amz_result_t *res) {
-  (void)run;
-  (void)res;
-  refine(p, st->ex);
-}
-
 static const amz__run_ops_t local_ops = {.fn = "amz_run",
                                          .build = local_build,
                                          .record = local_record,
-                                         .refine = local_refine,
+                                         .refine = refine,
                                          .decide = decide,
                                          .predict = predict_choice};
 
