@@ -238,7 +238,7 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
 
 /* At the chosen ranks x threads, when the simulator applies there: simulates the
  * two best chunks (by the closed form) of each schedule and picks the fastest
- * simulated, static within PREFER_STATIC. Their predictions become the simulated
+ * simulated, static within PREFER_STATIC once a run has confirmed the cost profile. Their predictions become the simulated
  * ones. *simulated receives how many were simulated (0: the closed form stands). */
 static int refine_by_simulation(const amz__mpi_model_t *mm, amz__cand_list_t *l, size_t *best,
                                 int *simulated) {
@@ -262,8 +262,8 @@ static int refine_by_simulation(const amz__mpi_model_t *mm, amz__cand_list_t *l,
     c->predicted_s = c->terms.total;
     (*simulated)++;
     int take = *simulated == 1 || c->predicted_s < pick_t;
-    if (l->v[pick].schedule != AMZ_SCHED_STATIC && c->schedule == AMZ_SCHED_STATIC &&
-        c->predicted_s <= pick_t * PREFER_STATIC)
+    if (mm->wl->shape_runs > 0 && l->v[pick].schedule != AMZ_SCHED_STATIC &&
+        c->schedule == AMZ_SCHED_STATIC && c->predicted_s <= pick_t * PREFER_STATIC)
       take = 1;
     if (take) {
       pick = i;
@@ -350,7 +350,7 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
                             : amz__fail(rc, "no candidate fits the constraints");
   }
   size_t fewer, best;
-  amz__cand_list_choose(&l, mm->wl->n_items, &fewer, &best);
+  amz__cand_list_choose(&l, mm->wl->n_items, mm->wl->shape_runs > 0, &fewer, &best);
   size_t closed = best;
   int simulated = 0;
   rc = refine_by_simulation(mm, &l, &best, &simulated);

@@ -27,6 +27,7 @@ typedef struct kstate {
   uint64_t n;
   double c0, a;
   int noisy;
+  int rare;  /* 1: one item in 100 (at hashed places) costs 100x */
   uint64_t fail_begin, fail_end;
   amz_fake_clock_t *clock;
   _Atomic unsigned *count;
@@ -46,6 +47,7 @@ static double hash01(uint64_t i) {
 
 static double item_cost(const kstate_t *k, uint64_t i) {
   double c = k->c0 * (1.0 + k->a * (double)i / (double)k->n);
+  if (k->rare && hash01(i ^ 0x51ed270b27d1ee3fULL) < 0.01) c *= 100.0;
   return k->noisy ? c * (0.1 + 1.8 * hash01(i)) : c;
 }
 
@@ -632,6 +634,51 @@ static void test_time_budget_stops_sampling(void) {
   kstate_free(&k);
 }
 
+static void test_error_target_waits_for_rare_items(void) {
+  /* One item in 100 costs 100x (half of the work). A few dozen blocks can all miss
+   * them and show a small error; the error target stops sampling only after
+   * min(2% of the items, 1024) items (the rule of three), which sees them. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL, NULL};
+  kstate_t k;
+  kstate_init(&k, 20000, 10e-6, 0.0, &fc);
+  k.rare = 1;
+  sample_out_t o;
+  run_sampler(&k, 1, 10.0, 0.5, &clk, &o);
+  check_exactly_once(&k, &o, 1);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, "error target reached");
+  CU_ASSERT(amz__rangeset_items(&o.done) >= 400);
+  CU_ASSERT(o.wl.max_item_s >= 50 * 10e-6);
+  /* The mean then includes the costly items: within 35% of the true 19.9 us. */
+  double truth = 0.0;
+  for (uint64_t i = 0; i < k.n; i++) truth += item_cost(&k, i);
+  truth /= (double)k.n;
+  if (fabs(o.wl.mean_s / truth - 1.0) > 0.35)
+    fprintf(stderr, "\n  mean %g, truth %g", o.wl.mean_s, truth);
+  CU_ASSERT(fabs(o.wl.mean_s / truth - 1.0) <= 0.35);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_few_blocks_have_an_honest_error(void) {
+  /* Items of 10 ms (fake), noisy, and a 30 ms budget: a handful of blocks. Their
+   * standard error cannot come from 8 groups; it is the blocks' own spread, never
+   * 0 for costs that differ. */
+  amz_fake_clock_t fc = {0.0};
+  amz__clock_t clk = {amz_fake_now, &fc, NULL, NULL, NULL};
+  kstate_t k;
+  kstate_init(&k, 100000, 10e-3, 0.0, &fc);
+  k.noisy = 1;
+  sample_out_t o;
+  run_sampler(&k, 1, 0.03, 1e-9, &clk, &o);
+  CU_ASSERT(o.wl.sampled_blocks >= 2 && o.wl.sampled_blocks < 16);
+  if (!(o.wl.rel_error > 0.01 && o.wl.rel_error <= 1.0))
+    fprintf(stderr, "\n  %zu blocks, relative error %g", o.wl.sampled_blocks, o.wl.rel_error);
+  CU_ASSERT(o.wl.rel_error > 0.01 && o.wl.rel_error <= 1.0);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
 /* Contention from pairs of adjacent blocks: a real slowdown (adjacent blocks of a
  * memory-bound kernel cost alike) is found, and the chance lean of a few pairs of
  * independent heavy-tailed items is not taken for one. */
@@ -702,6 +749,9 @@ int main(void) {
   CU_add_test(s, "small n on two workers", test_small_n_on_two_workers);
   CU_add_test(s, "fraction limit stops noisy sampling", test_fraction_limit_stops_noisy_sampling);
   CU_add_test(s, "time budget stops sampling", test_time_budget_stops_sampling);
+  CU_add_test(s, "the error target waits for rare costly items",
+              test_error_target_waits_for_rare_items);
+  CU_add_test(s, "a few blocks have an honest error", test_few_blocks_have_an_honest_error);
   CU_add_test(s, "contention from pairs: real slowdowns, not chance", test_contention_from_pairs);
   CU_add_test(s, "a kernel with threads of its own is not waiting",
               test_a_kernel_with_its_own_threads_is_not_waiting);

@@ -155,10 +155,16 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     if (a->predicted_s < ch->predicted_s && a->workers > ch->workers) {
       fprintf(o, ": %s, %.1f%% faster but uses %d workers instead of %d (within 2%%)\n",
               T(a->predicted_s), -100.0 * rel, a->workers, ch->workers);
-    } else if (a->predicted_s < ch->predicted_s) {
+    } else if (a->predicted_s < ch->predicted_s && ch->schedule == AMZ_SCHED_STATIC) {
       fprintf(o, ": %s, %.2f%% faster; static blocks preferred within 0.5%% (no dispatch, "
                  "fixed placement)\n",
               T(a->predicted_s), -100.0 * rel);
+    } else if (a->predicted_s < ch->predicted_s) {
+      fprintf(o, ": %s, %.2f%% faster but commits %llu items at once (the choice: %llu); "
+                 "within 1%% the fewest is preferred\n",
+              T(a->predicted_s), -100.0 * rel,
+              (unsigned long long)amz__cand_exposure(a, N),
+              (unsigned long long)amz__cand_exposure(ch, N));
     } else {
       double d;
       const char *term = biggest_term_increase(&a->terms, &ch->terms, &d);

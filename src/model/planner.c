@@ -154,7 +154,8 @@ uint64_t amz__cand_exposure(const amz_candidate_t *c, uint64_t n_items) {
   return first < n_items ? first : n_items;
 }
 
-void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, size_t *fewer, size_t *best) {
+void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, int prefer_static,
+                           size_t *fewer, size_t *best) {
   qsort(l->v, l->n, sizeof *l->v, cmp_cand);
   /* Fastest, then the fewest workers (in all, then ranks) within PREFER_FEWER. */
   size_t b = 0;
@@ -164,7 +165,7 @@ void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, size_t *fewer,
     if (wi < wb || (wi == wb && l->v[i].ranks < l->v[b].ranks)) b = i;
   }
   *fewer = b;
-  double simpler = l->v[b].predicted_s * PREFER_STATIC;
+  double simpler = prefer_static ? l->v[b].predicted_s * PREFER_STATIC : 0.0;
   if (simpler > limit) simpler = limit;
   for (size_t i = 0; i < l->n && l->v[i].predicted_s <= simpler; i++)
     if (l->v[i].ranks == l->v[*fewer].ranks && l->v[i].workers == l->v[*fewer].workers &&
@@ -246,7 +247,7 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
                             : amz__fail(rc, "no candidate fits the constraints");
   }
   size_t fewer, best;
-  amz__cand_list_choose(&l, wl->n_items, &fewer, &best);
+  amz__cand_list_choose(&l, wl->n_items, wl->shape_runs > 0, &fewer, &best);
   d->cands = l.v;
   d->n_cands = l.n;
   d->chosen = best;

@@ -59,7 +59,9 @@ void amz__decision_free(amz__decision_t *d);
 /* A growing list of candidates without duplicates (same ranks, workers, schedule,
  * chunk). push returns 0 or AMZ_ENOMEM. choose sorts the list and picks: the
  * fastest, then within 2% the fewest workers in all (then ranks) -> *fewer, then
- * within 0.5% static blocks of that size, else within 1% the self-scheduled
+ * within 0.5% static blocks of that size when prefer_static (a run has confirmed the
+ * cost profile: a sample alone cannot rule out a costly item in one block), else
+ * within 1% the self-scheduled
  * candidate of that size that commits the fewest items at once (of n_items; any
  * count up to 1/64 of a worker's share counts as equally few) -> *best. */
 typedef struct amz__cand_list {
@@ -69,7 +71,8 @@ typedef struct amz__cand_list {
 int amz__cand_list_push(amz__cand_list_t *l, const amz_candidate_t *c);
 /* Counts to try: 1 .. min(dense, max), then steps of 1.5x, then max (at most cap). */
 int amz__count_list(int dense, int max, int *out, int cap);
-void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, size_t *fewer, size_t *best);
+void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, int prefer_static,
+                           size_t *fewer, size_t *best);
 /* Items a candidate commits to one worker at once, of n_items: its largest chunk,
  * or a worker's whole share for the pre-assigned schedules. An item far costlier
  * than the sample showed can only be balanced around by the rest. */

@@ -24,6 +24,11 @@
 
 #define TARGET_BLOCK_S 20e-6
 #define MAX_FRACTION 0.10
+/* The error target stops sampling only once the sample holds this share of the
+ * items (at most COVER_ITEMS of them): costly items rarer than about 3 in that many
+ * are then likely to have been seen (the rule of three). The items are real work. */
+#define COVER_FRACTION 0.02
+#define COVER_ITEMS 1024
 #define TINY_LOOP_S 2e-3
 
 typedef struct samp_rec {
@@ -268,7 +273,25 @@ static double per_item(const samp_rec_t *r) {
  * optimistic). */
 #define RSE_GROUPS 8
 static double rel_std_error(const samp_state_t *st, double contention) {
-  if (st->n < 2 * RSE_GROUPS) return INFINITY;
+  if (st->n < 2 * RSE_GROUPS) {
+    /* Too few blocks for groups: the blocks' own spread, one degree of freedom
+     * each; one block tells nothing of the spread (100%). */
+    if (st->n < 2) return 1.0;
+    double *m = malloc(st->n * sizeof *m), tw = 0.0, ti = 0.0;
+    if (!m) return 1.0;
+    for (size_t i = 0; i < st->n; i++) {
+      const samp_rec_t *r = &st->v[i];
+      double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
+      double k = (double)(r->s.end - r->s.begin);
+      m[i] = w / k;
+      tw += w;
+      ti += k;
+    }
+    double sd = amz__stddev(m, st->n), mean = tw / ti;
+    free(m);
+    double e = mean > 0 ? sd / sqrt((double)st->n) / mean : 1.0;
+    return e < 1.0 ? e : 1.0;
+  }
   double wall[RSE_GROUPS] = {0}, items[RSE_GROUPS] = {0}, m[RSE_GROUPS];
   double tw = 0.0, ti = 0.0;
   for (size_t i = 0; i < st->n; i++) {
@@ -448,6 +471,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * small, and overshooting the error target costs nothing, the work is real. */
   size_t n_min = (size_t)(4 * PR) > 16 ? (size_t)(4 * PR) : 16;
   size_t round = (size_t)(8 * PR);
+  uint64_t cover = (uint64_t)((double)left * COVER_FRACTION);
+  if (cover > COVER_ITEMS) cover = COVER_ITEMS;
   reason = N == 0 ? "no items" : "all slots sampled";
   for (;;) {
     double rse = rel_std_error(&st, contention);
@@ -457,7 +482,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       reason = "whole loop under 2 ms: calibration blocks only";
       break;
     }
-    if (st.n >= n_min && rse <= p->rel_error) {
+    if (st.n >= n_min && rse <= p->rel_error && sampled >= cover) {
       reason = "error target reached";
       break;
     }
@@ -532,7 +557,6 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   wl->contention_raw = contention_raw;
   wl->contention_workers = P;
   wl->rel_error = rel_std_error(&st, contention);
-  if (!isfinite(wl->rel_error)) wl->rel_error = 0.0;
   wl->sample_wall_s = t_end - t_start;
   wl->sample_workers = PR;
   wl->stop_reason = reason;

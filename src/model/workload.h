@@ -40,6 +40,8 @@ typedef struct amz__workload {
   int contention_workers; /* workers busy when contention was measured */
   int sample_workers;     /* threads used by the concurrent sampling rounds */
   double rel_error;       /* relative standard error of mean_s at stop */
+  int shape_runs;         /* runs whose chunk times reshaped the cost profile; 0 = the
+                             profile is the sample's (static blocks are not preferred) */
   double sample_wall_s;
   double sample_work_s;   /* sum of kernel wall time of sampled blocks */
   const char *stop_reason;

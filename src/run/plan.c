@@ -394,6 +394,7 @@ static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
     wl->bins = c.bins;
     memcpy(wl->density, c.density, sizeof wl->density);
     memcpy(wl->cumulative, c.cumulative, sizeof wl->cumulative);
+    wl->shape_runs++;
   } else {
     /* Too few chunks for a census: they still tell the cost of their ranges. The
      * level follows their total; where a range of the run departs from the model by
@@ -415,6 +416,7 @@ static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
         s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0};
       }
     amz__workload_fit_ranges(&p->wl, s, k, FIT_MIN_DEV);
+    p->wl.shape_runs++;
     free(s);
   }
 }
