@@ -51,6 +51,7 @@ program fortran_mpi
   integer(c_int) :: rc
   integer(c_int64_t) :: i, done
   integer(c_int64_t), target :: local, counted
+  real(c_double) :: lo, hi, predicted
 
   call MPI_Init_thread(MPI_THREAD_MULTIPLE, provided, ierr)
   call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
@@ -104,6 +105,13 @@ program fortran_mpi
       if (transfer(values(i + 1), 0_c_int64_t) /= transfer(term(i), 0_c_int64_t)) bad = bad + 1
     end do
     print '(a,es22.15)', 'sum of the series ', sum(values)
+    rc = amz_result_predicted_interval(res, lo, hi)
+    predicted = amz_result_predicted_seconds(res)
+    if (rc /= 0 .or. .not. (lo <= predicted .and. predicted <= hi)) then
+      print '(a,es10.3,a,es10.3,a,es10.3)', 'fortran: predicted ', predicted, &
+           ' outside its interval ', lo, ' to ', hi
+      bad = bad + 1
+    end if
     if (bad == 0 .and. done == n .and. counted == n) then
       print '(a,i0,a,i0,a,i0,a)', 'fortran: items done ', done, ' of ', n, ' on ', &
            amz_result_ranks(res), ' ranks, every term equal to the serial one: OK'

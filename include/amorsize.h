@@ -547,6 +547,20 @@ AMZ_API amz_schedule_t amz_plan_schedule(const amz_plan_t *plan);
 AMZ_API uint64_t amz_plan_chunk(const amz_plan_t *plan);
 /** @brief Predicted wall seconds of the next amz_run; -1 for NULL. */
 AMZ_API double amz_plan_predicted_seconds(const amz_plan_t *plan);
+/**
+ * @brief The interval around amz_plan_predicted_seconds(): the next run's time falls
+ *        inside [*lo_s, *hi_s] about 9 times in 10.
+ *
+ * It is made of the sampled cost level's standard error (with Student's quantile for
+ * the blocks sampled; first runs only), the run-to-run variation (5%, or the plan's
+ * own largest miss of its latest 4 reruns), the load of other processes seen while
+ * sampling, and, above, the longest item seen coming last on a worker (first runs
+ * only). It does not cover an item unlike any the sample saw, nor a machine that
+ * changed between runs; docs/PREDICTIONS.md has the measured coverage.
+ * Local; thread-safe against other readers, not against a running amz_run.
+ * @return 0, or AMZ_EINVAL when an argument is NULL (nothing written).
+ */
+AMZ_API int amz_plan_predicted_interval(const amz_plan_t *plan, double *lo_s, double *hi_s);
 /** @brief Predicted serial time / predicted time for all N items; -1 for NULL. */
 AMZ_API double amz_plan_predicted_speedup(const amz_plan_t *plan);
 /** @brief Items executed while sampling (done before the first run). */
@@ -674,6 +688,15 @@ AMZ_API int amz_for(const amz_task_t *task, const amz_options_t *opts,
 AMZ_API double amz_result_seconds(const amz_result_t *result);
 /** @brief Predicted wall seconds for this run; -1 for NULL. */
 AMZ_API double amz_result_predicted_seconds(const amz_result_t *result);
+/**
+ * @brief The interval the plan gave this run's prediction (see
+ *        amz_plan_predicted_interval()): whether amz_result_seconds() fell inside it
+ *        says whether the run went as the measurements promised.
+ * Local; thread-safe (the result is not changed).
+ * @return 0, or AMZ_EINVAL when an argument is NULL (nothing written).
+ */
+AMZ_API int amz_result_predicted_interval(const amz_result_t *result, double *lo_s,
+                                          double *hi_s);
 /** @brief Seconds of probe + sample + plan included in this result (amz_for, or a
  *         plan's first run), else 0. */
 AMZ_API double amz_result_setup_seconds(const amz_result_t *result);

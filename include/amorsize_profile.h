@@ -112,6 +112,12 @@ typedef struct amz_profile_info {
                                     MPI_Get_library_version() and the MPI standard
                                     version, "Open MPI v4.1.4, ... (MPI 3.1)"; "" for
                                     threads-only runs and files written before it */
+  double predicted_lo_s;       /**< the prediction's interval, low end, seconds; 0 with
+                                    predicted_hi_s 0 in files written before intervals */
+  double predicted_hi_s;       /**< the interval's high end, seconds (9 runs in 10 are
+                                    meant to fall inside) */
+  const char *predicted_widest; /**< the interval's widest part in words ("sampling
+                                    error", ...); "" in files written before it */
 } amz_profile_info_t;
 
 /** @brief The root attributes. NULL only for a NULL handle. */

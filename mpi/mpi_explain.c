@@ -134,6 +134,7 @@ int amz__mpi_explain(const amz_plan_t *p, FILE *o) {
   fprintf(o, "Prediction for the next run%s\n", p->runs == 0 ? " (sampled items are already done)" : "");
   fprintf(o, "  time %s, speedup x%.2f over one thread (%.0f%% efficiency on %d workers)\n",
           T(nt->total), sp, 100.0 * sp / (ch->ranks * ch->workers), ch->ranks * ch->workers);
+  amz__explain_interval(p, o);
   const char *names[6] = {"start-up", "compute", "dispatch", "imbalance", "serial", "data"};
   double v[6] = {nt->startup, nt->compute, nt->dispatch, nt->imbalance, nt->serial, nt->data};
   for (int i = 0; i < 6; i++) {

@@ -148,7 +148,8 @@ static int il_add_sample(uint64_t b, uint64_t e, void *ctx) {
   }
   double f = (double)(e - b) / (double)(c->src.end - c->src.begin);
   c->v[c->n++] = (amz__sample_t){b, e, c->src.wall_s * f, c->src.cpu_s * f, c->src.concurrent,
-                                 c->src.own_cpu_s * f, c->src.runq_s * f};
+                                 c->src.own_cpu_s * f, c->src.runq_s * f,
+                                 c->src.queued_s * f};
   return 0;
 }
 

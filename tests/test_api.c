@@ -1019,10 +1019,29 @@ static void test_candidates_and_terms(void) {
   char idx[32];
   snprintf(idx, sizeof idx, "%zu", (size_t)4242 + n);
   EXPECT_ERR(amz_plan_candidate(plan, 4242 + n, &c), AMZ_ERANGE, idx);
+  /* The prediction's interval holds the point; the run's result carries the one
+   * its plan gave it. */
+  double lo = -1, hi = -1, rlo = -1, rhi = -1;
+  CU_ASSERT_EQUAL(amz_plan_predicted_interval(plan, &lo, &hi), 0);
+  CU_ASSERT(lo > 0 && lo < amz_plan_predicted_seconds(plan));
+  CU_ASSERT(hi > amz_plan_predicted_seconds(plan));
+  EXPECT_ERR(amz_plan_predicted_interval(NULL, &lo, &hi), AMZ_EINVAL,
+             "amz_plan_predicted_interval");
+  EXPECT_ERR(amz_plan_predicted_interval(plan, NULL, &hi), AMZ_EINVAL,
+             "amz_plan_predicted_interval");
+  EXPECT_ERR(amz_plan_predicted_interval(plan, &lo, NULL), AMZ_EINVAL,
+             "amz_plan_predicted_interval");
   /* A run (which may re-plan: the candidate count can change), and the structs
    * of its result. */
   amz_result_t *res = NULL;
   CU_ASSERT_EQUAL_FATAL(amz_run(plan, &res), 0);
+  CU_ASSERT_EQUAL(amz_result_predicted_interval(res, &rlo, &rhi), 0);
+  CU_ASSERT_DOUBLE_EQUAL(rlo, lo, 0.0);
+  CU_ASSERT_DOUBLE_EQUAL(rhi, hi, 0.0);
+  EXPECT_ERR(amz_result_predicted_interval(NULL, &rlo, &rhi), AMZ_EINVAL,
+             "amz_result_predicted_interval");
+  EXPECT_ERR(amz_result_predicted_interval(res, &rlo, NULL), AMZ_EINVAL,
+             "amz_result_predicted_interval");
   amz_worker_stats_t ws;
   memset(&ws, 0xAB, sizeof ws);
   memset(&terms, 0xAB, sizeof terms);

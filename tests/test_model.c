@@ -295,6 +295,66 @@ static void test_huge_n_is_simulated_in_groups_accurately(void) {
   CU_ASSERT(t.imbalance < 0.01 * t.compute);
 }
 
+/* The prediction's interval (amz__model_interval): each part by hand. */
+static void test_interval_parts(void) {
+  amz__workload_t wl = amz_test_uniform_workload(10000, 1e-4, 0.0);
+  wl.sampled_blocks = 64;
+  wl.rel_error = 0.08;
+  wl.max_item_s = 2e-3;
+  wl.runq_share = 0.0;
+  amz_terms_t t = {.startup = 1e-4, .compute = 0.25, .dispatch = 1e-3, .imbalance = 1e-3,
+                   .serial = 2e-4};
+  t.total = term_sum(&t);
+  amz__interval_t iv;
+  /* A first run: 8 random groups (7 degrees of freedom, t = 1.895) on the
+   * work-proportional terms; 5% run-to-run; the longest item coming last. */
+  amz__model_interval(&wl, &t, 1.0, 1, NULL, 0, &iv);
+  REL_NEAR(iv.sampling, 1.895 * 0.08 * (t.compute + t.imbalance) / t.total, 1e-9);
+  REL_NEAR(iv.noise, AMZ__NOISE_FLOOR, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(iv.load, 0.0, 0.0);
+  REL_NEAR(iv.tail_s, 2e-3 - 1e-3, 1e-9);
+  double rel = sqrt(iv.sampling * iv.sampling + iv.noise * iv.noise);
+  REL_NEAR(iv.lo_s, t.total * (1.0 - rel), 1e-9);
+  REL_NEAR(iv.hi_s, t.total * (1.0 + rel) + iv.tail_s, 1e-9);
+  CU_ASSERT(iv.lo_s < t.total && t.total < iv.hi_s);
+  CU_ASSERT_STRING_EQUAL(iv.widest, "sampling error");
+  /* Few blocks: their own degrees of freedom, a wider quantile. */
+  wl.sampled_blocks = 4;
+  amz__interval_t few;
+  amz__model_interval(&wl, &t, 1.0, 1, NULL, 0, &few);
+  REL_NEAR(few.sampling, 2.353 * 0.08 * (t.compute + t.imbalance) / t.total, 1e-9);
+  CU_ASSERT(few.hi_s > iv.hi_s && few.lo_s < iv.lo_s);
+  /* A rerun: the level was measured, no sampling part and no tail; the plan's own
+   * misses widen it when larger than the floor. */
+  double err[2] = {-0.02, AMZ__NOISE_FLOOR + 0.07};
+  amz__model_interval(&wl, &t, 1.0, 0, err, 2, &iv);
+  CU_ASSERT_DOUBLE_EQUAL(iv.sampling, 0.0, 0.0);
+  CU_ASSERT_DOUBLE_EQUAL(iv.tail_s, 0.0, 0.0);
+  REL_NEAR(iv.noise, AMZ__NOISE_FLOOR + 0.07, 1e-12);
+  REL_NEAR(iv.hi_s, t.total * (1.0 + AMZ__NOISE_FLOOR + 0.07), 1e-9);
+  CU_ASSERT_STRING_EQUAL(iv.widest, "this plan's latest misses");
+  /* Load seen while sampling: a share q waiting for a CPU gives q / (1 - q) above;
+   * below, only the part inside the sampled blocks (which their cost includes). */
+  wl.runq_share = 0.2;
+  wl.load_share = 0.15;
+  amz__model_interval(&wl, &t, 1.0, 0, NULL, 0, &iv);
+  REL_NEAR(iv.load, 0.25, 1e-12);
+  const double f = AMZ__NOISE_FLOOR;
+  REL_NEAR(iv.hi_s, t.total * (1.0 + sqrt(f * f + 0.25 * 0.25)), 1e-9);
+  REL_NEAR(iv.lo_s, t.total * (1.0 - sqrt(f * f + 0.05 * 0.05)), 1e-9);
+  CU_ASSERT_STRING_EQUAL(iv.widest, "load from other processes");
+  /* Never below the run's own set-up, and never inverted. */
+  double huge[1] = {5.0};
+  amz__model_interval(&wl, &t, 1.0, 0, huge, 1, &iv);
+  CU_ASSERT_DOUBLE_EQUAL(iv.lo_s, t.startup + t.serial, 1e-15);
+  CU_ASSERT(iv.hi_s >= t.total);
+  /* Nothing predicted: an empty interval at 0. */
+  amz_terms_t zero = {0};
+  amz__model_interval(&wl, &zero, 1.0, 1, NULL, 0, &iv);
+  CU_ASSERT_DOUBLE_EQUAL(iv.lo_s, 0.0, 0.0);
+  CU_ASSERT_DOUBLE_EQUAL(iv.hi_s, 0.0, 0.0);
+}
+
 static void test_auto_is_not_a_schedule_to_predict(void) {
   amz__machine_t m = amz_test_machine(4);
   amz__workload_t wl = amz_test_uniform_workload(100, 1e-6, 0.0);
@@ -332,5 +392,6 @@ int main(void) {
   CU_add_test(s, "huge n is simulated in groups accurately",
               test_huge_n_is_simulated_in_groups_accurately);
   CU_add_test(s, "AUTO is not a schedule to predict", test_auto_is_not_a_schedule_to_predict);
+  CU_add_test(s, "the prediction's interval, part by part", test_interval_parts);
   return amz_test_run();
 }

@@ -138,6 +138,12 @@ static void test_round_trip(void) {
   CU_ASSERT_EQUAL(in->run_index, 1);
   CU_ASSERT_DOUBLE_EQUAL(in->wall_s, amz_result_seconds(r), 1e-12);
   CU_ASSERT_DOUBLE_EQUAL(in->predicted_s, amz_result_predicted_seconds(r), 1e-12);
+  double lo, hi;
+  CU_ASSERT_EQUAL(amz_result_predicted_interval(r, &lo, &hi), 0);
+  CU_ASSERT(lo > 0 && lo <= in->predicted_s && hi >= in->predicted_s);
+  CU_ASSERT_DOUBLE_EQUAL(in->predicted_lo_s, lo, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(in->predicted_hi_s, hi, 1e-12);
+  CU_ASSERT(in->predicted_widest[0] != '\0');
   CU_ASSERT(in->created[0] != '\0' && strchr(in->created, 'T') != NULL);
   CU_ASSERT(strstr(in->command_line, "test_profile") != NULL);
   CU_ASSERT_EQUAL(in->chunks_dropped, 0);

@@ -43,6 +43,17 @@ static void terms_line(FILE *o, const char *label, double v, double total) {
 }
 
 /* The Workload section, shared with the MPI explanation. */
+void amz__explain_interval(const amz_plan_t *p, FILE *o) {
+  const amz__interval_t *iv = &p->next_iv;
+  if (!(p->next_terms.total > 0)) return;
+  fprintf(o, "  interval %s to %s (aimed at 9 runs in 10); widest part: %s\n", T(iv->lo_s),
+          T(iv->hi_s), iv->widest);
+  fprintf(o, "    sampling +/-%.1f%%, run-to-run +/-%.1f%%, load +/-%.1f%%", 100.0 * iv->sampling,
+          100.0 * iv->noise, 100.0 * iv->load);
+  if (iv->tail_s > 0) fprintf(o, ", +%s for the longest item seen", T(iv->tail_s));
+  fprintf(o, "\n");
+}
+
 void amz__explain_workload(const amz_plan_t *p, FILE *o) {
   const amz__workload_t *wl = &p->wl;
   const uint64_t N = p->task.n_items;
@@ -129,6 +140,7 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
   fprintf(o, "  time %s, speedup x%.2f over serial (%.0f%% efficiency)\n", T(nt->total),
           amz_plan_predicted_speedup(p),
           100.0 * amz_plan_predicted_speedup(p) / (p->workers ? p->workers : 1));
+  amz__explain_interval(p, o);
   terms_line(o, "start-up", nt->startup, nt->total);
   terms_line(o, "compute", nt->compute, nt->total);
   terms_line(o, "dispatch", nt->dispatch, nt->total);

@@ -129,6 +129,15 @@ static void summary(FILE *out, const amz_profile_t *p, const amz_cli_stats_t *st
   if (in->predicted_s > 0)
     fprintf(out, " (<span class=\"%s\">%+.1f%%</span>)", error_class(st->pred_error),
             html_pct(st->pred_error));
+  if (in->predicted_hi_s > 0) {
+    fprintf(out, "; interval %s to %s (widest part: ", html_secs(a, sizeof a, in->predicted_lo_s),
+            html_secs(b, sizeof b, in->predicted_hi_s));
+    html_put_text(out, in->predicted_widest);
+    fprintf(out, "), the run fell %s",
+            in->wall_s > in->predicted_hi_s   ? "above it"
+            : in->wall_s < in->predicted_lo_s ? "below it"
+                                              : "inside");
+  }
   fputs("</dd>\n", out);
   fprintf(out,
           "<dt>Efficiency</dt><dd>%.1f%%: the workers ran the kernel that share of the wall "

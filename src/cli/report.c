@@ -97,6 +97,12 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
   fprintf(o, "\nSummary\n");
   fprintf(o, "  wall %s, predicted %s (error %+.1f%%)\n", T(in->wall_s), T(in->predicted_s),
           100.0 * st.pred_error);
+  if (in->predicted_hi_s > 0)
+    fprintf(o, "  predicted interval %s to %s (widest part: %s): the run fell %s\n",
+            T(in->predicted_lo_s), T(in->predicted_hi_s), in->predicted_widest,
+            in->wall_s > in->predicted_hi_s   ? "above it"
+            : in->wall_s < in->predicted_lo_s ? "below it"
+                                              : "inside");
   fprintf(o, "  items done %llu, failed %llu", (unsigned long long)in->items_done,
           (unsigned long long)in->items_failed);
   if (in->sampled_items)

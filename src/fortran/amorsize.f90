@@ -176,6 +176,13 @@ module amorsize
       import :: c_double, c_ptr
       type(c_ptr), value :: plan
     end function
+    ! The next run falls inside [lo_s, hi_s] about 9 times in 10; 0 or AMZ_EINVAL.
+    integer(c_int) function amz_plan_predicted_interval(plan, lo_s, hi_s) &
+         bind(c, name="amz_plan_predicted_interval")
+      import :: c_int, c_double, c_ptr
+      type(c_ptr), value :: plan
+      real(c_double), intent(out) :: lo_s, hi_s
+    end function
     integer(c_int) function amz_plan_explain(plan) bind(c, name="amz_f_plan_explain")
       import :: c_int, c_ptr
       type(c_ptr), value :: plan
@@ -188,6 +195,12 @@ module amorsize
     real(c_double) function amz_result_predicted_seconds(result) bind(c, name="amz_result_predicted_seconds")
       import :: c_double, c_ptr
       type(c_ptr), value :: result
+    end function
+    integer(c_int) function amz_result_predicted_interval(result, lo_s, hi_s) &
+         bind(c, name="amz_result_predicted_interval")
+      import :: c_int, c_double, c_ptr
+      type(c_ptr), value :: result
+      real(c_double), intent(out) :: lo_s, hi_s
     end function
     integer(c_int64_t) function amz_result_items_done(result) bind(c, name="amz_result_items_done")
       import :: c_int64_t, c_ptr
@@ -294,8 +307,9 @@ module amorsize
        amz_options_set_timeout, &
        amz_result_items_resumed, amz_plan_create, amz_run, amz_for, &
        amz_plan_destroy, amz_plan_workers, amz_plan_ranks, amz_plan_schedule, amz_plan_chunk, &
-       amz_plan_predicted_seconds, amz_plan_explain, amz_result_seconds, &
-       amz_result_predicted_seconds, amz_result_items_done, amz_result_items_failed, &
+       amz_plan_predicted_seconds, amz_plan_predicted_interval, amz_plan_explain, &
+       amz_result_seconds, amz_result_predicted_seconds, amz_result_predicted_interval, &
+       amz_result_items_done, amz_result_items_failed, &
        amz_result_workers, amz_result_ranks, amz_result_local_items_done, &
        amz_result_mpi_excluded, amz_result_explain, amz_result_destroy, amz_result_profile_path, &
        amz_mpi_plan_create, amz_mpi_run, amz_mpi_for, amz_mpi_gather_items, amz_mpi_allreduce, &

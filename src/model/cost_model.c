@@ -258,3 +258,62 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W
   amz__sched_free(&s);
   return 0;
 }
+
+/* Student's t, 95% one-sided (the two sides of a 90% interval), for df >= 1. */
+static double t95(int df) {
+  static const double q[] = {6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860};
+  if (df < 1) df = 1;
+  return df <= 8 ? q[df - 1] : 1.645 + 2.0 / (double)df;
+}
+
+void amz__model_interval(const amz__workload_t *wl, const amz_terms_t *t, double slow,
+                         int sampled, const double *err, int n_err, amz__interval_t *out) {
+  *out = (amz__interval_t){0};
+  const double T = t->total;
+  out->lo_s = out->hi_s = T;
+  out->widest = "none";
+  if (!(T > 0)) return;
+  /* 1. Sampling: the level's standard error, with the quantile of its degrees of
+   * freedom (8 random groups, else the blocks), on the work-proportional terms. */
+  double work = t->compute + t->imbalance;
+  if (sampled && wl->sampled_blocks > 0) {
+    int df = wl->sampled_blocks >= 16 ? 7 : (int)wl->sampled_blocks - 1;
+    double e = wl->rel_error < 1.0 ? wl->rel_error : 1.0;
+    out->sampling = t95(df) * e * work / T;
+  }
+  /* 2. Run-to-run variation: the floor, or the plan's own latest misses when larger
+   * (they also carry what the model leaves out). */
+  out->noise = AMZ__NOISE_FLOOR;
+  int own = 0;
+  for (int i = 0; i < n_err; i++)
+    if (isfinite(err[i]) && fabs(err[i]) > out->noise) out->noise = fabs(err[i]), own = 1;
+  if (out->noise > 1.0) out->noise = 1.0;
+  /* 3. Load: the sampling threads waited for a CPU a share q of their time, other
+   * processes holding their cores. How much of that the run meets is not known
+   * (the scheduler spreads it differently over a run's long chunks; it may end):
+   * up to q / (1 - q) slower, and faster by the part inside the sampled blocks,
+   * which their measured cost includes. */
+  double q = wl->runq_share > 0 ? (wl->runq_share < 0.5 ? wl->runq_share : 0.5) : 0.0;
+  double q_in = wl->runq_share - wl->load_share;
+  q_in = q_in > 0 ? (q_in < 0.5 ? q_in : 0.5) : 0.0;
+  out->load = q / (1.0 - q);
+  /* 4. The longest item seen may come last on one worker (Graham's bound on list
+   * scheduling: makespan <= work / W + the longest task), beyond the imbalance the
+   * model expects. Only while the level is the sample's: a run shows where it is. */
+  if (sampled) {
+    double longest = wl->max_item_s * slow;
+    out->tail_s = longest > t->imbalance ? longest - t->imbalance : 0.0;
+  }
+  double base = out->sampling * out->sampling + out->noise * out->noise;
+  double rel_lo = sqrt(base + q_in * q_in), rel_hi = sqrt(base + out->load * out->load);
+  double fixed = t->startup + t->serial; /* the run cannot take less than its own set-up */
+  out->lo_s = T * (1.0 - rel_lo);
+  if (out->lo_s < fixed) out->lo_s = fixed;
+  if (out->lo_s > T) out->lo_s = T;
+  out->hi_s = T * (1.0 + rel_hi) + out->tail_s;
+  double tail = out->tail_s / T, wmax = out->noise;
+  out->widest = own ? "this plan's latest misses" : "run-to-run variation";
+  if (out->sampling > wmax) wmax = out->sampling, out->widest = "sampling error";
+  if (out->load > wmax) wmax = out->load, out->widest = "load from other processes";
+  if (tail > wmax) out->widest = "the longest item seen, coming last";
+}

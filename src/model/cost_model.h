@@ -26,6 +26,33 @@ typedef struct amz__machine {
 int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m,
                        int workers, amz_schedule_t sched, uint64_t chunk,
                        double remaining, int pool_threads, amz_terms_t *out);
+/* A prediction's interval and what it is made of. Nominally 90%: the measured time
+ * falls inside it unless the run meets what neither the sample nor the earlier runs
+ * showed (an item unlike any sampled, a machine that changed). */
+typedef struct amz__interval {
+  double lo_s, hi_s;
+  double sampling;  /* relative half-width from the sampled cost level's error */
+  double noise;     /* relative half-width: run-to-run variation (floor, or this
+                       plan's own recent misses) */
+  double load;      /* relative width above: other processes on the cores */
+  double tail_s;    /* seconds added above: the longest item seen, coming last */
+  const char *widest; /* the largest part, in words */
+} amz__interval_t;
+
+/* Run-to-run variation the interval allows at least: reruns of computing kernels
+ * on the reference machines fell within 10% of their predictions
+ * (docs/PREDICTIONS.md). */
+#define AMZ__NOISE_FLOOR 0.10
+/* Earlier misses a plan remembers for its interval (its latest reruns): with 8, a
+ * ninth run exceeds the largest of them 1 time in 9 when the misses are random. */
+#define AMZ__RUN_ERRORS 8
+
+/* The interval of a prediction t of wl's items. slow: the per-item slowdown of the
+ * run's workers (amz__model_slowdown). sampled: 1 while the cost level is the
+ * sample's (before the first run), 0 once a run measured it. err: the relative
+ * errors ((measured - predicted) / predicted) of the plan's latest n_err reruns. */
+void amz__model_interval(const amz__workload_t *wl, const amz_terms_t *t, double slow,
+                         int sampled, const double *err, int n_err, amz__interval_t *out);
 /* Slowdown factor of per-item cost with w workers (contention, time-slicing). */
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w);
 /* Per-chunk dispatch cost of a schedule with w workers. */

@@ -95,14 +95,17 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
 }
 
 /* Shares the run-queue delay dq that this thread saw over k of its blocks among
- * them, by their wall time. */
+ * them, by their wall time. Inside a block it can be at most the block's wall time
+ * off the CPU; the rest was spent between blocks (queued_s). */
 static void share_runq(samp_ctx_t *x, const size_t *idx, size_t k, double dq) {
   double wall = 0.0;
   for (size_t j = 0; j < k; j++) wall += x->recs[idx[j]].s.wall_s;
   for (size_t j = 0; j < k; j++) {
     amz__sample_t *s = &x->recs[idx[j]].s;
     double q = dq > 0 && wall > 0 ? dq * s->wall_s / wall : 0.0;
-    s->runq_s = q < s->wall_s ? q : s->wall_s;
+    double off = s->wall_s - s->cpu_s > 0 ? s->wall_s - s->cpu_s : 0.0;
+    s->runq_s = q < off ? q : off;
+    s->queued_s = q - s->runq_s;
   }
 }
 

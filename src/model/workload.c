@@ -67,7 +67,7 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   }
   memcpy(s, in, n * sizeof *s);
   qsort(s, n, sizeof *s, cmp_begin);
-  double wall = 0.0, cpu = 0.0, runq = 0.0, items = 0.0, maxc = 0.0;
+  double wall = 0.0, cpu = 0.0, runq = 0.0, queued = 0.0, items = 0.0, maxc = 0.0;
   double solo_wall = 0.0, solo_cpu = 0.0, solo_own = 0.0, solo_runq = 0.0;
   for (size_t i = 0; i < n; i++) {
     double k = (double)(s[i].end - s[i].begin);
@@ -76,6 +76,7 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
     wall += s[i].wall_s;
     cpu += s[i].cpu_s;
     runq += s[i].runq_s;
+    queued += s[i].queued_s;
     if (!s[i].concurrent) {
       solo_wall += s[i].wall_s;
       solo_cpu += s[i].cpu_s;
@@ -104,7 +105,11 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   wl->max_item_s = maxc;
   wl->sample_work_s = wall;
   wl->cpu_ratio = amz__cpu_ratio(cpu, wall, runq);
-  wl->runq_share = wall > 0 && wl->cpu_ratio >= AMZ__WAITING_CPU_RATIO ? runq / wall : 0.0;
+  /* Queueing is a loaded machine's only for a computing kernel: many threads of a
+   * waiting kernel queue after their wake-ups by themselves. */
+  int computes = wall > 0 && wl->cpu_ratio >= AMZ__WAITING_CPU_RATIO;
+  wl->runq_share = computes ? (runq + queued) / (wall + queued) : 0.0;
+  wl->load_share = computes ? queued / (wall + queued) : 0.0;
   if (wl->cpu_ratio > 1.0) wl->cpu_ratio = 1.0;
   /* A kernel with threads of its own: on the blocks that ran alone, the process's
    * other threads kept part of a core busy. Its demand is then the caller's CPU plus

@@ -33,8 +33,11 @@ typedef struct amz__workload {
   double cpu_ratio;       /* CPU time / time inside the kernel not spent waiting for a
                              CPU: below 1 it waits (I/O, sleep); above 1 it runs threads
                              of its own (cores per call) */
-  double runq_share;      /* of the kernel's wall time, the share it was runnable but
-                             waited for a CPU (a loaded machine); 0 = none or unknown */
+  double runq_share;      /* of the kernel's wall time (its blocks and the waits between
+                             them), the share it was runnable but waited for a CPU (a
+                             loaded machine); 0 = none or unknown */
+  double load_share;      /* of that, the part between blocks (not in the blocks' measured
+                             cost); 0 for a waiting kernel */
   double contention;      /* per-item time with all workers busy / alone; >= 1 */
   double contention_raw;  /* the measured median ratio before clamping at 1 */
   int contention_workers; /* workers busy when contention was measured */
@@ -63,6 +66,10 @@ typedef struct amz__sample {
   /* Of wall_s, the time the calling thread was runnable but waited for a CPU (other
    * threads or processes on its core): neither the kernel's work nor its waiting. */
   double runq_s;
+  /* Outside wall_s: the thread's wait for a CPU between its blocks, attributed to
+   * this block by wall time. A short block is seldom preempted inside; a loaded
+   * core shows here, as the time the thread could not run at all. */
+  double queued_s;
 } amz__sample_t;
 
 /* CPU/wall of a kernel from its CPU, wall and run-queue seconds: CPU over the time

@@ -560,6 +560,9 @@ static void read_info(rctx_t *c, hid_t f) {
   i->wall_s = attr_f64(c, f, R, "wall_s", REQUIRED);
   i->predicted_s = attr_f64(c, f, R, "predicted_s", REQUIRED);
   i->predicted_serial_s = attr_f64(c, f, R, "predicted_serial_s", REQUIRED);
+  i->predicted_lo_s = attr_f64(c, f, R, "predicted_lo_s", OPTIONAL);
+  i->predicted_hi_s = attr_f64(c, f, R, "predicted_hi_s", OPTIONAL);
+  i->predicted_widest = attr_str(c, f, R, "predicted_widest", OPTIONAL);
   i->setup_s = attr_f64(c, f, R, "setup_s", REQUIRED);
   i->mean_item_s = attr_f64(c, f, R, "mean_item_s", REQUIRED);
   amz_schedule_t s;
@@ -575,6 +578,9 @@ static void read_info(rctx_t *c, hid_t f) {
           (unsigned long long)i->n_items);
   if (!c->rc && (i->wall_s < 0 || i->predicted_s < 0 || i->setup_s < 0))
     failf(c, AMZ_EFORMAT, "negative times in the root attributes");
+  if (!c->rc && (i->predicted_lo_s < 0 || i->predicted_lo_s > i->predicted_hi_s))
+    failf(c, AMZ_EFORMAT, "predicted interval [%g, %g] s: expected 0 <= low <= high",
+          i->predicted_lo_s, i->predicted_hi_s);
 }
 
 static void read_chunks(rctx_t *c, hid_t f) {

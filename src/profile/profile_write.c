@@ -259,6 +259,9 @@ static void root_attrs(wctx_t *w, hid_t f, const amz_plan_t *p, const amz_result
   attr_i(w, f, "threads", r->workers);
   attr_d(w, f, "wall_s", r->wall_s);
   attr_d(w, f, "predicted_s", r->predicted.total);
+  attr_d(w, f, "predicted_lo_s", r->predicted_iv.lo_s);
+  attr_d(w, f, "predicted_hi_s", r->predicted_iv.hi_s);
+  attr_s(w, f, "predicted_widest", r->predicted_iv.widest ? r->predicted_iv.widest : "");
   attr_d(w, f, "predicted_serial_s", r->serial_pred_s);
   attr_d(w, f, "setup_s", r->setup_s);
   attr_d(w, f, "mean_item_s", p->wl.mean_s);

@@ -35,14 +35,15 @@
  *    the end records the set-up time and calls on_plan_ready, or destroys the
  *    plan on error.
  * 2. Explain: ext_ops->explain, which may print the core's Workload section
- *    (amz__explain_workload).
+ *    (amz__explain_workload) and the prediction's interval (amz__explain_interval).
  * 3. Run: amz__plan_run with amz__run_ops_t. It grows the pool, calls prepare (the
  *    extension's chunk source and helpers), runs the executor under the progress
  *    line, calls executed, ends the first run's checkpoint, calls build (the
  *    result, merged over the extension's processes; amz__result_build makes one
  *    from the executor's output), record (the profile), refine (the model from the
  *    run; the base layer's amz__workload_rescale), counts the run, applies the one
- *    re-plan rule (decide or predict), judges the findings and calls on_finish.
+ *    re-plan rule (decide or predict), computes the next prediction's interval
+ *    (amz__plan_interval, for both kinds), judges the findings and calls on_finish.
  *    amz__plan_ckpt_end ends the checkpoint of a process that takes no part in a
  *    run.
  * 4. Inside a run: a kernel wrapper of the extension's own (interleaved sampling,

@@ -28,17 +28,21 @@ static int predict_choice(amz_plan_t *p) {
   if (rc == 0)
     rc = amz__model_predict(&p->wl, &p->machine, p->workers, p->schedule, p->chunk, 1.0,
                             p->pool.n_helpers, &p->full_terms);
-  /* After runs 1, 2, 4, 8, ... amz_run searches again before it returns: that
-   * search is part of the run's serial term. */
-  if (rc == 0 && searches_after_run(p->runs + 1)) {
-    p->next_terms.serial += p->search_s;
-    p->next_terms.total += p->search_s;
-  }
+  /* After runs 1, 2, 4, 8, ... amz_run searches again before it returns. That
+   * search is not in the run's measured time (the result is built before it), so
+   * it is not in the prediction either: it is the plan's own cost (search_s in the
+   * profile), as the first plan's is set-up time. */
   amz_terms_t serial;
   if (rc == 0)
     rc = amz__model_predict(&p->wl, &p->machine, 1, AMZ_SCHED_STATIC, 0, 1.0, 0, &serial);
   p->serial_pred_s = serial.total;
   return rc;
+}
+
+void amz__plan_interval(amz_plan_t *p) {
+  double slow = amz__model_slowdown(&p->wl, &p->machine, p->workers);
+  amz__model_interval(&p->wl, &p->next_terms, slow, p->runs == 0, p->run_err, p->n_run_err,
+                      &p->next_iv);
 }
 
 /* Runs the search with the current workload and installs the choice. */
@@ -250,6 +254,7 @@ int amz__plan_make(amz_plan_t *p, const amz__create_ops_t *ops, void *ext,
   if (rc == 0) rc = ops->sample(ext, p);
   if (rc == 0) rc = AGREE(amz__plan_skip_first(p));
   if (rc == 0) rc = ops->decide(ext, p);
+  if (rc == 0) amz__plan_interval(p);
   if (rc == 0 && ops->ready) rc = ops->ready(ext, p);
 #undef AGREE
   return amz__plan_created(p, rc, t0, plan);
@@ -300,6 +305,13 @@ uint64_t amz_plan_chunk(const amz_plan_t *p) {
   return p->chunk ? p->chunk : 1;
 }
 double amz_plan_predicted_seconds(const amz_plan_t *p) { return p ? p->next_terms.total : -1.0; }
+int amz_plan_predicted_interval(const amz_plan_t *p, double *lo_s, double *hi_s) {
+  if (!p || !lo_s || !hi_s)
+    return amz__fail(AMZ_EINVAL, "amz_plan_predicted_interval: NULL argument");
+  *lo_s = p->next_iv.lo_s;
+  *hi_s = p->next_iv.hi_s;
+  return 0;
+}
 double amz_plan_predicted_speedup(const amz_plan_t *p) {
   if (!p) return -1.0;
   return p->full_terms.total > 0 ? p->serial_pred_s / p->full_terms.total : 1.0;
@@ -376,7 +388,7 @@ static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
         /* On a first run the sampled items were cut out of the chunks: scale the
          * chunk's time up to all of its items. */
         double wall = (c->t_end - c->t_start) / slow / (rem > 0 ? rem : 1.0);
-        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0, 0.0, 0.0};
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0, 0.0, 0.0, 0.0};
       }
     /* The census replaces what it measures better than the sample: the cost level
      * and profile. Contention, CPU share, item spread and the sampling record stay. */
@@ -413,7 +425,7 @@ static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
         uint64_t skipped =
             p->runs == 0 ? amz__rangeset_items_in(&p->skip_first, c->begin, c->end) : 0;
         if (skipped < c->end - c->begin) wall *= have / (have - (double)skipped);
-        s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0};
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0, 0.0};
       }
     amz__workload_fit_ranges(&p->wl, s, k, FIT_MIN_DEV);
     p->wl.shape_runs++;
@@ -526,6 +538,14 @@ int amz__plan_run(amz_plan_t *p, const amz__run_ops_t *ops, void *run, int shows
   amz_result_t *res = NULL;
   rc = ops->build(run, p, rc, &st, &res);
   if (res) {
+    res->predicted_iv = p->next_iv;
+    /* A rerun's miss widens the plan's next intervals (the first run's is the
+     * sample's, which the refinement below corrects). */
+    if (rc == 0 && !st.first && res->predicted.total > 0) {
+      memmove(p->run_err + 1, p->run_err, (AMZ__RUN_ERRORS - 1) * sizeof *p->run_err);
+      p->run_err[0] = (res->wall_s - res->predicted.total) / res->predicted.total;
+      if (p->n_run_err < AMZ__RUN_ERRORS) p->n_run_err++;
+    }
     /* 4. The profile shows the model and the candidates this run was chosen from:
      * it is written before the model is refined and the plan searched again. */
     rc = ops->record(run, p, rc, &st, res);
@@ -536,6 +556,7 @@ int amz__plan_run(amz_plan_t *p, const amz__run_ops_t *ops, void *run, int shows
     if (rc == 0)
       rc = amz__should_replan(p->runs, res->wall_s, res->predicted.total) ? ops->decide(p)
                                                                           : ops->predict(p);
+    if (rc == 0) amz__plan_interval(p);
   }
   if (ops->cleanup) ops->cleanup(run);
   amz__exec_out_free(&ex);

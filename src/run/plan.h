@@ -57,6 +57,9 @@ struct amz_plan {
   uint64_t chunk;
   amz_terms_t next_terms;  /* predicted for the next run */
   amz_terms_t full_terms;  /* predicted for a run of all N items */
+  amz__interval_t next_iv; /* the interval of next_terms.total (amz__plan_interval) */
+  double run_err[AMZ__RUN_ERRORS]; /* latest reruns' (measured - predicted) / predicted */
+  int n_run_err;
   double serial_pred_s;    /* predicted serial time of all N items */
   double search_s;         /* wall time of the last candidate search */
   char *profile;           /* profile path pattern (options or AMZ_PROFILE); NULL = none */
@@ -105,6 +108,7 @@ struct amz_result {
   double wall_s;
   double setup_s;
   amz_terms_t predicted;
+  amz__interval_t predicted_iv; /* the interval of predicted.total */
   amz_terms_t measured;
   uint64_t items_done, items_failed, sampled_items;
   uint64_t items_resumed;  /* done by earlier jobs (checkpoint), counted in items_done */
@@ -129,10 +133,16 @@ struct amz_result {
 
 /* (explain.c) The Workload section of a plan explanation. */
 AMZ__EXT void amz__explain_workload(const amz_plan_t *p, FILE *o);
+/* (explain.c) The interval lines of the explanation's Prediction section. */
+AMZ__EXT void amz__explain_interval(const amz_plan_t *p, FILE *o);
 /* (result.c) Judges a finished run's findings into r->findings (findings.c's
  * rules). Returns 0 or AMZ_ENOMEM. */
 int amz__result_judge(amz_result_t *r);
 
+/* (plan.c) The interval of the next run's prediction into p->next_iv, from the
+ * workload, the predicted terms and the plan's latest misses. The core calls it
+ * after every decide and predict step, for both kinds of plans. */
+void amz__plan_interval(amz_plan_t *p);
 /* (plan.c) Resolves the checkpoint path (options, AMZ_CHECKPOINT) into p->ckpt_path. */
 int amz__plan_ckpt_resolve(amz_plan_t *p, const amz_options_t *opts);
 /* (plan.c) After sampling: skip_first = sampled ∪ resumed. */

@@ -103,6 +103,13 @@ double amz_result_seconds(const amz_result_t *r) { return r ? r->wall_s : -1.0; 
 double amz_result_predicted_seconds(const amz_result_t *r) {
   return r ? r->predicted.total : -1.0;
 }
+int amz_result_predicted_interval(const amz_result_t *r, double *lo_s, double *hi_s) {
+  if (!r || !lo_s || !hi_s)
+    return amz__fail(AMZ_EINVAL, "amz_result_predicted_interval: NULL argument");
+  *lo_s = r->predicted_iv.lo_s;
+  *hi_s = r->predicted_iv.hi_s;
+  return 0;
+}
 double amz_result_setup_seconds(const amz_result_t *r) { return r ? r->setup_s : 0.0; }
 uint64_t amz_result_items_done(const amz_result_t *r) { return r ? r->items_done : 0; }
 uint64_t amz_result_items_failed(const amz_result_t *r) { return r ? r->items_failed : 0; }

@@ -136,6 +136,7 @@ def test_mistyped_and_missing(good, tmp_path):
         (lambda f: put(f, "schedule", np.bytes_("fastest")), "not a schedule name"),
         (lambda f: put(f, "wall_s", np.float64("nan")), "not a finite number"),
         (lambda f: put(f, "items_done", np.uint64(10**6)), "exceed n_items"),
+        (lambda f: put(f, "predicted_lo_s", np.float64(1e9)), "predicted interval [1e+09,"),
         (lambda f: put(f, "schema_version", np.int32(1)) or
          put(f, "ranks_used", np.int32(9)), "'ranks_used'"),
     ]

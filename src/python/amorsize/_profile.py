@@ -80,6 +80,8 @@ _ROOT = {
     "ranks_used": ("i", True), "nodes": ("i", True), "threads": ("i", True),
     "wall_s": ("f", True), "predicted_s": ("f", True), "predicted_serial_s": ("f", True),
     "setup_s": ("f", True), "mean_item_s": ("f", True),
+    "predicted_lo_s": ("f", False), "predicted_hi_s": ("f", False),
+    "predicted_widest": ("s", False),
 }
 # /model attributes: name -> (class, required, unit).
 _MODEL = {
@@ -417,6 +419,9 @@ def _read_open(p, f, schema):
                f"n_items {n}")
     if a["wall_s"] < 0 or a["predicted_s"] < 0 or a["setup_s"] < 0:
         r.fail("negative times in the root attributes")
+    if a["predicted_lo_s"] < 0 or a["predicted_lo_s"] > a["predicted_hi_s"]:
+        r.fail(f"predicted interval [{a['predicted_lo_s']:g}, {a['predicted_hi_s']:g}] s: "
+               "expected 0 <= low <= high")
     if a["schema_version"] != schema:
         r.fail(f"schema version {schema} in the header, {a['schema_version']} in the file")
     ordered = {k: a[k] for k in _ROOT}  # the documented order

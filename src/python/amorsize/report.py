@@ -81,6 +81,11 @@ def report(p, path):
     out.append("Summary")
     out.append("  wall %s, predicted %s (error %+.1f%%)" % (T(a["wall_s"]), T(a["predicted_s"]),
                                                          100.0 * st.pred_error))
+    if a["predicted_hi_s"] > 0:
+        where = ("above it" if a["wall_s"] > a["predicted_hi_s"]
+                 else "below it" if a["wall_s"] < a["predicted_lo_s"] else "inside")
+        out.append("  predicted interval %s to %s (widest part: %s): the run fell %s" % (
+            T(a["predicted_lo_s"]), T(a["predicted_hi_s"]), a["predicted_widest"], where))
     line = "  items done %d, failed %d" % (a["items_done"], a["items_failed"])
     if a["sampled_items"]:
         line += " (%d of them while sampling, before the run)" % a["sampled_items"]
