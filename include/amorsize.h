@@ -800,6 +800,10 @@ typedef enum amz_finding_kind {
   AMZ_FINDING_RECORD_BOUND,     /**< chunks beyond the record bound; value: chunks not recorded */
   AMZ_FINDING_WAITING_KERNEL,   /**< the kernel mostly waits; value: its CPU/wall ratio */
   AMZ_FINDING_THREADED_KERNEL,  /**< the kernel runs threads of its own; value: CPU/wall */
+  AMZ_FINDING_SLOW_WORKER,      /**< one worker ran its items slower than the others (another
+                                     process on its core, a slower core or node); value: 1 -
+                                     its speed over the other workers' median; share: the part of the
+                                     run the slower workers cost */
   AMZ_FINDING_KIND_COUNT        /**< the number of kinds (not a kind) */
 } amz_finding_kind_t;
 

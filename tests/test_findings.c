@@ -165,6 +165,105 @@ static void test_contention_compares_run_with_sample(void) {
   amz__findings_free(&l);
 }
 
+/* Chunks of a uniform loop (1 us per item over a 64-bin profile): each worker gets
+ * `per` chunks of 10 items, worker w taking time x speed_div[w]; a deterministic
+ * jitter of +-`jit` (relative) on every chunk. */
+static size_t slow_chunks(amz__chunk_obs_t *c, int workers, size_t per, const double *div,
+                          double jit) {
+  size_t n = 0;
+  uint64_t b = 0;
+  for (size_t i = 0; i < per; i++)
+    for (int w = 0; w < workers; w++, b += 10) {
+      double j = 1.0 + jit * (((double)((n * 7919) % 101) / 50.0) - 1.0);
+      c[n++] = (amz__chunk_obs_t){w, b, b + 10, 10e-6 * div[w] * j};
+    }
+  return n;
+}
+
+static int obs_at(const void *ctx, size_t i, amz__chunk_obs_t *out) {
+  *out = ((const amz__chunk_obs_t *)ctx)[i];
+  return 1;
+}
+
+static void test_slowest_worker(void) {
+  double density[64];
+  for (int i = 0; i < 64; i++) density[i] = 1e-6;
+  amz__chunk_obs_t c[4 * 64];
+  amz__slow_t s;
+  /* Worker 2 of 4 at half speed, self-scheduled: it stands out at 0.5; the run
+   * lost 1 - (1 + 1 + 0.5 + 1) / 4 = 12.5%. */
+  const double half[4] = {1.0, 1.0, 2.0, 1.0};
+  size_t n = slow_chunks(c, 4, 64, half, 0.05);
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, 2);
+  CU_ASSERT_DOUBLE_EQUAL(s.speed, 0.5, 0.03);
+  CU_ASSERT_DOUBLE_EQUAL(s.lost_share, 0.125, 0.01);
+  /* Fixed schedule: its block sets the end: half the run. */
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 1, &s), 0);
+  CU_ASSERT_DOUBLE_EQUAL(s.lost_share, 0.5, 0.03);
+  /* Equal speeds with a 30% jitter: nobody stands out. */
+  const double same[4] = {1.0, 1.0, 1.0, 1.0};
+  n = slow_chunks(c, 4, 64, same, 0.3);
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, -1);
+  CU_ASSERT_DOUBLE_EQUAL(s.speed, 1.0, 0.0);
+  /* A slight lag within the chunks' own noise: not a finding (4 standard errors). */
+  const double lag[4] = {1.0, 1.0, 1.03, 1.0};
+  n = slow_chunks(c, 4, 16, lag, 0.3);
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, -1);
+  /* Costly items do not make a worker slow: worker 0's chunks all fall in a bin
+   * the profile says costs 20x, and take 20x the time. */
+  for (int i = 0; i < 32; i++) density[i] = 20e-6;
+  amz__chunk_obs_t d[2 * 32];
+  for (size_t i = 0; i < 32; i++) {
+    d[2 * i] = (amz__chunk_obs_t){0, i * 10, i * 10 + 10, 200e-6};
+    d[2 * i + 1] = (amz__chunk_obs_t){1, 320 + i * 10, 330 + i * 10, 10e-6};
+  }
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, 640, obs_at, d, 64, 2, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, -1);
+  /* Too few chunks to tell, or one worker: nothing. */
+  n = slow_chunks(c, 4, 8, half, 0.0);
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, -1);
+  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, 640, obs_at, d, 64, 1, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, -1);
+}
+
+static void test_slow_worker_rule(void) {
+  amz__facts_t f = quiet();
+  f.slow = (amz__slow_t){.worker = 3, .speed = 0.6, .lost_share = 0.1};
+  amz__findings_t l = judge(&f);
+  const amz_finding_t *x = find(&l, AMZ_FINDING_SLOW_WORKER);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+  CU_ASSERT_EQUAL(x->severity, AMZ_SEVERITY_MEDIUM); /* 0.4: >= 0.3, < 0.5 */
+  CU_ASSERT_DOUBLE_EQUAL(x->value, 0.4, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(x->share, 0.1, 1e-12);
+  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "slow worker: thread 3 ran its items at 60% of the "
+                                         "other workers' median speed"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "lost about 100 ms (10%)"));
+  amz__findings_free(&l);
+  /* MPI: rank and thread; a fixed schedule's advice. */
+  f.mpi = 1;
+  f.threads = 2;
+  f.fixed_schedule = 1;
+  l = judge(&f);
+  x = find(&l, AMZ_FINDING_SLOW_WORKER);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "rank 1, thread 1 ran"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "static blocks wait for it"));
+  amz__findings_free(&l);
+  /* Below LOW (0.9: 0.1 < 0.15), or not known (speed 0): nothing. */
+  f.slow.speed = 0.9;
+  l = judge(&f);
+  CU_ASSERT_PTR_NULL(find(&l, AMZ_FINDING_SLOW_WORKER));
+  amz__findings_free(&l);
+  f.slow = (amz__slow_t){0};
+  l = judge(&f);
+  CU_ASSERT_PTR_NULL(find(&l, AMZ_FINDING_SLOW_WORKER));
+  amz__findings_free(&l);
+}
+
 static void test_too_little_work_grades_downwards(void) {
   const double s[3] = {2e-3, 5e-4, 5e-5};
   const int n[3] = {0, 1, 1};
@@ -290,7 +389,7 @@ static void test_names_thresholds_and_errors(void) {
   CU_ASSERT_STRING_EQUAL(amz_severity_name((amz_severity_t)4), "unknown");
   double th[3] = {1, 2, 3};
   CU_ASSERT_EQUAL(amz_finding_thresholds(AMZ_FINDING_KIND_COUNT, th), AMZ_EINVAL);
-  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "kind 16 is not a finding kind"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(amz_last_error(), "kind 17 is not a finding kind"));
   CU_ASSERT_EQUAL(amz_finding_thresholds(AMZ_FINDING_DISPATCH, NULL), AMZ_EINVAL);
   CU_ASSERT_EQUAL(amz_finding_thresholds(AMZ_FINDING_DISPATCH, th), 0);
   CU_ASSERT_EQUAL(th[0], 0.02);
@@ -323,6 +422,8 @@ int main(void) {
   CU_add_test(s, "contention compares the run with the sample",
               test_contention_compares_run_with_sample);
   CU_add_test(s, "too little work grades downwards", test_too_little_work_grades_downwards);
+  CU_add_test(s, "the slowest worker, by its items' cost", test_slowest_worker);
+  CU_add_test(s, "the slow-worker rule", test_slow_worker_rule);
   CU_add_test(s, "prediction is signed and names the worst term",
               test_prediction_is_signed_and_names_the_worst_term);
   CU_add_test(s, "nodes: oversubscription and binding", test_nodes_oversubscription_and_binding);

@@ -38,6 +38,8 @@ static const struct rule {
     [AMZ_FINDING_WAITING_KERNEL] = {"waiting kernel", {AMZ__WAITING_CPU_RATIO, NONE, NONE}},
     [AMZ_FINDING_THREADED_KERNEL] = {"threaded kernel",
                                      {1.0 + AMZ__OWN_THREADS_MIN_CORES, NONE, NONE}},
+    /* Graded on 1 - the slowest worker's speed over the others' median. */
+    [AMZ_FINDING_SLOW_WORKER] = {"slow worker", {0.15, 0.3, 0.5}},
 };
 
 const char *amz_finding_kind_name(amz_finding_kind_t k) {
@@ -113,6 +115,133 @@ void amz__findings_free(amz__findings_t *l) {
 /* A part of the run in percent, rounded as the reports always have (the Python
  * reader computes it the same way and must print the same digits). */
 #define PCT(x) (100.0 * (x) / wall)
+
+/* The cost of items [0, x) in the profile: whole bins (cum[k], the running sum of
+ * d[i] x width), then part of one. */
+static double density_upto(const double *d, const double *cum, size_t bins, double width,
+                           double x) {
+  double at = x / width;
+  size_t k = at < (double)bins ? (size_t)at : bins;
+  return k < bins ? cum[k] + d[k] * (x - (double)k * width) : cum[k];
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of x[0..n) (sorts x); 0 for n = 0. */
+static double median_in_place(double *x, size_t n) {
+  if (n == 0) return 0.0;
+  qsort(x, n, sizeof *x, cmp_double);
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+#define SLOW_MIN_CHUNKS 16
+#define SLOW_MAX_CHUNKS 65536
+#define SLOW_MIN_GAP 0.05 /* in log speed: below 5% slower nobody stands out */
+
+int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
+                        amz__chunk_get_fn get, const void *ctx, size_t nc, int workers,
+                        int fixed, amz__slow_t *out) {
+  *out = (amz__slow_t){.worker = -1, .speed = 1.0, .lost_share = 0.0};
+  if (workers < 2 || !density || bins == 0 || n_items == 0 || nc == 0) return 0;
+  const double width = (double)n_items / (double)bins;
+  const size_t stride = nc > SLOW_MAX_CHUNKS ? (nc + SLOW_MAX_CHUNKS - 1) / SLOW_MAX_CHUNKS : 1;
+  const size_t nr = (nc + stride - 1) / stride;
+  amz__chunk_obs_t *c = malloc(nr * sizeof *c);
+  size_t *count = calloc((size_t)workers + 1, sizeof *count);
+  double *lr = malloc(nr * sizeof *lr), *med = malloc((size_t)workers * sizeof *med);
+  double *se = malloc((size_t)workers * sizeof *se);
+  double *meds = malloc((size_t)workers * sizeof *meds);
+  double *cum = malloc((bins + 1) * sizeof *cum);
+  int rc = 0;
+  if (!c || !count || !lr || !med || !se || !meds || !cum) {
+    rc = AMZ_ENOMEM;
+    goto out;
+  }
+  cum[0] = 0.0;
+  for (size_t i = 0; i < bins; i++) cum[i + 1] = cum[i] + density[i] * width;
+  size_t n_read = 0;
+  for (size_t i = 0; i < nc; i += stride)
+    if (get(ctx, i, &c[n_read])) n_read++;
+  nc = n_read;
+  /* Chunks grouped by worker: count, offsets, then each worker's log ratios. */
+  for (size_t i = 0; i < nc; i++)
+    if (c[i].worker >= 0 && c[i].worker < workers) count[c[i].worker + 1]++;
+  for (int w = 0; w < workers; w++) count[w + 1] += count[w];
+  size_t *fill = malloc((size_t)workers * sizeof *fill);
+  if (!fill) {
+    rc = AMZ_ENOMEM;
+    goto out;
+  }
+  memcpy(fill, count, (size_t)workers * sizeof *fill);
+  size_t *used = calloc((size_t)workers, sizeof *used);
+  if (!used) {
+    free(fill);
+    rc = AMZ_ENOMEM;
+    goto out;
+  }
+  for (size_t i = 0; i < nc; i++) {
+    int w = c[i].worker;
+    if (w < 0 || w >= workers || !(c[i].seconds > 0)) continue;
+    double e = density_upto(density, cum, bins, width, (double)c[i].end) -
+               density_upto(density, cum, bins, width, (double)c[i].begin);
+    if (!(e > 0)) continue;
+    lr[fill[w] + used[w]++] = log(e / c[i].seconds);
+  }
+  free(fill);
+  /* Each eligible worker's median and its standard error. */
+  int eligible = 0, slowest = -1;
+  for (int w = 0; w < workers; w++) {
+    size_t n = used[w];
+    double *x = lr + count[w];
+    if (n < SLOW_MIN_CHUNKS) {
+      med[w] = NAN;
+      continue;
+    }
+    med[w] = median_in_place(x, n);
+    double *dev = malloc(n * sizeof *dev);
+    if (!dev) {
+      free(used);
+      rc = AMZ_ENOMEM;
+      goto out;
+    }
+    for (size_t i = 0; i < n; i++) dev[i] = fabs(x[i] - med[w]);
+    se[w] = 1.858 * median_in_place(dev, n) / sqrt((double)n);
+    free(dev);
+    eligible++;
+    if (slowest < 0 || med[w] < med[slowest]) slowest = w;
+  }
+  free(used);
+  if (eligible < 2) goto out;
+  /* The reference: the median speed of the other workers. */
+  size_t others = 0;
+  for (int w = 0; w < workers; w++)
+    if (w != slowest && !isnan(med[w])) meds[others++] = med[w];
+  double ref = median_in_place(meds, others);
+  double gap = ref - med[slowest];
+  if (!(gap > 4.0 * se[slowest] && gap > SLOW_MIN_GAP)) goto out;
+  out->worker = slowest;
+  out->speed = exp(med[slowest] - ref);
+  if (fixed) {
+    out->lost_share = 1.0 - out->speed;
+  } else {
+    double sum = 0.0;
+    for (int w = 0; w < workers; w++)
+      if (!isnan(med[w])) sum += med[w] < ref ? exp(med[w] - ref) : 1.0;
+    out->lost_share = 1.0 - sum / (double)eligible;
+  }
+out:
+  free(c);
+  free(count);
+  free(lr);
+  free(med);
+  free(se);
+  free(meds);
+  free(cum);
+  return rc;
+}
 
 int amz__findings_judge(const amz__facts_t *f, amz__findings_t *out) {
   amz__findings_free(out);
@@ -236,6 +365,26 @@ int amz__findings_judge(const amz__facts_t *f, amz__findings_t *out) {
                   "other processes, frequency scaling or oversubscribed cores; check the "
                   "binding and the machine's load.",
                   slow, T(per_item), T(expect))))
+      goto done;
+  }
+  if (f->slow.speed > 0 && f->slow.worker >= 0 &&
+      (sev = grade(AMZ_FINDING_SLOW_WORKER, 1.0 - f->slow.speed))) {
+    char who[64];
+    if (f->mpi && f->threads > 0)
+      snprintf(who, sizeof who, "rank %d, thread %d", f->slow.worker / f->threads,
+               f->slow.worker % f->threads);
+    else
+      snprintf(who, sizeof who, "thread %d", f->slow.worker);
+    double lost = f->slow.lost_share * f->wall_s;
+    if ((rc = add(out, AMZ_FINDING_SLOW_WORKER, sev, f->slow.lost_share, 1.0 - f->slow.speed,
+                  "slow worker: %s ran its items at %.0f%% of the other workers' median speed "
+                  "(their sampled cost over its time); the run lost about %s (%.0f%%) to the "
+                  "slower workers. Another process on its core, a slower core or node, or "
+                  "throttling: check the machine's load and the binding%s",
+                  who, 100.0 * f->slow.speed, T(lost), 100.0 * f->slow.lost_share,
+                  f->fixed_schedule ? "; static blocks wait for it, a dynamic schedule "
+                                      "balances around it (AMZ_SCHEDULE=factoring)."
+                                    : ".")))
       goto done;
   }
   {

@@ -29,6 +29,36 @@
   "Bind each rank to more cores, or not at all: Open MPI mpirun --bind-to none (or " \
   "--map-by slot:PE=N), MPICH mpiexec -bind-to none (or -bind-to core:N), Slurm srun -c N."
 
+/* One executed chunk, as the slow-worker rule reads it. */
+typedef struct amz__chunk_obs {
+  int worker;
+  uint64_t begin, end;
+  double seconds;
+} amz__chunk_obs_t;
+
+/* The slowest worker of a run, and what it cost. */
+typedef struct amz__slow {
+  int worker;        /* -1: none stands out (or too few chunks to tell) */
+  double speed;      /* its speed over the other workers' median speed (< 1) */
+  double lost_share; /* of the run's time, what the slower workers cost it */
+} amz__slow_t;
+
+/* A worker's speed is the median, over its chunks, of log(the chunk's cost in the
+ * cost profile / its measured time): the item costs cancel, what remains is how fast
+ * the worker ran them. The slowest worker of those with at least 16 chunks stands
+ * out when its median lies below the other workers' median by more than 4 standard errors
+ * of its own (1.858 x MAD / sqrt(chunks)) and by more than 0.05 (5% slower). The run lost 1 - the slowest's speed
+ * (fixed schedules: its block sets the end), else 1 - the mean of min(1, speed)
+ * over the workers (self-scheduled: the others took over its share). density: the
+ * per-item cost in `bins` equal bins over [0, n_items). src/python/amorsize/
+ * findings.py mirrors it. */
+/* Chunk i of nc (run chunks only: returns 0 to skip one). At most 65536 chunks are
+ * read, every ceil(nc / 65536)-th, so that the rule takes bounded memory. */
+typedef int (*amz__chunk_get_fn)(const void *ctx, size_t i, amz__chunk_obs_t *out);
+int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
+                        amz__chunk_get_fn get, const void *ctx, size_t nc, int workers,
+                        int fixed, amz__slow_t *out);
+
 /* The figures the rules judge. Zero means "not known" unless said otherwise; a
  * result and a profile fill what they have. */
 typedef struct amz__facts {
@@ -61,6 +91,7 @@ typedef struct amz__facts {
   const amz_profile_node_t *nodes;
   size_t n_nodes;
   int threads;                /* threads per rank */
+  amz__slow_t slow;           /* the slowest worker (worker -1: none or not known) */
 } amz__facts_t;
 
 /* A run's findings: n entries whose texts the list owns. */

@@ -825,6 +825,17 @@ static void read_rest(rctx_t *c, hid_t f) {
 
 static void prof_close(amz_profile_t *p);
 
+/* A run chunk of the profile for the slow-worker rule (worker = rank x threads +
+ * thread); sampling blocks are not the run's. */
+static int profile_chunk(const void *ctx, size_t i, amz__chunk_obs_t *out) {
+  const amz_profile_t *p = ctx;
+  const amz_profile_chunk_t *c = &p->chunks[i];
+  if (c->sampled) return 0;
+  *out = (amz__chunk_obs_t){c->rank * p->info.threads + c->thread, c->begin, c->end,
+                            c->t_end - c->t_start};
+  return 1;
+}
+
 /* The profile's findings: its facts, from the tables as `amorsize report` shows them,
  * judged by findings.c. `path` is quoted by the failures finding. */
 static int judge(amz_profile_t *p, const char *path) {
@@ -871,6 +882,14 @@ static int judge(amz_profile_t *p, const char *path) {
     f.run_items += p->workers[i].items;
   }
   for (size_t i = 0; i < p->n_chunks; i++) f.run_chunks += !p->chunks[i].sampled;
+  /* The slowest worker, over every rank's run chunks (worker = rank x threads +
+   * thread). */
+  if (in->threads > 0 && in->ranks_launched > 0 && m->bins > 0) {
+    int rc = amz__slowest_worker(m->cost_profile, m->bins, in->n_items, profile_chunk, p,
+                                 p->n_chunks, in->ranks_launched * in->threads,
+                                 f.fixed_schedule, &f.slow);
+    if (rc != 0) return amz__fail(rc, "%s: out of memory", path);
+  }
   /* Per rank: when its last run chunk ended. Ranks that end early waited for the last. */
   if (in->ranks_used >= 2 && in->ranks_launched > 0) {
     double *end = calloc((size_t)in->ranks_launched, sizeof *end);

@@ -129,6 +129,7 @@ struct amz_result {
   char *profile_path;      /* the profile this run wrote; NULL = none */
   int profile_rc;          /* 0, or why the profile could not be written */
   amz__findings_t findings; /* the bottleneck analysis (amz__result_judge) */
+  amz__slow_t slow;        /* the slowest worker of this process (amz__slowest_worker) */
 };
 
 /* (explain.c) The Workload section of a plan explanation. */

@@ -4,6 +4,10 @@
  *
  *   mpiexec -n 2 profile_writer OUT.h5 [N [CHUNK]]   one MPI run over all ranks
  *   profile_writer --threads OUT.h5 [N [CHUNK]]      a threaded run (no MPI_Init)
+ *   profile_writer --slow OUT.h5 [N [CHUNK]]         a threaded run on 2 workers
+ *                                                    whose helper thread runs its
+ *                                                    items 3x slower (a core held
+ *                                                    by another process)
  *
  * CHUNK > 0 forces a dynamic schedule with chunks of that many items: many chunks
  * make the large tables chunked and compressed (written collectively under MPI).
@@ -13,6 +17,7 @@
  * The profile replaces OUT.h5. Exit status 0 when the run completed and the profile
  * was written (the failing item is expected).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +27,17 @@
 typedef struct {
   uint64_t n;
   volatile double sink;
+  int slow;           /* --slow: threads other than `main_thread` do 3x the work */
+  pthread_t main_thread;
 } work_t;
 
 static int kernel(uint64_t b, uint64_t e, void *arg) {
   work_t *w = arg;
   int rc = 0;
+  uint64_t times = w->slow && !pthread_equal(pthread_self(), w->main_thread) ? 3 : 1;
   for (uint64_t i = b; i < e; i++) {
     double x = 0;
-    uint64_t k = 2000 + 20000 * i / (w->n ? w->n : 1);
+    uint64_t k = times * (2000 + 20000 * i / (w->n ? w->n : 1));
     for (uint64_t j = 0; j < k; j++) x += (double)(j ^ i) * 1e-9;
     w->sink += x;
     if (i == w->n / 3) rc = 5;
@@ -38,14 +46,15 @@ static int kernel(uint64_t b, uint64_t e, void *arg) {
 }
 
 int main(int argc, char **argv) {
-  int threads = argc > 1 && strcmp(argv[1], "--threads") == 0;
+  int slow = argc > 1 && strcmp(argv[1], "--slow") == 0;
+  int threads = slow || (argc > 1 && strcmp(argv[1], "--threads") == 0);
   int a = threads ? 2 : 1;
   if (argc <= a) {
-    fprintf(stderr, "usage: %s [--threads] OUT.h5 [N [CHUNK]]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--threads | --slow] OUT.h5 [N [CHUNK]]\n", argv[0]);
     return 64;
   }
   const char *out = argv[a];
-  work_t w = {argc > a + 1 ? strtoull(argv[a + 1], NULL, 10) : 3000, 0};
+  work_t w = {argc > a + 1 ? strtoull(argv[a + 1], NULL, 10) : 3000, 0, slow, pthread_self()};
   amz_options_t *o = NULL;
   amz_options_create(&o);
   amz_options_set_sampling(o, 0.05, 0.05);
@@ -56,6 +65,7 @@ int main(int argc, char **argv) {
     amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
     amz_options_set_chunk(o, chunk);
   }
+  if (slow) amz_options_set_workers(o, 2);
   amz_task_t task = {"profile writer", w.n, kernel, &w};
   amz_result_t *r = NULL;
   int rc, rank = 0;

@@ -45,6 +45,25 @@ def test_summary_matches_the_built_cli(cli, fresh):
     assert run(["compare", *paths]).stdout == c.stdout
 
 
+def test_slow_worker_is_named(cli, fresh):
+    """The helper thread of threads_slow.h5 runs its items 3x slower: both readers
+    name it, at about a third of the main thread's speed."""
+    import json
+
+    import amorsize
+    path = fresh["threads_slow.h5"]
+    c = subprocess.run([cli, "findings", "--format", "json", path], capture_output=True,
+                       text=True, timeout=120)
+    assert c.returncode == 0, c.stderr
+    rows = [r for r in json.loads(c.stdout) if r["kind"] == "slow worker"]
+    assert len(rows) == 1, c.stdout
+    assert "thread 1 ran its items at" in rows[0]["text"]
+    assert 0.5 < rows[0]["value"] < 0.8, rows[0]
+    df = amorsize.open(path).findings
+    py = df[df["kind"] == "slow worker"]
+    assert len(py) == 1 and py.iloc[0]["text"] == rows[0]["text"]
+
+
 def test_findings_match_the_built_cli(cli, fresh):
     """The Python findings are the C library's, as data: kind, severity, the share
     and the value (NaN where C says null), and the advice, on every fresh profile."""

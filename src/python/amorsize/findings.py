@@ -35,6 +35,7 @@ RULES = {
     "record bound": (None, None, None),
     "waiting kernel": (0.5, None, None),
     "threaded kernel": (1.25, None, None),
+    "slow worker": (0.15, 0.3, 0.5),
 }
 
 
@@ -176,6 +177,74 @@ def _term(p, name):
     return 0.0
 
 
+def slowest_worker(density, n_items, chunks, threads, workers, fixed):
+    """The slowest worker of a run: (worker, speed, lost share), (-1, 1.0, 0.0) when
+    none stands out. ``amz__slowest_worker`` in ``src/analysis/findings.c``, step for
+    step: per worker, the median over its run chunks of log(the chunk's cost in the
+    cost profile / its time), against the other workers' median, beyond 4 standard errors
+    (1.858 x MAD / sqrt(chunks)) and 0.05, with at least 16 chunks."""
+    import numpy as np
+    none = (-1, 1.0, 0.0)
+    d = np.asarray(density, dtype=np.float64)
+    bins = len(d)
+    if workers < 2 or bins == 0 or n_items == 0:
+        return none
+    width = float(n_items) / float(bins)
+    cum = np.concatenate(([0.0], np.cumsum(d * width)))
+
+    def upto(x):
+        at = x / width
+        k = np.where(at < bins, np.floor(at), bins).astype(np.int64)
+        part = np.where(k < bins, d[np.minimum(k, bins - 1)] * (x - k.astype(np.float64) * width),
+                        0.0)
+        return np.where(k < bins, cum[k] + part, cum[k])
+
+    # At most 65536 chunks, every ceil(n / 65536)-th row, as the C rule reads them.
+    nc = len(chunks["sampled"])
+    stride = (nc + 65535) // 65536 if nc > 65536 else 1
+    rows = np.arange(0, nc, stride)
+    keep = rows[np.asarray(chunks["sampled"])[rows] == 0]
+    worker = (np.asarray(chunks["rank"], dtype=np.int64) * threads
+              + np.asarray(chunks["thread"], dtype=np.int64))[keep]
+    begin = np.asarray(chunks["begin"]).astype(np.float64)[keep]
+    end = np.asarray(chunks["end"]).astype(np.float64)[keep]
+    secs = (np.asarray(chunks["t_end"], dtype=np.float64)
+            - np.asarray(chunks["t_start"], dtype=np.float64))[keep]
+    ok = (worker >= 0) & (worker < workers) & (secs > 0)
+    e = upto(end) - upto(begin)
+    ok &= e > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = np.log(np.where(ok, e, 1.0) / np.where(ok, secs, 1.0))
+
+    def median(x):
+        x = np.sort(x)
+        n = len(x)
+        return float(x[n // 2]) if n % 2 else 0.5 * (float(x[n // 2 - 1]) + float(x[n // 2]))
+
+    med, se, slowest = {}, {}, -1
+    for w in range(workers):
+        x = lr[ok & (worker == w)]
+        if len(x) < 16:
+            continue
+        med[w] = median(x)
+        se[w] = 1.858 * median(np.abs(x - med[w])) / math.sqrt(len(x))
+        if slowest < 0 or med[w] < med[slowest]:
+            slowest = w
+    if len(med) < 2:
+        return none
+    ref = median(np.array([v for w, v in med.items() if w != slowest]))
+    gap = ref - med[slowest]
+    if not (gap > 4.0 * se[slowest] and gap > 0.05):
+        return none
+    speed = math.exp(med[slowest] - ref)
+    if fixed:
+        return slowest, speed, 1.0 - speed
+    total = 0.0
+    for w in sorted(med):
+        total += math.exp(med[w] - ref) if med[w] < ref else 1.0
+    return slowest, speed, 1.0 - total / len(med)
+
+
 def findings(p, path=None):
     """The findings of a Profile, in the order ``amorsize report`` lists them.
 
@@ -302,6 +371,23 @@ def findings(p, path=None):
                 "the binding and the machine's load." % (per_item / expect, T(per_item),
                                                          T(expect)),
                 value=per_item / expect - 1.0, thresholds=th_c)
+    if a["threads"] > 0 and a["ranks_launched"] > 0:
+        who, speed, lost = slowest_worker(p._raw["cost_profile"], a["n_items"],
+                                          p._raw["chunks"], a["threads"],
+                                          a["ranks_launched"] * a["threads"], fixed)
+        th_w = RULES["slow worker"]
+        sev = severity(1.0 - speed, *th_w) if who >= 0 else None
+        if sev:
+            name = ("rank %d, thread %d" % (who // a["threads"], who % a["threads"])
+                    if a["kind"] == "mpi" else "thread %d" % who)
+            advice = ("; static blocks wait for it, a dynamic schedule balances around it "
+                      "(AMZ_SCHEDULE=factoring)." if fixed else ".")
+            add("slow worker", sev, "slow worker: %s ran its items at %.0f%% of the other "
+                "workers' median speed (their sampled cost over its time); the run lost about "
+                "%s (%.0f%%) to the slower workers. Another process on its core, a slower core or "
+                "node, or throttling: check the machine's load and the binding%s"
+                % (name, 100.0 * speed, T(lost * a["wall_s"]), 100.0 * lost, advice),
+                lost, 1.0 - speed, th_w)
     ps = a["predicted_serial_s"]
     _, medium, high = RULES["too little work"]
     if 0 < ps < medium:
