@@ -552,8 +552,8 @@ AMZ_API double amz_plan_predicted_seconds(const amz_plan_t *plan);
  *        inside [*lo_s, *hi_s] about 9 times in 10.
  *
  * It is made of the sampled cost level's standard error (with Student's quantile for
- * the blocks sampled; first runs only), the run-to-run variation (5%, or the plan's
- * own largest miss of its latest 4 reruns), the load of other processes seen while
+ * the blocks sampled; first runs only), the run-to-run variation (10%, or the plan's
+ * own largest miss of its latest 8 reruns), the load of other processes seen while
  * sampling, and, above, the longest item seen coming last on a worker (first runs
  * only). It does not cover an item unlike any the sample saw, nor a machine that
  * changed between runs; docs/PREDICTIONS.md has the measured coverage.
