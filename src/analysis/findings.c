@@ -138,7 +138,10 @@ static double median_in_place(double *x, size_t n) {
 }
 
 #define SLOW_MIN_CHUNKS 16
-#define SLOW_MAX_CHUNKS 65536
+/* Chunks read at most: 4096 + 64 per worker (a run of 10^5 chunks on 2 workers
+ * was judged in 8 ms from 65536 of them, 0.8 ms from 4224). */
+#define SLOW_BASE_CHUNKS 4096
+#define SLOW_PER_WORKER 64
 #define SLOW_MIN_GAP 0.05 /* in log speed: below 5% slower nobody stands out */
 
 int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
@@ -147,7 +150,8 @@ int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
   *out = (amz__slow_t){.worker = -1, .speed = 1.0, .lost_share = 0.0};
   if (workers < 2 || !density || bins == 0 || n_items == 0 || nc == 0) return 0;
   const double width = (double)n_items / (double)bins;
-  const size_t stride = nc > SLOW_MAX_CHUNKS ? (nc + SLOW_MAX_CHUNKS - 1) / SLOW_MAX_CHUNKS : 1;
+  const size_t max = SLOW_BASE_CHUNKS + SLOW_PER_WORKER * (size_t)workers;
+  const size_t stride = nc > max ? (nc + max - 1) / max : 1;
   const size_t nr = (nc + stride - 1) / stride;
   amz__chunk_obs_t *c = malloc(nr * sizeof *c);
   size_t *count = calloc((size_t)workers + 1, sizeof *count);

@@ -52,8 +52,8 @@ typedef struct amz__slow {
  * over the workers (self-scheduled: the others took over its share). density: the
  * per-item cost in `bins` equal bins over [0, n_items). src/python/amorsize/
  * findings.py mirrors it. */
-/* Chunk i of nc (run chunks only: returns 0 to skip one). At most 65536 chunks are
- * read, every ceil(nc / 65536)-th, so that the rule takes bounded memory. */
+/* Chunk i of nc (run chunks only: returns 0 to skip one). At most M = 4096 + 64 x
+ * workers chunks are read, every ceil(nc / M)-th: bounded time and memory. */
 typedef int (*amz__chunk_get_fn)(const void *ctx, size_t i, amz__chunk_obs_t *out);
 int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
                         amz__chunk_get_fn get, const void *ctx, size_t nc, int workers,

@@ -199,9 +199,11 @@ def slowest_worker(density, n_items, chunks, threads, workers, fixed):
                         0.0)
         return np.where(k < bins, cum[k] + part, cum[k])
 
-    # At most 65536 chunks, every ceil(n / 65536)-th row, as the C rule reads them.
+    # At most 4096 + 64 x workers chunks, every ceil(n / that)-th row, as the C rule
+    # reads them.
     nc = len(chunks["sampled"])
-    stride = (nc + 65535) // 65536 if nc > 65536 else 1
+    cap = 4096 + 64 * workers
+    stride = (nc + cap - 1) // cap if nc > cap else 1
     rows = np.arange(0, nc, stride)
     keep = rows[np.asarray(chunks["sampled"])[rows] == 0]
     worker = (np.asarray(chunks["rank"], dtype=np.int64) * threads
