@@ -1103,6 +1103,9 @@ static void test_explain(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "explained loop"));
   /* No constraint was given: the section says so rather than listing any. */
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "none"));
+  /* The prediction's interval and what it is made of. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "(aimed at 9 runs in 10); widest part: "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "run-to-run +/-"));
   free(text);
 
   amz_result_t *r = NULL;
@@ -1142,6 +1145,24 @@ static void test_explain(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(text);
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "workers = 2"));
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "schedule = cyclic"));
+  free(text);
+  amz_plan_destroy(plan);
+  amz_options_destroy(o);
+  api_task_free(&t);
+
+  /* A loop too short to sample beyond its calibration blocks: an uncertain mean is
+   * not blamed on the sampling budget. */
+  CU_ASSERT_EQUAL_FATAL(api_task_init(&t, 30), 0);
+  o = fast_opts();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+  amz_task_t tiny = {"tiny loop", t.n, kernel, &t};
+  CU_ASSERT_EQUAL_FATAL(amz_plan_create(&tiny, o, &plan), 0);
+  text = explain_plan(plan, &rc);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "whole loop under 2 ms"));
+  CU_ASSERT_PTR_NULL(strstr(text, "allow a larger sampling budget"));
+  if (strstr(text, "known only to"))
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "the loop is too short to sample beyond its first calls"));
   free(text);
   amz_plan_destroy(plan);
   amz_options_destroy(o);

@@ -263,7 +263,11 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     fprintf(o, "  - Items run x%.2f slower when all cores work: the kernel is limited by a shared "
                "resource (memory bandwidth); improving locality helps more than threads.\n",
             wl->contention), rec++;
-  if (wl->rel_error > 0.1)
+  if (wl->rel_error > 0.1 && wl->stop_reason && strstr(wl->stop_reason, "under 2 ms"))
+    fprintf(o, "  - The mean item cost is known only to +/- %.0f%%: the loop is too short to "
+               "sample beyond its first calls; the next run is predicted from this one.\n",
+            100.0 * wl->rel_error), rec++;
+  else if (wl->rel_error > 0.1)
     fprintf(o, "  - The mean item cost is known only to +/- %.0f%%: allow a larger sampling "
                "budget (amz_options_set_sampling) for a sharper prediction.\n",
             100.0 * wl->rel_error), rec++;
