@@ -185,6 +185,14 @@ static int obs_at(const void *ctx, size_t i, amz__chunk_obs_t *out) {
   return 1;
 }
 
+/* amz__slowest_worker over chunks c[0..n), against a 64-bin profile of n_items. */
+static int slowest(const double *density, uint64_t n_items, const amz__chunk_obs_t *c,
+                   size_t n, int workers, int fixed, amz__slow_t *s) {
+  amz__workload_t wl;
+  CU_ASSERT_EQUAL_FATAL(amz__workload_from_density(&wl, n_items, 64, density), 0);
+  return amz__slowest_worker(&wl, obs_at, c, n, workers, fixed, s);
+}
+
 static void test_slowest_worker(void) {
   double density[64];
   for (int i = 0; i < 64; i++) density[i] = 1e-6;
@@ -194,23 +202,23 @@ static void test_slowest_worker(void) {
    * lost 1 - (1 + 1 + 0.5 + 1) / 4 = 12.5%. */
   const double half[4] = {1.0, 1.0, 2.0, 1.0};
   size_t n = slow_chunks(c, 4, 64, half, 0.05);
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, 2);
   CU_ASSERT_DOUBLE_EQUAL(s.speed, 0.5, 0.03);
   CU_ASSERT_DOUBLE_EQUAL(s.lost_share, 0.125, 0.01);
   /* Fixed schedule: its block sets the end: half the run. */
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 1, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 1, &s), 0);
   CU_ASSERT_DOUBLE_EQUAL(s.lost_share, 0.5, 0.03);
   /* Equal speeds with a 30% jitter: nobody stands out. */
   const double same[4] = {1.0, 1.0, 1.0, 1.0};
   n = slow_chunks(c, 4, 64, same, 0.3);
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, -1);
   CU_ASSERT_DOUBLE_EQUAL(s.speed, 1.0, 0.0);
   /* A slight lag within the chunks' own noise: not a finding (4 standard errors). */
   const double lag[4] = {1.0, 1.0, 1.03, 1.0};
   n = slow_chunks(c, 4, 16, lag, 0.3);
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, -1);
   /* Costly items do not make a worker slow: worker 0's chunks all fall in a bin
    * the profile says costs 20x, and take 20x the time. */
@@ -220,13 +228,13 @@ static void test_slowest_worker(void) {
     d[2 * i] = (amz__chunk_obs_t){0, i * 10, i * 10 + 10, 200e-6};
     d[2 * i + 1] = (amz__chunk_obs_t){1, 320 + i * 10, 330 + i * 10, 10e-6};
   }
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, 640, obs_at, d, 64, 2, 0, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, 640, d, 64, 2, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, -1);
   /* Too few chunks to tell, or one worker: nothing. */
   n = slow_chunks(c, 4, 8, half, 0.0);
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, n * 10, obs_at, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, -1);
-  CU_ASSERT_EQUAL(amz__slowest_worker(density, 64, 640, obs_at, d, 64, 1, 0, &s), 0);
+  CU_ASSERT_EQUAL(slowest(density, 640, d, 64, 1, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, -1);
 }
 

@@ -116,115 +116,66 @@ void amz__findings_free(amz__findings_t *l) {
  * reader computes it the same way and must print the same digits). */
 #define PCT(x) (100.0 * (x) / wall)
 
-/* The cost of items [0, x) in the profile: whole bins (cum[k], the running sum of
- * d[i] x width), then part of one. */
-static double density_upto(const double *d, const double *cum, size_t bins, double width,
-                           double x) {
-  double at = x / width;
-  size_t k = at < (double)bins ? (size_t)at : bins;
-  return k < bins ? cum[k] + d[k] * (x - (double)k * width) : cum[k];
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Median of x[0..n) (sorts x); 0 for n = 0. */
-static double median_in_place(double *x, size_t n) {
-  if (n == 0) return 0.0;
-  qsort(x, n, sizeof *x, cmp_double);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
 #define SLOW_MIN_CHUNKS 16
 /* Chunks read at most: 4096 + 64 per worker (a run of 10^5 chunks on 2 workers
- * was judged in 8 ms from 65536 of them, 0.8 ms from 4224). */
+ * was judged in 8 ms from 65536 of them, under 1 ms from 4224). */
 #define SLOW_BASE_CHUNKS 4096
 #define SLOW_PER_WORKER 64
 #define SLOW_MIN_GAP 0.05 /* in log speed: below 5% slower nobody stands out */
 
-int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
-                        amz__chunk_get_fn get, const void *ctx, size_t nc, int workers,
-                        int fixed, amz__slow_t *out) {
+typedef struct worker_lr {
+  int worker;
+  double lr; /* log(expected cost / measured time) of one chunk */
+} worker_lr_t;
+
+static int cmp_worker(const void *a, const void *b) {
+  const worker_lr_t *x = a, *y = b;
+  return (x->worker > y->worker) - (x->worker < y->worker);
+}
+
+int amz__slowest_worker(const struct amz__workload *wl, amz__chunk_get_fn get,
+                        const void *ctx, size_t nc, int workers, int fixed,
+                        amz__slow_t *out) {
   *out = (amz__slow_t){.worker = -1, .speed = 1.0, .lost_share = 0.0};
-  if (workers < 2 || !density || bins == 0 || n_items == 0 || nc == 0) return 0;
-  const double width = (double)n_items / (double)bins;
+  if (workers < 2 || !wl || wl->n_items == 0 || nc == 0) return 0;
   const size_t max = SLOW_BASE_CHUNKS + SLOW_PER_WORKER * (size_t)workers;
   const size_t stride = nc > max ? (nc + max - 1) / max : 1;
   const size_t nr = (nc + stride - 1) / stride;
-  amz__chunk_obs_t *c = malloc(nr * sizeof *c);
-  size_t *count = calloc((size_t)workers + 1, sizeof *count);
-  double *lr = malloc(nr * sizeof *lr), *med = malloc((size_t)workers * sizeof *med);
-  double *se = malloc((size_t)workers * sizeof *se);
-  double *meds = malloc((size_t)workers * sizeof *meds);
-  double *cum = malloc((bins + 1) * sizeof *cum);
+  worker_lr_t *v = malloc(nr * sizeof *v);
+  double *x = malloc(nr * sizeof *x), *med = malloc((size_t)workers * sizeof *med);
+  double *se = malloc((size_t)workers * sizeof *se), *meds = malloc((size_t)workers * sizeof *meds);
   int rc = 0;
-  if (!c || !count || !lr || !med || !se || !meds || !cum) {
+  if (!v || !x || !med || !se || !meds) {
     rc = AMZ_ENOMEM;
     goto out;
   }
-  cum[0] = 0.0;
-  for (size_t i = 0; i < bins; i++) cum[i + 1] = cum[i] + density[i] * width;
-  size_t n_read = 0;
-  for (size_t i = 0; i < nc; i += stride)
-    if (get(ctx, i, &c[n_read])) n_read++;
-  nc = n_read;
-  /* Chunks grouped by worker: count, offsets, then each worker's log ratios. */
-  for (size_t i = 0; i < nc; i++)
-    if (c[i].worker >= 0 && c[i].worker < workers) count[c[i].worker + 1]++;
-  for (int w = 0; w < workers; w++) count[w + 1] += count[w];
-  size_t *fill = malloc((size_t)workers * sizeof *fill);
-  if (!fill) {
-    rc = AMZ_ENOMEM;
-    goto out;
+  size_t n = 0;
+  for (size_t i = 0; i < nc; i += stride) {
+    amz__chunk_obs_t c;
+    if (!get(ctx, i, &c) || c.worker < 0 || c.worker >= workers || !(c.seconds > 0)) continue;
+    double e = amz__workload_range_cost(wl, c.begin, c.end);
+    if (e > 0) v[n++] = (worker_lr_t){c.worker, log(e / c.seconds)};
   }
-  memcpy(fill, count, (size_t)workers * sizeof *fill);
-  size_t *used = calloc((size_t)workers, sizeof *used);
-  if (!used) {
-    free(fill);
-    rc = AMZ_ENOMEM;
-    goto out;
-  }
-  for (size_t i = 0; i < nc; i++) {
-    int w = c[i].worker;
-    if (w < 0 || w >= workers || !(c[i].seconds > 0)) continue;
-    double e = density_upto(density, cum, bins, width, (double)c[i].end) -
-               density_upto(density, cum, bins, width, (double)c[i].begin);
-    if (!(e > 0)) continue;
-    lr[fill[w] + used[w]++] = log(e / c[i].seconds);
-  }
-  free(fill);
-  /* Each eligible worker's median and its standard error. */
+  /* Grouped by worker: each eligible worker's median and its standard error. */
+  qsort(v, n, sizeof *v, cmp_worker);
+  for (size_t i = 0; i < n; i++) x[i] = v[i].lr;
+  for (int w = 0; w < workers; w++) med[w] = NAN;
   int eligible = 0, slowest = -1;
-  for (int w = 0; w < workers; w++) {
-    size_t n = used[w];
-    double *x = lr + count[w];
-    if (n < SLOW_MIN_CHUNKS) {
-      med[w] = NAN;
-      continue;
-    }
-    med[w] = median_in_place(x, n);
-    double *dev = malloc(n * sizeof *dev);
-    if (!dev) {
-      free(used);
-      rc = AMZ_ENOMEM;
-      goto out;
-    }
-    for (size_t i = 0; i < n; i++) dev[i] = fabs(x[i] - med[w]);
-    se[w] = 1.858 * median_in_place(dev, n) / sqrt((double)n);
-    free(dev);
+  for (size_t a = 0, b; a < n; a = b) {
+    int w = v[a].worker;
+    for (b = a; b < n && v[b].worker == w; b++) {}
+    if (b - a < SLOW_MIN_CHUNKS) continue;
+    med[w] = amz__median(x + a, b - a);
+    se[w] = 1.858 * amz__mad(x + a, b - a) / sqrt((double)(b - a));
     eligible++;
     if (slowest < 0 || med[w] < med[slowest]) slowest = w;
   }
-  free(used);
   if (eligible < 2) goto out;
   /* The reference: the median speed of the other workers. */
   size_t others = 0;
   for (int w = 0; w < workers; w++)
     if (w != slowest && !isnan(med[w])) meds[others++] = med[w];
-  double ref = median_in_place(meds, others);
-  double gap = ref - med[slowest];
+  double ref = amz__median(meds, others), gap = ref - med[slowest];
   if (!(gap > 4.0 * se[slowest] && gap > SLOW_MIN_GAP)) goto out;
   out->worker = slowest;
   out->speed = exp(med[slowest] - ref);
@@ -237,13 +188,11 @@ int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
     out->lost_share = 1.0 - sum / (double)eligible;
   }
 out:
-  free(c);
-  free(count);
-  free(lr);
+  free(v);
+  free(x);
   free(med);
   free(se);
   free(meds);
-  free(cum);
   return rc;
 }
 

@@ -43,21 +43,23 @@ typedef struct amz__slow {
   double lost_share; /* of the run's time, what the slower workers cost it */
 } amz__slow_t;
 
+struct amz__workload;
+
 /* A worker's speed is the median, over its chunks, of log(the chunk's cost in the
- * cost profile / its measured time): the item costs cancel, what remains is how fast
- * the worker ran them. The slowest worker of those with at least 16 chunks stands
- * out when its median lies below the other workers' median by more than 4 standard errors
- * of its own (1.858 x MAD / sqrt(chunks)) and by more than 0.05 (5% slower). The run lost 1 - the slowest's speed
- * (fixed schedules: its block sets the end), else 1 - the mean of min(1, speed)
- * over the workers (self-scheduled: the others took over its share). density: the
- * per-item cost in `bins` equal bins over [0, n_items). src/python/amorsize/
- * findings.py mirrors it. */
-/* Chunk i of nc (run chunks only: returns 0 to skip one). At most M = 4096 + 64 x
- * workers chunks are read, every ceil(nc / M)-th: bounded time and memory. */
+ * cost profile (amz__workload_range_cost) / its measured time): the item costs
+ * cancel, what remains is how fast the worker ran them. The slowest worker of those
+ * with at least 16 chunks stands out when its median lies below the other workers'
+ * median by more than 4 standard errors of its own (1.858 x MAD / sqrt(chunks)) and
+ * by more than 0.05 (5% slower). The run lost 1 - the slowest's speed (fixed
+ * schedules: its block sets the end), else 1 - the mean of min(1, speed) over the
+ * workers (self-scheduled: the others took over its share). Chunk i of nc comes
+ * from get (which returns 0 to skip one); at most M = 4096 + 64 x workers chunks
+ * are read, every ceil(nc / M)-th: bounded time and memory.
+ * src/python/amorsize/findings.py mirrors it. */
 typedef int (*amz__chunk_get_fn)(const void *ctx, size_t i, amz__chunk_obs_t *out);
-int amz__slowest_worker(const double *density, size_t bins, uint64_t n_items,
-                        amz__chunk_get_fn get, const void *ctx, size_t nc, int workers,
-                        int fixed, amz__slow_t *out);
+int amz__slowest_worker(const struct amz__workload *wl, amz__chunk_get_fn get,
+                        const void *ctx, size_t nc, int workers, int fixed,
+                        amz__slow_t *out);
 
 /* The figures the rules judge. Zero means "not known" unless said otherwise; a
  * result and a profile fill what they have. */

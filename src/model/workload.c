@@ -181,6 +181,15 @@ static double cum(const amz__workload_t *wl, uint64_t x) {
   return wl->cumulative[j] + wl->density[j] * ((double)x - (double)j * n / (double)wl->bins);
 }
 
+int amz__workload_from_density(amz__workload_t *wl, uint64_t n_items, size_t bins,
+                               const double *density) {
+  memset(wl, 0, sizeof *wl);
+  if (bins == 0 || bins > AMZ__PROFILE_BINS || !density) return AMZ_EINVAL;
+  wl->n_items = n_items;
+  set_profile(wl, (int)bins, density, 1.0);
+  return 0;
+}
+
 double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t e) {
   if (e <= b || wl->n_items == 0) return 0.0;
   return cum(wl, e) - cum(wl, b);

@@ -78,6 +78,11 @@ typedef struct amz__sample {
 double amz__cpu_ratio(double cpu, double wall, double runq);
 void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
                                 const amz__sample_t *s, size_t n);
+/* A workload whose cost profile is `bins` per-item costs over equal index bins of
+ * [0, n_items) (a profile file's model/cost_profile); its other figures are 0.
+ * Returns 0, or AMZ_EINVAL when bins is 0 or above AMZ__PROFILE_BINS. */
+int amz__workload_from_density(amz__workload_t *wl, uint64_t n_items, size_t bins,
+                               const double *density);
 /* Expected cost (seconds) of items [b, e) from the profile. */
 double amz__workload_range_cost(const amz__workload_t *wl, uint64_t b, uint64_t e);
 /* Scales the cost level by f (a run measured f times the predicted kernel time):

@@ -884,10 +884,11 @@ static int judge(amz_profile_t *p, const char *path) {
   for (size_t i = 0; i < p->n_chunks; i++) f.run_chunks += !p->chunks[i].sampled;
   /* The slowest worker, over every rank's run chunks (worker = rank x threads +
    * thread). */
-  if (in->threads > 0 && in->ranks_launched > 0 && m->bins > 0) {
-    int rc = amz__slowest_worker(m->cost_profile, m->bins, in->n_items, profile_chunk, p,
-                                 p->n_chunks, in->ranks_launched * in->threads,
-                                 f.fixed_schedule, &f.slow);
+  amz__workload_t wl;
+  if (in->threads > 0 && in->ranks_launched > 0 &&
+      amz__workload_from_density(&wl, in->n_items, m->bins, m->cost_profile) == 0) {
+    int rc = amz__slowest_worker(&wl, profile_chunk, p, p->n_chunks,
+                                 in->ranks_launched * in->threads, f.fixed_schedule, &f.slow);
     if (rc != 0) return amz__fail(rc, "%s: out of memory", path);
   }
   /* Per rank: when its last run chunk ended. Ranks that end early waited for the last. */

@@ -539,6 +539,9 @@ int amz__plan_run(amz_plan_t *p, const amz__run_ops_t *ops, void *run, int shows
   rc = ops->build(run, p, rc, &st, &res);
   if (res) {
     res->predicted_iv = p->next_iv;
+    /* Outside the run's measured time, before the refinement changes the profile.
+     * An MPI result holds this rank's chunks only: its profile judges all ranks. */
+    if (rc == 0 && !res->ext) amz__result_slowest(res, &p->wl);
     /* A rerun's miss widens the plan's next intervals (the first run's is the
      * sample's, which the refinement below corrects). */
     if (rc == 0 && !st.first && res->predicted.total > 0) {

@@ -129,13 +129,16 @@ struct amz_result {
   char *profile_path;      /* the profile this run wrote; NULL = none */
   int profile_rc;          /* 0, or why the profile could not be written */
   amz__findings_t findings; /* the bottleneck analysis (amz__result_judge) */
-  amz__slow_t slow;        /* the slowest worker of this process (amz__slowest_worker) */
+  amz__slow_t slow;        /* threads-only runs: the slowest worker (amz__result_slowest) */
 };
 
 /* (explain.c) The Workload section of a plan explanation. */
 AMZ__EXT void amz__explain_workload(const amz_plan_t *p, FILE *o);
 /* (explain.c) The interval lines of the explanation's Prediction section. */
 AMZ__EXT void amz__explain_interval(const amz_plan_t *p, FILE *o);
+/* (result.c) The slowest worker of a threads-only result (r->slow), against wl, the
+ * cost profile the run was planned with. */
+void amz__result_slowest(amz_result_t *r, const amz__workload_t *wl);
 /* (result.c) Judges a finished run's findings into r->findings (findings.c's
  * rules). Returns 0 or AMZ_ENOMEM. */
 int amz__result_judge(amz_result_t *r);

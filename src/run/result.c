@@ -21,6 +21,12 @@ static int run_chunk(const void *ctx, size_t i, amz__chunk_obs_t *out) {
   return 1;
 }
 
+void amz__result_slowest(amz_result_t *r, const amz__workload_t *wl) {
+  int fixed = r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC;
+  if (amz__slowest_worker(wl, run_chunk, r->chunks, r->n_chunks, r->workers, fixed, &r->slow))
+    r->slow = (amz__slow_t){0}; /* out of memory: not known, no finding */
+}
+
 int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_result_t **out) {
   amz_result_t *r = calloc(1, sizeof *r);
   if (!r) return amz__fail(AMZ_ENOMEM, "cannot allocate the result");
@@ -99,16 +105,6 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
       amz_result_destroy(r);
       return amz__fail(AMZ_ENOMEM, "cannot copy the checkpoint path");
     }
-  }
-  /* Which worker ran its items slowest, against the cost profile the run was planned
-   * with (before the refinement that follows the run). */
-  rc = amz__slowest_worker(p->wl.density, (size_t)p->wl.bins, p->task.n_items, run_chunk,
-                           r->chunks, k, ex->workers,
-                           r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC,
-                           &r->slow);
-  if (rc != 0) {
-    amz_result_destroy(r);
-    return amz__fail(rc, "cannot judge the workers' speeds");
   }
   r->items_failed = amz__rangeset_items(&r->failures);
   /* Counted from what really ran, not from N: tests compare done + failed with N.
@@ -221,8 +217,7 @@ int amz__result_judge(amz_result_t *r) {
       .chunks_dropped = x ? x->ranges_lost : 0,
       .mpi = x != NULL,
       .threads = r->workers,
-      /* An MPI result holds this rank's chunks only: its profile judges all ranks. */
-      .slow = x ? (amz__slow_t){0} : r->slow,
+      .slow = r->slow,
   };
   /* The term that missed most, named as the profile's /terms names them. */
   static const char *const names[6] = {"startup", "compute", "dispatch", "imbalance",

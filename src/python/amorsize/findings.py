@@ -181,23 +181,24 @@ def slowest_worker(density, n_items, chunks, threads, workers, fixed):
     """The slowest worker of a run: (worker, speed, lost share), (-1, 1.0, 0.0) when
     none stands out. ``amz__slowest_worker`` in ``src/analysis/findings.c``, step for
     step: per worker, the median over its run chunks of log(the chunk's cost in the
-    cost profile / its time), against the other workers' median, beyond 4 standard errors
-    (1.858 x MAD / sqrt(chunks)) and 0.05, with at least 16 chunks."""
+    cost profile / its time), against the other workers' median, beyond 4 standard
+    errors (1.858 x MAD / sqrt(chunks)) and 0.05, with at least 16 chunks. A chunk's
+    cost is ``amz__workload_range_cost`` over the profile's bins (``workload.c``)."""
     import numpy as np
     none = (-1, 1.0, 0.0)
     d = np.asarray(density, dtype=np.float64)
-    bins = len(d)
-    if workers < 2 or bins == 0 or n_items == 0:
+    bins, n = len(d), int(n_items)
+    if workers < 2 or bins == 0 or bins > 64 or n == 0:
         return none
-    width = float(n_items) / float(bins)
-    cum = np.concatenate(([0.0], np.cumsum(d * width)))
+    # Bin j holds items [n j / bins, n (j + 1) / bins) (integer division, as C).
+    edges = np.array([n * j // bins for j in range(bins + 1)], dtype=np.float64)
+    cum = np.concatenate(([0.0], np.cumsum(d * np.diff(edges))))
 
-    def upto(x):
-        at = x / width
-        k = np.where(at < bins, np.floor(at), bins).astype(np.int64)
-        part = np.where(k < bins, d[np.minimum(k, bins - 1)] * (x - k.astype(np.float64) * width),
-                        0.0)
-        return np.where(k < bins, cum[k] + part, cum[k])
+    def cost_upto(x):  # x: item indices (int64)
+        xf = x.astype(np.float64)
+        j = np.minimum((xf * float(bins) / float(n)).astype(np.int64), bins - 1)
+        part = cum[j] + d[j] * (xf - j.astype(np.float64) * float(n) / float(bins))
+        return np.where(x >= n, cum[bins], part)
 
     # At most 4096 + 64 x workers chunks, every ceil(n / that)-th row, as the C rule
     # reads them.
@@ -208,20 +209,20 @@ def slowest_worker(density, n_items, chunks, threads, workers, fixed):
     keep = rows[np.asarray(chunks["sampled"])[rows] == 0]
     worker = (np.asarray(chunks["rank"], dtype=np.int64) * threads
               + np.asarray(chunks["thread"], dtype=np.int64))[keep]
-    begin = np.asarray(chunks["begin"]).astype(np.float64)[keep]
-    end = np.asarray(chunks["end"]).astype(np.float64)[keep]
+    begin = np.asarray(chunks["begin"]).astype(np.int64)[keep]
+    end = np.asarray(chunks["end"]).astype(np.int64)[keep]
     secs = (np.asarray(chunks["t_end"], dtype=np.float64)
             - np.asarray(chunks["t_start"], dtype=np.float64))[keep]
     ok = (worker >= 0) & (worker < workers) & (secs > 0)
-    e = upto(end) - upto(begin)
+    e = np.where(end > begin, cost_upto(end) - cost_upto(begin), 0.0)
     ok &= e > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = np.log(np.where(ok, e, 1.0) / np.where(ok, secs, 1.0))
 
     def median(x):
         x = np.sort(x)
-        n = len(x)
-        return float(x[n // 2]) if n % 2 else 0.5 * (float(x[n // 2 - 1]) + float(x[n // 2]))
+        k = len(x)
+        return float(x[k // 2]) if k % 2 else 0.5 * (float(x[k // 2 - 1]) + float(x[k // 2]))
 
     med, se, slowest = {}, {}, -1
     for w in range(workers):
