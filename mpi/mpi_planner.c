@@ -36,7 +36,6 @@
 
 /* The core planner's choice rule (internal.h). */
 #define PREFER_FEWER AMZ__PREFER_FEWER
-#define PREFER_STATIC AMZ__PREFER_STATIC
 /* Linux CFS minimum granularity on a multi-core machine (0.75 ms x (1 + log2 cores),
  * 3 ms from 8 cores on): the extra finish of a preempted worker when threads
  * outnumber cores. */
@@ -238,8 +237,9 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
 
 /* At the chosen ranks x threads, when the simulator applies there: simulates the
  * two best chunks (by the closed form) of each schedule and picks the fastest
- * simulated, static within PREFER_STATIC once a run has confirmed the cost profile. Their predictions become the simulated
- * ones. *simulated receives how many were simulated (0: the closed form stands). */
+ * simulated. Their predictions become the simulated ones. *simulated receives how
+ * many were simulated (0: the closed form stands). Static blocks get no preference:
+ * an MPI run does not measure the profile's shape, so none confirms it. */
 static int refine_by_simulation(const amz__mpi_model_t *mm, amz__cand_list_t *l, size_t *best,
                                 int *simulated) {
   *simulated = 0;
@@ -261,11 +261,7 @@ static int refine_by_simulation(const amz__mpi_model_t *mm, amz__cand_list_t *l,
     if (rc != 0) return rc;
     c->predicted_s = c->terms.total;
     (*simulated)++;
-    int take = *simulated == 1 || c->predicted_s < pick_t;
-    if (mm->wl->shape_runs > 0 && l->v[pick].schedule != AMZ_SCHED_STATIC &&
-        c->schedule == AMZ_SCHED_STATIC && c->predicted_s <= pick_t * PREFER_STATIC)
-      take = 1;
-    if (take) {
+    if (*simulated == 1 || c->predicted_s < pick_t) {
       pick = i;
       pick_t = c->predicted_s;
     }
@@ -350,7 +346,8 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
                             : amz__fail(rc, "no candidate fits the constraints");
   }
   size_t fewer, best;
-  amz__cand_list_choose(&l, mm->wl->n_items, mm->wl->shape_runs > 0, &fewer, &best);
+  /* No static preference (refine_by_simulation says why). */
+  amz__cand_list_choose(&l, mm->wl->n_items, 0, &fewer, &best);
   size_t closed = best;
   int simulated = 0;
   rc = refine_by_simulation(mm, &l, &best, &simulated);
@@ -370,11 +367,6 @@ int amz__mpi_search(const amz__mpi_model_t *mm, const amz__constraints_t *c,
              "workers",
              (PREFER_FEWER - 1) * 100, l.v[0].ranks, l.v[0].ranks == 1 ? "" : "s",
              l.v[0].workers, l.v[0].workers == 1 ? "" : "s");
-  else if (best != fewer && ch->schedule == AMZ_SCHED_STATIC)
-    snprintf(d->why, sizeof d->why,
-             "static blocks within %.1f%% of the fastest of %zu candidates: no messages "
-             "and no dispatch",
-             (PREFER_STATIC - 1) * 100, l.n);
   else if (best != fewer)
     snprintf(d->why, sizeof d->why,
              "within %.0f%% of the fastest of %zu candidates, the one that commits the "
