@@ -42,7 +42,7 @@ static void terms_line(FILE *o, const char *label, double v, double total) {
   fprintf(o, "    %-12s %10s  %5.1f%%\n", label, T(v), total > 0 ? 100.0 * v / total : 0.0);
 }
 
-/* The Workload section, shared with the MPI explanation. */
+/* The interval lines of the Prediction section, shared with the MPI explanation. */
 void amz__explain_interval(const amz_plan_t *p, FILE *o) {
   const amz__interval_t *iv = &p->next_iv;
   if (!(p->next_terms.total > 0)) return;
@@ -54,6 +54,7 @@ void amz__explain_interval(const amz_plan_t *p, FILE *o) {
   fprintf(o, "\n");
 }
 
+/* The Workload section, shared with the MPI explanation. */
 void amz__explain_workload(const amz_plan_t *p, FILE *o) {
   const amz__workload_t *wl = &p->wl;
   const uint64_t N = p->task.n_items;
@@ -263,7 +264,7 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
     fprintf(o, "  - Items run x%.2f slower when all cores work: the kernel is limited by a shared "
                "resource (memory bandwidth); improving locality helps more than threads.\n",
             wl->contention), rec++;
-  if (wl->rel_error > 0.1 && wl->stop_reason && strstr(wl->stop_reason, "under 2 ms"))
+  if (wl->rel_error > 0.1 && wl->stop_reason && strcmp(wl->stop_reason, AMZ__STOP_TINY) == 0)
     fprintf(o, "  - The mean item cost is known only to +/- %.0f%%: the loop is too short to "
                "sample beyond its first calls; the next run is predicted from this one.\n",
             100.0 * wl->rel_error), rec++;

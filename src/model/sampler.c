@@ -270,46 +270,32 @@ static double per_item(const samp_rec_t *r) {
 /* Relative standard error of the mean per-item cost, by the random-group method
  * (Wolter, Introduction to Variance Estimation, 1985, ch. 2): blocks are cut into
  * G groups of consecutive takes; as the take order is bit-reversed (low
- * discrepancy), each run of consecutive takes is itself spread over the whole range, and the spread of the G group
- * means measures the error of their average honestly, also for costs that change
- * sharply with the index (where a successive-difference estimate is far too
- * optimistic). */
+ * discrepancy), each run of consecutive takes is itself spread over the whole
+ * range, and the spread of the G group means measures the error of their average
+ * honestly, also for costs that change sharply with the index (where a
+ * successive-difference estimate is far too optimistic). Below 2G blocks each block
+ * is its own group; one block tells nothing of the spread (100%). */
 #define RSE_GROUPS 8
 static double rel_std_error(const samp_state_t *st, double contention) {
-  if (st->n < 2 * RSE_GROUPS) {
-    /* Too few blocks for groups: the blocks' own spread, one degree of freedom
-     * each; one block tells nothing of the spread (100%). */
-    if (st->n < 2) return 1.0;
-    double *m = malloc(st->n * sizeof *m), tw = 0.0, ti = 0.0;
-    if (!m) return 1.0;
-    for (size_t i = 0; i < st->n; i++) {
-      const samp_rec_t *r = &st->v[i];
-      double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
-      double k = (double)(r->s.end - r->s.begin);
-      m[i] = w / k;
-      tw += w;
-      ti += k;
-    }
-    double sd = amz__stddev(m, st->n), mean = tw / ti;
-    free(m);
-    double e = mean > 0 ? sd / sqrt((double)st->n) / mean : 1.0;
-    return e < 1.0 ? e : 1.0;
-  }
-  double wall[RSE_GROUPS] = {0}, items[RSE_GROUPS] = {0}, m[RSE_GROUPS];
+  if (st->n < 2) return 1.0;
+  const size_t G = st->n < 2 * RSE_GROUPS ? st->n : RSE_GROUPS;
+  double wall[2 * RSE_GROUPS] = {0}, items[2 * RSE_GROUPS] = {0}, m[2 * RSE_GROUPS];
   double tw = 0.0, ti = 0.0;
   for (size_t i = 0; i < st->n; i++) {
     const samp_rec_t *r = &st->v[i];
     double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
     double k = (double)(r->s.end - r->s.begin);
-    size_t g = i * RSE_GROUPS / st->n;
+    size_t g = i * G / st->n;
     wall[g] += w;
     items[g] += k;
     tw += w;
     ti += k;
   }
-  for (int g = 0; g < RSE_GROUPS; g++) m[g] = wall[g] / items[g];
+  for (size_t g = 0; g < G; g++) m[g] = wall[g] / items[g];
   double mean = tw / ti;
-  return mean > 0 ? amz__stddev(m, RSE_GROUPS) / sqrt((double)RSE_GROUPS) / mean : 0.0;
+  if (!(mean > 0)) return 0.0; /* nothing costs anything: nothing to be wrong about */
+  double e = amz__stddev(m, G) / sqrt((double)G) / mean;
+  return e < 1.0 ? e : 1.0;
 }
 
 int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__rangeset_t *done,
@@ -482,7 +468,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     double elapsed = amz__clock_now(clk) - t_start;
     if (N == 0) break;
     if (tiny) {
-      reason = "whole loop under 2 ms: calibration blocks only";
+      reason = AMZ__STOP_TINY;
       break;
     }
     if (st.n >= n_min && rse <= p->rel_error && sampled >= cover) {

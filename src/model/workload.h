@@ -18,6 +18,10 @@
 
 #define AMZ__PROFILE_BINS 64
 
+/* The sampler's stop reason for a loop too short to sample beyond its calibration
+ * blocks (the explanation words its advice on it). */
+#define AMZ__STOP_TINY "whole loop under 2 ms: calibration blocks only"
+
 typedef struct amz__workload {
   uint64_t n_items;
   uint64_t sampled_items;
