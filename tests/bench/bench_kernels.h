@@ -7,8 +7,11 @@
 
 #include <stdint.h>
 
-/* Calibrates the spin loop (iterations per microsecond); call once. */
-void bk_calibrate(void);
+/* Calibrates the spin loop; call once. Returns the rate (iterations per microsecond),
+ * which bk_set_rate gives to other processes (MPI ranks) so that every rank spins the
+ * same number of iterations per item. */
+double bk_calibrate(void);
+void bk_set_rate(double iters_per_us);
 
 /* Loop shapes: the cost of each item, in microseconds of spinning. */
 typedef enum {
@@ -37,5 +40,44 @@ void bk_wait_setup(double us);
 
 /* A checksum of what the kernels computed (keeps the compiler honest). */
 double bk_sink(void);
+
+/* bench_robust's loop families, shared by its threads and MPI programs: each has
+ * about half a second of serial work. */
+typedef struct bk_family {
+  const char *name, *what;
+  uint64_t n;
+  int (*fn)(uint64_t b, uint64_t e, void *arg);
+  void (*setup)(int rep); /* before each repetition (drifting costs change with it) */
+  int competitor;         /* another process spins on CPU 0 meanwhile */
+} bk_family_t;
+
+extern const bk_family_t bk_families[];
+extern const int bk_n_families;
+
+/* The family called `name`, or NULL (after listing the names on stderr, prefixed by
+ * `prog`, unless `prog` is NULL). */
+const bk_family_t *bk_family(const char *prog, const char *name);
+
+/* The targets' tally over the families of one bench_robust(_mpi) run. */
+typedef struct bk_tally {
+  int missed, fams_run, fams_inside, runs, runs_inside;
+} bk_tally_t;
+
+/* Prints a family row's verdict columns: Amorsize's first run and rerun (medians,
+ * seconds) over `best`, the median and worst of the reps prediction errors of each,
+ * and the runs inside their interval; ends the row and adds to the tally. `print`:
+ * 0 on the ranks that only count. */
+void bk_row_verdict(bk_tally_t *t, double best, double first, double rerun,
+                    const double *e_first, const double *e_rerun, int in_first, int in_rerun,
+                    int reps, int print);
+
+/* Prints the families run (all, or `only`), the interval coverage and the targets
+ * missed (the coverage target included). */
+void bk_summary(bk_tally_t *t, const char *only);
+
+/* Starts a process spinning on CPU 0 (the noisy neighbour); returns its pid, or -1.
+ * bk_stop_competitor kills and reaps it (nothing for -1). */
+int bk_start_competitor(void);
+void bk_stop_competitor(int pid);
 
 #endif

@@ -26,19 +26,13 @@
 #include <unistd.h>
 
 #include "amorsize_mpi.h"
+#include "bench_mpi_util.h"
 #include "bench_util.h"
 
 static int rank, size;
 static volatile double sink;
 
-/* CLOCK_MONOTONIC is one clock for every process of a machine; Open MPI's
- * MPI_Wtime counts from each process's own start, so spans across ranks need this
- * (the benchmark runs on one machine). */
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static double now(void) { return bench_now(); }
 
 static double spin(long iters) {
   double x = 1.0;
@@ -114,45 +108,12 @@ static double t_serial(const wl_t *w, void *arg) {
   return t;
 }
 
-/* Time from a common start to the last rank's end. */
-static double span(double t0, double t1) {
-  double mx = 0, mn = 0, d0 = t0, d1 = t1;
-  MPI_Allreduce(&d0, &mn, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(&d1, &mx, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  return mx - mn;
-}
+static double span(double t0, double t1) { return bench_mpi_span(t0, t1); }
 
-static double t_static(const wl_t *w, void *arg) {
-  MPI_Barrier(MPI_COMM_WORLD);
-  double t0 = now();
-  uint64_t b = w->n * (uint64_t)rank / (uint64_t)size, e = w->n * (uint64_t)(rank + 1) / (uint64_t)size;
-  w->fn(b, e, arg);
-  double t1 = now();
-  return span(t0, t1);
-}
+static double t_static(const wl_t *w, void *arg) { return bench_mpi_static(w->n, w->fn, arg); }
 
 static double t_selfsched(const wl_t *w, void *arg, long chunk) {
-  MPI_Win win;
-  long *base;
-  MPI_Win_allocate(rank == 0 ? sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD,
-                   &base, &win);
-  if (rank == 0) *base = 0;
-  MPI_Win_lock_all(0, win);
-  MPI_Barrier(MPI_COMM_WORLD);
-  double t0 = now();
-  for (;;) {
-    long one = chunk, pos;
-    MPI_Fetch_and_op(&one, &pos, MPI_LONG, 0, 0, MPI_SUM, win);
-    MPI_Win_flush(0, win);
-    if ((uint64_t)pos >= w->n) break;
-    uint64_t e = (uint64_t)(pos + chunk) > w->n ? w->n : (uint64_t)(pos + chunk);
-    w->fn((uint64_t)pos, e, arg);
-  }
-  double t1 = now();
-  MPI_Win_unlock_all(win);
-  double t = span(t0, t1);
-  MPI_Win_free(&win);
-  return t;
+  return bench_mpi_counter(w->n, w->fn, arg, chunk);
 }
 
 static amz_options_t *forced(amz_schedule_t s, uint64_t chunk) {

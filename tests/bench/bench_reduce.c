@@ -5,9 +5,10 @@
  *
  * A plan over rank 0 only (2 threads: every core of this machine), the other ranks
  * excluded. After each run every rank reduces its partial sum, either with a plain
- * MPI_Allreduce (Open MPI polls while it waits: an excluded rank, which arrives at
- * once, takes a core from rank 0's threads) or with amz_mpi_allreduce (sleeps while
- * it waits). The two alternate R times on one plan. Rank 0 times from a barrier to
+ * MPI_Allreduce (Open MPI polls while it waits) or with amz_mpi_allreduce (sleeps
+ * while it waits). Excluded ranks wait for the run's end inside amz_mpi_run, asleep,
+ * so both reductions should cost the same; an excluded rank that reached the
+ * reduction while rank 0 still ran would show as CPU time here. The two alternate R times on one plan. Rank 0 times from a barrier to
  * the reduced value; the excluded ranks measure the CPU time their process used
  * over the same span (what their wait takes from the node). Medians and ratios.
  * One program, one kernel.

@@ -5,6 +5,7 @@
 #ifndef AMZ_BENCH_UTIL_H
 #define AMZ_BENCH_UTIL_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -46,6 +47,23 @@ static inline int bench_cmp_double(const void *a, const void *b) {
 static inline double bench_median(double *v, int n) {
   qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Whether a run's time fell inside its predicted interval. */
+static inline int bench_inside(const amz_result_t *r) {
+  double lo, hi, s = amz_result_seconds(r);
+  return amz_result_predicted_interval(r, &lo, &hi) == 0 && s >= lo && s <= hi;
+}
+
+/* The median of e[0..n) and the value of largest magnitude, n <= 64 (e unchanged). */
+static inline void bench_median_worst(const double *e, int n, double *med, double *worst) {
+  double a[64];
+  *worst = 0;
+  for (int i = 0; i < n; i++) {
+    a[i] = e[i];
+    if (fabs(e[i]) > fabs(*worst)) *worst = e[i];
+  }
+  *med = bench_median(a, n);
 }
 
 #endif
