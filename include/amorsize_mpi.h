@@ -76,11 +76,13 @@ AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
 /**
  * @brief Run the plan once. *Collective over the plan's communicator.*
  *
- * Ranks the plan excludes return at once with a result whose
- * amz_result_mpi_excluded() is 1 and whose global totals are 0: they do not wait
- * for the others. On the ranks that run, amz_result_items_done(),
- * amz_result_items_failed() and amz_result_seconds() are global (the same value on
- * every such rank); the amz_result_local_* accessors give this rank's part.
+ * Ranks the plan excludes wait, asleep, until the run has ended (MPI_Ibcast from
+ * the run's first rank, tested with a pause growing to 200 us): returning at once
+ * would send them into the caller's next blocking MPI call, which in Open MPI polls
+ * a core the running ranks use. Their result's amz_result_mpi_excluded() is 1.
+ * amz_result_items_done(), amz_result_items_failed() and amz_result_seconds() are
+ * global, the same value on every rank, excluded ones included; the
+ * amz_result_local_* accessors give this rank's part.
  * amz_result_chunk() lists this rank's chunks. Hooks run on each rank for its own
  * chunks; the progress hook's items_done is this rank's count times the ranks
  * running (an estimate of the whole run, exact when the ranks go at one pace).
@@ -249,10 +251,9 @@ AMZ_API int amz_mpi_gather_items(MPI_Comm comm, const amz_result_t *result, void
  * several threads), and after amz_mpi_run() every rank calls this. Every rank,
  * excluded ones included: the plan samples the kernel on all ranks, so a rank the
  * plan then excluded holds the items it sampled, and a reduction over the running
- * ranks alone would silently lose them. An excluded rank reaches this call first
- * and waits for the others; it sleeps while it waits (MPI_Iallreduce, tested with
- * a pause growing to 200 us), where Open MPI's blocking MPI_Allreduce would poll
- * and take a core from a rank still running (docs/BENCHMARKS.md measures both).
+ * ranks alone would silently lose them. A rank that arrives first sleeps while it
+ * waits (MPI_Iallreduce, tested with a pause growing to 200 us), where Open MPI's
+ * blocking MPI_Allreduce would poll and take a core from a rank still busy.
  * Items run in any order, some while sampling: the sum of floating-point values
  * can differ in its last bits from one run to the next (docs/PORTING.md).
  *
