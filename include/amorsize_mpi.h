@@ -76,8 +76,8 @@ AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
 /**
  * @brief Run the plan once. *Collective over the plan's communicator.*
  *
- * Ranks the plan excludes wait, asleep, until the run has ended (MPI_Ibcast from
- * the run's first rank, tested with a pause growing to 200 us): returning at once
+ * Ranks the plan excludes wait, asleep, until the run has ended (a message from the
+ * run's first rank, tested with a pause growing to 1% of the wait): returning at once
  * would send them into the caller's next blocking MPI call, which in Open MPI polls
  * a core the running ranks use. Their result's amz_result_mpi_excluded() is 1.
  * amz_result_items_done(), amz_result_items_failed() and amz_result_seconds() are

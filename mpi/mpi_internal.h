@@ -26,6 +26,7 @@ enum {
                                follow with the body tag, received in place */
   AMZ__TAG_DONE,            /* rank r -> rank 0: no more data requests this phase */
   AMZ__TAG_PING,
+  AMZ__TAG_TOTALS,          /* run's rank 0 -> an excluded rank: the run's totals */
   AMZ__TAG_DATA_IN = 0x5000,  /* + thread slot: rank 0 -> rank r, inputs */
   AMZ__TAG_DATA_BODY0 = 0x6000 /* + thread slot: rank r -> rank 0, outputs (the thread's
                                   own tag: threads of a rank must not interleave) */
@@ -139,6 +140,10 @@ int amz__mpi_check(int rc, const char *what);
 /* Waits for a request without spinning a core (Open MPI's blocking calls poll):
  * tests, then sleeps with a growing pause up to 200 us. */
 int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st);
+/* The same for a wait that may last a whole run: the pause grows to 1% of the time
+ * waited so far (at least 200 us, at most 10 ms), so a long wait wakes less often
+ * and ends at most about 1% late. */
+int amz__mpi_wait_long(MPI_Request *req, MPI_Status *st);
 /* Agree on a status: the most severe (lowest) code of all ranks of comm. */
 int amz__mpi_agree(MPI_Comm comm, int rc);
 /* 0 when comm can carry the library's collectives; AMZ_EINVAL naming fn for

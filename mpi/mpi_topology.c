@@ -42,6 +42,23 @@ int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st) {
   }
 }
 
+int amz__mpi_wait_long(MPI_Request *req, MPI_Status *st) {
+  long pause_ns = 1000;
+  double t0 = MPI_Wtime();
+  for (;;) {
+    int flag = 0;
+    int rc = MPI_Test(req, &flag, st ? st : MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return amz__mpi_check(rc, "MPI_Test");
+    if (flag) return 0;
+    struct timespec ts = {0, pause_ns};
+    nanosleep(&ts, NULL);
+    double cap = 0.01 * (MPI_Wtime() - t0) * 1e9;
+    if (cap < 200e3) cap = 200e3;
+    if (cap > 10e6) cap = 10e6;
+    pause_ns = 2 * pause_ns < (long)cap ? 2 * pause_ns : (long)cap;
+  }
+}
+
 int amz__mpi_agree(MPI_Comm comm, int rc) {
   int all = rc;
   MPI_Request req;

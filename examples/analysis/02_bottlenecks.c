@@ -99,23 +99,6 @@ static uint64_t iters_for(double seconds) {
   return it < 1.0 ? 1 : (uint64_t)it;
 }
 
-/* A barrier that does not spin. A rank that waits in a blocking MPI call polls at
- * full speed (Open MPI does), and on a small node that steals a core from the ranks
- * still computing: a rank left out of a plan would make the others' items look
- * slower. The waiting rank has no work of its own, so it sleeps 2 ms between polls
- * (polling every 0.2 ms still cost the computing ranks a few percent on two cores);
- * the wake-up delay falls outside the timed runs. */
-static void quiet_barrier(void) {
-  MPI_Request req;
-  int done = 0;
-  MPI_Ibarrier(MPI_COMM_WORLD, &req);
-  MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-  while (!done) {
-    nanosleep(&(struct timespec){0, 2000000}, NULL);
-    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-  }
-}
-
 /* ------------------------------------------------------------------------- */
 /* Kernels                                                                    */
 /* ------------------------------------------------------------------------- */
@@ -360,17 +343,14 @@ static int run_plan(scenario_t *sc, int plan_rc, amz_plan_t *plan, uint64_t n) {
   }
   amz_result_t *res = NULL;
   int rc = amz_mpi_run(plan, &res);
-  /* Ranks the plan excluded return at once; they wait here without taking a core
-   * from the ranks that run. */
-  quiet_barrier();
   int bad = 0;
   if (rc != 0) {
     fprintf(stderr, "rank %d: %s: amz_mpi_run: %s: %s\n", g_rank, sc->title, amz_error_name(rc),
             amz_last_error());
     bad = 1;
   }
-  /* Ranks the plan excluded return at once and know no global totals. */
-  if (res && !amz_result_mpi_excluded(res) && amz_result_items_done(res) != n) {
+  /* Every rank, excluded ones included, knows the run's global totals. */
+  if (res && amz_result_items_done(res) != n) {
     fprintf(stderr, "rank %d: %s: %llu of %llu items done\n", g_rank, sc->title,
             (unsigned long long)amz_result_items_done(res), (unsigned long long)n);
     bad = 1;

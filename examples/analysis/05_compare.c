@@ -111,23 +111,6 @@ static int kernel(uint64_t begin, uint64_t end, void *arg) {
   return 0;
 }
 
-/* A barrier that does not spin. A rank that waits in a blocking MPI call polls at
- * full speed (Open MPI does); on a small node that steals a core from the ranks
- * still computing, and the 1-rank runs would look slower than they are. The rank
- * left out of the plan has no work of its own, so it sleeps 2 ms between polls
- * (polling every 0.2 ms still cost the computing ranks a few percent on two cores);
- * the wake-up delay falls outside the timed runs. */
-static void quiet_barrier(void) {
-  MPI_Request req;
-  int done = 0;
-  MPI_Ibarrier(MPI_COMM_WORLD, &req);
-  MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-  while (!done) {
-    nanosleep(&(struct timespec){0, 2000000}, NULL);
-    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-  }
-}
-
 /* Formats seconds with a unit that keeps 3 significant digits. */
 static const char *fmt_s(char *buf, size_t len, double s) {
   double a = fabs(s);
@@ -225,8 +208,6 @@ static int run_cell(const char *dir, double dur_s, uint64_t n, int ranks, double
         if (amz_result_rank(res, i, &rs) == 0) row->busy += rs.busy_s;
     }
   }
-  /* A rank the plan left out returns at once; it waits here without spinning. */
-  quiet_barrier();
   amz_result_destroy(res);
   amz_plan_destroy(plan); /* collective for MPI plans */
   int any_bad = 0;
