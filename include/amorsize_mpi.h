@@ -82,8 +82,9 @@ AMZ_API int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task,
  * a core the running ranks use. Their result's amz_result_mpi_excluded() is 1.
  * amz_result_items_done(), amz_result_items_failed() and amz_result_seconds() are
  * global, the same value on every rank, excluded ones included; the
- * amz_result_local_* accessors give this rank's part.
- * amz_result_chunk() lists this rank's chunks. Hooks run on each rank for its own
+ * amz_result_local_* accessors give this rank's part. An excluded rank
+ * (amz_mpi_plan_used() == 0) may skip the call: amz_plan_destroy() then receives
+ * the totals it was sent. amz_result_chunk() lists this rank's chunks. Hooks run on each rank for its own
  * chunks; the progress hook's items_done is this rank's count times the ranks
  * running (an estimate of the whole run, exact when the ranks go at one pace).
  *

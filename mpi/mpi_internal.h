@@ -119,6 +119,11 @@ typedef struct amz__mpi {
   int threads;           /* per used rank */
   int used;              /* this rank runs */
   char why[512];         /* ranks decision, for explain and excluded results */
+  /* The run totals the run's first rank sent to each excluded rank (there) and this
+   * excluded rank received; a rank that skipped amz_mpi_run receives the rest when
+   * the plan is destroyed, so no message outlives the plan's communicator. */
+  uint64_t totals_sent, totals_got;
+  int totals_armed;      /* 1 once the plan was made on every rank */
   int ranks_best_all;    /* best candidate index using all ranks, or -1 */
   uint64_t fingerprint;  /* of the decision; equal on every rank (checked) */
   /* run communicators and node window (used ranks only) */
@@ -144,6 +149,11 @@ int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st);
  * waited so far (at least 200 us, at most 10 ms), so a long wait wakes less often
  * and ends at most about 1% late. */
 int amz__mpi_wait_long(MPI_Request *req, MPI_Status *st);
+/* Collective over m->comm, at plan destruction: an excluded rank receives the run
+ * totals of the runs it skipped. A message left unreceived would outlive the
+ * communicator, and Open MPI, which reuses communicator ids, may match it in a later
+ * one. Nothing to do for a plan without excluded ranks, or not made everywhere. */
+void amz__mpi_drain_totals(amz__mpi_t *m);
 /* Agree on a status: the most severe (lowest) code of all ranks of comm. */
 int amz__mpi_agree(MPI_Comm comm, int rc);
 /* 0 when comm can carry the library's collectives; AMZ_EINVAL naming fn for

@@ -715,9 +715,11 @@ static int mpi_decide(void *ext, amz_plan_t *p) {
   return rc;
 }
 
+/* Every rank, excluded ones included, learns whether the run's set-up worked: a
+ * plan made on some ranks only would leave the others alone in its collectives. */
 static int mpi_ready(void *ext, amz_plan_t *p) {
-  (void)ext;
-  return amz__mpi_setup_run(p);
+  amz__mpi_t *m = ext;
+  return amz__mpi_agree(m->comm, amz__mpi_setup_run(p));
 }
 
 static const amz__create_ops_t mpi_create_ops = {.agree = mpi_agree_all,
@@ -795,7 +797,9 @@ static int plan_create(MPI_Comm comm, const amz_task_t *task, const amz_map_task
                      "with MPI_Init_thread(..., MPI_THREAD_MULTIPLE, ...)",
                      fn_name, m->size, m->thread_level);
   }
-  return amz__plan_make(p, &mpi_create_ops, m, opts, rc, t0, plan);
+  rc = amz__plan_make(p, &mpi_create_ops, m, opts, rc, t0, plan);
+  if (rc == 0) m->totals_armed = 1; /* made on every rank: amz__plan_make agreed */
+  return rc;
 }
 
 int amz_mpi_plan_create(MPI_Comm comm, const amz_task_t *task, const amz_options_t *opts,

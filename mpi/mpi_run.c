@@ -23,6 +23,12 @@
 
 #include "mpi_internal.h"
 
+/* The run's global totals, as the run's rank 0 sends them to the excluded ranks. */
+typedef struct run_totals {
+  uint64_t done, failed;
+  double wall_s;
+} run_totals_t;
+
 /* ---- global chunk sequence helpers ---------------------------------------- */
 
 static double node_weight(amz__node_shm_t *s0, int nodes, int node) {
@@ -152,9 +158,25 @@ int amz__mpi_setup_run(amz_plan_t *p) {
   return amz__mpi_agree(m->run, rc);
 }
 
+void amz__mpi_drain_totals(amz__mpi_t *m) {
+  if (!(m->totals_armed && m->ranks < m->size && m->comm != MPI_COMM_NULL)) return;
+  int root = m->order[0];
+  uint64_t sent = m->totals_sent;
+  MPI_Request req;
+  if (MPI_Ibcast(&sent, 1, MPI_UINT64_T, root, m->comm, &req) != MPI_SUCCESS ||
+      amz__mpi_wait_polite(&req, NULL) != 0)
+    return;
+  run_totals_t t;
+  while (!m->used && m->totals_got < sent &&
+         MPI_Recv(&t, (int)sizeof t, MPI_BYTE, root, AMZ__TAG_TOTALS, m->comm,
+                  MPI_STATUS_IGNORE) == MPI_SUCCESS)
+    m->totals_got++;
+}
+
 void amz__mpi_free(void *ext) {
   amz__mpi_t *m = ext;
   if (!m) return;
+  amz__mpi_drain_totals(m);
   if (m->win != MPI_WIN_NULL) MPI_Win_free(&m->win);
   if (m->run_node != MPI_COMM_NULL) MPI_Comm_free(&m->run_node);
   if (m->run != MPI_COMM_NULL) MPI_Comm_free(&m->run);
@@ -404,12 +426,6 @@ static int excluded_result(amz_plan_t *p, amz_result_t **out) {
   return rc;
 }
 
-/* The run's global totals, as the run's rank 0 sends them to the excluded ranks. */
-typedef struct run_totals {
-  uint64_t done, failed;
-  double wall_s;
-} run_totals_t;
-
 /* When the plan excludes some ranks: they wait here, asleep, until the run's rank 0
  * sends them the run's global totals after the run (one small message each, on the
  * plan's own communicator; the other running ranks take no part). Returning at once
@@ -425,6 +441,7 @@ static int share_totals(amz__mpi_t *m, amz_result_t *res) {
     if (m->rank != root) return 0;
     if (res) t = (run_totals_t){res->items_done, res->items_failed, res->wall_s};
     int rc = 0;
+    m->totals_sent++;
     for (int k = m->ranks; k < m->size; k++) {
       int mrc = amz__mpi_check(MPI_Send(&t, (int)sizeof t, MPI_BYTE, m->order[k],
                                         AMZ__TAG_TOTALS, m->comm),
@@ -438,6 +455,7 @@ static int share_totals(amz__mpi_t *m, amz_result_t *res) {
                                     m->comm, &req),
                           "MPI_Irecv(run totals)");
   if (rc == 0) rc = amz__mpi_wait_long(&req, NULL);
+  if (rc == 0) m->totals_got++;
   if (rc == 0 && res) {
     res->items_done = t.done;
     res->items_failed = t.failed;

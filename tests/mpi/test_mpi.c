@@ -286,6 +286,56 @@ static void test_excluded_ranks(void) {
   amz_options_destroy(o);
 }
 
+/* Ranks that skip amz_mpi_run (excluded ranks may: they have no work) leave no
+ * message behind: the run's first rank sent each of them the run's totals, and the
+ * plan's destruction receives them. A message left over would outlive the plan's
+ * communicator; Open MPI reuses communicator ids, so the next plans' excluded ranks
+ * would take it for their own run's totals (or the message order would break). */
+static void test_skipped_runs_leave_nothing(void) {
+  if (size == 1) return;
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.01, 0.05);
+  amz_options_set_ranks(o, 1);
+  amz_options_set_workers(o, 1);
+  amz_options_set_use_env(o, 0);
+  for (uint64_t cycle = 0; cycle < 6; cycle++) {
+    const uint64_t n = 300 + 7 * cycle;
+    amz_task_t task = {"skip", n, wait_fn, &(wait_excluded_t){0, 0}};
+    amz_plan_t *p = NULL;
+    CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), 0);
+    amz_result_t *r = NULL;
+    if (cycle % 2 == 0) {
+      /* Only the running rank runs, twice; the others go straight to destroy. */
+      if (amz_mpi_plan_used(p)) {
+        for (int k = 0; k < 2; k++) {
+          CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+          amz_result_destroy(r);
+        }
+      }
+      /* What destroy does first: the skipped totals are received, none is left. */
+      amz__mpi_t *m = p->ext;
+      CU_ASSERT_EQUAL(m->totals_got, 0);
+      amz__mpi_drain_totals(m);
+      if (!amz_mpi_plan_used(p)) {
+        CU_ASSERT_EQUAL(m->totals_got, 2);
+        int left = 1;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m->comm, &left, MPI_STATUS_IGNORE);
+        CU_ASSERT_EQUAL(left, 0);
+      } else if (m->rank == m->order[0]) {
+        CU_ASSERT_EQUAL(m->totals_sent, 2);
+      }
+    } else {
+      /* Every rank runs: the excluded ones get this run's totals, no older ones. */
+      CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+      CU_ASSERT_EQUAL(amz_result_items_done(r), n);
+      amz_result_destroy(r);
+    }
+    amz_plan_destroy(p);
+  }
+  amz_options_destroy(o);
+}
+
 static void test_failing_range(void) {
   const uint64_t n = 4000;
   for (int s = AMZ_SCHED_STATIC; s <= AMZ_SCHED_FACTORING; s++) {
@@ -1104,6 +1154,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "exactly once, every schedule on all ranks", test_exactly_once_schedules);
   CU_add_test(s, "N below the ranks", test_n_below_ranks);
   CU_add_test(s, "excluded ranks wait for the run, asleep", test_excluded_ranks);
+  CU_add_test(s, "ranks that skip a run leave no message behind",
+              test_skipped_runs_leave_nothing);
   CU_add_test(s, "one failing range: same status everywhere", test_failing_range);
   CU_add_test(s, "range mode gather helper", test_gather_items);
   CU_add_test(s, "gather refuses incomplete range lists", test_gather_refuses_incomplete_ranges);
