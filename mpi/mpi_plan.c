@@ -224,6 +224,7 @@ static int il_map_back(interleave_t *il, amz_plan_t *p, amz__sample_t **samples,
 typedef struct samp_header {
   uint64_t n_samples, n_failed, sampled_items;
   double contention, contention_raw, rel_error, wall_s;
+  double runq_share, load_share; /* this rank's threads' wait for a CPU */
   int contention_workers, threads;
   uint64_t map_pieces, map_bytes; /* map mode: pieces moved while sampling */
   double map_moved_s;
@@ -444,6 +445,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
       h.rel_error = wl.rel_error;
       h.wall_s = wl.sample_wall_s;
       h.threads = wl.sample_workers;
+      h.runq_share = wl.runq_share;
+      h.load_share = wl.load_share;
       h.map_pieces = atomic_load(&m->map_pieces);
       h.map_bytes = atomic_load(&m->map_bytes);
       h.map_moved_s = (double)atomic_load(&m->map_moved_ns) * 1e-9;
@@ -511,6 +514,27 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
     wl->rel_error = kw ? sqrt(e2) / kw : 0.0;
     wl->sample_wall_s = wall;
     wl->sample_workers = thr ? thr : 1;
+    /* The wait for a CPU, per sampling thread: each rank sampled its own share of
+     * items, so a slowed rank's blocks span more time than a free one's and the
+     * pooled samples would weigh its wait by that. The mean over threads is the
+     * capacity the run meets: 2 ranks, one sharing its core with another process,
+     * wait 0.25 of their time (the pooled samples said 0.4). */
+    double rq = 0, lq = 0;
+    for (int r = 0; r < m->size; r++)
+      if (hs[r].n_samples > 0)
+        rq += hs[r].threads * hs[r].runq_share, lq += hs[r].threads * hs[r].load_share;
+    wl->runq_share = thr ? rq / thr : 0.0;
+    wl->load_share = thr ? lq / thr : 0.0;
+    /* The cores the sampling ranks could use: a node's when its ranks share them,
+     * else each rank's own. */
+    int cs = 0;
+    for (int n = 0; n < m->nodes; n++) {
+      int any = 0, own = 0;
+      for (int r = 0; r < m->size; r++)
+        if (m->ri[r].node == n && hs[r].n_samples > 0) any = 1, own += m->ri[r].usable_cores;
+      if (any) cs += m->ni[n].shared ? m->ni[n].cores : own;
+    }
+    wl->sample_cores = cs > 0 ? cs : 1;
     m->sample_rel_error = wl->rel_error;
     /* Map mode: what a piece's exchanges with rank 0 really cost while every rank
      * sampled (server wake-ups under load included), beyond its bytes. */

@@ -29,6 +29,29 @@ static void ramp_samples(amz__sample_t *s, size_t n_blocks, uint64_t m, uint64_t
   }
 }
 
+/* Other processes' load is read where all workers were busy: a block that ran alone
+ * may have waited behind a process on its core while another core stood free. */
+static void test_load_share_from_busy_blocks(void) {
+  enum { NB = 20 };
+  amz__sample_t s[NB];
+  const uint64_t n = 1000;
+  ramp_samples(s, NB, 10, n, 1e-5, 0.0, 1.0);
+  for (size_t j = 0; j < NB; j++) {
+    s[j].concurrent = j >= 4;
+    /* alone: as long again queued; busy: a third of the block's time */
+    s[j].queued_s = s[j].concurrent ? s[j].wall_s / 3.0 : s[j].wall_s;
+  }
+  amz__workload_t wl;
+  amz__workload_from_samples(&wl, n, s, NB);
+  REL_NEAR(wl.load_share, 0.25, 1e-12);
+  /* the whole wait for a CPU still shows in runq_share (4 blocks alone, 16 busy) */
+  REL_NEAR(wl.runq_share, (4.0 + 16.0 / 3.0) / (20.0 + 4.0 + 16.0 / 3.0), 1e-12);
+  /* No busy block (one worker, or one thread per rank): every block counts. */
+  for (size_t j = 0; j < NB; j++) s[j].concurrent = 0;
+  amz__workload_from_samples(&wl, n, s, NB);
+  REL_NEAR(wl.load_share, wl.runq_share, 1e-12);
+}
+
 static void test_uniform_cost_gives_the_mean_everywhere(void) {
   enum { NB = 20 };
   amz__sample_t s[NB];
@@ -348,6 +371,7 @@ int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return CU_get_error();
   CU_pSuite s = CU_add_suite("workload", NULL, NULL);
   if (!s) return CU_get_error();
+  CU_add_test(s, "other processes' load from the busy blocks", test_load_share_from_busy_blocks);
   CU_add_test(s, "uniform cost gives the mean everywhere",
               test_uniform_cost_gives_the_mean_everywhere);
   CU_add_test(s, "profile bins and cumulative sums are consistent",

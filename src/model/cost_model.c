@@ -28,6 +28,15 @@
  * quarter of a worker's share at worst and under 1/SIM_GROUPS of the work in all. */
 #define SIM_GROUPS 1024
 
+double amz__model_foreign_load(const amz__workload_t *wl) {
+  double q = wl->load_share;
+  if (!(q > 0.0)) return 0.0;
+  if (q > AMZ__LOAD_MAX) q = AMZ__LOAD_MAX;
+  double k = wl->cpu_ratio < 1.0 ? wl->cpu_ratio : 1.0;
+  double ds = wl->sample_cores > 0 ? (double)wl->sample_workers * k / wl->sample_cores : 1.0;
+  return q / (1.0 - q) * (ds > 1.0 ? ds : 1.0);
+}
+
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
   int wc = w < C ? w : C;
@@ -48,7 +57,9 @@ double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, i
     cont = 1.0 + (c - 1.0) * (double)(wc - 1) / (double)(wl->contention_workers - 1);
     if (cont < 0.9) cont = 0.9;
   }
-  double demand = (double)w * k / (double)C; /* cores wanted / cores granted */
+  /* Cores wanted per core granted: the workers' and other processes' (fair sharing:
+   * with a demand of 1 and a load of l, each worker gets 1 / (1 + l) of a core). */
+  double demand = (double)w * k / (double)C + amz__model_foreign_load(wl);
   double share = demand > 1.0 ? demand : 1.0;
   return cont * (r * share + (1.0 - r));
 }
@@ -289,13 +300,13 @@ void amz__model_interval(const amz__workload_t *wl, const amz_terms_t *t, double
     if (isfinite(err[i]) && fabs(err[i]) > out->noise) out->noise = fabs(err[i]), own = 1;
   if (out->noise > 1.0) out->noise = 1.0;
   /* 3. Load: the sampling threads waited for a CPU a share q of their time, other
-   * processes holding their cores. How much of that the run meets is not known
-   * (the scheduler spreads it differently over a run's long chunks; it may end):
-   * up to q / (1 - q) slower, and faster by the part inside the sampled blocks,
-   * which their measured cost includes. */
-  double q = wl->runq_share > 0 ? (wl->runq_share < 0.5 ? wl->runq_share : 0.5) : 0.0;
-  double q_in = wl->runq_share - wl->load_share;
-  q_in = q_in > 0 ? (q_in < 0.5 ? q_in : 0.5) : 0.0;
+   * processes holding their cores. The prediction counts it (the part inside the
+   * blocks is in their cost, the rest is amz__model_foreign_load), but how much of
+   * it the run meets is not known: the scheduler spreads it differently over a
+   * run's long chunks, and it may end. Up to q / (1 - q) slower, up to q faster. */
+  double q = wl->runq_share > 0 ? (wl->runq_share < AMZ__LOAD_MAX ? wl->runq_share
+                                                                    : AMZ__LOAD_MAX)
+                                : 0.0;
   out->load = q / (1.0 - q);
   /* 4. The longest item seen may come last on one worker (Graham's bound on list
    * scheduling: makespan <= work / W + the longest task), beyond the imbalance the
@@ -305,7 +316,7 @@ void amz__model_interval(const amz__workload_t *wl, const amz_terms_t *t, double
     out->tail_s = longest > t->imbalance ? longest - t->imbalance : 0.0;
   }
   double base = out->sampling * out->sampling + out->noise * out->noise;
-  double rel_lo = sqrt(base + q_in * q_in), rel_hi = sqrt(base + out->load * out->load);
+  double rel_lo = sqrt(base + q * q), rel_hi = sqrt(base + out->load * out->load);
   double fixed = t->startup + t->serial; /* the run cannot take less than its own set-up */
   out->lo_s = T * (1.0 - rel_lo);
   if (out->lo_s < fixed) out->lo_s = fixed;

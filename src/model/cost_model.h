@@ -53,7 +53,17 @@ typedef struct amz__interval {
  * errors ((measured - predicted) / predicted) of the plan's latest n_err reruns. */
 void amz__model_interval(const amz__workload_t *wl, const amz_terms_t *t, double slow,
                          int sampled, const double *err, int n_err, amz__interval_t *out);
-/* Slowdown factor of per-item cost with w workers (contention, time-slicing). */
+/* The largest share of its time a sampling thread is taken to have waited for a CPU
+ * between its blocks (the load model and the interval's load part): beyond it the
+ * measure says more about the sampling's own placement than about the machine. */
+#define AMZ__LOAD_MAX 0.5
+/* Other processes' runnable threads per core, as the sampling met them: its threads
+ * waited for a CPU between their blocks a share q of their time (wl->load_share),
+ * not counted in the blocks' cost. With the sampled demand d (cores wanted per core,
+ * at least 1), fair sharing gives q / (1 - q) x d. 0 for a kernel that waits. */
+double amz__model_foreign_load(const amz__workload_t *wl);
+/* Slowdown factor of per-item cost with w workers (contention, time-slicing, the
+ * other processes' load). */
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w);
 /* Per-chunk dispatch cost of a schedule with w workers. */
 double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w);

@@ -69,6 +69,7 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   qsort(s, n, sizeof *s, cmp_begin);
   double wall = 0.0, cpu = 0.0, runq = 0.0, queued = 0.0, items = 0.0, maxc = 0.0;
   double solo_wall = 0.0, solo_cpu = 0.0, solo_own = 0.0, solo_runq = 0.0;
+  double conc_wall = 0.0, conc_queued = 0.0;
   for (size_t i = 0; i < n; i++) {
     double k = (double)(s[i].end - s[i].begin);
     x[i] = s[i].wall_s / k;
@@ -77,7 +78,10 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
     cpu += s[i].cpu_s;
     runq += s[i].runq_s;
     queued += s[i].queued_s;
-    if (!s[i].concurrent) {
+    if (s[i].concurrent) {
+      conc_wall += s[i].wall_s;
+      conc_queued += s[i].queued_s;
+    } else {
       solo_wall += s[i].wall_s;
       solo_cpu += s[i].cpu_s;
       solo_own += s[i].own_cpu_s;
@@ -109,7 +113,10 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
    * waiting kernel queue after their wake-ups by themselves. */
   int computes = wall > 0 && wl->cpu_ratio >= AMZ__WAITING_CPU_RATIO;
   wl->runq_share = computes ? (runq + queued) / (wall + queued) : 0.0;
-  wl->load_share = computes ? queued / (wall + queued) : 0.0;
+  /* Other processes' load as the run meets it, with all workers busy: a block that
+   * ran alone waited behind a process on its core while another core stood free. */
+  if (conc_wall > 0) wl->load_share = computes ? conc_queued / (conc_wall + conc_queued) : 0.0;
+  else wl->load_share = computes ? queued / (wall + queued) : 0.0;
   if (wl->cpu_ratio > 1.0) wl->cpu_ratio = 1.0;
   /* A kernel with threads of its own: on the blocks that ran alone, the process's
    * other threads kept part of a core busy. Its demand is then the caller's CPU plus

@@ -46,6 +46,8 @@ typedef struct amz__workload {
   double contention_raw;  /* the measured median ratio before clamping at 1 */
   int contention_workers; /* workers busy when contention was measured */
   int sample_workers;     /* threads used by the concurrent sampling rounds */
+  int sample_cores;       /* cores those threads could use (all ranks' under MPI); 0 =
+                             unknown (taken as one per sampling thread) */
   double rel_error;       /* relative standard error of mean_s at stop */
   int shape_runs;         /* runs whose chunk times reshaped the cost profile; 0 = the
                              profile is the sample's (static blocks are not preferred) */

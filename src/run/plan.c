@@ -197,8 +197,10 @@ static int local_sample(void *ext, amz_plan_t *p) {
                               .retry_calls = &p->sample_retry_calls,
                               .recovered = &p->sample_recovered,
                               .watch = amz__plan_watch(p)};
-  return amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
-                     &p->n_sample_recs, &p->sample_rec_workers);
+  int rc = amz__sample(&sp, &p->wl, &p->sampled, &p->sampled_failed, &p->sample_recs,
+                       &p->n_sample_recs, &p->sample_rec_workers);
+  p->wl.sample_cores = p->machine.topo.usable_cores;
+  return rc;
 }
 
 static int local_decide(void *ext, amz_plan_t *p) {

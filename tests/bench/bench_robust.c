@@ -24,6 +24,7 @@
  * itself (without set-up), median and worst over the repetitions (target: every
  * one within 25%); how many runs fell inside their predicted interval (target: every
  * run inside on at least 9 families in 10). A target missed is marked with "!".
+ * With BENCH_EXPLAIN set, the explanation of each family's plan goes to stderr.
  */
 #include <math.h>
 #include <omp.h>
@@ -128,6 +129,7 @@ int main(int argc, char **argv) {
     amz_result_t *r0 = NULL;
     if (rc == 0) rc = amz_run(plan, &r0);
     if (rc != 0) die("the plan's first run", rc);
+    if (getenv("BENCH_EXPLAIN")) amz_result_explain(r0, stderr);
     amz_result_destroy(r0);
     double t[NC][64], e_first[64], e_rerun[64];
     int in_first = 0, in_rerun = 0;
