@@ -25,38 +25,35 @@ int amz__mpi_check(int rc, const char *what) {
   return amz__fail(AMZ_EMPI, "%s failed: %s", what, msg);
 }
 
-int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st) {
+/* Tests req until it completes: busily for spin_s, then with sleeps whose pause
+ * doubles from 1 us up to 200 us, or up to rel x the time waited so far when that
+ * is longer (at most 10 ms). */
+static int wait_sleeping(MPI_Request *req, MPI_Status *st, double spin_s, double rel) {
   long pause_ns = 1000;
-  /* Test busily for a short while first: ranks that arrive together (a barrier at
-   * the start of a run) should not pay a sleep's timer slack (~50 us). */
-  double spin_until = MPI_Wtime() + 50e-6;
+  const double t0 = MPI_Wtime();
   for (;;) {
     int flag = 0;
     int rc = MPI_Test(req, &flag, st ? st : MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) return amz__mpi_check(rc, "MPI_Test");
     if (flag) return 0;
-    if (MPI_Wtime() < spin_until) continue;
+    double waited = MPI_Wtime() - t0;
+    if (waited < spin_s) continue;
     struct timespec ts = {0, pause_ns};
     nanosleep(&ts, NULL);
-    if (pause_ns < 200000) pause_ns *= 2;
+    double cap = rel * waited * 1e9;
+    cap = cap < 200e3 ? 200e3 : cap > 10e6 ? 10e6 : cap;
+    pause_ns = 2.0 * (double)pause_ns < cap ? 2 * pause_ns : (long)cap;
   }
 }
 
+/* Ranks that arrive together (a barrier at the start of a run) should not pay a
+ * sleep's timer slack (~50 us): 50 us of busy tests first. */
+int amz__mpi_wait_polite(MPI_Request *req, MPI_Status *st) {
+  return wait_sleeping(req, st, 50e-6, 0.0);
+}
+
 int amz__mpi_wait_long(MPI_Request *req, MPI_Status *st) {
-  long pause_ns = 1000;
-  double t0 = MPI_Wtime();
-  for (;;) {
-    int flag = 0;
-    int rc = MPI_Test(req, &flag, st ? st : MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) return amz__mpi_check(rc, "MPI_Test");
-    if (flag) return 0;
-    struct timespec ts = {0, pause_ns};
-    nanosleep(&ts, NULL);
-    double cap = 0.01 * (MPI_Wtime() - t0) * 1e9;
-    if (cap < 200e3) cap = 200e3;
-    if (cap > 10e6) cap = 10e6;
-    pause_ns = 2 * pause_ns < (long)cap ? 2 * pause_ns : (long)cap;
-  }
+  return wait_sleeping(req, st, 0.0, 0.01);
 }
 
 int amz__mpi_agree(MPI_Comm comm, int rc) {
