@@ -109,6 +109,10 @@ typedef struct sample_out {
   size_t n_recs;
 } sample_out_t;
 
+/* The linger hook run_sampler passes (none unless a test sets it). */
+static int (*g_linger)(void *ctx);
+static void *g_linger_ctx;
+
 static void run_sampler(kstate_t *k, int workers, double max_seconds, double rel_error,
                         const amz__clock_t *clock, sample_out_t *o) {
   memset(o, 0, sizeof *o);
@@ -123,7 +127,9 @@ static void run_sampler(kstate_t *k, int workers, double max_seconds, double rel
                              .clock = clock,
                              .pool = &pool,
                              .hooks = &hooks,
-                             .hooks_user = k};
+                             .hooks_user = k,
+                             .linger = g_linger,
+                             .linger_ctx = g_linger_ctx};
   o->rc = amz__sample(&p, &o->wl, &o->done, &o->failed, &o->recs, &o->n_recs, &o->rec_workers);
   amz__pool_destroy(&pool);
 }
@@ -682,6 +688,84 @@ static void test_few_blocks_have_an_honest_error(void) {
 /* Contention from pairs of adjacent blocks: a real slowdown (adjacent blocks of a
  * memory-bound kernel cost alike) is found, and the chance lean of a few pairs of
  * independent heavy-tailed items is not taken for one. */
+/* A linger hook that says "go on" `yes` times, then "stop", and notes the fake
+ * time of each call. */
+typedef struct linger_log {
+  int yes, calls;
+  const amz_fake_clock_t *clock;
+  double at[4096];
+} linger_log_t;
+
+static int linger_hook(void *ctx) {
+  linger_log_t *l = ctx;
+  if (l->calls < 4096) l->at[l->calls] = amz_fake_now((void *)l->clock);
+  return l->calls++ < l->yes;
+}
+
+static void sample_lingering(kstate_t *k, amz_fake_clock_t *fc, linger_log_t *l, sample_out_t *o) {
+  amz__clock_t clk = {amz_fake_now, fc, NULL, NULL, NULL};
+  g_linger = l ? linger_hook : NULL;
+  g_linger_ctx = l;
+  run_sampler(k, 1, 10.0, 0.03, &clk, o);
+  g_linger = NULL;
+  g_linger_ctx = NULL;
+}
+
+static void test_linger_goes_on_in_short_rounds(void) {
+  /* Uniform 1 us items: the sampler reaches its error target. Asked to go on 4
+   * times, it samples 4 more rounds of about 0.5 ms each, then stops; the items are
+   * sampled once each, spread as before, and the stop reason says it went on. */
+  amz_fake_clock_t fc = {0.0};
+  kstate_t k;
+  kstate_init(&k, 100000, 1e-6, 0.0, &fc);
+  sample_out_t o;
+  sample_lingering(&k, &fc, NULL, &o);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, "error target reached");
+  uint64_t alone = amz__rangeset_items(&o.done);
+  sample_out_free(&o);
+  kstate_free(&k);
+
+  atomic_store(&fc.t, 0.0);
+  kstate_init(&k, 100000, 1e-6, 0.0, &fc);
+  linger_log_t l = {.yes = 4, .clock = &fc};
+  sample_lingering(&k, &fc, &l, &o);
+  check_exactly_once(&k, &o, 1);
+  check_spread(&k, &o);
+  CU_ASSERT_EQUAL(l.calls, 5);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, AMZ__STOP_LINGERED);
+  uint64_t block = longest_range(&o.done);
+  CU_ASSERT(amz__rangeset_items(&o.done) >= alone + 4 * 500);
+  CU_ASSERT(amz__rangeset_items(&o.done) <= alone + 4 * (500 + 2 * block));
+  for (int i = 1; i < l.calls; i++) {
+    double gap = l.at[i] - l.at[i - 1];
+    /* Rounds of whole blocks, sized from the mean block so far (calibration's
+     * smaller blocks included): at most two blocks over. */
+    if (!(gap >= 0.5e-3 && gap <= 0.5e-3 + 2e-6 * (double)block))
+      fprintf(stderr, "\n  round %d took %g s (blocks of %llu items)", i, gap,
+              (unsigned long long)block);
+    CU_ASSERT(gap >= 0.5e-3 && gap <= 0.5e-3 + 2e-6 * (double)block);
+  }
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
+static void test_linger_stops_at_its_fraction(void) {
+  /* A hook that never says stop: the sampler goes on to a quarter of the items
+   * (overshooting by less than a block), not further. */
+  amz_fake_clock_t fc = {0.0};
+  kstate_t k;
+  kstate_init(&k, 100000, 1e-6, 0.0, &fc);
+  linger_log_t l = {.yes = 1 << 30, .clock = &fc};
+  sample_out_t o;
+  sample_lingering(&k, &fc, &l, &o);
+  check_exactly_once(&k, &o, 1);
+  uint64_t items = amz__rangeset_items(&o.done), block = longest_range(&o.done);
+  CU_ASSERT(items >= 25000 && items <= 25000 + block);
+  CU_ASSERT_STRING_EQUAL(o.wl.stop_reason, AMZ__STOP_LINGERED);
+  sample_out_free(&o);
+  kstate_free(&k);
+}
+
 static uint64_t mix64(uint64_t *s) {
   uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -752,6 +836,8 @@ int main(void) {
   CU_add_test(s, "the error target waits for rare costly items",
               test_error_target_waits_for_rare_items);
   CU_add_test(s, "a few blocks have an honest error", test_few_blocks_have_an_honest_error);
+  CU_add_test(s, "linger goes on in short rounds", test_linger_goes_on_in_short_rounds);
+  CU_add_test(s, "linger stops at its fraction", test_linger_stops_at_its_fraction);
   CU_add_test(s, "contention from pairs: real slowdowns, not chance", test_contention_from_pairs);
   CU_add_test(s, "a kernel with threads of its own is not waiting",
               test_a_kernel_with_its_own_threads_is_not_waiting);

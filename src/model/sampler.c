@@ -30,6 +30,11 @@
 #define COVER_FRACTION 0.02
 #define COVER_ITEMS 1024
 #define TINY_LOOP_S 2e-3
+/* A lingering sampler's rounds: about this much work per worker; it may take up to
+ * LINGER_FRACTION of its items (a rank 2.5x faster than the slowest one then
+ * never waits for it). */
+#define LINGER_ROUND_S 0.5e-3
+#define LINGER_FRACTION 0.25
 
 typedef struct samp_rec {
   amz__sample_t s;
@@ -463,6 +468,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   uint64_t cover = (uint64_t)((double)left * COVER_FRACTION);
   if (cover > COVER_ITEMS) cover = COVER_ITEMS;
   reason = N == 0 ? "no items" : "all slots sampled";
+  int lingered = 0;
   for (;;) {
     double rse = rel_std_error(&st, contention);
     double elapsed = amz__clock_now(clk) - t_start;
@@ -471,16 +477,23 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       reason = AMZ__STOP_TINY;
       break;
     }
-    if (st.n >= n_min && rse <= p->rel_error && sampled >= cover) {
-      reason = "error target reached";
-      break;
+    /* The sampler's own stops: the error target, the sampled fraction. With a
+     * linger hook it may go on, to a larger fraction, as long as the hook wants
+     * (asked before every round, whatever the error does meanwhile). */
+    int target = st.n >= n_min && rse <= p->rel_error && sampled >= cover;
+    if (lingered || target || sampled >= max_items) {
+      if (!lingered) reason = target ? "error target reached" : "sampled fraction limit reached";
+      if (!p->linger || !p->linger(p->linger_ctx)) break;
+      if (!lingered) {
+        uint64_t cap = (uint64_t)((double)left * LINGER_FRACTION);
+        if (cap > max_items) max_items = cap;
+        reason = target ? AMZ__STOP_LINGERED : AMZ__STOP_LINGERED_LIMIT;
+        lingered = 1;
+      }
+      if (sampled >= max_items) break;
     }
     if (elapsed >= p->max_seconds) {
-      reason = "time budget spent";
-      break;
-    }
-    if (sampled >= max_items) {
-      reason = "sampled fraction limit reached";
+      if (!lingered) reason = "time budget spent";
       break;
     }
     size_t first = st.n, added = 0;
@@ -492,6 +505,12 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
                         ? (size_t)((p->max_seconds - elapsed) * PR / per_block) + 1
                         : round;
     size_t want = round < afford ? round : afford;
+    /* Lingering: rounds of about LINGER_ROUND_S per worker, so that the wait for the
+     * other ranks ends soon after they are done. */
+    if (lingered && per_block > 0) {
+      size_t short_round = (size_t)(PR * ceil(LINGER_ROUND_S / per_block));
+      if (short_round < want) want = short_round;
+    }
     while (added < want && sampled < max_items) {
       uint64_t j = slots_next(&it, &st.taken, 0);
       if (j == UINT64_MAX) break;

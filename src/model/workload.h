@@ -21,6 +21,9 @@
 /* The sampler's stop reason for a loop too short to sample beyond its calibration
  * blocks (the explanation words its advice on it). */
 #define AMZ__STOP_TINY "whole loop under 2 ms: calibration blocks only"
+#define AMZ__STOP_LINGERED "error target reached, went on while other ranks finished"
+#define AMZ__STOP_LINGERED_LIMIT \
+  "sampled fraction limit reached, went on while other ranks finished"
 
 typedef struct amz__workload {
   uint64_t n_items;
@@ -122,6 +125,12 @@ typedef struct amz__sampler_params {
   const amz__watch_t *watch;     /* the watchdog; NULL = off */
   int kernel_wrapped;            /* 1: task->fn is a library wrapper that publishes the
                                   * user's calls itself (amz__watch_enter) */
+  /* Optional: asked, from the calling thread, each time the error target is reached;
+   * while it returns nonzero the sampler goes on in short rounds (at most the time
+   * budget and the sampled fraction), so that a rank that finished early keeps its
+   * cores at work while slower ranks finish theirs. */
+  int (*linger)(void *ctx);
+  void *linger_ctx;
 } amz__sampler_params_t;
 
 /* The slowdown of items when all workers run, from the log ratios (concurrent over

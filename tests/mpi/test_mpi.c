@@ -286,6 +286,65 @@ static void test_excluded_ranks(void) {
   amz_options_destroy(o);
 }
 
+/* A rank whose items cost a quarter of the others' does not wait idle for them at
+ * the end of sampling: it goes on sampling its own items until they are done. */
+typedef struct uneven {
+  unsigned long long spins; /* per item on this rank */
+  double busy_s;            /* wall time inside the kernel (one worker) */
+  volatile unsigned long long sink;
+} uneven_t;
+
+static int uneven_fn(uint64_t b, uint64_t e, void *arg) {
+  uneven_t *u = arg;
+  double t0 = MPI_Wtime();
+  unsigned long long x = b + 1;
+  for (uint64_t i = b; i < e; i++)
+    for (unsigned long long j = 0; j < u->spins; j++) x = x * 6364136223846793005ULL + 1;
+  u->sink += x;
+  u->busy_s += MPI_Wtime() - t0;
+  return 0;
+}
+
+static void test_sampling_never_idles_a_fast_rank(void) {
+  if (size == 1) return;
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_sampling(o, 0.25, 0.03);
+  amz_options_set_workers(o, 1);
+  amz_options_set_use_env(o, 0);
+  /* About 10 us per item on rank 0, 40 us on the others. */
+  uneven_t u = {rank == 0 ? 4000 : 16000, 0.0, 0};
+  amz_task_t task = {"uneven", 40000, uneven_fn, &u};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), 0);
+  amz__mpi_t *m = p->ext;
+  double mine = m->local_sampled > 0 ? u.busy_s : 0.0, most = 0.0, first = 0.0;
+  MPI_Allreduce(&mine, &most, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  first = mine;
+  MPI_Bcast(&first, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  /* Timings say something only with a core per rank (more ranks than cores prove
+   * correctness only). */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (m->sample_ranks > 1 && first > 0 && size <= cpus) {
+    /* Without going on it would work a quarter of the slowest rank's time: its
+     * error target needs as many items (2% of its own), at a quarter of the cost. */
+    CU_ASSERT_TRUE(first >= 0.6 * most);
+    /* Rank 0 reached its error target (or, with its timings disturbed by ranks
+     * sharing its core, its sampled fraction) and went on. */
+    int stopped = strstr(m->stop_reason, "went on while other ranks finished") == NULL;
+    CU_ASSERT_FALSE(stopped);
+    if (rank == 0 && (first < 0.6 * most || stopped))
+      fprintf(stderr, "rank 0 sampled for %.4f s of kernel time, the longest rank %.4f s; "
+                      "stop: %s\n", first, most, m->stop_reason);
+  }
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+  CU_ASSERT_EQUAL(amz_result_items_done(r), 40000);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+}
+
 /* Ranks that skip amz_mpi_run (excluded ranks may: they have no work) leave no
  * message behind: the run's first rank sent each of them the run's totals, and the
  * plan's destruction receives them. A message left over would outlive the plan's
@@ -1156,6 +1215,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "excluded ranks wait for the run, asleep", test_excluded_ranks);
   CU_add_test(s, "ranks that skip a run leave no message behind",
               test_skipped_runs_leave_nothing);
+  CU_add_test(s, "sampling never idles a fast rank", test_sampling_never_idles_a_fast_rank);
   CU_add_test(s, "one failing range: same status everywhere", test_failing_range);
   CU_add_test(s, "range mode gather helper", test_gather_items);
   CU_add_test(s, "gather refuses incomplete range lists", test_gather_refuses_incomplete_ranges);
