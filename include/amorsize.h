@@ -322,10 +322,11 @@ AMZ_API int amz_options_set_hooks(amz_options_t *opts, const amz_hooks_t *hooks,
 AMZ_API int amz_options_set_progress_interval(amz_options_t *opts, double seconds);
 
 /**
- * @brief Where measured machine costs are cached between runs.
+ * @brief Where measured machine costs and the machine's description are cached
+ * between runs.
  *
  * Default: $AMZ_CACHE_DIR, else $XDG_CACHE_HOME/amorsize, else $HOME/.cache/amorsize.
- * NULL or "" disables the cache (every plan probes).
+ * NULL or "" disables the cache (every plan probes, and every process loads hwloc).
  * @return 0, AMZ_EINVAL (NULL opts), AMZ_ENOMEM.
  */
 AMZ_API int amz_options_set_cache_dir(amz_options_t *opts, const char *dir);

@@ -715,7 +715,7 @@ static int mpi_probe(void *ext, amz_plan_t *p, const char *dir) {
   MPI_Comm dup = m->comm;
   amz__topology_t topo;
   memset(&topo, 0, sizeof topo);
-  int rc = amz__mpi_agree(dup, amz__topology_probe(&topo));
+  int rc = amz__mpi_agree(dup, amz__topology_probe_in(&topo, dir));
   if (rc == 0) rc = amz__mpi_agree(dup, amz__mpi_topology(m, &topo));
   if (rc == 0) {
     int lrc = 0;

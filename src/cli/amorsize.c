@@ -301,12 +301,12 @@ static int cmd_probe(FILE *o, amz_cli_fmt_t fmt, int no_cache) {
 #define TS(x) amz_cli_seconds((char[32]){0}, 32, (x))
   amz__topology_t t;
   amz__costs_t c;
-  if (amz__topology_probe(&t) != 0) {
+  char dir[512] = "";
+  if (!no_cache) amz__default_cache_dir(dir, sizeof dir);
+  if (amz__topology_probe_in(&t, dir) != 0) {
     fprintf(stderr, "amorsize probe: %s\n", amz_last_error());
     return AMZ_CLI_FAIL;
   }
-  char dir[512] = "";
-  if (!no_cache) amz__default_cache_dir(dir, sizeof dir);
   if (amz__costs_probe(&t, dir, &c) != 0) {
     fprintf(stderr, "amorsize probe: %s\n", amz_last_error());
     return AMZ_CLI_FAIL;

@@ -94,6 +94,10 @@ const char *amz__fmt_seconds(char *buf, size_t len, double s);
 const char *amz__fmt_bytes(char *buf, size_t len, uint64_t b);
 /* The default cache directory (env based) into buf; "" if none. */
 void amz__default_cache_dir(char *buf, size_t len);
+/* Writes text to path in the cache directory dir (created as needed), through a
+ * temporary file renamed into place, so that readers never see half a file.
+ * Returns 0, or -1 (the cache is then simply not written). */
+int amz__cache_publish(const char *dir, const char *path, const char *text);
 /* 64-bit FNV-1a hash of len bytes, continuing from h (start with AMZ__FNV_BASIS). */
 #define AMZ__FNV_BASIS 14695981039346656037ULL
 uint64_t amz__fnv1a(uint64_t h, const void *data, size_t len);

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -66,4 +69,27 @@ void amz__default_cache_dir(char *buf, size_t len) {
   } else if ((v = getenv("HOME")) != NULL && v[0]) {
     snprintf(buf, len, "%s/.cache/amorsize", v);
   }
+}
+
+int amz__cache_publish(const char *dir, const char *path, const char *text) {
+  /* Create the directory chain (mkdir -p); a failure shows at fopen below. */
+  char tmp[512];
+  snprintf(tmp, sizeof tmp, "%s", dir);
+  for (char *s = tmp + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      mkdir(tmp, 0755);
+      *s = '/';
+    }
+  mkdir(tmp, 0755);
+  char part[600];
+  snprintf(part, sizeof part, "%s.%ld.tmp", path, (long)getpid());
+  FILE *f = fopen(part, "w");
+  if (!f) return -1;
+  size_t len = strlen(text);
+  int ok = fwrite(text, 1, len, f) == len;
+  if (fclose(f) != 0) ok = 0;
+  if (ok && rename(part, path) == 0) return 0; /* atomic: never half a file */
+  unlink(part);
+  return -1;
 }

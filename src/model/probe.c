@@ -5,13 +5,10 @@
  * fingerprint (host, CPU, binding, quota, library version) so repeated runs pay
  * nothing; a cache entry is a small "key value" text file validated on read.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -163,28 +160,14 @@ static int read_cache(const char *path, amz__costs_t *c) {
 }
 
 static void write_cache(const char *dir, const char *path, const amz__costs_t *c) {
-  /* Create the directory chain (mkdir -p); failures just leave the cache off. */
-  char tmp[512];
-  snprintf(tmp, sizeof tmp, "%s", dir);
-  for (char *s = tmp + 1; *s; s++)
-    if (*s == '/') {
-      *s = '\0';
-      mkdir(tmp, 0755);
-      *s = '/';
-    }
-  mkdir(tmp, 0755);
-  char part[600];
-  snprintf(part, sizeof part, "%s.%ld.tmp", path, (long)getpid());
-  FILE *f = fopen(part, "w");
-  if (!f) return;
-  fprintf(f, "# amorsize %s measured machine costs, seconds\n", AMZ_VERSION_STRING);
-#define WRITE(fld) fprintf(f, "%s %.9e\n", #fld, c->fld);
+  char text[1024];
+  int n = snprintf(text, sizeof text, "# amorsize %s measured machine costs, seconds\n",
+                   AMZ_VERSION_STRING);
+#define WRITE(fld) \
+  n += snprintf(text + n, n < (int)sizeof text ? sizeof text - (size_t)n : 0, "%s %.9e\n", #fld, c->fld);
   COST_FIELDS(WRITE)
 #undef WRITE
-  if (fclose(f) == 0)
-    rename(part, path); /* atomic: readers never see a half-written file */
-  else
-    unlink(part);
+  if (n < (int)sizeof text) amz__cache_publish(dir, path, text); /* failure: no cache */
 }
 
 int amz__costs_probe(const amz__topology_t *topo, const char *cache_dir, amz__costs_t *out) {

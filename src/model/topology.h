@@ -28,8 +28,16 @@ typedef struct amz__topology {
   uint64_t cpumask[AMZ__CPUMASK_BITS / 64];
 } amz__topology_t;
 
-/* Probes hwloc and the cgroup limits. Returns 0 or AMZ_ETOPO. */
-AMZ__EXT int amz__topology_probe(amz__topology_t *t);
+/* Probes the machine, the binding and the cgroup limits. The machine's description
+ * comes from hwloc once per process, or from cache_dir when a process has written
+ * this machine's there (since its last boot); NULL or "" = hwloc. Returns 0 or
+ * AMZ_ETOPO. */
+AMZ__EXT int amz__topology_probe_in(amz__topology_t *t, const char *cache_dir);
+/* The same without a cache directory. */
+int amz__topology_probe(amz__topology_t *t);
+/* Where this process's machine description came from: 0 not loaded, 1 hwloc, 2 the
+ * cache. For tests. */
+int amz__topology_source(void);
 /* Fills the derived usable_cores from the other fields (also for synthetic ones). */
 void amz__topology_finish(amz__topology_t *t);
 /* 64-bit FNV-1a fingerprint of what makes measured costs valid. */

@@ -26,7 +26,7 @@
  *    constraints, and calls the extension's agree (its processes' common status),
  *    open (its checks; the profile's precheck, amz__profile_precheck; the
  *    checkpoint, amz__ckpt_open and amz__ckpt_set_writer), probe (into
- *    p->machine: amz__topology_probe, amz__costs_probe), sample (amz__sample on
+ *    p->machine: amz__topology_probe_in, amz__costs_probe), sample (amz__sample on
  *    p->pool, under the watchdog of amz__plan_watch; processes exchanging samples
  *    build the shared model with the base layer's amz__workload_from_samples),
  *    decide (the base layer's cost model and candidate search; amz__sim_costs_create

@@ -176,7 +176,7 @@ static int local_probe(void *ext, amz_plan_t *p, const char *cache_dir) {
     p->machine = *p->opts.machine;
     return 0;
   }
-  int rc = amz__topology_probe(&p->machine.topo);
+  int rc = amz__topology_probe_in(&p->machine.topo, cache_dir);
   if (rc == 0) rc = amz__costs_probe(&p->machine.topo, cache_dir, &p->machine.costs);
   return rc;
 }
