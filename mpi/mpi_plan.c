@@ -382,6 +382,7 @@ typedef struct linger {
   MPI_Comm comm;
   MPI_Request req;
   int posted, done, rc;
+  int any_thread; /* MPI_THREAD_MULTIPLE: the sampler may ask from a helper thread */
 } linger_t;
 
 static int linger_post(linger_t *l) {
@@ -394,6 +395,12 @@ static int linger_post(linger_t *l) {
 
 static int linger_more(void *ctx) {
   linger_t *l = ctx;
+  /* The sampler asks from its worker 0: the calling thread, or a helper when a
+   * timeout is watched. Below MPI_THREAD_MULTIPLE a helper may not call MPI: the
+   * rank then stops and waits at the barrier (linger_end, on the calling thread). */
+  int main_thread = 0;
+  if (!l->any_thread && (MPI_Is_thread_main(&main_thread) != MPI_SUCCESS || !main_thread))
+    return 0;
   if (linger_post(l) != 0 || l->done) return 0;
   int flag = 0;
   l->rc = amz__mpi_check(MPI_Test(&l->req, &flag, MPI_STATUS_IGNORE), "MPI_Test(end of sampling)");
@@ -438,7 +445,10 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
   size_t n_samples = 0;
   amz__rangeset_t done = {0}, failed = {0};
   int rc = 0;
-  linger_t lg = {.comm = m->comm, .req = MPI_REQUEST_NULL};
+  int level = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&level);
+  linger_t lg = {.comm = m->comm, .req = MPI_REQUEST_NULL,
+                 .any_thread = level == MPI_THREAD_MULTIPLE};
   if (my_stratum >= 0 && N > 0) {
     /* Groups of G items, 256 per sampling rank: fine enough that a sample block
      * (at most 1/64 of a rank's items) spans a few neighbouring groups. */

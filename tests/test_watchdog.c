@@ -4,6 +4,7 @@
  * AMZ_ETIMEOUT (the plan is then lost) or ends the process. Calls that are long but
  * within the factor of their prediction are not taken for stuck ones.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,64 @@ static void test_stuck_sampling_env(void) {
   CU_ASSERT(has("timeout: task 'watch-sampling'"));
   CU_ASSERT(has("the limit is 0.25 s"));
   release(&g);
+  amz_options_destroy(o);
+}
+
+/* The sampler's worker 0 judges the sample; the others wait for its judgement
+ * when nothing is left to hand out. With worker 0 stuck in a call, the run must be
+ * given up all the same: the waiting workers leave when it is. Worker 0 makes the
+ * first call (the calibration runs on it alone); later, after 40 calls, its calls
+ * block. The others sample up to the 10% limit and wait. A 5 s sampling budget
+ * leaves the watchdog as the only way out. */
+typedef struct first_stuck {
+  pthread_t first;
+  _Atomic int have_first, released, entered;
+  _Atomic unsigned calls;
+} first_stuck_t;
+
+static int first_stuck_fn(uint64_t b, uint64_t e, void *arg) {
+  first_stuck_t *f = arg;
+  unsigned n = atomic_fetch_add(&f->calls, 1);
+  if (n == 0) {
+    f->first = pthread_self();
+    atomic_store(&f->have_first, 1);
+  } else if (n >= 40 && atomic_load(&f->have_first) && pthread_equal(pthread_self(), f->first)) {
+    atomic_store(&f->entered, 1);
+    while (!atomic_load(&f->released)) sleep_s(0.002);
+    return 0;
+  }
+  sleep_s(50e-6 * (double)(e - b));
+  return 0;
+}
+
+static void on_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "\n  the sampler did not give up its stuck worker 0 in 30 s\n";
+  ssize_t w = write(2, msg, sizeof msg - 1);
+  (void)w;
+  _exit(1);
+}
+
+static void test_stuck_judge_while_sampling(void) {
+  first_stuck_t f = {.calls = 0};
+  amz_options_t *o = opts(2, AMZ_SCHED_DYNAMIC, 0);
+  amz_options_set_sampling(o, 5.0, 1e-9);
+  CU_ASSERT_EQUAL(amz_options_set_timeout(o, 0.25, 0, AMZ_TIMEOUT_ERROR), 0);
+  amz_task_t t = {"watch-judge", 4000, first_stuck_fn, &f};
+  amz_plan_t *p = NULL;
+  signal(SIGALRM, on_alarm);
+  alarm(30);
+  double t0 = now_s();
+  int rc = amz_plan_create(&t, o, &p);
+  double el = now_s() - t0;
+  alarm(0);
+  CU_ASSERT_EQUAL(rc, AMZ_ETIMEOUT);
+  CU_ASSERT_PTR_NULL(p);
+  CU_ASSERT(atomic_load(&f.entered));
+  CU_ASSERT(el >= 0.25 && el < 3.0);
+  CU_ASSERT(has("timeout: task 'watch-judge'"));
+  atomic_store(&f.released, 1);
+  sleep_s(0.05);
   amz_options_destroy(o);
 }
 
@@ -322,6 +381,8 @@ int main(void) {
   if (!s) return CU_get_error();
   CU_add_test(s, "a stuck call in a run: AMZ_ETIMEOUT, plan lost", test_stuck_run_returns);
   CU_add_test(s, "a stuck call while sampling, AMZ_TIMEOUT", test_stuck_sampling_env);
+  CU_add_test(s, "a stuck judge while sampling: the others leave",
+              test_stuck_judge_while_sampling);
   CU_add_test(s, "long calls within the factor are not stuck", test_factor_bound);
   CU_add_test(s, "calls in flight are waited for", test_calls_in_flight_are_waited_for);
   CU_add_test(s, "a kernel that runs another plan", test_kernel_running_another_plan);

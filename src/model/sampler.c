@@ -11,14 +11,16 @@
  *     runs alone, the second with all workers busy. Adjacent blocks have similar
  *     cost even when cost depends on the index, so the median ratio is the
  *     slowdown from sharing the machine (memory bandwidth, caches, SMT).
- *  3. Rounds of concurrent blocks in bit-reversed slot order (a low-discrepancy
- *     sequence: each round refines the coverage of the whole range) until the
- *     relative standard error of the mean reaches the target, the time budget is
- *     spent, or MAX_FRACTION of the items have been sampled.
+ *  3. Concurrent blocks in bit-reversed slot order (a low-discrepancy sequence:
+ *     every prefix covers the whole range), taken one by one without barriers,
+ *     until the relative standard error of the mean reaches the target, the time
+ *     budget is spent, or MAX_FRACTION of the items have been sampled.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -30,7 +32,7 @@
 #define COVER_FRACTION 0.02
 #define COVER_ITEMS 1024
 #define TINY_LOOP_S 2e-3
-/* A lingering sampler's rounds: about this much work per worker; it may take up to
+/* A lingering sampler asks its hook again after this long; it may take up to
  * LINGER_FRACTION of its items (a rank 2.5x faster than the slowest one then
  * never waits for it). */
 #define LINGER_ROUND_S 0.5e-3
@@ -44,6 +46,7 @@ typedef struct samp_rec {
   amz__rangeset_t fails; /* the block's items that failed for good */
   uint64_t retry_calls, recovered;
   int oom;
+  int done; /* the block has run (phase 3 holds blocks not yet run) */
   const amz__sampler_params_t *p;
 } samp_rec_t;
 
@@ -97,16 +100,17 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   r->s.own_cpu_s = solo && others > 0 ? others : 0.0;
   if (r->s.wall_s < 0) r->s.wall_s = 0;
   if (r->s.cpu_s < 0) r->s.cpu_s = 0;
+  r->done = 1;
 }
 
 /* Shares the run-queue delay dq that this thread saw over k of its blocks among
  * them, by their wall time. Inside a block it can be at most the block's wall time
  * off the CPU; the rest was spent between blocks (queued_s). */
-static void share_runq(samp_ctx_t *x, const size_t *idx, size_t k, double dq) {
+static void share_runq(samp_rec_t *recs, const size_t *idx, size_t k, double dq) {
   double wall = 0.0;
-  for (size_t j = 0; j < k; j++) wall += x->recs[idx[j]].s.wall_s;
+  for (size_t j = 0; j < k; j++) wall += recs[idx[j]].s.wall_s;
   for (size_t j = 0; j < k; j++) {
-    amz__sample_t *s = &x->recs[idx[j]].s;
+    amz__sample_t *s = &recs[idx[j]].s;
     double q = dq > 0 && wall > 0 ? dq * s->wall_s / wall : 0.0;
     double off = s->wall_s - s->cpu_s > 0 ? s->wall_s - s->cpu_s : 0.0;
     s->runq_s = q < off ? q : off;
@@ -131,12 +135,12 @@ static void samp_job(void *arg, int w) {
     mine[k++] = i;
     if (k == SHARE_BLOCKS) {
       double q1 = amz__clock_runq(x->p->clock);
-      share_runq(x, mine, k, q1 - q0);
+      share_runq(x->recs, mine, k, q1 - q0);
       q0 = q1;
       k = 0;
     }
   }
-  if (k > 0) share_runq(x, mine, k, amz__clock_runq(x->p->clock) - q0);
+  if (k > 0) share_runq(x->recs, mine, k, amz__clock_runq(x->p->clock) - q0);
 }
 
 /* Runs n blocks on P workers (worker 0 is the caller; one worker runs them on the
@@ -260,6 +264,7 @@ static void samp_totals(const samp_state_t *st, double *wall, double *cpu, doubl
   double q = 0.0;
   *wall = *cpu = *items = 0.0;
   for (size_t i = 0; i < st->n; i++) {
+    if (!st->v[i].done) continue;
     *wall += st->v[i].s.wall_s;
     *cpu += st->v[i].s.cpu_s;
     q += st->v[i].s.runq_s;
@@ -282,15 +287,18 @@ static double per_item(const samp_rec_t *r) {
  * is its own group; one block tells nothing of the spread (100%). */
 #define RSE_GROUPS 8
 static double rel_std_error(const samp_state_t *st, double contention) {
-  if (st->n < 2) return 1.0;
-  const size_t G = st->n < 2 * RSE_GROUPS ? st->n : RSE_GROUPS;
+  size_t n = 0;
+  for (size_t i = 0; i < st->n; i++) n += st->v[i].done != 0;
+  if (n < 2) return 1.0;
+  const size_t G = n < 2 * RSE_GROUPS ? n : RSE_GROUPS;
   double wall[2 * RSE_GROUPS] = {0}, items[2 * RSE_GROUPS] = {0}, m[2 * RSE_GROUPS];
   double tw = 0.0, ti = 0.0;
-  for (size_t i = 0; i < st->n; i++) {
+  for (size_t i = 0, rank = 0; i < st->n; i++) {
     const samp_rec_t *r = &st->v[i];
+    if (!r->done) continue;
     double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
     double k = (double)(r->s.end - r->s.begin);
-    size_t g = i * G / st->n;
+    size_t g = rank++ * G / n;
     wall[g] += w;
     items[g] += k;
     tw += w;
@@ -301,6 +309,154 @@ static double rel_std_error(const samp_state_t *st, double contention) {
   if (!(mean > 0)) return 0.0; /* nothing costs anything: nothing to be wrong about */
   double e = amz__stddev(m, G) / sqrt((double)G) / mean;
   return e < 1.0 ? e : 1.0;
+}
+
+/* 3. Sampling without rounds. Rounds ended on a barrier, where every worker waited
+ * for the round's slowest block: with heavy-tailed costs (lognormal, sigma 1.5) the
+ * workers stood idle 29% of the time. Here the workers take blocks one by one
+ * until the sample is judged sufficient, and each finishes only its last block.
+ * Blocks are created in small batches at jittered stratified positions (the slot
+ * iterator) and handed out in that order under a mutex (a block takes at least
+ * 20 us); a worker runs its block on a copy and stores it back, so the records
+ * may move. Worker 0 (the calling thread: the linger hook may call MPI) judges
+ * the sample between its blocks, on the blocks done so far: each time they grew
+ * by a quarter, or when nothing is left to hand out; while lingering, every
+ * LINGER_ROUND_S. The others wait for its judgement only when nothing is left. */
+typedef struct cont {
+  const amz__sampler_params_t *p;
+  samp_state_t *st;
+  slot_iter_t *it;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  uint64_t m, N, left, max_items, cover, sampled;
+  size_t issued, n_min, done_blocks, judged_at;
+  uint64_t done_items;
+  double contention, t_start, next_linger;
+  int PR, solo, stop, exhausted, lingered, oom;
+  const char *reason;
+} cont_t;
+
+/* Creates up to PR more blocks within the item cap; 0 when none could be. */
+static int cont_more(cont_t *c) {
+  int added = 0;
+  while (added < c->PR && c->sampled < c->max_items && !c->exhausted) {
+    uint64_t j = slots_next(c->it, &c->st->taken, 0);
+    if (j == UINT64_MAX) {
+      c->exhausted = 1;
+      break;
+    }
+    uint64_t b = j * c->m, e = b + c->m > c->N ? c->N : b + c->m;
+    if (!push(c->st, b, e, c->PR > 1) || take(c->st, b, e) != 0) {
+      c->oom = 1;
+      c->stop = 1;
+      break;
+    }
+    c->sampled += e - b;
+    added++;
+  }
+  return added > 0;
+}
+
+static void cont_stop(cont_t *c, const char *reason) {
+  if (reason && !c->lingered) c->reason = reason;
+  c->stop = 1;
+  pthread_cond_broadcast(&c->cv);
+}
+
+/* Worker 0's judgement, under the mutex. `stuck`: nothing is left to hand out. */
+static void cont_judge(cont_t *c, int stuck) {
+  const amz__sampler_params_t *p = c->p;
+  c->judged_at = c->done_blocks;
+  double rse = rel_std_error(c->st, c->contention);
+  int target = c->done_blocks >= c->n_min && rse <= p->rel_error && c->done_items >= c->cover;
+  int at_cap = c->sampled >= c->max_items;
+  if (c->lingered || target || at_cap) {
+    if (!c->lingered) c->reason = target ? "error target reached" : "sampled fraction limit reached";
+    if (!p->linger || !p->linger(p->linger_ctx)) {
+      cont_stop(c, NULL);
+      return;
+    }
+    if (!c->lingered) {
+      uint64_t cap = (uint64_t)((double)c->left * LINGER_FRACTION);
+      if (cap > c->max_items) c->max_items = cap;
+      c->reason = target ? AMZ__STOP_LINGERED : AMZ__STOP_LINGERED_LIMIT;
+      c->lingered = 1;
+      pthread_cond_broadcast(&c->cv); /* the cap grew: waiting workers may go on */
+    }
+    c->next_linger = amz__clock_now(p->clock) + LINGER_ROUND_S;
+    if (c->sampled >= c->max_items && stuck) cont_stop(c, NULL);
+    return;
+  }
+  if (stuck && (c->exhausted || at_cap)) cont_stop(c, c->exhausted ? "all slots sampled" : NULL);
+}
+
+static void cont_job(void *arg, int w) {
+  cont_t *c = arg;
+  const amz__sampler_params_t *p = c->p;
+  size_t mine[SHARE_BLOCKS], k = 0;
+  double q0 = amz__clock_runq(p->clock);
+  pthread_mutex_lock(&c->mu);
+  for (;;) {
+    size_t i = 0;
+    int got = 0;
+    while (!c->stop) {
+      if (amz__clock_now(p->clock) - c->t_start >= p->max_seconds) {
+        cont_stop(c, "time budget spent");
+        break;
+      }
+      if (w == 0 && (c->lingered ? amz__clock_now(p->clock) >= c->next_linger
+                                 : c->judged_at == (size_t)-1 ||
+                                       c->done_blocks >= c->judged_at + c->judged_at / 4 + 1)) {
+        cont_judge(c, 0);
+        continue;
+      }
+      if (c->issued < c->st->n || cont_more(c)) {
+        i = c->issued++;
+        got = 1;
+        break;
+      }
+      if (w == 0) {
+        cont_judge(c, 1);
+        if (!c->stop && c->sampled >= c->max_items && !c->lingered) cont_stop(c, NULL);
+        if (!c->stop && c->exhausted) cont_stop(c, "all slots sampled");
+      } else {
+        /* Until worker 0 decides; in slices when watched, so that a run given up
+         * (worker 0 stuck in a call) is left at once: the watchdog waits for every
+         * worker outside a kernel call to leave. */
+        amz__watch_slot_t *slot = p->watch ? amz__watch_current() : NULL;
+        if (!slot) {
+          pthread_cond_wait(&c->cv, &c->mu);
+        } else {
+          struct timespec ts;
+          clock_gettime(CLOCK_REALTIME, &ts);
+          ts.tv_nsec += 1000000;
+          if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+          pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+          pthread_mutex_unlock(&c->mu);
+          amz__watch_leave(slot); /* ends this thread if the run was given up */
+          pthread_mutex_lock(&c->mu);
+        }
+      }
+    }
+    if (!got) break;
+    samp_rec_t r = c->st->v[i];
+    pthread_mutex_unlock(&c->mu);
+    run_block(p, &r, w, c->solo);
+    pthread_mutex_lock(&c->mu);
+    c->st->v[i] = r;
+    c->done_blocks++;
+    c->done_items += r.s.end - r.s.begin;
+    mine[k++] = i;
+    if (k == SHARE_BLOCKS) {
+      double q1 = amz__clock_runq(p->clock);
+      share_runq(c->st->v, mine, k, q1 - q0);
+      q0 = q1;
+      k = 0;
+    }
+  }
+  if (k > 0) share_runq(c->st->v, mine, k, amz__clock_runq(p->clock) - q0);
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
 }
 
 int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__rangeset_t *done,
@@ -442,7 +598,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   double contention_raw = contention;
   if (contention < 1.0) contention = 1.0;
 
-  /* 3. Concurrent rounds until the mean is known well enough. A kernel that mostly
+  /* 3. Concurrent blocks until the mean is known well enough. A kernel that mostly
    * waits (CPU/wall well below 1: I/O, sleeps) is sampled with as many threads as
    * the cores could keep busy, as the plan will run it: sampling on the cores alone
    * would take most of the run. */
@@ -460,71 +616,29 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       if (target > PR && amz__pool_grow(p->pool, target - 1) == 0) PR = target;
     }
   }
-  /* Rounds end on a barrier, where workers wait for the slowest block (with
-   * heavy-tailed costs, several mean items): few, growing rounds keep that waste
-   * small, and overshooting the error target costs nothing, the work is real. */
   size_t n_min = (size_t)(4 * PR) > 16 ? (size_t)(4 * PR) : 16;
-  size_t round = (size_t)(8 * PR);
   uint64_t cover = (uint64_t)((double)left * COVER_FRACTION);
   if (cover > COVER_ITEMS) cover = COVER_ITEMS;
   reason = N == 0 ? "no items" : "all slots sampled";
-  int lingered = 0;
-  for (;;) {
-    double rse = rel_std_error(&st, contention);
-    double elapsed = amz__clock_now(clk) - t_start;
-    if (N == 0) break;
-    if (tiny) {
-      reason = AMZ__STOP_TINY;
-      break;
-    }
-    /* The sampler's own stops: the error target, the sampled fraction. With a
-     * linger hook it may go on, to a larger fraction, as long as the hook wants
-     * (asked before every round, whatever the error does meanwhile). */
-    int target = st.n >= n_min && rse <= p->rel_error && sampled >= cover;
-    if (lingered || target || sampled >= max_items) {
-      if (!lingered) reason = target ? "error target reached" : "sampled fraction limit reached";
-      if (!p->linger || !p->linger(p->linger_ctx)) break;
-      if (!lingered) {
-        uint64_t cap = (uint64_t)((double)left * LINGER_FRACTION);
-        if (cap > max_items) max_items = cap;
-        reason = target ? AMZ__STOP_LINGERED : AMZ__STOP_LINGERED_LIMIT;
-        lingered = 1;
-      }
-      if (sampled >= max_items) break;
-    }
-    if (elapsed >= p->max_seconds) {
-      if (!lingered) reason = "time budget spent";
-      break;
-    }
-    size_t first = st.n, added = 0;
-    /* Do not overshoot the budget: estimate block time from what we have. */
-    double bw, bc, bk;
-    samp_totals(&st, &bw, &bc, &bk, NULL);
-    double per_block = st.n ? bw / (double)st.n : 0.0;
-    size_t afford = per_block > 0
-                        ? (size_t)((p->max_seconds - elapsed) * PR / per_block) + 1
-                        : round;
-    size_t want = round < afford ? round : afford;
-    /* Lingering: rounds of about LINGER_ROUND_S per worker, so that the wait for the
-     * other ranks ends soon after they are done. */
-    if (lingered && per_block > 0) {
-      size_t short_round = (size_t)(PR * ceil(LINGER_ROUND_S / per_block));
-      if (short_round < want) want = short_round;
-    }
-    while (added < want && sampled < max_items) {
-      uint64_t j = slots_next(&it, &st.taken, 0);
-      if (j == UINT64_MAX) break;
-      uint64_t b = j * m, e = b + m > N ? N : b + m;
-      if (!push(&st, b, e, PR > 1) || take(&st, b, e) != 0) {
-        rc = AMZ_ENOMEM;
-        goto out;
-      }
-      sampled += e - b;
-      added++;
-    }
-    if (added == 0) break;
-    if ((rc = run_blocks(p, &st.v[first], added, PR)) != 0) goto out;
-    if (round < (size_t)(256 * PR)) round *= 4;
+  if (tiny) reason = AMZ__STOP_TINY;
+  if (N > 0 && !tiny) {
+    cont_t c = {.p = p, .st = &st, .it = &it, .m = m, .N = N, .left = left,
+                .max_items = max_items, .cover = cover, .sampled = sampled,
+                .issued = st.n, .n_min = n_min, .done_blocks = st.n,
+                .judged_at = (size_t)-1, .done_items = sampled, .contention = contention,
+                .t_start = t_start, .PR = PR, .solo = PR == 1, .reason = reason};
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    rc = amz__pool_run_watched(p->pool, PR, cont_job, &c, p->watch);
+    pthread_cond_destroy(&c.cv);
+    pthread_mutex_destroy(&c.mu);
+    /* Blocks made but never handed out are not part of the sample. */
+    for (size_t i = c.issued; i < st.n; i++) c.sampled -= st.v[i].s.end - st.v[i].s.begin;
+    if (rc == 0) st.n = c.issued;
+    sampled = c.sampled;
+    reason = c.reason;
+    if (rc == 0 && c.oom) rc = AMZ_ENOMEM;
+    if (rc != 0) goto out;
   }
 
   /* Statistics. */

@@ -1,0 +1,96 @@
+/*
+ * bench_sampler [--reps R] [--only NAME]: how busy the sampler keeps its workers.
+ *
+ * Runs the sampler alone (amz__sample, the default budget and error target, one
+ * worker per usable core) on bench_robust's loop families and reads its block
+ * records: the sample's span (first block's start to last block's end), the
+ * workers' busy share (the blocks' time over workers x span; what is missing
+ * was spent between blocks: waiting for the others, handing out blocks), and
+ * the items sampled. Medians over R repetitions (default 5).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_kernels.h"
+#include "bench_util.h"
+#include "internal.h"
+
+typedef struct obs {
+  double span_s, busy, items;
+} obs_t;
+
+static obs_t sample_once(const bk_family_t *f, int workers) {
+  obs_t o = {0, 0, 0};
+  amz__pool_t pool;
+  if (amz__pool_init(&pool, workers - 1) != 0) return o;
+  amz_task_t task = {f->name, f->n, f->fn, NULL};
+  amz__sampler_params_t p = {.task = &task, .workers = workers, .max_seconds = 0.25,
+                             .rel_error = 0.03, .clock = &amz__real_clock, .pool = &pool};
+  amz__workload_t wl;
+  amz__rangeset_t done = {0}, failed = {0};
+  amz__chunk_rec_t *recs = NULL;
+  int *rw = NULL;
+  size_t n = 0;
+  if (amz__sample(&p, &wl, &done, &failed, &recs, &n, &rw) == 0 && n > 0) {
+    double lo = recs[0].t_start, hi = recs[0].t_end, busy = 0.0;
+    for (size_t i = 0; i < n; i++) {
+      if (recs[i].t_start < lo) lo = recs[i].t_start;
+      if (recs[i].t_end > hi) hi = recs[i].t_end;
+      busy += recs[i].t_end - recs[i].t_start;
+    }
+    o.span_s = hi - lo;
+    o.busy = hi > lo ? busy / ((double)wl.sample_workers * (hi - lo)) : 0.0;
+    o.items = (double)amz__rangeset_items(&done);
+  }
+  amz__rangeset_free(&done);
+  amz__rangeset_free(&failed);
+  free(recs);
+  free(rw);
+  amz__pool_destroy(&pool);
+  return o;
+}
+
+int main(int argc, char **argv) {
+  int reps = 5;
+  const char *only = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+      reps = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
+    } else {
+      fprintf(stderr, "usage: %s [--reps R] [--only NAME]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (reps < 1 || reps > 64) {
+    fprintf(stderr, "%s: --reps %d: expected 1 to 64\n", argv[0], reps);
+    return 2;
+  }
+  if (only && !bk_family(argv[0], only)) return 2;
+  bk_calibrate();
+  amz__topology_t topo;
+  int workers = amz__topology_probe(&topo) == 0 ? topo.usable_cores : 1;
+  printf("Sampler alone: %d workers, %d repetitions, medians; busy = the blocks' time "
+         "over workers x the sample's span\n\n", workers, reps);
+  printf("| loop | span ms | busy | items sampled |\n|---|---:|---:|---:|\n");
+  for (int k = 0; k < bk_n_families; k++) {
+    const bk_family_t *f = &bk_families[k];
+    if (only && strcmp(only, f->name) != 0) continue;
+    int competitor = f->competitor ? bk_start_competitor() : -1;
+    double span[64], busy[64], items[64];
+    for (int r = 0; r < reps; r++) {
+      f->setup(r);
+      obs_t o = sample_once(f, workers);
+      span[r] = o.span_s * 1e3;
+      busy[r] = o.busy;
+      items[r] = o.items;
+    }
+    bk_stop_competitor(competitor);
+    printf("| %s | %.1f | %.2f | %.0f |\n", f->name, bench_median(span, reps),
+           bench_median(busy, reps), bench_median(items, reps));
+  }
+  printf("\n(checksum %g)\n", bk_sink());
+  return 0;
+}
