@@ -145,7 +145,7 @@ static void test_stuck_sampling_env(void) {
  * leaves the watchdog as the only way out. */
 typedef struct first_stuck {
   pthread_t first;
-  _Atomic int have_first, released, entered;
+  _Atomic int have_first, released, entered, returned;
   _Atomic unsigned calls;
 } first_stuck_t;
 
@@ -158,6 +158,7 @@ static int first_stuck_fn(uint64_t b, uint64_t e, void *arg) {
   } else if (n >= 40 && atomic_load(&f->have_first) && pthread_equal(pthread_self(), f->first)) {
     atomic_store(&f->entered, 1);
     while (!atomic_load(&f->released)) sleep_s(0.002);
+    atomic_store(&f->returned, 1);
     return 0;
   }
   sleep_s(50e-6 * (double)(e - b));
@@ -172,12 +173,13 @@ static void on_alarm(int sig) {
   _exit(1);
 }
 
+static first_stuck_t g_fs; /* not on the stack: the stuck call reads it after the test */
+
 static void test_stuck_judge_while_sampling(void) {
-  first_stuck_t f = {.calls = 0};
   amz_options_t *o = opts(2, AMZ_SCHED_DYNAMIC, 0);
   amz_options_set_sampling(o, 5.0, 1e-9);
   CU_ASSERT_EQUAL(amz_options_set_timeout(o, 0.25, 0, AMZ_TIMEOUT_ERROR), 0);
-  amz_task_t t = {"watch-judge", 4000, first_stuck_fn, &f};
+  amz_task_t t = {"watch-judge", 4000, first_stuck_fn, &g_fs};
   amz_plan_t *p = NULL;
   signal(SIGALRM, on_alarm);
   alarm(30);
@@ -187,10 +189,13 @@ static void test_stuck_judge_while_sampling(void) {
   alarm(0);
   CU_ASSERT_EQUAL(rc, AMZ_ETIMEOUT);
   CU_ASSERT_PTR_NULL(p);
-  CU_ASSERT(atomic_load(&f.entered));
+  CU_ASSERT(atomic_load(&g_fs.entered));
   CU_ASSERT(el >= 0.25 && el < 3.0);
   CU_ASSERT(has("timeout: task 'watch-judge'"));
-  atomic_store(&f.released, 1);
+  /* Lets the stuck call return (its thread then ends) before the next test. */
+  atomic_store(&g_fs.released, 1);
+  for (int i = 0; i < 5000 && !atomic_load(&g_fs.returned); i++) sleep_s(0.001);
+  CU_ASSERT(atomic_load(&g_fs.returned));
   sleep_s(0.05);
   amz_options_destroy(o);
 }

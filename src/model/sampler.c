@@ -311,17 +311,19 @@ static double rel_std_error(const samp_state_t *st, double contention) {
   return e < 1.0 ? e : 1.0;
 }
 
-/* 3. Sampling without rounds. Rounds ended on a barrier, where every worker waited
- * for the round's slowest block: with heavy-tailed costs (lognormal, sigma 1.5) the
- * workers stood idle 29% of the time. Here the workers take blocks one by one
- * until the sample is judged sufficient, and each finishes only its last block.
- * Blocks are created in small batches at jittered stratified positions (the slot
- * iterator) and handed out in that order under a mutex (a block takes at least
- * 20 us); a worker runs its block on a copy and stores it back, so the records
- * may move. Worker 0 (the calling thread: the linger hook may call MPI) judges
- * the sample between its blocks, on the blocks done so far: each time they grew
- * by a quarter, or when nothing is left to hand out; while lingering, every
- * LINGER_ROUND_S. The others wait for its judgement only when nothing is left. */
+/* 3. Sampling without rounds. Rounds of blocks growing 4x ended on a barrier, where
+ * every worker waited for the round's slowest block, and the sample was judged
+ * only between rounds: they overshot the error target up to 3x (bench_sampler).
+ * Here the workers take blocks one by one until the sample is judged sufficient,
+ * and each finishes only the block it holds. Blocks are created in small batches
+ * at jittered stratified positions (the slot iterator) and handed out in that
+ * order under a mutex (a block takes at least 20 us); a worker runs its block on
+ * a copy and stores it back, so the records may move. Worker 0 judges the sample
+ * between its blocks, on the blocks done so far: each time they grew by a
+ * quarter, or when nothing is left to hand out; while lingering, every
+ * LINGER_ROUND_S. It is the calling thread, except in a watched run (a helper:
+ * the MPI layer's linger hook then asks whether it may call MPI). The others wait
+ * for its judgement only when nothing is left to hand out. */
 typedef struct cont {
   const amz__sampler_params_t *p;
   samp_state_t *st;
