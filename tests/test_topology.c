@@ -162,6 +162,12 @@ static void test_damaged_cache_is_read_afresh(void) {
       "max_pu 1\ncore 0\ncore 7\n", /* a PU beyond max_pu */
       "host x\ncpu_model y\npus 2\ncores 3\nnuma_nodes 1\nmem_bytes 1\nl3_bytes 0\n"
       "max_pu 1\ncore 0\ncore 1\n", /* fewer core lines than cores */
+      "host x\ncpu_model y\npus 2\ncores 3\nnuma_nodes 1\nmem_bytes 1\nl3_bytes 0\n"
+      "max_pu 1\ncore 0\ncore 1\ncore 1\n", /* more cores than PUs */
+      "host x\ncpu_model y\npus 4\ncores 2\nnuma_nodes 1\nmem_bytes 1\nl3_bytes 0\n"
+      "max_pu 1\ncore 0\ncore 1\n", /* PUs beyond the highest index */
+      "host x\ncpu_model y\npus 2\ncores 2\nnuma_nodes 99999\nmem_bytes 1\nl3_bytes 0\n"
+      "max_pu 1\ncore 0\ncore 1\n", /* absurd NUMA count */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     FILE *f = fopen(path, "w");

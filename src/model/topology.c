@@ -178,9 +178,11 @@ static int read_desc(const char *path, machine_desc_t *d) {
     }
   }
   fclose(f);
-  if (bad || seen != 255 || t->pus_total < 1 || t->cores_total < 1 || t->numa_nodes < 1 ||
-      t->mem_total == 0 || d->max_pu < 0 || max_list > d->max_pu ||
-      (d->n_cores != 0 && d->n_cores != t->cores_total)) {
+  /* Only what hwloc could have written: a crafted or damaged file is refused. */
+  if (bad || seen != 255 || t->pus_total < 1 || t->pus_total > (1 << 20) || t->cores_total < 1 ||
+      t->cores_total > t->pus_total || t->numa_nodes < 1 || t->numa_nodes > 4096 ||
+      t->mem_total == 0 || d->max_pu < t->pus_total - 1 || d->max_pu >= (1 << 22) ||
+      max_list > d->max_pu || (d->n_cores != 0 && d->n_cores != t->cores_total)) {
     free(d->core);
     memset(d, 0, sizeof *d);
     return -1;
