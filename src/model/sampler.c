@@ -124,23 +124,45 @@ static void share_runq(samp_rec_t *recs, const size_t *idx, size_t k, double dq)
  * not around every block. */
 enum { SHARE_BLOCKS = 256 };
 
+/* One thread's blocks since its last run-queue read. */
+typedef struct runq_tally {
+  size_t mine[SHARE_BLOCKS], k;
+  double q0;
+  const amz__clock_t *clock;
+} runq_tally_t;
+
+static void runq_start(runq_tally_t *t, const amz__clock_t *clock) {
+  t->k = 0;
+  t->clock = clock;
+  t->q0 = amz__clock_runq(clock);
+}
+
+/* Shares what the clock gained among the blocks noted so far. */
+static void runq_flush(runq_tally_t *t, samp_rec_t *recs) {
+  if (t->k == 0) return;
+  double q1 = amz__clock_runq(t->clock);
+  share_runq(recs, t->mine, t->k, q1 - t->q0);
+  t->q0 = q1;
+  t->k = 0;
+}
+
+/* Notes block i of recs as this thread's; reads the clock every SHARE_BLOCKS. */
+static void runq_note(runq_tally_t *t, samp_rec_t *recs, size_t i) {
+  t->mine[t->k++] = i;
+  if (t->k == SHARE_BLOCKS) runq_flush(t, recs);
+}
+
 static void samp_job(void *arg, int w) {
   samp_ctx_t *x = arg;
-  size_t mine[SHARE_BLOCKS], k = 0;
-  double q0 = amz__clock_runq(x->p->clock);
+  runq_tally_t t;
+  runq_start(&t, x->p->clock);
   for (;;) {
     size_t i = atomic_fetch_add_explicit(&x->next, 1, memory_order_relaxed);
     if (i >= x->n) break;
     run_block(x->p, &x->recs[i], w, x->solo);
-    mine[k++] = i;
-    if (k == SHARE_BLOCKS) {
-      double q1 = amz__clock_runq(x->p->clock);
-      share_runq(x->recs, mine, k, q1 - q0);
-      q0 = q1;
-      k = 0;
-    }
+    runq_note(&t, x->recs, i);
   }
-  if (k > 0) share_runq(x->recs, mine, k, amz__clock_runq(x->p->clock) - q0);
+  runq_flush(&t, x->recs);
 }
 
 /* Runs n blocks on P workers (worker 0 is the caller; one worker runs them on the
@@ -386,17 +408,19 @@ static void cont_judge(cont_t *c, int stuck) {
       pthread_cond_broadcast(&c->cv); /* the cap grew: waiting workers may go on */
     }
     c->next_linger = amz__clock_now(p->clock) + LINGER_ROUND_S;
-    if (c->sampled >= c->max_items && stuck) cont_stop(c, NULL);
+    /* Stuck at the (raised) cap, or with no free slot left: nothing more to do. */
+    if (stuck && (c->exhausted || c->sampled >= c->max_items)) cont_stop(c, NULL);
     return;
   }
-  if (stuck && (c->exhausted || at_cap)) cont_stop(c, c->exhausted ? "all slots sampled" : NULL);
+  /* Stuck below the cap, without the target: no free slot is left. */
+  if (stuck) cont_stop(c, "all slots sampled");
 }
 
 static void cont_job(void *arg, int w) {
   cont_t *c = arg;
   const amz__sampler_params_t *p = c->p;
-  size_t mine[SHARE_BLOCKS], k = 0;
-  double q0 = amz__clock_runq(p->clock);
+  runq_tally_t t;
+  runq_start(&t, p->clock);
   pthread_mutex_lock(&c->mu);
   for (;;) {
     size_t i = 0;
@@ -418,9 +442,7 @@ static void cont_job(void *arg, int w) {
         break;
       }
       if (w == 0) {
-        cont_judge(c, 1);
-        if (!c->stop && c->sampled >= c->max_items && !c->lingered) cont_stop(c, NULL);
-        if (!c->stop && c->exhausted) cont_stop(c, "all slots sampled");
+        cont_judge(c, 1); /* stops, unless the linger hook raised the cap */
       } else {
         /* Until worker 0 decides; in slices when watched, so that a run given up
          * (worker 0 stuck in a call) is left at once: the watchdog waits for every
@@ -448,15 +470,9 @@ static void cont_job(void *arg, int w) {
     c->st->v[i] = r;
     c->done_blocks++;
     c->done_items += r.s.end - r.s.begin;
-    mine[k++] = i;
-    if (k == SHARE_BLOCKS) {
-      double q1 = amz__clock_runq(p->clock);
-      share_runq(c->st->v, mine, k, q1 - q0);
-      q0 = q1;
-      k = 0;
-    }
+    runq_note(&t, c->st->v, i);
   }
-  if (k > 0) share_runq(c->st->v, mine, k, amz__clock_runq(p->clock) - q0);
+  runq_flush(&t, c->st->v);
   pthread_cond_broadcast(&c->cv);
   pthread_mutex_unlock(&c->mu);
 }

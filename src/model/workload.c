@@ -115,8 +115,8 @@ void amz__workload_from_samples(amz__workload_t *wl, uint64_t n_items,
   wl->runq_share = computes ? (runq + queued) / (wall + queued) : 0.0;
   /* Other processes' load as the run meets it, with all workers busy: a block that
    * ran alone waited behind a process on its core while another core stood free. */
-  if (conc_wall > 0) wl->load_share = computes ? conc_queued / (conc_wall + conc_queued) : 0.0;
-  else wl->load_share = computes ? queued / (wall + queued) : 0.0;
+  double lw = conc_wall > 0 ? conc_wall : wall, lq = conc_wall > 0 ? conc_queued : queued;
+  wl->load_share = computes ? lq / (lw + lq) : 0.0;
   if (wl->cpu_ratio > 1.0) wl->cpu_ratio = 1.0;
   /* A kernel with threads of its own: on the blocks that ran alone, the process's
    * other threads kept part of a core busy. Its demand is then the caller's CPU plus
