@@ -166,7 +166,11 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
     if (c > mach.costs.chunk_contended_s) mach.costs.chunk_contended_s = c;
   }
   int W = R * T;
-  int rc = amz__model_predict(mm->wl, &mach, W, kind, chunk, remaining, T - 1, out);
+  /* Static blocks: a rank's threads take from each other's blocks, ranks do not;
+   * in map mode ranks other than 0 keep theirs (mpi_run.c). */
+  int group = mm->bytes_per_item > 0 ? 1 : T;
+  int rc = amz__model_predict_grouped(mm->wl, &mach, W, group, kind, chunk, remaining, T - 1,
+                                      out);
   if (rc != 0) return rc;
   /* More compute threads than cores on a node: the time-slicing averages out in the
    * compute term (slowdown), but the run ends on a scheduler time slice: a worker

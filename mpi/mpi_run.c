@@ -215,6 +215,16 @@ static int src_preassigned(void *ctx, int w, uint64_t j, uint64_t *b, uint64_t *
   return 1;
 }
 
+/* Static blocks with a way out inside a rank: local worker w's global block; the
+ * executor lets the rank's workers take from each other (across ranks the blocks
+ * stay where they are). */
+static void src_own_block(void *ctx, int w, uint64_t *b, uint64_t *e) {
+  src_ctx_t *x = ctx;
+  uint64_t k = x->base + (uint64_t)w;
+  *b = *e = 0;
+  if (k < x->sched.n_chunks) amz__sched_chunk(&x->sched, k, b, e);
+}
+
 /* The node's speed: the expected cost of what its workers ran (from the sampled
  * cost profile) per second of their chunk time, times its workers. Items per
  * second would mistake cheap items for a fast node when costs depend on the
@@ -718,6 +728,12 @@ static int mpi_prepare(void *run, amz_plan_t *p, int rc, amz__exec_params_t *ep)
   ep->workers = T;
   ep->source = m->map && m->rank != 0 ? src_map : r->dynamic ? src_shared : src_preassigned;
   ep->source_ctx = x;
+  /* Map mode's other ranks fetch each chunk's data as they take it: their blocks
+   * stay fixed. */
+  if (p->schedule == AMZ_SCHED_STATIC && ep->source == src_preassigned) {
+    ep->source = NULL;
+    ep->own_block = src_own_block;
+  }
   /* Each rank sees its own items: the run's progress is estimated as if the ranks
    * went at one pace. */
   ep->progress_scale = (double)m->run_size;

@@ -11,10 +11,12 @@
  * No assertion depends on timing: real-clock runs check only orderings that the clock
  * guarantees (t_start <= t_end), and the progress-interval tests drive a fake clock.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "test_util.h"
 
@@ -208,10 +210,39 @@ static rec_ref_t *collect_records(const amz__exec_out_t *out, size_t *n) {
   return v;
 }
 
+/* Static blocks with a way out: each worker starts on its own block, in pieces
+ * from the front of it (at most 1/8 of the block); it runs items outside its block only as many as it took
+ * from the others; a worker that took nothing and lost nothing ran exactly the
+ * pieces of its block. */
+static void check_static(const count_task_t *t, int workers, const amz__exec_out_t *out) {
+  amz__sched_t sc;
+  CHECK(amz__sched_init(&sc, AMZ_SCHED_STATIC, t->n, workers, 0) == 0);
+  for (int w = 0; w < workers; w++) {
+    const amz__worker_rec_t *r = &out->w[w];
+    uint64_t b = 0, e = 0, outside = 0, mine = 0;
+    if ((uint64_t)w < sc.n_chunks) amz__sched_chunk(&sc, (uint64_t)w, &b, &e);
+    /* Its first piece, unless others emptied its block before it started (a
+     * worker that wakes late may find the back of its block taken). */
+    if (r->n_chunks > 0 && r->chunks[0].begin >= b && r->chunks[0].end <= e) {
+      CHECK(r->chunks[0].begin == b);
+      CHECK(r->chunks[0].end - r->chunks[0].begin <= amz__steal_piece(e - b));
+    }
+    for (size_t i = 0; i < r->n_chunks; i++) {
+      const amz__chunk_rec_t *c = &r->chunks[i];
+      if (c->begin >= b && c->end <= e) mine += c->end - c->begin;
+      else outside += c->end - c->begin;
+    }
+    CHECK(outside <= r->stolen);
+    CHECK(r->stolen <= t->n);
+    if (r->stolen == 0 && mine == e - b) CHECK(r->n_chunks == amz__steal_pieces(e - b));
+  }
+  amz__sched_free(&sc);
+}
+
 /* The bookkeeping every run must satisfy: totals add up, records are well formed,
  * and (without a skip list) the recorded chunks are exactly the schedule's chunk
- * sequence: they tile [0, N), there are as many as the schedule defines, and the
- * pre-assigned schedules give chunk k to worker k % P. */
+ * sequence: they tile [0, N), there are as many as the schedule defines (static:
+ * check_static), and cyclic gives chunk k to worker k % P. */
 static void check_run(const count_task_t *t, amz_schedule_t s, int workers, uint64_t chunk,
                       const amz__rangeset_t *skip, const amz__exec_out_t *out) {
   uint64_t skipped = skip ? amz__rangeset_items(skip) : 0;
@@ -254,13 +285,15 @@ static void check_run(const count_task_t *t, amz_schedule_t s, int workers, uint
       pos = v[i].end;
     }
     CHECK(tiles && pos == t->n);
-    if (s != AMZ_SCHED_AWF) {
+    if (s == AMZ_SCHED_STATIC) {
+      check_static(t, workers, out);
+    } else if (s != AMZ_SCHED_AWF) {
       amz__sched_t sc;
       CHECK(amz__sched_init(&sc, s, t->n, workers, chunk) == 0);
       CHECK(out->chunks_run == sc.n_chunks);
       amz__sched_free(&sc);
     }
-    if (amz__sched_preassigned(s)) {
+    if (s == AMZ_SCHED_CYCLIC) {
       int dealt = 1;
       for (size_t k = 0; k < n; k++)
         if (v[k].worker != (int)(k % (size_t)workers)) dealt = 0;
@@ -807,6 +840,59 @@ static void test_record_bound(void) {
   count_task_free(&t);
 }
 
+/* Static blocks with a way out: one worker much slower than the other. */
+typedef struct slow_task {
+  pthread_t slow;           /* the thread whose items sleep */
+  _Atomic uint64_t on_slow; /* items run there */
+  _Atomic uint8_t *count;
+} slow_task_t;
+
+static int slow_kernel(uint64_t b, uint64_t e, void *arg) {
+  slow_task_t *t = arg;
+  int slow = pthread_equal(pthread_self(), t->slow);
+  for (uint64_t i = b; i < e; i++) {
+    atomic_fetch_add_explicit(&t->count[i], 1, memory_order_relaxed);
+    if (slow) {
+      struct timespec ts = {0, 200000}; /* 200 us */
+      nanosleep(&ts, NULL);
+    } else { /* 2 us: the slow worker starts before the other is done */
+      double t0 = amz__monotonic_now(NULL);
+      while (amz__monotonic_now(NULL) - t0 < 2e-6) {}
+    }
+  }
+  if (slow) atomic_fetch_add_explicit(&t->on_slow, e - b, memory_order_relaxed);
+  return 0;
+}
+
+static void test_static_way_out(void) {
+  const uint64_t N = 2000;
+  slow_task_t st = {.slow = pthread_self(), .count = calloc(N, 1)};
+  CU_ASSERT_FATAL(st.count != NULL);
+  amz_task_t task = {"slow", N, slow_kernel, &st};
+  amz__exec_params_t p = {.task = &task, .schedule = AMZ_SCHED_STATIC, .workers = 2,
+                          .clock = &amz__real_clock, .pool = &g_pool};
+  p.t_origin = amz__clock_now(&amz__real_clock);
+  amz__exec_out_t out;
+  set_cfg(N, 2, AMZ_SCHED_STATIC, 0, "one worker sleeping 200 us per item");
+  CU_ASSERT_FATAL(amz__execute(&p, &out) == 0);
+  uint64_t once = 0, stolen = 0;
+  for (uint64_t i = 0; i < N; i++) once += st.count[i] == 1;
+  CHECK(once == N);
+  for (int w = 0; w < 2; w++) stolen += out.w[w].stolen;
+  /* Fixed blocks would leave it 1000 items (0.2 s); the other worker, about 2 us
+   * per item, takes all but its first pieces (or all of them, when the caller's
+   * thread, worker 0, starts late). */
+  uint64_t slow_items = atomic_load(&st.on_slow);
+  CHECK(slow_items == out.w[0].items);
+  CHECK(stolen > 0);
+  CHECK(slow_items < N / 4);
+  if (slow_items >= N / 4 || stolen == 0)
+    fprintf(stderr, "  the slow thread ran %llu items, %llu were taken\n",
+            (unsigned long long)slow_items, (unsigned long long)stolen);
+  amz__exec_out_free(&out);
+  free((void *)st.count);
+}
+
 static void test_rangeset_items_in(void) {
   amz__rangeset_t s = {0};
   CU_ASSERT_EQUAL_FATAL(amz__rangeset_add(&s, 10, 20, 0), 0);
@@ -837,5 +923,7 @@ int main(void) {
   CU_add_test(s, "progress on a frozen clock", test_progress_frozen_clock);
   CU_add_test(s, "record bound keeps totals", test_record_bound);
   CU_add_test(s, "items of a range in a range set", test_rangeset_items_in);
+  CU_add_test(s, "static blocks: the others take a slow worker's items",
+              test_static_way_out);
   return amz_test_run();
 }

@@ -205,7 +205,17 @@ static void test_slowest_worker(void) {
   CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 0, &s), 0);
   CU_ASSERT_EQUAL(s.worker, 2);
   CU_ASSERT_DOUBLE_EQUAL(s.speed, 0.5, 0.03);
+  CU_ASSERT_DOUBLE_EQUAL(s.expected, 0.5, 0.03);
   CU_ASSERT_DOUBLE_EQUAL(s.lost_share, 0.125, 0.01);
+  /* Every worker at half the profile's speed, worker 2 at a quarter: half the
+   * others' speed, a quarter of its expected one. */
+  const double slower[4] = {2.0, 2.0, 4.0, 2.0};
+  n = slow_chunks(c, 4, 64, slower, 0.05);
+  CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 0, &s), 0);
+  CU_ASSERT_EQUAL(s.worker, 2);
+  CU_ASSERT_DOUBLE_EQUAL(s.speed, 0.5, 0.03);
+  CU_ASSERT_DOUBLE_EQUAL(s.expected, 0.25, 0.015);
+  n = slow_chunks(c, 4, 64, half, 0.05);
   /* Fixed schedule: its block sets the end: half the run. */
   CU_ASSERT_EQUAL(slowest(density, n * 10, c, n, 4, 1, &s), 0);
   CU_ASSERT_DOUBLE_EQUAL(s.lost_share, 0.5, 0.03);
@@ -240,7 +250,7 @@ static void test_slowest_worker(void) {
 
 static void test_slow_worker_rule(void) {
   amz__facts_t f = quiet();
-  f.slow = (amz__slow_t){.worker = 3, .speed = 0.6, .lost_share = 0.1};
+  f.slow = (amz__slow_t){.worker = 3, .speed = 0.6, .expected = 0.55, .lost_share = 0.1};
   amz__findings_t l = judge(&f);
   const amz_finding_t *x = find(&l, AMZ_FINDING_SLOW_WORKER);
   CU_ASSERT_PTR_NOT_NULL_FATAL(x);
@@ -248,8 +258,10 @@ static void test_slow_worker_rule(void) {
   CU_ASSERT_DOUBLE_EQUAL(x->value, 0.4, 1e-12);
   CU_ASSERT_DOUBLE_EQUAL(x->share, 0.1, 1e-12);
   CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "slow worker: thread 3 ran its items at 60% of the "
-                                         "other workers' median speed"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "lost about 100 ms (10%)"));
+                                         "other workers' median speed and at 55% of the "
+                                         "speed its items' cost profile expected"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "lost about 100 ms (10%) to the slower workers, the "
+                                         "others taking over its items."));
   amz__findings_free(&l);
   /* MPI: rank and thread; a fixed schedule's advice. */
   f.mpi = 1;
@@ -259,7 +271,8 @@ static void test_slow_worker_rule(void) {
   x = find(&l, AMZ_FINDING_SLOW_WORKER);
   CU_ASSERT_PTR_NOT_NULL_FATAL(x);
   CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "rank 1, thread 1 ran"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "static blocks wait for it"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(x->text, "to the slower workers: its blocks waited for it"));
+  CU_ASSERT_PTR_NULL(strstr(x->text, "taking over"));
   amz__findings_free(&l);
   /* Below LOW (0.9: 0.1 < 0.15), or not known (speed 0): nothing. */
   f.slow.speed = 0.9;
@@ -270,6 +283,15 @@ static void test_slow_worker_rule(void) {
   l = judge(&f);
   CU_ASSERT_PTR_NULL(find(&l, AMZ_FINDING_SLOW_WORKER));
   amz__findings_free(&l);
+}
+
+static void test_blocks_fixed(void) {
+  /* Threads of one rank take from each other's static blocks; ranks do not. */
+  CU_ASSERT_FALSE(amz__blocks_fixed(AMZ_SCHED_STATIC, 1));
+  CU_ASSERT_TRUE(amz__blocks_fixed(AMZ_SCHED_STATIC, 2));
+  CU_ASSERT_TRUE(amz__blocks_fixed(AMZ_SCHED_CYCLIC, 1));
+  CU_ASSERT_FALSE(amz__blocks_fixed(AMZ_SCHED_DYNAMIC, 4));
+  CU_ASSERT_FALSE(amz__blocks_fixed(AMZ_SCHED_FACTORING, 1));
 }
 
 static void test_too_little_work_grades_downwards(void) {
@@ -432,6 +454,7 @@ int main(void) {
   CU_add_test(s, "too little work grades downwards", test_too_little_work_grades_downwards);
   CU_add_test(s, "the slowest worker, by its items' cost", test_slowest_worker);
   CU_add_test(s, "the slow-worker rule", test_slow_worker_rule);
+  CU_add_test(s, "which blocks stay where they were dealt", test_blocks_fixed);
   CU_add_test(s, "prediction is signed and names the worst term",
               test_prediction_is_signed_and_names_the_worst_term);
   CU_add_test(s, "nodes: oversubscription and binding", test_nodes_oversubscription_and_binding);

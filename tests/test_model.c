@@ -89,12 +89,15 @@ static void test_remaining_fraction_scales_compute(void) {
   REL_NEAR(none.total, none.startup + none.serial, 1e-12);
 }
 
-static void test_static_uniform_has_one_chunk_per_worker_and_no_imbalance(void) {
+static void test_static_uniform_runs_its_pieces_and_no_imbalance(void) {
   amz__machine_t m = amz_test_machine(4);
   amz__workload_t wl = amz_test_uniform_workload(10000, 1e-6, 0.0);
   amz_terms_t t;
   CU_ASSERT_EQUAL_FATAL(amz__model_predict(&wl, &m, 4, AMZ_SCHED_STATIC, 0, 1.0, 3, &t), 0);
-  REL_NEAR(t.dispatch, m.costs.chunk_static_s, 1e-12);
+  /* Even costs, even speeds: every worker runs just its own block of 2500, in pieces
+   * of 1/8 of what is left of it. */
+  REL_NEAR(t.dispatch, (double)amz__steal_pieces(2500) * m.costs.chunk_atomic_s, 1e-12);
+  CU_ASSERT(amz__steal_pieces(2500) > 40 && amz__steal_pieces(2500) < 80);
   CU_ASSERT_DOUBLE_EQUAL(t.imbalance, 0.0, 1e-15);
   REL_NEAR(t.serial, m.costs.run_serial_s, 1e-12);
 }
@@ -125,8 +128,9 @@ static void test_dispatch_grows_with_the_number_of_chunks(void) {
 
 static void test_chunk_cost_per_schedule(void) {
   amz__machine_t m = amz_test_machine(4);
-  /* Pre-assigned schedules need no shared counter. */
-  CU_ASSERT_DOUBLE_EQUAL(amz__model_chunk_cost(&m, AMZ_SCHED_STATIC, 4), m.costs.chunk_static_s,
+  /* Cyclic chunks need no shared counter; a static piece locks the worker's own
+   * range, uncontended unless another worker takes from it. */
+  CU_ASSERT_DOUBLE_EQUAL(amz__model_chunk_cost(&m, AMZ_SCHED_STATIC, 4), m.costs.chunk_atomic_s,
                          0.0);
   CU_ASSERT_DOUBLE_EQUAL(amz__model_chunk_cost(&m, AMZ_SCHED_CYCLIC, 4), m.costs.chunk_static_s,
                          0.0);
@@ -142,21 +146,27 @@ static void test_chunk_cost_per_schedule(void) {
   CU_ASSERT_DOUBLE_EQUAL(amz__model_chunk_cost(&m, AMZ_SCHED_AWF, 4), m.costs.chunk_awf_s, 0.0);
 }
 
-static void test_static_has_larger_imbalance_than_dynamic_on_a_ramp(void) {
+static void test_static_blocks_even_out_a_ramp(void) {
   /* Cost rising 1 -> 4 with the index: the last static block holds the costliest
-   * quarter, (0.25 + 3 * 0.4375 / 2) / (2.5 / 4) = 1.45 times the mean block, so
-   * static's tail is about 45% of compute. Small dynamic chunks balance it. */
+   * quarter, (0.25 + 3 * 0.4375 / 2) / (2.5 / 4) = 1.45 times the mean block. Fixed
+   * blocks would leave a tail of 45% of compute; the workers on the cheap blocks
+   * take from the costly ones instead, as small dynamic chunks would balance it. */
   amz__machine_t m = amz_test_machine(4);
   amz__workload_t wl = ramp_workload(10000, 1e-6, 3.0);
   amz_terms_t st, dy, cy;
   CU_ASSERT_EQUAL_FATAL(amz__model_predict(&wl, &m, 4, AMZ_SCHED_STATIC, 0, 1.0, 3, &st), 0);
   CU_ASSERT_EQUAL_FATAL(amz__model_predict(&wl, &m, 4, AMZ_SCHED_DYNAMIC, 16, 1.0, 3, &dy), 0);
-  CU_ASSERT_EQUAL_FATAL(amz__model_predict(&wl, &m, 4, AMZ_SCHED_CYCLIC, 16, 1.0, 3, &cy), 0);
-  CU_ASSERT(st.imbalance > 0.35 * st.compute && st.imbalance < 0.55 * st.compute);
-  CU_ASSERT(st.imbalance > 10.0 * dy.imbalance);
-  CU_ASSERT(st.total > dy.total);
-  /* Dealing small chunks round-robin also spreads a smooth trend evenly. */
-  CU_ASSERT(st.imbalance > 10.0 * cy.imbalance);
+  CU_ASSERT_EQUAL_FATAL(amz__model_predict(&wl, &m, 4, AMZ_SCHED_CYCLIC, 2500, 1.0, 3, &cy), 0);
+  CU_ASSERT(st.imbalance < 0.02 * st.compute);
+  CU_ASSERT(st.total < 1.02 * dy.total);
+  /* Cyclic chunks of a worker's share are fixed blocks: no way out. */
+  CU_ASSERT(cy.imbalance > 0.35 * cy.compute && cy.imbalance < 0.55 * cy.compute);
+  /* Two ranks of 2 threads: each rank evens out its own half only; the costly half
+   * is 3.25 / 2.5 = 1.3 times the mean. */
+  amz_terms_t gr;
+  CU_ASSERT_EQUAL_FATAL(
+      amz__model_predict_grouped(&wl, &m, 4, 2, AMZ_SCHED_STATIC, 0, 1.0, 3, &gr), 0);
+  CU_ASSERT(gr.imbalance > 0.25 * gr.compute && gr.imbalance < 0.35 * gr.compute);
   /* Same work, whatever the schedule. */
   REL_NEAR(st.compute, dy.compute, 1e-12);
 }
@@ -171,12 +181,15 @@ static void test_random_spread_adds_a_tail(void) {
     CU_ASSERT_EQUAL_FATAL(amz__model_predict(&noisy, &m, 4, k_kinds[k], 8, 1.0, 3, &b), 0);
     CU_ASSERT(b.imbalance > a.imbalance);
   }
-  /* A static block's random spread accumulates over all its items; a dynamic tail
-   * chunk's over 8 items only. */
-  amz_terms_t st, dy;
+  /* Fixed blocks' random spread accumulates over all their items (cyclic chunks of
+   * a worker's share); a dynamic tail chunk's over 8 items only, and static blocks,
+   * whose workers take from each other, down to single items. */
+  amz_terms_t st, dy, cy;
   CU_ASSERT_EQUAL_FATAL(amz__model_predict(&noisy, &m, 4, AMZ_SCHED_STATIC, 0, 1.0, 3, &st), 0);
   CU_ASSERT_EQUAL_FATAL(amz__model_predict(&noisy, &m, 4, AMZ_SCHED_DYNAMIC, 8, 1.0, 3, &dy), 0);
-  CU_ASSERT(st.imbalance > 5.0 * dy.imbalance);
+  CU_ASSERT_EQUAL_FATAL(amz__model_predict(&noisy, &m, 4, AMZ_SCHED_CYCLIC, 2500, 1.0, 3, &cy), 0);
+  CU_ASSERT(cy.imbalance > 5.0 * dy.imbalance);
+  CU_ASSERT(st.imbalance < dy.imbalance);
 }
 
 static void test_longest_item_bounds_the_makespan(void) {
@@ -414,13 +427,13 @@ int main(void) {
   CU_add_test(s, "compute is work / workers for a uniform workload",
               test_compute_is_work_over_workers_for_uniform);
   CU_add_test(s, "remaining fraction scales compute", test_remaining_fraction_scales_compute);
-  CU_add_test(s, "static uniform: one chunk per worker, no imbalance",
-              test_static_uniform_has_one_chunk_per_worker_and_no_imbalance);
+  CU_add_test(s, "static uniform: its pieces, no imbalance",
+              test_static_uniform_runs_its_pieces_and_no_imbalance);
   CU_add_test(s, "dispatch grows with the number of chunks",
               test_dispatch_grows_with_the_number_of_chunks);
   CU_add_test(s, "chunk cost per schedule", test_chunk_cost_per_schedule);
-  CU_add_test(s, "static has larger imbalance than dynamic on a ramp",
-              test_static_has_larger_imbalance_than_dynamic_on_a_ramp);
+  CU_add_test(s, "static blocks even out a ramp; cyclic blocks do not",
+              test_static_blocks_even_out_a_ramp);
   CU_add_test(s, "random spread adds a tail", test_random_spread_adds_a_tail);
   CU_add_test(s, "the longest item bounds the makespan", test_longest_item_bounds_the_makespan);
   CU_add_test(s, "zero items gives only startup and serial",

@@ -486,6 +486,18 @@ static void patch_byte(const char *path, long off, unsigned char v) {
   close(fd);
 }
 
+/* Changes the byte at off whatever it holds (a fixed value may already be there:
+ * the profile's timings differ from run to run). */
+static void flip_byte(const char *path, long off) {
+  int fd = open(path, O_RDWR);
+  unsigned char v = 0;
+  if (pread(fd, &v, 1, off) == 1) {
+    v ^= 0xff;
+    pwrite(fd, &v, 1, off);
+  }
+  close(fd);
+}
+
 static void test_damaged_files(void) {
   char good[512], bad[512];
   path_in(good, sizeof good, "good.h5");
@@ -519,7 +531,7 @@ static void test_damaged_files(void) {
   long offs[] = {512, 700, (long)size / 3, (long)size / 2, (long)size - 1};
   for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
     copy_prefix(good, bad, size);
-    patch_byte(bad, offs[i], 0x5a);
+    flip_byte(bad, offs[i]);
     expect_open(bad, 0, AMZ_EFORMAT, "damaged");
   }
   /* A newer schema, a damaged header. */

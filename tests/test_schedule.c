@@ -406,6 +406,81 @@ static void test_preassigned_is_static_and_cyclic_only(void) {
   CU_ASSERT_FALSE(amz__sched_preassigned(AMZ_SCHED_AWF));
 }
 
+/* ---- static blocks with a way out (amz__steal_sim) ---- */
+
+/* Item i costs 1, but item `giant` costs `big`. */
+typedef struct unit_costs {
+  uint64_t giant;
+  double big;
+} unit_costs_t;
+
+static double unit_cost(const void *ctx, uint64_t b, uint64_t e) {
+  const unit_costs_t *u = ctx;
+  double c = (double)(e - b);
+  if (u->giant >= b && u->giant < e) c += u->big - 1.0;
+  return c;
+}
+
+static void test_steal_pieces_and_takes(void) {
+  CU_ASSERT_EQUAL(amz__steal_piece(0), 0);
+  CU_ASSERT_EQUAL(amz__steal_piece(1), 1);
+  CU_ASSERT_EQUAL(amz__steal_piece(8), 1);
+  CU_ASSERT_EQUAL(amz__steal_piece(9), 2);
+  CU_ASSERT_EQUAL(amz__steal_piece(1000), 125);
+  CU_ASSERT_EQUAL(amz__steal_take(1), 1);
+  CU_ASSERT_EQUAL(amz__steal_take(7), 4);
+  CU_ASSERT_EQUAL(amz__steal_pieces(0), 0);
+  CU_ASSERT_EQUAL(amz__steal_pieces(1), 1);
+  CU_ASSERT_EQUAL(amz__steal_pieces(8), 8);
+  /* Pieces of 1/8 of what is left: about 7.5 ln(n) + 8 of them. */
+  uint64_t k = amz__steal_pieces(UINT64_MAX);
+  CU_ASSERT(k > 300 && k < 400);
+}
+
+static void test_steal_sim_even_workers_keep_their_blocks(void) {
+  unit_costs_t u = {UINT64_MAX, 1.0};
+  uint64_t b[4] = {0, 250, 500, 750}, e[4] = {250, 500, 750, 1000};
+  double fin[4], pieces[4];
+  CU_ASSERT_EQUAL_FATAL(amz__steal_sim(4, b, e, NULL, NULL, 0.5, unit_cost, &u, fin, pieces), 0);
+  for (int w = 0; w < 4; w++) {
+    CU_ASSERT_DOUBLE_EQUAL(pieces[w], (double)amz__steal_pieces(250), 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(fin[w], 250.0 + 0.5 * pieces[w], 1e-9);
+  }
+  CU_ASSERT_EQUAL(amz__steal_sim(0, b, e, NULL, NULL, 0.5, unit_cost, &u, fin, pieces),
+                  AMZ_EINVAL);
+}
+
+static void test_steal_sim_follows_a_slow_worker(void) {
+  /* 1000 items of cost 1, worker 1 at a quarter speed: fixed blocks would end at
+   * 500 / 0.25 = 2000; the ideal is 1000 / 1.25 = 800. */
+  unit_costs_t u = {UINT64_MAX, 1.0};
+  uint64_t b[2] = {0, 500}, e[2] = {500, 1000};
+  double speed[2] = {1.0, 0.25}, t0[2] = {0.0, 0.0}, fin[2], pieces[2];
+  CU_ASSERT_EQUAL_FATAL(amz__steal_sim(2, b, e, t0, speed, 0.0, unit_cost, &u, fin, pieces), 0);
+  double end = fin[0] > fin[1] ? fin[0] : fin[1];
+  CU_ASSERT(end >= 800.0 && end < 830.0);
+  /* The fast worker ran its block and took from the slow one's. */
+  CU_ASSERT(pieces[0] > (double)amz__steal_pieces(500));
+  /* A late start counts: worker 1 starting at 100 at full speed. */
+  speed[1] = 1.0;
+  t0[1] = 100.0;
+  CU_ASSERT_EQUAL_FATAL(amz__steal_sim(2, b, e, t0, speed, 0.0, unit_cost, &u, fin, pieces), 0);
+  end = fin[0] > fin[1] ? fin[0] : fin[1];
+  CU_ASSERT(end >= 550.0 && end < 560.0);
+}
+
+static void test_steal_sim_works_around_a_giant_item(void) {
+  /* 2001 items of cost 1 but item 0, which costs 1000 (a third of the work): its
+   * worker's first piece, [0, 126), costs 1125 and holds it; the other worker runs
+   * its own block and then the rest of the giant's block. Fixed blocks: 2000. */
+  unit_costs_t u = {0, 1000.0};
+  uint64_t b[2] = {0, 1001}, e[2] = {1001, 2001};
+  double fin[2], pieces[2];
+  CU_ASSERT_EQUAL_FATAL(amz__steal_sim(2, b, e, NULL, NULL, 0.0, unit_cost, &u, fin, pieces), 0);
+  double end = fin[0] > fin[1] ? fin[0] : fin[1];
+  CU_ASSERT(end >= 1500.0 && end < 1520.0);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return CU_get_error();
   CU_pSuite s = CU_add_suite("schedule", NULL, NULL);
@@ -438,5 +513,11 @@ int main(void) {
   CU_add_test(s, "init rejects bad arguments", test_init_rejects_bad_arguments);
   CU_add_test(s, "preassigned is static and cyclic only",
               test_preassigned_is_static_and_cyclic_only);
+  CU_add_test(s, "static way out: pieces and takes", test_steal_pieces_and_takes);
+  CU_add_test(s, "static way out: even workers keep their blocks",
+              test_steal_sim_even_workers_keep_their_blocks);
+  CU_add_test(s, "static way out: follows a slow worker", test_steal_sim_follows_a_slow_worker);
+  CU_add_test(s, "static way out: works around a giant item",
+              test_steal_sim_works_around_a_giant_item);
   return amz_test_run();
 }

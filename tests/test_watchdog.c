@@ -200,12 +200,12 @@ static void test_stuck_judge_while_sampling(void) {
   amz_options_destroy(o);
 }
 
-/* Long calls within the factor are not stuck: 20 ms items in static blocks of 20
+/* Long calls within the factor are not stuck: 20 ms items in cyclic chunks of 20
  * (0.4 s a call) under a 0.15 s bound and 3x; a blocked call is stuck after 3x its
  * prediction, about 1.2 s. */
 static void test_factor_bound(void) {
   gate_t g = {.us = 20000, .stuck = 5};
-  amz_options_t *o = opts(2, AMZ_SCHED_STATIC, 0);
+  amz_options_t *o = opts(2, AMZ_SCHED_CYCLIC, 20);
   CU_ASSERT_EQUAL(amz_options_set_timeout(o, 0.15, 3, AMZ_TIMEOUT_ERROR), 0);
   amz_task_t t = {"watch-factor", 40, gate_fn, &g};
   amz_plan_t *p = NULL;

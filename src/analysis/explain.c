@@ -169,8 +169,8 @@ int amz_plan_explain(const amz_plan_t *p, FILE *o) {
       fprintf(o, ": %s, %.1f%% faster but uses %d workers instead of %d (within 2%%)\n",
               T(a->predicted_s), -100.0 * rel, a->workers, ch->workers);
     } else if (a->predicted_s < ch->predicted_s && ch->schedule == AMZ_SCHED_STATIC) {
-      fprintf(o, ": %s, %.2f%% faster; static blocks preferred within 0.5%% (no dispatch, "
-                 "fixed placement)\n",
+      fprintf(o, ": %s, %.2f%% faster; static blocks preferred within 0.5%% (each worker "
+                 "keeps its own block unless it falls behind)\n",
               T(a->predicted_s), -100.0 * rel);
     } else if (a->predicted_s < ch->predicted_s) {
       fprintf(o, ": %s, %.2f%% faster but commits %llu items at once (the choice: %llu); "

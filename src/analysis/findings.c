@@ -136,7 +136,7 @@ static int cmp_worker(const void *a, const void *b) {
 int amz__slowest_worker(const struct amz__workload *wl, amz__chunk_get_fn get,
                         const void *ctx, size_t nc, int workers, int fixed,
                         amz__slow_t *out) {
-  *out = (amz__slow_t){.worker = -1, .speed = 1.0, .lost_share = 0.0};
+  *out = (amz__slow_t){.worker = -1, .speed = 1.0, .expected = 1.0, .lost_share = 0.0};
   if (workers < 2 || !wl || wl->n_items == 0 || nc == 0) return 0;
   const size_t max = SLOW_BASE_CHUNKS + SLOW_PER_WORKER * (size_t)workers;
   const size_t stride = nc > max ? (nc + max - 1) / max : 1;
@@ -179,6 +179,7 @@ int amz__slowest_worker(const struct amz__workload *wl, amz__chunk_get_fn get,
   if (!(gap > 4.0 * se[slowest] && gap > SLOW_MIN_GAP)) goto out;
   out->worker = slowest;
   out->speed = exp(med[slowest] - ref);
+  out->expected = exp(med[slowest]);
   if (fixed) {
     out->lost_share = 1.0 - out->speed;
   } else {
@@ -331,13 +332,15 @@ int amz__findings_judge(const amz__facts_t *f, amz__findings_t *out) {
     double lost = f->slow.lost_share * f->wall_s;
     if ((rc = add(out, AMZ_FINDING_SLOW_WORKER, sev, f->slow.lost_share, 1.0 - f->slow.speed,
                   "slow worker: %s ran its items at %.0f%% of the other workers' median speed "
-                  "(their sampled cost over its time); the run lost about %s (%.0f%%) to the "
-                  "slower workers. Another process on its core, a slower core or node, or "
-                  "throttling: check the machine's load and the binding%s",
-                  who, 100.0 * f->slow.speed, T(lost), 100.0 * f->slow.lost_share,
-                  f->fixed_schedule ? "; static blocks wait for it, a dynamic schedule "
-                                      "balances around it (AMZ_SCHEDULE=factoring)."
-                                    : ".")))
+                  "and at %.0f%% of the speed its items' cost profile expected (their sampled "
+                  "cost over its time); the run lost about %s (%.0f%%) to the slower workers%s "
+                  "Another process on its core, a slower core or node, or throttling: check "
+                  "the machine's load and the binding.",
+                  who, 100.0 * f->slow.speed, 100.0 * f->slow.expected, T(lost),
+                  100.0 * f->slow.lost_share,
+                  f->fixed_schedule ? ": its blocks waited for it (a dynamic schedule "
+                                      "balances around it: AMZ_SCHEDULE=factoring)."
+                                    : ", the others taking over its items.")))
       goto done;
   }
   {

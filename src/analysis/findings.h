@@ -40,8 +40,16 @@ typedef struct amz__chunk_obs {
 typedef struct amz__slow {
   int worker;        /* -1: none stands out (or too few chunks to tell) */
   double speed;      /* its speed over the other workers' median speed (< 1) */
+  double expected;   /* its speed over the one the cost profile expected (1: as
+                      * sampled and as earlier runs went) */
   double lost_share; /* of the run's time, what the slower workers cost it */
 } amz__slow_t;
+
+/* Whether a run's blocks stay where they were dealt: cyclic chunks; static blocks
+ * across ranks (inside a rank the threads take from each other's blocks). */
+static inline int amz__blocks_fixed(amz_schedule_t s, int ranks) {
+  return s == AMZ_SCHED_CYCLIC || (s == AMZ_SCHED_STATIC && ranks > 1);
+}
 
 struct amz__workload;
 
@@ -50,9 +58,10 @@ struct amz__workload;
  * cancel, what remains is how fast the worker ran them. The slowest worker of those
  * with at least 16 chunks stands out when its median lies below the other workers'
  * median by more than 4 standard errors of its own (1.858 x MAD / sqrt(chunks)) and
- * by more than 0.05 (5% slower). The run lost 1 - the slowest's speed (fixed
- * schedules: its block sets the end), else 1 - the mean of min(1, speed) over the
- * workers (self-scheduled: the others took over its share). Chunk i of nc comes
+ * by more than 0.05 (5% slower); its median alone, exp(median), is its speed over
+ * the cost profile's. The run lost 1 - the slowest's speed (fixed blocks,
+ * amz__blocks_fixed: its block sets the end), else 1 - the mean of min(1, speed)
+ * over the workers (the others took over its share). Chunk i of nc comes
  * from get (which returns 0 to skip one); at most M = 4096 + 64 x workers chunks
  * are read, every ceil(nc / M)-th: bounded time and memory.
  * src/python/amorsize/findings.py mirrors it. */
@@ -71,7 +80,7 @@ typedef struct amz__facts {
   /* The term that missed the prediction most, and by how much (seconds). */
   const char *worst_term;
   double worst_gap_s;
-  int fixed_schedule;         /* static or cyclic: no balancing during the run */
+  int fixed_schedule;         /* amz__blocks_fixed: no balancing during the run */
   int workers;                /* workers of the run over all ranks */
   uint64_t chunk;             /* the plan's (minimum) chunk */
   uint64_t run_chunks;        /* chunks of the run (sampling excluded) */

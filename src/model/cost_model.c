@@ -68,9 +68,11 @@ double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w) {
   const amz__costs_t *c = &m->costs;
   double h;
   switch (s) {
-    case AMZ_SCHED_STATIC:
     case AMZ_SCHED_CYCLIC:
       h = c->chunk_static_s;
+      break;
+    case AMZ_SCHED_STATIC: /* a piece: an uncontended lock of the worker's own range */
+      h = c->chunk_atomic_s;
       break;
     case AMZ_SCHED_AWF:
       h = w > 1 ? c->chunk_awf_s : c->chunk_atomic_s;
@@ -83,45 +85,33 @@ double amz__model_chunk_cost(const amz__machine_t *m, amz_schedule_t s, int w) {
   return h + c->chunk_log_s;
 }
 
-/* Binary min-heap of worker finish times (ties by worker id). */
-typedef struct heap {
-  double *t;
-  int *w;
-  int n;
-} heap_t;
-
-static int heap_less(const heap_t *h, int a, int b) {
-  return h->t[a] < h->t[b] || (h->t[a] == h->t[b] && h->w[a] < h->w[b]);
-}
-
-static void heap_swap(heap_t *h, int a, int b) {
-  double t = h->t[a];
-  h->t[a] = h->t[b];
-  h->t[b] = t;
-  int w = h->w[a];
-  h->w[a] = h->w[b];
-  h->w[b] = w;
-}
-
-/* Adds dt to the minimum and restores the heap; returns the worker it went to. */
-static int heap_add_to_min(heap_t *h, double dt) {
+/* Adds dt to the earliest worker's time and restores the heap; returns that worker. */
+static int heap_add_to_min(amz__heap_t *h, double dt) {
   int who = h->w[0];
   h->t[0] += dt;
-  int i = 0;
-  for (;;) {
-    int l = 2 * i + 1, r = l + 1, s = i;
-    if (l < h->n && heap_less(h, l, s)) s = l;
-    if (r < h->n && heap_less(h, r, s)) s = r;
-    if (s == i) break;
-    heap_swap(h, i, s);
-    i = s;
-  }
+  amz__heap_down(h, 0);
   return who;
+}
+
+typedef struct steal_cost {
+  const amz__workload_t *wl;
+  double scale;
+} steal_cost_t;
+
+static double steal_cost(const void *ctx, uint64_t b, uint64_t e) {
+  const steal_cost_t *c = ctx;
+  return amz__workload_range_cost(c->wl, b, e) * c->scale;
 }
 
 int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W,
                        amz_schedule_t kind, uint64_t chunk, double remaining,
                        int pool_threads, amz_terms_t *out) {
+  return amz__model_predict_grouped(wl, m, W, W, kind, chunk, remaining, pool_threads, out);
+}
+
+int amz__model_predict_grouped(const amz__workload_t *wl, const amz__machine_t *m, int W,
+                               int group, amz_schedule_t kind, uint64_t chunk,
+                               double remaining, int pool_threads, amz_terms_t *out) {
   *out = (amz_terms_t){0};
   const amz__costs_t *c = &m->costs;
   const uint64_t N = wl->n_items;
@@ -151,7 +141,34 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W
     return AMZ_ENOMEM;
   }
   double tail_items; /* items in a chunk that can finish last */
-  if (amz__sched_preassigned(kind)) {
+  if (kind == AMZ_SCHED_STATIC) {
+    /* Blocks with a way out (schedule.h): run as the executor would, piece by piece,
+     * the workers that run out taking from the others of their group. The random
+     * part of the items' costs evens out down to the last pieces, of single items;
+     * between fixed groups it stays: a group's sum over its items, shared by its
+     * workers. */
+    uint64_t *bb = malloc(2 * (size_t)W * sizeof *bb), *ee = bb ? bb + W : NULL;
+    rc = bb ? 0 : AMZ_ENOMEM;
+    for (int w = 0; rc == 0 && w < W; w++) {
+      bb[w] = ee[w] = N;
+      if ((uint64_t)w < s.n_chunks) amz__sched_chunk(&s, (uint64_t)w, &bb[w], &ee[w]);
+    }
+    steal_cost_t sc = {wl, scale};
+    if (group < 1 || group > W) group = W;
+    for (int g = 0; rc == 0 && g < W; g += group) {
+      int k = W - g < group ? W - g : group;
+      rc = amz__steal_sim(k, bb + g, ee + g, NULL, NULL, h, steal_cost, &sc, busy + g, chunks + g);
+    }
+    free(bb);
+    if (rc != 0) {
+      free(busy);
+      free(chunks);
+      amz__sched_free(&s);
+      return rc;
+    }
+    double per_group = (double)N / (double)W / (double)group;
+    tail_items = group >= W || per_group < 1.0 ? 1.0 : per_group;
+  } else if (amz__sched_preassigned(kind)) {
     if (s.n_chunks <= 4 * (uint64_t)SIM_GROUPS) {
       for (uint64_t k = 0; k < s.n_chunks; k++) {
         uint64_t b, e;
@@ -174,7 +191,7 @@ int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m, int W
     tail_items = (double)N / (double)(s.n_chunks < (uint64_t)W ? (s.n_chunks ? s.n_chunks : 1) : (uint64_t)W);
     for (int w = 0; w < W; w++) busy[w] += chunks[w] * h;
   } else {
-    heap_t hp = {busy, malloc((size_t)W * sizeof(int)), W};
+    amz__heap_t hp = {busy, malloc((size_t)W * sizeof(int)), W};
     if (!hp.w) {
       free(busy);
       free(chunks);

@@ -26,6 +26,12 @@ typedef struct amz__machine {
 int amz__model_predict(const amz__workload_t *wl, const amz__machine_t *m,
                        int workers, amz_schedule_t sched, uint64_t chunk,
                        double remaining, int pool_threads, amz_terms_t *out);
+/* As amz__model_predict, with static blocks taken from each other only inside
+ * groups of `group` consecutive workers (an MPI rank's threads; 1: fixed blocks).
+ * amz__model_predict is group = workers. */
+int amz__model_predict_grouped(const amz__workload_t *wl, const amz__machine_t *m,
+                               int workers, int group, amz_schedule_t sched, uint64_t chunk,
+                               double remaining, int pool_threads, amz_terms_t *out);
 /* A prediction's interval and what it is made of. Nominally 90%: the measured time
  * falls inside it unless the run meets what neither the sample nor the earlier runs
  * showed (an item unlike any sampled, a machine that changed). */

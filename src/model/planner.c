@@ -13,9 +13,8 @@
 
 /* The choice rule's margins are AMZ__PREFER_FEWER, AMZ__PREFER_STATIC and
  * AMZ__PREFER_ROBUST (planner.h). Static blocks win within the second (never beyond
- * the first of the fastest);
- * other pre-assigned schedules get no such bonus: a dynamic schedule also absorbs
- * interference the model cannot see. */
+ * the first of the fastest); cyclic chunks get no such bonus: they have no way out
+ * when a worker falls behind. */
 #define PREFER_FEWER AMZ__PREFER_FEWER
 #define PREFER_STATIC AMZ__PREFER_STATIC
 #define PREFER_ROBUST AMZ__PREFER_ROBUST
@@ -148,7 +147,10 @@ uint64_t amz__cand_exposure(const amz_candidate_t *c, uint64_t n_items) {
     case AMZ_SCHED_GUIDED: first = share; break;
     case AMZ_SCHED_FACTORING:
     case AMZ_SCHED_AWF: first = (n_items + 2 * W - 1) / (2 * W); break;
-    default: first = share; /* static, cyclic: the worker's whole share is fixed */
+    /* Static blocks commit their first piece: the rest of a block can be taken by
+     * the others (schedule.h); across ranks a rank's blocks are its own. */
+    case AMZ_SCHED_STATIC: first = c->ranks > 1 ? share : amz__steal_piece(share); break;
+    default: first = share; /* cyclic: the worker's whole share is fixed */
   }
   if (first < c->chunk) first = c->chunk;
   return first < n_items ? first : n_items;
@@ -171,10 +173,11 @@ void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, int prefer_sta
     if (l->v[i].ranks == l->v[*fewer].ranks && l->v[i].workers == l->v[*fewer].workers &&
         l->v[i].schedule == AMZ_SCHED_STATIC && l->v[b].schedule != AMZ_SCHED_STATIC)
       b = i;
-  if (!amz__sched_preassigned(l->v[b].schedule)) {
+  if (l->v[b].schedule != AMZ_SCHED_STATIC) {
     /* Committing up to 1/64 of a worker's share at once is as safe as less, and
      * fewer chunks cost less to record and to refine from: exposures below that
-     * count as equal, and the fastest of them is kept. */
+     * count as equal, and the fastest of them is kept. Cyclic chunks commit a
+     * worker's whole share: any other candidate may replace them. */
     size_t f = b;
     uint64_t W = (uint64_t)l->v[f].ranks * (uint64_t)l->v[f].workers;
     uint64_t cap = (n_items + 64 * W - 1) / (64 * (W ? W : 1));
@@ -184,7 +187,7 @@ void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, int prefer_sta
     if (exp_b < cap) exp_b = cap;
     for (size_t i = 0; i < l->n && l->v[i].predicted_s <= robust; i++) {
       if (l->v[i].ranks != l->v[f].ranks || l->v[i].workers != l->v[f].workers ||
-          amz__sched_preassigned(l->v[i].schedule))
+          l->v[i].schedule == AMZ_SCHED_CYCLIC)
         continue;
       uint64_t e = amz__cand_exposure(&l->v[i], n_items);
       if (e < cap) e = cap;
@@ -267,8 +270,8 @@ int amz__plan_search(const amz__workload_t *wl, const amz__machine_t *m,
              (PREFER_FEWER - 1.0) * 100.0, l.v[0].workers);
   else if (best != fewer && ch->schedule == AMZ_SCHED_STATIC)
     snprintf(d->why, sizeof d->why,
-             "static blocks within %.1f%% of the fastest of %zu candidates (%s): no "
-             "dispatch and a fixed placement",
+             "static blocks within %.1f%% of the fastest of %zu candidates (%s): each "
+             "worker keeps its own block unless it falls behind",
              (PREFER_STATIC - 1.0) * 100.0, l.n, amz_schedule_name(l.v[fewer].schedule));
   else if (best != fewer)
     snprintf(d->why, sizeof d->why,

@@ -84,12 +84,14 @@ size_t amz__planner_chunk_grid(const amz__workload_t *wl, const amz__machine_t *
 int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m);
 /* The choice rule of both planners (planner.c, mpi_planner.c): within PREFER_FEWER of
  * the fastest, the fewest workers (cheaper for the machine, less exposed to noise);
- * static blocks within PREFER_STATIC of the choice (no dispatch, a fixed placement
- * that keeps caches and NUMA pages warm across runs). */
+ * static blocks within PREFER_STATIC of the choice (few pieces, each worker on its
+ * own block unless it falls behind, which keeps caches and NUMA pages warm across
+ * runs). */
 #define AMZ__PREFER_FEWER 1.02
 #define AMZ__PREFER_STATIC 1.005
-/* Among self-scheduled candidates of the chosen size within PREFER_ROBUST of it, the
- * one that commits the fewest items at once: a sample cannot rule out a rare item
+/* Among candidates of the chosen size within PREFER_ROBUST of it, the one that
+ * commits the fewest items at once (cyclic chunks commit a worker's whole share;
+ * static blocks their first piece, the rest can be taken): a sample cannot rule out a rare item
  * far costlier than the rest (one item with 40% of the work, 1% of the items with
  * half), and a first chunk of half the loop then holds one worker while the others
  * idle. The model sees no difference within this margin. */

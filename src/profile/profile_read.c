@@ -844,7 +844,8 @@ static int judge(amz_profile_t *p, const char *path) {
   amz__facts_t f = {
       .wall_s = in->wall_s,
       .predicted_s = in->predicted_s,
-      .fixed_schedule = strcmp(in->schedule, "static") == 0 || strcmp(in->schedule, "cyclic") == 0,
+      .fixed_schedule = strcmp(in->schedule, "cyclic") == 0 ||
+                        (strcmp(in->schedule, "static") == 0 && in->ranks_used > 1),
       .workers = (int)p->n_workers,
       .chunk = in->chunk,
       .items_failed = in->items_failed,

@@ -7,10 +7,21 @@
  * of chunks here with a binary search in the sorted skip list.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* One worker's range under static blocks with a way out (schedule.h): the
+ * unclaimed items [front, back), taken from the front by the worker and from the
+ * back by the others. `left` mirrors back - front for the others' choice of whom
+ * to take from, without the lock. */
+typedef struct steal_slot {
+  _Alignas(64) pthread_mutex_t mu;
+  uint64_t front, back;
+  _Atomic uint64_t left;
+} steal_slot_t;
 
 typedef struct exec_ctx {
   const amz__exec_params_t *p;
@@ -20,6 +31,7 @@ typedef struct exec_ctx {
   _Atomic double next_progress;
   atomic_flag progress_busy;
   _Atomic double *rate; /* AWF: items per second per worker, 0 = not measured */
+  steal_slot_t *slot;   /* STATIC: every worker's range */
   amz__worker_rec_t *w;
   uint64_t items_total;
 } exec_ctx_t;
@@ -127,8 +139,53 @@ static double awf_weight(exec_ctx_t *x, int w) {
   return k ? mine / (sum / k) : 1.0;
 }
 
+/* Static blocks with a way out: worker w's next piece of its own range; when that
+ * is empty, the back half of the unclaimed items of the range with the most, which
+ * becomes w's own. Returns 0 when no range has anything left. */
+static int steal_next(exec_ctx_t *x, int w, uint64_t *b, uint64_t *e) {
+  steal_slot_t *me = &x->slot[w];
+  const int W = x->p->workers;
+  for (;;) {
+    pthread_mutex_lock(&me->mu);
+    if (me->front < me->back) {
+      *b = me->front;
+      *e = me->front + amz__steal_piece(me->back - me->front);
+      me->front = *e;
+      atomic_store_explicit(&me->left, me->back - me->front, memory_order_relaxed);
+      pthread_mutex_unlock(&me->mu);
+      return 1;
+    }
+    pthread_mutex_unlock(&me->mu);
+    int v = -1;
+    uint64_t most = 0;
+    for (int i = 0; i < W; i++) {
+      uint64_t l = atomic_load_explicit(&x->slot[i].left, memory_order_relaxed);
+      if (i != w && l > most) most = l, v = i;
+    }
+    if (v < 0) return 0;
+    steal_slot_t *vs = &x->slot[v];
+    uint64_t from = 0, to = 0;
+    pthread_mutex_lock(&vs->mu);
+    if (vs->front < vs->back) {
+      to = vs->back;
+      from = to - amz__steal_take(to - vs->front);
+      vs->back = from;
+      atomic_store_explicit(&vs->left, vs->back - vs->front, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&vs->mu);
+    if (from == to) continue; /* taken meanwhile: look again */
+    pthread_mutex_lock(&me->mu);
+    me->front = from;
+    me->back = to;
+    atomic_store_explicit(&me->left, to - from, memory_order_relaxed);
+    pthread_mutex_unlock(&me->mu);
+    x->w[w].stolen += to - from;
+  }
+}
+
 /* Next chunk for worker w; j counts the worker's chunks so far. Returns 0 when done. */
 static int next_chunk(exec_ctx_t *x, int w, uint64_t j, uint64_t *b, uint64_t *e) {
+  if (x->slot) return steal_next(x, w, b, e);
   if (x->p->source) return x->p->source(x->p->source_ctx, w, j, b, e);
   const amz__sched_t *s = &x->sched;
   switch (s->kind) {
@@ -212,6 +269,12 @@ static void worker_main(void *arg, int w) {
   r->data_s += tail;
 }
 
+static void free_slots(exec_ctx_t *x) {
+  if (!x->slot) return;
+  for (int i = 0; i < x->p->workers; i++) pthread_mutex_destroy(&x->slot[i].mu);
+  free(x->slot);
+}
+
 int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   memset(out, 0, sizeof *out);
   const amz__clock_t *clk = p->clock;
@@ -233,19 +296,36 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   }
   x->w = calloc((size_t)W, sizeof *x->w);
   if (p->schedule == AMZ_SCHED_AWF) x->rate = calloc((size_t)W, sizeof *x->rate);
-  if (!x->w || (p->schedule == AMZ_SCHED_AWF && !x->rate)) {
+  int steal = p->schedule == AMZ_SCHED_STATIC && (!p->source || p->own_block);
+  if (steal) x->slot = aligned_alloc(64, (size_t)W * sizeof *x->slot);
+  if (!x->w || (p->schedule == AMZ_SCHED_AWF && !x->rate) || (steal && !x->slot)) {
     free(x->w);
     free((void *)x->rate);
+    free(x->slot);
     amz__sched_free(&x->sched);
     free(x);
     return amz__fail(AMZ_ENOMEM, "cannot allocate records for %d workers", W);
+  }
+  uint64_t most = 0; /* items in the largest block */
+  for (int i = 0; steal && i < W; i++) {
+    steal_slot_t *sl = &x->slot[i];
+    memset(sl, 0, sizeof *sl);
+    pthread_mutex_init(&sl->mu, NULL);
+    if (p->own_block)
+      p->own_block(p->source_ctx, i, &sl->front, &sl->back);
+    else if ((uint64_t)i < x->sched.n_chunks)
+      amz__sched_chunk(&x->sched, (uint64_t)i, &sl->front, &sl->back);
+    if (sl->back < sl->front) sl->back = sl->front;
+    atomic_store_explicit(&sl->left, sl->back - sl->front, memory_order_relaxed);
+    if (sl->back - sl->front > most) most = sl->back - sl->front;
   }
   size_t max_rec = p->max_records ? p->max_records : AMZ__MAX_RECORDS;
   /* Reserve the records each worker is expected to write, so the hot path does not
    * copy growing arrays: exact for pre-assigned schedules, a fair share plus slack
    * for shared ones (AWF's count is unknown: it grows on demand). */
   uint64_t share = x->sched.n_chunks / (uint64_t)W + 1;
-  if (!amz__sched_preassigned(p->schedule)) share += share / 4 + 16;
+  if (steal) share = amz__steal_pieces(most) + 16; /* and a few ranges taken */
+  else if (!amz__sched_preassigned(p->schedule)) share += share / 4 + 16;
   for (int i = 0; i < W; i++) {
     amz__worker_rec_t *r = &x->w[i];
     r->id = i;
@@ -271,6 +351,7 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
     out->workers = W;
     amz__exec_out_free(out);
     free((void *)x->rate);
+    free_slots(x);
     amz__sched_free(&x->sched);
     free(x);
     return rc;
@@ -292,6 +373,7 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   out->wall_s = amz__clock_now(clk) - p->t_origin - t_begin;
   out->serial_s = out->wall_s - out->parallel_s;
   free((void *)x->rate);
+  free_slots(x);
   amz__sched_free(&x->sched);
   free(x);
   if (oom) return amz__fail(AMZ_ENOMEM, "out of memory while recording chunks or failures");

@@ -22,7 +22,8 @@ static int run_chunk(const void *ctx, size_t i, amz__chunk_obs_t *out) {
 }
 
 void amz__result_slowest(amz_result_t *r, const amz__workload_t *wl) {
-  int fixed = r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC;
+  const amz__result_ext_t *x = r->ext;
+  int fixed = amz__blocks_fixed(r->schedule, x ? x->ranks : 1);
   if (amz__slowest_worker(wl, run_chunk, r->chunks, r->n_chunks, r->workers, fixed, &r->slow))
     r->slow = (amz__slow_t){0}; /* out of memory: not known, no finding */
 }
@@ -204,7 +205,7 @@ int amz__result_judge(amz_result_t *r) {
       .data_s = me->data,
       .serial_s = me->serial,
       .predicted_s = pr->total,
-      .fixed_schedule = r->schedule == AMZ_SCHED_STATIC || r->schedule == AMZ_SCHED_CYCLIC,
+      .fixed_schedule = amz__blocks_fixed(r->schedule, x ? x->ranks : 1),
       .workers = r->workers * (x ? x->ranks : 1),
       .chunk = r->chunk,
       .items_failed = r->items_failed,

@@ -207,3 +207,98 @@ uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
   if (size > remaining) size = remaining;
   return size;
 }
+
+/* ---- static blocks with a way out ------------------------------------------- */
+
+uint64_t amz__steal_pieces(uint64_t items) {
+  uint64_t k = 0;
+  while (items > 0) {
+    items -= amz__steal_piece(items);
+    k++;
+  }
+  return k;
+}
+
+static int heap_less(const amz__heap_t *h, int a, int b) {
+  return h->t[a] < h->t[b] || (h->t[a] == h->t[b] && h->w[a] < h->w[b]);
+}
+
+static void heap_swap(amz__heap_t *h, int a, int b) {
+  double t = h->t[a];
+  int w = h->w[a];
+  h->t[a] = h->t[b], h->w[a] = h->w[b];
+  h->t[b] = t, h->w[b] = w;
+}
+
+void amz__heap_down(amz__heap_t *h, int i) {
+  for (;;) {
+    int l = 2 * i + 1, r = l + 1, s = i;
+    if (l < h->n && heap_less(h, l, s)) s = l;
+    if (r < h->n && heap_less(h, r, s)) s = r;
+    if (s == i) return;
+    heap_swap(h, i, s);
+    i = s;
+  }
+}
+
+void amz__heap_up(amz__heap_t *h, int i) {
+  while (i > 0 && heap_less(h, i, (i - 1) / 2)) {
+    heap_swap(h, i, (i - 1) / 2);
+    i = (i - 1) / 2;
+  }
+}
+
+int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const double *t0,
+                   const double *speed, double h, amz__range_cost_fn cost, const void *ctx,
+                   double *finish, double *pieces) {
+  if (W < 1) return AMZ_EINVAL;
+  uint64_t *front = malloc((size_t)W * sizeof *front), *back = malloc((size_t)W * sizeof *back);
+  amz__heap_t hp = {malloc((size_t)W * sizeof *hp.t), malloc((size_t)W * sizeof *hp.w), 0};
+  int rc = 0;
+  if (!front || !back || !hp.t || !hp.w) {
+    rc = AMZ_ENOMEM;
+    goto out;
+  }
+  for (int w = 0; w < W; w++) {
+    front[w] = begin[w];
+    back[w] = end[w] > begin[w] ? end[w] : begin[w];
+    finish[w] = t0 ? t0[w] : 0.0;
+    pieces[w] = 0.0;
+    hp.t[hp.n] = finish[w];
+    hp.w[hp.n++] = w;
+    amz__heap_up(&hp, hp.n - 1);
+  }
+  /* The worker free earliest takes its next piece, or steals, or is done. */
+  while (hp.n > 0) {
+    int w = hp.w[0];
+    double t = hp.t[0];
+    if (front[w] == back[w]) {
+      int v = -1;
+      uint64_t most = 0;
+      for (int i = 0; i < W; i++)
+        if (back[i] - front[i] > most) most = back[i] - front[i], v = i;
+      if (v < 0) { /* nothing left anywhere: w is done */
+        finish[w] = t;
+        hp.w[0] = hp.w[--hp.n], hp.t[0] = hp.t[hp.n];
+        amz__heap_down(&hp, 0);
+        continue;
+      }
+      uint64_t take = amz__steal_take(most);
+      back[w] = back[v];
+      front[w] = back[v] - take;
+      back[v] = front[w];
+    }
+    uint64_t n = amz__steal_piece(back[w] - front[w]);
+    double s = speed && speed[w] > 0 ? speed[w] : 1.0;
+    hp.t[0] = t + h + cost(ctx, front[w], front[w] + n) / s;
+    front[w] += n;
+    pieces[w] += 1.0;
+    amz__heap_down(&hp, 0);
+  }
+out:
+  free(front);
+  free(back);
+  free(hp.t);
+  free(hp.w);
+  return rc;
+}

@@ -75,4 +75,38 @@ uint64_t amz__sim_items(const struct amz_sim_costs *c);
 uint64_t amz__sched_awf_size(const amz__sched_t *s, uint64_t remaining,
                              double weight);
 
+/* A binary min-heap of worker finish times, ties by worker id (the cost model's
+ * list scheduling and amz__steal_sim take the workers in a deterministic order). */
+typedef struct amz__heap {
+  double *t;
+  int *w;
+  int n;
+} amz__heap_t;
+void amz__heap_down(amz__heap_t *h, int i); /* restores the heap below i */
+void amz__heap_up(amz__heap_t *h, int i);   /* restores the heap above i */
+
+/* Static blocks with a way out (the executor, the cost model and the simulator
+ * follow these rules, written once here). Each worker owns its balanced block and
+ * takes it in pieces from the front, each 1/AMZ__STEAL_PIECES of what is left of it
+ * (rounded up): the piece in flight is small when the block runs out. A worker
+ * whose range is empty takes the back half (rounded up) of the unclaimed items of
+ * the range with the most, and goes on with it as its own, so it can be taken from
+ * in turn. Workers at one speed on even costs each run just their own block. */
+#define AMZ__STEAL_PIECES 8
+static inline uint64_t amz__steal_piece(uint64_t left) {
+  return left / AMZ__STEAL_PIECES + (left % AMZ__STEAL_PIECES != 0);
+}
+static inline uint64_t amz__steal_take(uint64_t left) { return left - left / 2; }
+/* Pieces an owner takes to run a range of this many items alone. */
+uint64_t amz__steal_pieces(uint64_t items);
+/* Cost of items [b, e) in seconds at speed 1. */
+typedef double (*amz__range_cost_fn)(const void *ctx, uint64_t b, uint64_t e);
+/* Simulates static blocks with a way out in time: W workers start at t0[w] (NULL:
+ * 0) with their blocks [begin[w], end[w]); a piece costs h + cost(piece) /
+ * speed[w] (speed NULL: 1). Writes each worker's finish time and pieces taken.
+ * Deterministic (ties by worker). Returns 0, AMZ_EINVAL (W < 1) or AMZ_ENOMEM. */
+int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const double *t0,
+                   const double *speed, double h, amz__range_cost_fn cost, const void *ctx,
+                   double *finish, double *pieces);
+
 #endif /* AMORSIZE_SCHEDULE_H */

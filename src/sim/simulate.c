@@ -3,7 +3,8 @@
  *
  * It takes its chunks from schedule.c and distributes them with the same rules
  * amz_mpi_run uses (mpi/mpi_run.c): the global chunk sequence of all R*T workers;
- * static and cyclic chunks preassigned to global workers without messages; the
+ * static blocks and cyclic chunks preassigned to global workers without messages
+ * (a rank's workers take from each other's blocks, schedule.h's rules); the
  * dynamic family cut into batches by amz__batch_chunks (weighted factoring over the
  * nodes' measured speeds), the first round dealt by amz__deal, later batches asked
  * of rank 0 by the first worker of a node that finds the node's published chunks at
@@ -391,6 +392,49 @@ static void sim_free(sim_t *S) {
   amz__sched_free(&S->s);
 }
 
+static double sim_cost(const void *ctx, uint64_t b, uint64_t e) {
+  return amz_sim_range_cost(ctx, b, e);
+}
+
+/* Static blocks: global worker w's block, with a way out inside its rank (the
+ * rank's workers take from each other, schedule.h); across ranks no messages. */
+static int static_blocks(sim_t *S, double t0) {
+  const int T = S->T;
+  uint64_t *b = malloc(2 * (size_t)T * sizeof *b), *e = b ? b + T : NULL;
+  double *fin = malloc(2 * (size_t)T * sizeof *fin), *pieces = fin ? fin + T : NULL;
+  double *speed = malloc((size_t)T * sizeof *speed);
+  int rc = b && fin && speed ? 0 : AMZ_ENOMEM;
+  for (int r = 0; rc == 0 && r < S->R; r++) {
+    wk_t *x = &S->w[(uint64_t)r * (uint64_t)T];
+    double work = 0.0;
+    for (int t = 0; t < T; t++) {
+      uint64_t k = (uint64_t)r * (uint64_t)T + (uint64_t)t;
+      b[t] = e[t] = 0;
+      if (k < S->s.n_chunks) amz__sched_chunk(&S->s, k, &b[t], &e[t]);
+      speed[t] = S->nd[x[t].node].speed;
+      work += amz_sim_range_cost(S->c, b[t], e[t]);
+    }
+    S->work += work;
+    if (T == 1) { /* one worker runs its block alone, piece by piece */
+      pieces[0] = (double)amz__steal_pieces(e[0] - b[0]);
+      fin[0] = t0 + pieces[0] * S->m->chunk_s + work / speed[0];
+    } else {
+      rc = amz__steal_sim(T, b, e, NULL, speed, S->m->chunk_s, sim_cost, S->c, fin, pieces);
+      for (int t = 0; rc == 0 && t < T; t++) fin[t] += t0;
+    }
+    for (int t = 0; rc == 0 && t < T; t++) {
+      x[t].finish = fin[t];
+      x[t].busy = fin[t] - t0;
+      x[t].chunks = (uint64_t)pieces[t];
+      S->chunks += (uint64_t)pieces[t];
+    }
+  }
+  free(b);
+  free(fin);
+  free(speed);
+  return rc;
+}
+
 int amz_simulate_costs(const amz_sim_costs_t *c, const amz_sim_machine_t *m,
                        amz_schedule_t kind, uint64_t chunk, double *rank_idle_s,
                        amz_sim_result_t *out) {
@@ -432,7 +476,9 @@ int amz_simulate_costs(const amz_sim_costs_t *c, const amz_sim_machine_t *m,
   int lg = ilog2_ceil((uint64_t)S.R);
   double t0 = m->startup_s + (S.R > 1 ? 2.0 * lg * m->latency_node_s : 0.0);
   double end = S.R > 1 ? 3.0 * lg * S.lat : 0.0;
-  if (amz__sched_preassigned(kind)) {
+  if (kind == AMZ_SCHED_STATIC) {
+    if (static_blocks(&S, t0) != 0) S.fail = 1;
+  } else if (amz__sched_preassigned(kind)) {
     /* Chunk k belongs to global worker k % W: no messages, no counter. */
     for (uint64_t k = 0; k < S.s.n_chunks; k++) {
       wk_t *x = &S.w[k % S.W];

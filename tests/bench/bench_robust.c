@@ -2,7 +2,7 @@
  * Robustness: Amorsize on the loops where a measured plan is easiest to get wrong,
  * against the techniques a developer would pick by hand (threads, one node).
  *
- *   bench_robust [--reps R] [--only NAME]
+ *   bench_robust [--reps R] [--only NAME] [--static]
  *
  * Eight loop families of about half a second of serial work (bench_kernels.c,
  * compiled once into an object every contender links): one item carrying 40% of
@@ -25,6 +25,11 @@
  * one within 25%); how many runs fell inside their predicted interval (target: every
  * run inside on at least 9 families in 10). A target missed is marked with "!".
  * With BENCH_EXPLAIN set, the explanation of each family's plan goes to stderr.
+ *
+ * --static adds a contender and a second table: a plan forced to static blocks
+ * (`amz_options_set_schedule(AMZ_SCHED_STATIC)`, its runs after the first), whose
+ * workers take from each other's blocks, against OpenMP's fixed static blocks and
+ * the best contender.
  */
 #include <math.h>
 #include <omp.h>
@@ -84,16 +89,36 @@ static double t_amz_rerun(amz_plan_t *p, double *err, int *in) {
   return s;
 }
 
-enum { C_STATIC, C_DYN1, C_GUIDED, C_CNT1, C_CNT64, C_FIRST, C_RERUN, NC };
+enum { C_STATIC, C_DYN1, C_GUIDED, C_CNT1, C_CNT64, C_FIRST, C_RERUN, C_AMZ_STATIC, NC };
+
+/* A plan of the family forced to static blocks, after its first run; NULL unless
+ * --static. */
+static amz_plan_t *static_plan(const bk_family_t *f, int on) {
+  if (!on) return NULL;
+  amz_options_t *o = bench_quiet_options();
+  amz_options_set_schedule(o, AMZ_SCHED_STATIC);
+  amz_task_t task = {f->name, f->n, f->fn, NULL};
+  amz_plan_t *p = NULL;
+  amz_result_t *r = NULL;
+  int rc = amz_plan_create(&task, o, &p);
+  if (rc == 0) rc = amz_run(p, &r);
+  if (rc != 0) die("the static plan's first run", rc);
+  amz_result_destroy(r);
+  amz_options_destroy(o);
+  return p;
+}
 
 int main(int argc, char **argv) {
-  int reps = 3;
+  int reps = 3, with_static = 0;
   const char *only = NULL;
+  char extra[4096] = "";
+  size_t used = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
     else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    else if (strcmp(argv[i], "--static") == 0) with_static = 1;
     else {
-      fprintf(stderr, "usage: bench_robust [--reps R] [--only NAME]\n");
+      fprintf(stderr, "usage: bench_robust [--reps R] [--only NAME] [--static]\n");
       return 2;
     }
   }
@@ -131,6 +156,7 @@ int main(int argc, char **argv) {
     if (rc != 0) die("the plan's first run", rc);
     if (getenv("BENCH_EXPLAIN")) amz_result_explain(r0, stderr);
     amz_result_destroy(r0);
+    amz_plan_t *splan = static_plan(f, with_static);
     double t[NC][64], e_first[64], e_rerun[64];
     int in_first = 0, in_rerun = 0;
     for (int rep = 0; rep < reps; rep++) {
@@ -145,8 +171,12 @@ int main(int argc, char **argv) {
       t[C_RERUN][rep] = t_amz_rerun(plan, &e_rerun[rep], &b);
       in_first += a;
       in_rerun += b;
+      double es;
+      int is;
+      t[C_AMZ_STATIC][rep] = splan ? t_amz_rerun(splan, &es, &is) : 0.0;
     }
     amz_plan_destroy(plan);
+    amz_plan_destroy(splan);
     amz_options_destroy(o);
     bk_stop_competitor(competitor);
     double m[NC];
@@ -158,7 +188,19 @@ int main(int argc, char **argv) {
            m[C_DYN1], m[C_GUIDED], m[C_CNT1], m[C_CNT64], m[C_FIRST], m[C_RERUN]);
     bk_row_verdict(&tally, best, m[C_FIRST], m[C_RERUN], e_first, e_rerun, in_first, in_rerun,
                    reps, 1);
+    if (with_static && used < sizeof extra) {
+      int w = snprintf(extra + used, sizeof extra - used, "| %s | %.3f | %.3f | %.3f | %.2f | %.2f |\n",
+                       f->name, m[C_STATIC], m[C_AMZ_STATIC], best, m[C_AMZ_STATIC] / m[C_STATIC],
+                       m[C_AMZ_STATIC] / best);
+      if (w > 0) used += (size_t)w;
+    }
   }
   bk_summary(&tally, only);
+  if (with_static) {
+    printf("\nStatic blocks: OpenMP's fixed blocks against a plan forced to static blocks "
+           "with a way out (its runs after the first), medians (s)\n\n");
+    printf("| loop | omp static | amz static | best contender | amz static / omp static | "
+           "amz static / best |\n|---|---:|---:|---:|---:|---:|\n%s", extra);
+  }
   return 0;
 }

@@ -72,12 +72,15 @@ static int check_tally(const tally_t *t, int times) {
   return ok;
 }
 
+static int g_threads; /* threads per rank for run_exactly_once; 0 = the plan's */
+
 static void run_exactly_once(uint64_t n, amz_schedule_t s, int ranks) {
   tally_t t = {n, calloc(n ? n : 1, sizeof(int)), -1, 0};
   amz_options_t *o;
   amz_options_create(&o);
   amz_options_set_sampling(o, 0.02, 0.05);
   amz_options_set_use_env(o, 0);
+  if (g_threads) amz_options_set_workers(o, g_threads);
   if (s != AMZ_SCHED_AUTO) amz_options_set_schedule(o, s);
   if (ranks) amz_options_set_ranks(o, ranks);
   amz_task_t task = {"tally", n, tally_fn, &t};
@@ -133,6 +136,15 @@ static void test_exactly_once_schedules(void) {
     run_exactly_once(997, (amz_schedule_t)s, size); /* every rank runs */
     run_exactly_once(5000, (amz_schedule_t)s, size);
   }
+}
+
+/* Static blocks with 3 threads per rank: the rank's threads take from each other's
+ * blocks (oversubscribed here, so they do), every item still runs once. */
+static void test_exactly_once_static_threads(void) {
+  g_threads = 3;
+  run_exactly_once(997, AMZ_SCHED_STATIC, size);
+  run_exactly_once(20000, AMZ_SCHED_STATIC, size);
+  g_threads = 0;
 }
 
 static void test_n_below_ranks(void) {
@@ -1211,6 +1223,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "same plan on every rank", test_same_plan_everywhere);
   CU_add_test(s, "exactly once, N in {0,1,3,97,1009,20000}", test_exactly_once_sizes);
   CU_add_test(s, "exactly once, every schedule on all ranks", test_exactly_once_schedules);
+  CU_add_test(s, "exactly once, static blocks on 3 threads per rank",
+              test_exactly_once_static_threads);
   CU_add_test(s, "N below the ranks", test_n_below_ranks);
   CU_add_test(s, "excluded ranks wait for the run, asleep", test_excluded_ranks);
   CU_add_test(s, "ranks that skip a run leave no message behind",

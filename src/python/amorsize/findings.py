@@ -178,14 +178,15 @@ def _term(p, name):
 
 
 def slowest_worker(density, n_items, chunks, threads, workers, fixed):
-    """The slowest worker of a run: (worker, speed, lost share), (-1, 1.0, 0.0) when
-    none stands out. ``amz__slowest_worker`` in ``src/analysis/findings.c``, step for
+    """The slowest worker of a run: (worker, speed, expected, lost share), (-1, 1.0,
+    1.0, 0.0) when none stands out; ``expected`` is its speed over the one the cost
+    profile expected, exp(its median). ``amz__slowest_worker`` in ``src/analysis/findings.c``, step for
     step: per worker, the median over its run chunks of log(the chunk's cost in the
     cost profile / its time), against the other workers' median, beyond 4 standard
     errors (1.858 x MAD / sqrt(chunks)) and 0.05, with at least 16 chunks. A chunk's
     cost is ``amz__workload_range_cost`` over the profile's bins (``workload.c``)."""
     import numpy as np
-    none = (-1, 1.0, 0.0)
+    none = (-1, 1.0, 1.0, 0.0)
     d = np.asarray(density, dtype=np.float64)
     bins, n = len(d), int(n_items)
     if workers < 2 or bins == 0 or bins > 64 or n == 0:
@@ -240,12 +241,13 @@ def slowest_worker(density, n_items, chunks, threads, workers, fixed):
     if not (gap > 4.0 * se[slowest] and gap > 0.05):
         return none
     speed = math.exp(med[slowest] - ref)
+    expected = math.exp(med[slowest])
     if fixed:
-        return slowest, speed, 1.0 - speed
+        return slowest, speed, expected, 1.0 - speed
     total = 0.0
     for w in sorted(med):
         total += math.exp(med[w] - ref) if med[w] < ref else 1.0
-    return slowest, speed, 1.0 - total / len(med)
+    return slowest, speed, expected, 1.0 - total / len(med)
 
 
 def findings(p, path=None):
@@ -259,7 +261,9 @@ def findings(p, path=None):
     T = fmt_seconds
     out = []
     wall = a["wall_s"] if a["wall_s"] > 0 else 1e-12
-    fixed = a["schedule"] in ("static", "cyclic")
+    # Blocks that stay where they were dealt (amz__blocks_fixed): cyclic chunks, and
+    # static blocks across ranks (inside a rank the threads take from each other).
+    fixed = a["schedule"] == "cyclic" or (a["schedule"] == "static" and a["ranks_used"] > 1)
 
     def add(kind, sev, text, share=math.nan, value=math.nan, thresholds=()):
         out.append(Finding(kind, sev, text, share, value, tuple(thresholds)))
@@ -375,7 +379,7 @@ def findings(p, path=None):
                                                          T(expect)),
                 value=per_item / expect - 1.0, thresholds=th_c)
     if a["threads"] > 0 and a["ranks_launched"] > 0:
-        who, speed, lost = slowest_worker(p._raw["cost_profile"], a["n_items"],
+        who, speed, expected, lost = slowest_worker(p._raw["cost_profile"], a["n_items"],
                                           p._raw["chunks"], a["threads"],
                                           a["ranks_launched"] * a["threads"], fixed)
         th_w = RULES["slow worker"]
@@ -383,13 +387,16 @@ def findings(p, path=None):
         if sev:
             name = ("rank %d, thread %d" % (who // a["threads"], who % a["threads"])
                     if a["kind"] == "mpi" else "thread %d" % who)
-            advice = ("; static blocks wait for it, a dynamic schedule balances around it "
-                      "(AMZ_SCHEDULE=factoring)." if fixed else ".")
+            advice = (": its blocks waited for it (a dynamic schedule balances around it: "
+                      "AMZ_SCHEDULE=factoring)." if fixed else
+                      ", the others taking over its items.")
             add("slow worker", sev, "slow worker: %s ran its items at %.0f%% of the other "
-                "workers' median speed (their sampled cost over its time); the run lost about "
-                "%s (%.0f%%) to the slower workers. Another process on its core, a slower core or "
-                "node, or throttling: check the machine's load and the binding%s"
-                % (name, 100.0 * speed, T(lost * a["wall_s"]), 100.0 * lost, advice),
+                "workers' median speed and at %.0f%% of the speed its items' cost profile "
+                "expected (their sampled cost over its time); the run lost about %s (%.0f%%) to "
+                "the slower workers%s Another process on its core, a slower core or node, or "
+                "throttling: check the machine's load and the binding."
+                % (name, 100.0 * speed, 100.0 * expected, T(lost * a["wall_s"]), 100.0 * lost,
+                   advice),
                 lost, 1.0 - speed, th_w)
     ps = a["predicted_serial_s"]
     _, medium, high = RULES["too little work"]
