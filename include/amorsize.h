@@ -173,9 +173,9 @@ typedef struct amz_task {
  *   block in pieces from the front (1/8 of what is left of it at a time), and a
  *   worker that has finished takes the back half of the largest unclaimed rest,
  *   so a slower core or a costly stretch does not hold the run. At one speed on
- *   even costs every worker runs just its own block. Across MPI ranks the blocks
- *   stay put (the threads of a rank take from each other); in MPI map mode a rank
- *   other than 0 keeps its blocks fixed.
+ *   even costs every worker runs just its own block; one worker alone runs it as
+ *   one chunk. Across MPI ranks the blocks stay put (the threads of a rank take
+ *   from each other); in MPI map mode a rank other than 0 keeps its blocks fixed.
  * - CYCLIC: chunks of `chunk` items dealt round-robin (worker w gets chunks w, w+P, ...),
  *   fixed: a worker's chunks wait for it.
  * - DYNAMIC: self-scheduling, fixed chunks of `chunk` items from a shared counter.

@@ -729,8 +729,8 @@ static int mpi_prepare(void *run, amz_plan_t *p, int rc, amz__exec_params_t *ep)
   ep->source = m->map && m->rank != 0 ? src_map : r->dynamic ? src_shared : src_preassigned;
   ep->source_ctx = x;
   /* Map mode's other ranks fetch each chunk's data as they take it: their blocks
-   * stay fixed. */
-  if (p->schedule == AMZ_SCHED_STATIC && ep->source == src_preassigned) {
+   * stay fixed. So does a rank of one thread: nobody could take from it. */
+  if (p->schedule == AMZ_SCHED_STATIC && ep->source == src_preassigned && T > 1) {
     ep->source = NULL;
     ep->own_block = src_own_block;
   }

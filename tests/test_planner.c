@@ -415,10 +415,9 @@ static void test_static_within_half_a_percent_is_chosen(void) {
   /* planner.c PREFER_STATIC: once a run has confirmed the cost profile, static
    * blocks within 0.5% of the candidate picked by the fewer-workers rule (and still
    * within the 2% of the fastest that any tie-break may spend) win: few pieces and
-   * a placement kept across runs. From a sample alone they get no such bonus: static
-   * is chosen only as the fastest, or within 1% of it as the candidate that commits
-   * the fewest items at once (its first piece; a block may hold a costly item the
-   * sample missed, which the others then work around). */
+   * a placement kept across runs. From a sample alone they get no such bonus: a
+   * block's front waits for its owner, and a costly item the sample missed there
+   * starts late, so static is chosen only as the fastest. */
   scenario_t s;
   int bad = 0, preferred = 0;
   for (size_t i = 0; scenario_at(i, &s); i++)
@@ -441,14 +440,7 @@ static void test_static_within_half_a_percent_is_chosen(void) {
             break;
           }
       if (runs == 0 && c->schedule == AMZ_SCHED_STATIC && c != &d.cands[first]) {
-        uint64_t W = (uint64_t)c->workers, n = s.n;
-        uint64_t cap = (n + 64 * W - 1) / (64 * W), ec = amz__cand_exposure(c, n);
-        uint64_t ef = amz__cand_exposure(&d.cands[first], n);
-        if (ec < cap) ec = cap;
-        if (ef < cap) ef = cap;
-        if (!(ec < ef && c->predicted_s <= d.cands[first].predicted_s * 1.01) && bad++ < 5)
-          report(&s, &d, "static chosen from a sample although neither the fastest nor "
-                         "the least committed within 1%");
+        if (bad++ < 5) report(&s, &d, "static chosen from a sample although not the fastest");
       }
       if (runs == 1 && c->schedule == AMZ_SCHED_STATIC && c != &d.cands[first]) preferred++;
       amz__decision_free(&d);

@@ -448,6 +448,10 @@ static void test_steal_sim_even_workers_keep_their_blocks(void) {
   }
   CU_ASSERT_EQUAL(amz__steal_sim(0, b, e, NULL, NULL, 0.5, unit_cost, &u, fin, pieces),
                   AMZ_EINVAL);
+  /* One worker alone: its block in one piece. */
+  CU_ASSERT_EQUAL_FATAL(amz__steal_sim(1, b, e, NULL, NULL, 0.5, unit_cost, &u, fin, pieces), 0);
+  CU_ASSERT_DOUBLE_EQUAL(pieces[0], 1.0, 0.0);
+  CU_ASSERT_DOUBLE_EQUAL(fin[0], 250.5, 1e-9);
 }
 
 static void test_steal_sim_follows_a_slow_worker(void) {

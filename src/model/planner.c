@@ -12,9 +12,9 @@
 #include "internal.h"
 
 /* The choice rule's margins are AMZ__PREFER_FEWER, AMZ__PREFER_STATIC and
- * AMZ__PREFER_ROBUST (planner.h). Static blocks win within the second (never beyond
- * the first of the fastest); cyclic chunks get no such bonus: they have no way out
- * when a worker falls behind. */
+ * AMZ__PREFER_ROBUST (planner.h). Once a run has confirmed the cost profile, static
+ * blocks win within the second (never beyond the first of the fastest); cyclic
+ * chunks get no such bonus: they have no way out when a worker falls behind. */
 #define PREFER_FEWER AMZ__PREFER_FEWER
 #define PREFER_STATIC AMZ__PREFER_STATIC
 #define PREFER_ROBUST AMZ__PREFER_ROBUST
@@ -147,10 +147,10 @@ uint64_t amz__cand_exposure(const amz_candidate_t *c, uint64_t n_items) {
     case AMZ_SCHED_GUIDED: first = share; break;
     case AMZ_SCHED_FACTORING:
     case AMZ_SCHED_AWF: first = (n_items + 2 * W - 1) / (2 * W); break;
-    /* Static blocks commit their first piece: the rest of a block can be taken by
-     * the others (schedule.h); across ranks a rank's blocks are its own. */
-    case AMZ_SCHED_STATIC: first = c->ranks > 1 ? share : amz__steal_piece(share); break;
-    default: first = share; /* cyclic: the worker's whole share is fixed */
+    /* Static, cyclic: the worker's whole share. Others may take the back of a
+     * static block, but its front waits for its owner, in order: a costly item
+     * there starts late and holds the owner while the others run dry. */
+    default: first = share;
   }
   if (first < c->chunk) first = c->chunk;
   return first < n_items ? first : n_items;
@@ -169,15 +169,17 @@ void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, int prefer_sta
   *fewer = b;
   double simpler = prefer_static ? l->v[b].predicted_s * PREFER_STATIC : 0.0;
   if (simpler > limit) simpler = limit;
+  int preferred = 0; /* static blocks chosen by the preference above */
   for (size_t i = 0; i < l->n && l->v[i].predicted_s <= simpler; i++)
     if (l->v[i].ranks == l->v[*fewer].ranks && l->v[i].workers == l->v[*fewer].workers &&
         l->v[i].schedule == AMZ_SCHED_STATIC && l->v[b].schedule != AMZ_SCHED_STATIC)
-      b = i;
-  if (l->v[b].schedule != AMZ_SCHED_STATIC) {
+      b = i, preferred = 1;
+  if (!preferred && !(prefer_static && l->v[b].schedule == AMZ_SCHED_STATIC)) {
     /* Committing up to 1/64 of a worker's share at once is as safe as less, and
      * fewer chunks cost less to record and to refine from: exposures below that
-     * count as equal, and the fastest of them is kept. Cyclic chunks commit a
-     * worker's whole share: any other candidate may replace them. */
+     * count as equal, and the fastest of them is kept. Static blocks and cyclic
+     * chunks commit a worker's whole share (amz__cand_exposure): from a sample
+     * alone, a candidate within the margin that commits less replaces them. */
     size_t f = b;
     uint64_t W = (uint64_t)l->v[f].ranks * (uint64_t)l->v[f].workers;
     uint64_t cap = (n_items + 64 * W - 1) / (64 * (W ? W : 1));
@@ -186,8 +188,7 @@ void amz__cand_list_choose(amz__cand_list_t *l, uint64_t n_items, int prefer_sta
     uint64_t exp_b = amz__cand_exposure(&l->v[b], n_items);
     if (exp_b < cap) exp_b = cap;
     for (size_t i = 0; i < l->n && l->v[i].predicted_s <= robust; i++) {
-      if (l->v[i].ranks != l->v[f].ranks || l->v[i].workers != l->v[f].workers ||
-          l->v[i].schedule == AMZ_SCHED_CYCLIC)
+      if (l->v[i].ranks != l->v[f].ranks || l->v[i].workers != l->v[f].workers)
         continue;
       uint64_t e = amz__cand_exposure(&l->v[i], n_items);
       if (e < cap) e = cap;

@@ -90,8 +90,8 @@ int amz__planner_max_workers(const amz__workload_t *wl, const amz__machine_t *m)
 #define AMZ__PREFER_FEWER 1.02
 #define AMZ__PREFER_STATIC 1.005
 /* Among candidates of the chosen size within PREFER_ROBUST of it, the one that
- * commits the fewest items at once (cyclic chunks commit a worker's whole share;
- * static blocks their first piece, the rest can be taken): a sample cannot rule out a rare item
+ * commits the fewest items at once (static blocks and cyclic chunks: a worker's
+ * whole share), unless static blocks won the preference above: a sample cannot rule out a rare item
  * far costlier than the rest (one item with 40% of the work, 1% of the items with
  * half), and a first chunk of half the loop then holds one worker while the others
  * idle. The model sees no difference within this margin. */

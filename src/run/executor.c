@@ -2,8 +2,9 @@
  * The executor: runs a task's items on the pool with one of the schedules, and
  * records per-chunk start/end and per-worker busy / dispatch / idle time.
  *
- * Hot path per chunk: one fetch-and-add (dynamic family) or none (pre-assigned), two
- * clock reads, one record append. Items already executed while sampling are cut out
+ * Hot path per chunk: one fetch-and-add (dynamic family), an uncontended lock of the
+ * worker's own range (static pieces) or nothing (cyclic), two clock reads, one
+ * record append. Items already executed while sampling are cut out
  * of chunks here with a binary search in the sorted skip list.
  */
 #include <math.h>
@@ -142,7 +143,8 @@ static double awf_weight(exec_ctx_t *x, int w) {
 /* Static blocks with a way out: worker w's next piece of its own range; when that
  * is empty, the back half of the unclaimed items of the range with the most, which
  * becomes w's own. Returns 0 when no range has anything left. */
-static int steal_next(exec_ctx_t *x, int w, uint64_t *b, uint64_t *e) {
+__attribute__((noinline)) static int steal_next(exec_ctx_t *x, int w, uint64_t *b,
+                                                uint64_t *e) {
   steal_slot_t *me = &x->slot[w];
   const int W = x->p->workers;
   for (;;) {
@@ -185,11 +187,12 @@ static int steal_next(exec_ctx_t *x, int w, uint64_t *b, uint64_t *e) {
 
 /* Next chunk for worker w; j counts the worker's chunks so far. Returns 0 when done. */
 static int next_chunk(exec_ctx_t *x, int w, uint64_t j, uint64_t *b, uint64_t *e) {
-  if (x->slot) return steal_next(x, w, b, e);
   if (x->p->source) return x->p->source(x->p->source_ctx, w, j, b, e);
   const amz__sched_t *s = &x->sched;
   switch (s->kind) {
-    case AMZ_SCHED_STATIC:
+    case AMZ_SCHED_STATIC: /* with a way out; one worker: its block, below */
+      if (x->slot) return steal_next(x, w, b, e);
+      /* fall through */
     case AMZ_SCHED_CYCLIC: {
       uint64_t k = (uint64_t)w + j * (uint64_t)s->workers;
       if (k >= s->n_chunks) return 0;
@@ -296,7 +299,8 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   }
   x->w = calloc((size_t)W, sizeof *x->w);
   if (p->schedule == AMZ_SCHED_AWF) x->rate = calloc((size_t)W, sizeof *x->rate);
-  int steal = p->schedule == AMZ_SCHED_STATIC && (!p->source || p->own_block);
+  /* One worker runs its block as one chunk: nobody could take from it. */
+  int steal = p->schedule == AMZ_SCHED_STATIC && W > 1 && (!p->source || p->own_block);
   if (steal) x->slot = aligned_alloc(64, (size_t)W * sizeof *x->slot);
   if (!x->w || (p->schedule == AMZ_SCHED_AWF && !x->rate) || (steal && !x->slot)) {
     free(x->w);
@@ -321,8 +325,9 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   }
   size_t max_rec = p->max_records ? p->max_records : AMZ__MAX_RECORDS;
   /* Reserve the records each worker is expected to write, so the hot path does not
-   * copy growing arrays: exact for pre-assigned schedules, a fair share plus slack
-   * for shared ones (AWF's count is unknown: it grows on demand). */
+   * copy growing arrays: exact for cyclic chunks, the pieces of the largest block
+   * plus a few taken ranges for static blocks, a fair share plus slack for shared
+   * schedules (AWF's count is unknown: it grows on demand). */
   uint64_t share = x->sched.n_chunks / (uint64_t)W + 1;
   if (steal) share = amz__steal_pieces(most) + 16; /* and a few ranges taken */
   else if (!amz__sched_preassigned(p->schedule)) share += share / 4 + 16;

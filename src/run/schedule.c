@@ -268,6 +268,12 @@ int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const doub
     hp.w[hp.n++] = w;
     amz__heap_up(&hp, hp.n - 1);
   }
+  if (W == 1) { /* alone: its block is one piece, as the executor runs it */
+    double sp = speed && speed[0] > 0 ? speed[0] : 1.0;
+    pieces[0] = back[0] > front[0];
+    if (pieces[0] > 0) finish[0] += h + cost(ctx, front[0], back[0]) / sp;
+    hp.n = 0;
+  }
   /* The worker free earliest takes its next piece, or steals, or is done. */
   while (hp.n > 0) {
     int w = hp.w[0];

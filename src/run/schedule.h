@@ -91,7 +91,9 @@ void amz__heap_up(amz__heap_t *h, int i);   /* restores the heap above i */
  * (rounded up): the piece in flight is small when the block runs out. A worker
  * whose range is empty takes the back half (rounded up) of the unclaimed items of
  * the range with the most, and goes on with it as its own, so it can be taken from
- * in turn. Workers at one speed on even costs each run just their own block. */
+ * in turn. Workers at one speed on even costs each run just their own block. A
+ * worker alone (one worker, an MPI rank of one thread) runs its block as one
+ * piece: nobody could take from it. */
 #define AMZ__STEAL_PIECES 8
 static inline uint64_t amz__steal_piece(uint64_t left) {
   return left / AMZ__STEAL_PIECES + (left % AMZ__STEAL_PIECES != 0);

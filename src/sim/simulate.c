@@ -415,8 +415,8 @@ static int static_blocks(sim_t *S, double t0) {
       work += amz_sim_range_cost(S->c, b[t], e[t]);
     }
     S->work += work;
-    if (T == 1) { /* one worker runs its block alone, piece by piece */
-      pieces[0] = (double)amz__steal_pieces(e[0] - b[0]);
+    if (T == 1) { /* a rank of one thread runs its block as one chunk */
+      pieces[0] = e[0] > b[0];
       fin[0] = t0 + pieces[0] * S->m->chunk_s + work / speed[0];
     } else {
       rc = amz__steal_sim(T, b, e, NULL, speed, S->m->chunk_s, sim_cost, S->c, fin, pieces);
