@@ -29,34 +29,43 @@ typedef struct obs {
   double span_s, busy, items;
 } obs_t;
 
-static obs_t sample_once(const bk_family_t *f, int workers) {
-  obs_t o = {0, 0, 0};
+/* The sampler alone, as a plan runs it (default budget and error target) on its
+ * own pool; wl and o (when not NULL) get what it measured. Returns amz__sample's
+ * code, or 1 when the pool cannot start. */
+static int sample_run(const amz_task_t *task, int workers, amz__workload_t *wl, obs_t *o) {
   amz__pool_t pool;
-  if (amz__pool_init(&pool, workers - 1) != 0) return o;
-  amz_task_t task = {f->name, f->n, f->fn, NULL};
-  amz__sampler_params_t p = {.task = &task, .workers = workers, .max_seconds = 0.25,
+  if (amz__pool_init(&pool, workers - 1) != 0) return 1;
+  amz__sampler_params_t p = {.task = task, .workers = workers, .max_seconds = 0.25,
                              .rel_error = 0.03, .clock = &amz__real_clock, .pool = &pool};
-  amz__workload_t wl;
   amz__rangeset_t done = {0}, failed = {0};
   amz__chunk_rec_t *recs = NULL;
   int *rw = NULL;
   size_t n = 0;
-  if (amz__sample(&p, &wl, &done, &failed, &recs, &n, &rw) == 0 && n > 0) {
+  int rc = amz__sample(&p, wl, &done, &failed, &recs, &n, &rw);
+  if (rc == 0 && n > 0 && o) {
     double lo = recs[0].t_start, hi = recs[0].t_end, busy = 0.0;
     for (size_t i = 0; i < n; i++) {
       if (recs[i].t_start < lo) lo = recs[i].t_start;
       if (recs[i].t_end > hi) hi = recs[i].t_end;
       busy += recs[i].t_end - recs[i].t_start;
     }
-    o.span_s = hi - lo;
-    o.busy = hi > lo ? busy / ((double)wl.sample_workers * (hi - lo)) : 0.0;
-    o.items = (double)amz__rangeset_items(&done);
+    o->span_s = hi - lo;
+    o->busy = hi > lo ? busy / ((double)wl->sample_workers * (hi - lo)) : 0.0;
+    o->items = (double)amz__rangeset_items(&done);
   }
   amz__rangeset_free(&done);
   amz__rangeset_free(&failed);
   free(recs);
   free(rw);
   amz__pool_destroy(&pool);
+  return rc;
+}
+
+static obs_t sample_once(const bk_family_t *f, int workers) {
+  obs_t o = {0, 0, 0};
+  amz_task_t task = {f->name, f->n, f->fn, NULL};
+  amz__workload_t wl;
+  sample_run(&task, workers, &wl, &o);
   return o;
 }
 
@@ -94,23 +103,9 @@ static int honesty(int reps, int workers) {
       double t0 = bench_now();
       bk_spin(0, n, NULL);
       double truth = (bench_now() - t0) / (double)n;
-      amz__pool_t pool;
-      if (amz__pool_init(&pool, workers - 1) != 0) return 1;
       amz_task_t task = {loops[k].name, n, bk_spin, NULL};
-      amz__sampler_params_t p = {.task = &task, .workers = workers, .max_seconds = 0.25,
-                                 .rel_error = 0.03, .clock = &amz__real_clock, .pool = &pool};
       amz__workload_t wl;
-      amz__rangeset_t done = {0}, failed = {0};
-      amz__chunk_rec_t *recs = NULL;
-      int *rw = NULL;
-      size_t nr = 0;
-      int rc = amz__sample(&p, &wl, &done, &failed, &recs, &nr, &rw);
-      amz__rangeset_free(&done);
-      amz__rangeset_free(&failed);
-      free(recs);
-      free(rw);
-      amz__pool_destroy(&pool);
-      if (rc != 0) return 1;
+      if (sample_run(&task, workers, &wl, NULL) != 0) return 1;
       /* Spinning items do not slow each other down: the sampled level (blocks run
        * alone and with every worker busy) against the serial one. */
       err[r] = wl.mean_s / truth - 1.0;
