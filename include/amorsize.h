@@ -759,7 +759,12 @@ typedef struct amz_worker_stats {
   double busy_s;     /**< Time inside the kernel. */
   double dispatch_s; /**< Time between chunks: hand-out, recording, hooks. */
   double idle_s;     /**< Time waiting: start-up delay and the end-of-run tail. */
-  uint64_t reserved[4]; /**< Zero: room for later fields (see "Growth" above). */
+  /** Items this worker ran from other workers' static blocks (AMZ_SCHED_STATIC: a
+   *  worker that has finished its own takes the back half of the largest
+   *  unclaimed rest); at most `items`, each item counted once over the workers; 0
+   *  for other schedules and for fixed blocks. */
+  uint64_t taken;
+  uint64_t reserved[3]; /**< Zero: room for later fields (see "Growth" above). */
 } amz_worker_stats_t;
 
 /** @brief Per-worker totals of worker w. @return 0, AMZ_EINVAL, AMZ_ERANGE. */

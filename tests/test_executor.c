@@ -233,7 +233,7 @@ static void check_static(const count_task_t *t, int workers, const amz__exec_out
       else outside += c->end - c->begin;
     }
     CHECK(outside <= r->stolen);
-    CHECK(r->stolen <= t->n);
+    CHECK(r->stolen <= r->items);
     /* One worker runs its block as one chunk. */
     if (workers == 1) CHECK(r->n_chunks == (e > b) && r->stolen == 0);
     else if (r->stolen == 0 && mine == e - b) CHECK(r->n_chunks == amz__steal_pieces(e - b));
@@ -888,6 +888,8 @@ static void test_static_way_out(void) {
   CHECK(slow_items == out.w[0].items);
   CHECK(stolen > 0);
   CHECK(slow_items < N / 4);
+  /* The other worker ran the rest of the slow one's block from ranges it took. */
+  CHECK(out.w[1].stolen >= N / 2 - slow_items && out.w[1].stolen <= out.w[1].items);
   if (slow_items >= N / 4 || stolen == 0)
     fprintf(stderr, "  the slow thread ran %llu items, %llu were taken\n",
             (unsigned long long)slow_items, (unsigned long long)stolen);

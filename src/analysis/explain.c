@@ -347,14 +347,28 @@ int amz_result_explain(const amz_result_t *r, FILE *o) {
     fprintf(o, "  %-12s %10s %10s %9s\n", names[i], T(pv[i]), T(mv[i]), T(mv[i] - pv[i]));
   }
 
-  fprintf(o, "\n  %-6s %12s %8s %10s %10s %10s%s\n", "worker", "items", "chunks", "busy", "dispatch",
-          "idle", x ? "  (this rank's threads)" : "");
+  /* Static blocks with a way out: how many items moved between workers. */
+  uint64_t taken = 0;
+  for (int w = 0; w < r->workers; w++) taken += r->wstats[w].taken;
+  int show_taken = r->schedule == AMZ_SCHED_STATIC && r->workers > 1;
+  fprintf(o, "\n  %-6s %12s %8s %10s %10s %10s%s%s\n", "worker", "items", "chunks", "busy",
+          "dispatch", "idle", show_taken ? "      taken" : "",
+          x ? "  (this rank's threads)" : "");
   for (int w = 0; w < r->workers && w < 64; w++) {
     const amz_worker_stats_t *s = &r->wstats[w];
-    fprintf(o, "  %-6d %12llu %8llu %10s %10s %10s\n", w, (unsigned long long)s->items,
+    fprintf(o, "  %-6d %12llu %8llu %10s %10s %10s", w, (unsigned long long)s->items,
             (unsigned long long)s->chunks, T(s->busy_s), T(s->dispatch_s), T(s->idle_s));
+    if (show_taken) fprintf(o, " %10llu", (unsigned long long)s->taken);
+    fprintf(o, "\n");
   }
   if (r->workers > 64) fprintf(o, "  ... %d more workers\n", r->workers - 64);
+  if (show_taken && taken)
+    fprintf(o, "  static blocks: workers that had finished their own took %llu item%s (%.1f%%) "
+               "from the others' blocks\n",
+            (unsigned long long)taken, taken == 1 ? "" : "s",
+            r->n_items ? 100.0 * (double)taken / (double)r->n_items : 0.0);
+  else if (show_taken)
+    fprintf(o, "  static blocks: each worker ran its own block\n");
 
   if (x && x->per_rank) {
     fprintf(o, "\n  %-6s %4s %12s %8s %10s %10s %10s %10s\n", "rank", "node", "items", "chunks",

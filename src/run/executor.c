@@ -22,6 +22,7 @@ typedef struct steal_slot {
   _Alignas(64) pthread_mutex_t mu;
   uint64_t front, back;
   _Atomic uint64_t left;
+  int taken; /* the range was taken from another worker (else the own block) */
 } steal_slot_t;
 
 typedef struct exec_ctx {
@@ -154,6 +155,8 @@ __attribute__((noinline)) static int steal_next(exec_ctx_t *x, int w, uint64_t *
       *e = me->front + amz__steal_piece(me->back - me->front);
       me->front = *e;
       atomic_store_explicit(&me->left, me->back - me->front, memory_order_relaxed);
+      if (me->taken) /* the items it will run: sampled ones are cut out */
+        x->w[w].stolen += *e - *b - (x->p->skip ? amz__rangeset_items_in(x->p->skip, *b, *e) : 0);
       pthread_mutex_unlock(&me->mu);
       return 1;
     }
@@ -179,9 +182,9 @@ __attribute__((noinline)) static int steal_next(exec_ctx_t *x, int w, uint64_t *
     pthread_mutex_lock(&me->mu);
     me->front = from;
     me->back = to;
+    me->taken = 1;
     atomic_store_explicit(&me->left, to - from, memory_order_relaxed);
     pthread_mutex_unlock(&me->mu);
-    x->w[w].stolen += to - from;
   }
 }
 

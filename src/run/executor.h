@@ -26,7 +26,8 @@ typedef struct amz__worker_rec {
   amz__chunk_rec_t *chunks;
   size_t n_chunks, cap;
   uint64_t items, failures;
-  uint64_t stolen;       /* STATIC: items taken from other workers' ranges */
+  uint64_t stolen;       /* STATIC: items run from ranges taken from other workers
+                          * (each counted once, by the worker that ran it) */
   double busy_s, dispatch_s, t_first, t_last; /* t_* relative to run start */
   double data_s; /* inside kernel calls but moving data (amz__tls_excluded_s) */
   amz__rangeset_t failed;

@@ -75,6 +75,7 @@ int amz__result_build(amz_plan_t *p, const amz__exec_out_t *ex, int first, amz_r
     s->failures = wr->failures;
     s->busy_s = wr->busy_s;
     s->dispatch_s = wr->dispatch_s;
+    s->taken = wr->stolen;
     r->wdata_s[w] = wr->data_s;
     s->idle_s = (wr->t_first - ex->t_par_begin) + (par_end - wr->t_last);
     executed += wr->items;
