@@ -473,6 +473,22 @@ static void test_steal_sim_follows_a_slow_worker(void) {
   CU_ASSERT(end >= 550.0 && end < 560.0);
 }
 
+static void test_steal_sim_many_workers_fluid(void) {
+  /* Above AMZ__STEAL_SIM_MAX workers, the fluid limit: 100 workers with blocks of
+   * 100 items of cost 1, one at a quarter speed, end together at 10000 / 99.25
+   * plus the pieces of a block. */
+  enum { W = 100 };
+  unit_costs_t u = {UINT64_MAX, 1.0};
+  uint64_t b[W], e[W];
+  double speed[W], fin[W], pieces[W];
+  for (int w = 0; w < W; w++) b[w] = 100 * (uint64_t)w, e[w] = b[w] + 100, speed[w] = 1.0;
+  speed[7] = 0.25;
+  CU_ASSERT_EQUAL_FATAL(amz__steal_sim(W, b, e, NULL, speed, 0.5, unit_cost, &u, fin, pieces), 0);
+  double want = 10000.0 / 99.25 + 0.5 * (double)amz__steal_pieces(100);
+  for (int w = 0; w < W; w++) CU_ASSERT_DOUBLE_EQUAL(fin[w], want, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(pieces[0], (double)amz__steal_pieces(100), 0.0);
+}
+
 static void test_steal_sim_works_around_a_giant_item(void) {
   /* 2001 items of cost 1 but item 0, which costs 1000 (a third of the work): its
    * worker's first piece, [0, 126), costs 1125 and holds it; the other worker runs
@@ -521,6 +537,7 @@ int main(void) {
   CU_add_test(s, "static way out: even workers keep their blocks",
               test_steal_sim_even_workers_keep_their_blocks);
   CU_add_test(s, "static way out: follows a slow worker", test_steal_sim_follows_a_slow_worker);
+  CU_add_test(s, "static way out: many workers, the fluid limit", test_steal_sim_many_workers_fluid);
   CU_add_test(s, "static way out: works around a giant item",
               test_steal_sim_works_around_a_giant_item);
   return amz_test_run();

@@ -273,6 +273,44 @@ int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const doub
     pieces[0] = back[0] > front[0];
     if (pieces[0] > 0) finish[0] += h + cost(ctx, front[0], back[0]) / sp;
     hp.n = 0;
+  } else {
+    /* Shortcuts: blocks that cost the same (within an item's cost) at one speed
+     * and start: nobody takes anything worth counting; and above
+     * AMZ__STEAL_SIM_MAX workers, the fluid limit (the work shared in proportion
+     * to speed, every worker ending together), since each take scans every range. */
+    double lo = INFINITY, hi = 0.0, sum = 0.0, sw = 0.0, t_w = 0.0, item = 0.0;
+    int even = 1;
+    uint64_t largest = 0;
+    for (int w = 0; w < W; w++) {
+      double sp = speed && speed[w] > 0 ? speed[w] : 1.0, c = cost(ctx, front[w], back[w]);
+      uint64_t k = back[w] - front[w];
+      if (c < lo) lo = c;
+      if (c > hi) hi = c;
+      if (k > 0 && c / (double)k > item) item = c / (double)k;
+      if (k > largest) largest = k;
+      if (sp != (speed && speed[0] > 0 ? speed[0] : 1.0) || finish[w] != finish[0]) even = 0;
+      sum += c;
+      sw += sp;
+      t_w += finish[w] * sp;
+      pieces[w] = (double)amz__steal_pieces(k);
+      hp.t[w] = c / sp; /* kept for the even case */
+    }
+    if (even && hi - lo <= item) {
+      for (int w = 0; w < W; w++) finish[w] += pieces[w] * h + hp.t[w];
+      hp.n = 0;
+    } else if (W > AMZ__STEAL_SIM_MAX) {
+      double end = (t_w + sum) / sw + (double)amz__steal_pieces(largest) * h;
+      for (int w = 0; w < W; w++) finish[w] = end > finish[w] ? end : finish[w];
+      hp.n = 0;
+    } else { /* the heap was overwritten above: rebuild it */
+      hp.n = 0;
+      for (int w = 0; w < W; w++) {
+        pieces[w] = 0.0;
+        hp.t[hp.n] = finish[w];
+        hp.w[hp.n++] = w;
+        amz__heap_up(&hp, hp.n - 1);
+      }
+    }
   }
   /* The worker free earliest takes its next piece, or steals, or is done. */
   while (hp.n > 0) {

@@ -106,7 +106,13 @@ typedef double (*amz__range_cost_fn)(const void *ctx, uint64_t b, uint64_t e);
 /* Simulates static blocks with a way out in time: W workers start at t0[w] (NULL:
  * 0) with their blocks [begin[w], end[w]); a piece costs h + cost(piece) /
  * speed[w] (speed NULL: 1). Writes each worker's finish time and pieces taken.
- * Deterministic (ties by worker). Returns 0, AMZ_EINVAL (W < 1) or AMZ_ENOMEM. */
+ * Deterministic (ties by worker). Blocks that cost the same within one item's
+ * cost, at one speed and start, run as their own pieces (nobody takes anything
+ * worth counting); above AMZ__STEAL_SIM_MAX workers the result is the fluid limit
+ * (the work shared in proportion to speed, all ending together, plus the largest
+ * block's pieces): each take scans every range, so the full simulation costs
+ * O(W^2) (a second at 32768 workers). Returns 0, AMZ_EINVAL (W < 1) or AMZ_ENOMEM. */
+#define AMZ__STEAL_SIM_MAX 64
 int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const double *t0,
                    const double *speed, double h, amz__range_cost_fn cost, const void *ctx,
                    double *finish, double *pieces);
