@@ -339,13 +339,16 @@ static void test_sampling_never_idles_a_fast_rank(void) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   if (m->sample_ranks > 1 && first > 0 && size <= cpus) {
     /* Without going on it would work a quarter of the slowest rank's time: its
-     * error target needs as many items (2% of its own), at a quarter of the cost. */
-    CU_ASSERT_TRUE(first >= 0.6 * most);
+     * error target needs as many items (2% of its own), at a quarter of the cost.
+     * Going on, it works nearly as long, less what its four times as many blocks
+     * cost around them: 0.54 of the slowest rank's kernel time was seen under
+     * AddressSanitizer, which slows the sampler's own code but not the spin. */
+    CU_ASSERT_TRUE(first >= 0.4 * most);
     /* Rank 0 reached its error target (or, with its timings disturbed by ranks
      * sharing its core, its sampled fraction) and went on. */
     int stopped = strstr(m->stop_reason, "went on while other ranks finished") == NULL;
     CU_ASSERT_FALSE(stopped);
-    if (rank == 0 && (first < 0.6 * most || stopped))
+    if (rank == 0 && (first < 0.4 * most || stopped))
       fprintf(stderr, "rank 0 sampled for %.4f s of kernel time, the longest rank %.4f s; "
                       "stop: %s\n", first, most, m->stop_reason);
   }
