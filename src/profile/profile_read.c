@@ -841,11 +841,12 @@ static int profile_chunk(const void *ctx, size_t i, amz__chunk_obs_t *out) {
 static int judge(amz_profile_t *p, const char *path) {
   const amz_profile_info_t *in = &p->info;
   const amz_profile_model_t *m = &p->model;
+  amz_schedule_t sched; /* the load checked the name */
   amz__facts_t f = {
       .wall_s = in->wall_s,
       .predicted_s = in->predicted_s,
-      .fixed_schedule = strcmp(in->schedule, "cyclic") == 0 ||
-                        (strcmp(in->schedule, "static") == 0 && in->ranks_used > 1),
+      .fixed_schedule = amz_schedule_parse(in->schedule, &sched) == 0 &&
+                        amz__blocks_fixed(sched, in->ranks_used),
       .workers = (int)p->n_workers,
       .chunk = in->chunk,
       .items_failed = in->items_failed,

@@ -303,7 +303,7 @@ int amz__execute(const amz__exec_params_t *p, amz__exec_out_t *out) {
   x->w = calloc((size_t)W, sizeof *x->w);
   if (p->schedule == AMZ_SCHED_AWF) x->rate = calloc((size_t)W, sizeof *x->rate);
   /* One worker runs its block as one chunk: nobody could take from it. */
-  int steal = p->schedule == AMZ_SCHED_STATIC && W > 1 && (!p->source || p->own_block);
+  int steal = p->schedule == AMZ_SCHED_STATIC && W > 1 && !p->source;
   if (steal) x->slot = aligned_alloc(64, (size_t)W * sizeof *x->slot);
   if (!x->w || (p->schedule == AMZ_SCHED_AWF && !x->rate) || (steal && !x->slot)) {
     free(x->w);

@@ -59,10 +59,11 @@ typedef struct amz__exec_params {
    * its j-th chunk; returns 1 with [*b, *e) or 0 when the worker is done. */
   int (*source)(void *ctx, int worker, uint64_t j, uint64_t *b, uint64_t *e);
   void *source_ctx;
-  /* STATIC only, instead of source: worker w's own block [*b, *e) (an MPI rank's
+  /* STATIC with source NULL: worker w's own block [*b, *e) (an MPI rank's
    * workers' global blocks), which the executor runs with a way out (schedule.h),
-   * the workers taking from each other. ctx is source_ctx. NULL: the blocks of
-   * the schedule over task->n_items. */
+   * the workers taking from each other; ignored with one worker (the caller then
+   * passes a source). ctx is source_ctx. NULL: the blocks of the schedule over
+   * task->n_items. */
   void (*own_block)(void *ctx, int worker, uint64_t *b, uint64_t *e);
   /* Progress of the whole run estimated from this process's part: items done are
    * reported times this factor (the MPI layer: ranks sharing the run); 0 = 1. */

@@ -248,6 +248,55 @@ void amz__heap_up(amz__heap_t *h, int i) {
   }
 }
 
+static double speed_of(const double *speed, int w) {
+  return speed && speed[w] > 0 ? speed[w] : 1.0;
+}
+
+/* The cases amz__steal_sim answers without simulating: a worker alone (its block in
+ * one piece, as the executor runs it); blocks that cost the same within an item's
+ * cost at one speed and start (nobody takes anything worth counting); above
+ * AMZ__STEAL_SIM_MAX workers, the fluid limit (each take scans every range).
+ * finish holds the start times. Returns 1 when it wrote finish and pieces. */
+static int steal_shortcut(int W, const uint64_t *begin, const uint64_t *end,
+                          const double *speed, double h, amz__range_cost_fn cost,
+                          const void *ctx, double *finish, double *pieces) {
+  if (W == 1) {
+    pieces[0] = end[0] > begin[0];
+    if (pieces[0] > 0) finish[0] += h + cost(ctx, begin[0], end[0]) / speed_of(speed, 0);
+    return 1;
+  }
+  double lo = INFINITY, hi = 0.0, sum = 0.0, sw = 0.0, t_w = 0.0, item = 0.0;
+  int even = 1;
+  uint64_t largest = 0;
+  for (int w = 0; w < W; w++) {
+    double sp = speed_of(speed, w), c = cost(ctx, begin[w], end[w]);
+    uint64_t k = end[w] - begin[w];
+    if (c < lo) lo = c;
+    if (c > hi) hi = c;
+    if (k > 0 && c / (double)k > item) item = c / (double)k;
+    if (k > largest) largest = k;
+    if (sp != speed_of(speed, 0) || finish[w] != finish[0]) even = 0;
+    sum += c;
+    sw += sp;
+    t_w += finish[w] * sp;
+  }
+  if (even && hi - lo <= item) {
+    for (int w = 0; w < W; w++) {
+      pieces[w] = (double)amz__steal_pieces(end[w] - begin[w]);
+      finish[w] += pieces[w] * h + cost(ctx, begin[w], end[w]) / speed_of(speed, w);
+    }
+    return 1;
+  }
+  if (W <= AMZ__STEAL_SIM_MAX) return 0;
+  /* The work shared in proportion to speed, every worker ending together. */
+  double last = (t_w + sum) / sw + (double)amz__steal_pieces(largest) * h;
+  for (int w = 0; w < W; w++) {
+    pieces[w] = (double)amz__steal_pieces(end[w] - begin[w]);
+    if (last > finish[w]) finish[w] = last;
+  }
+  return 1;
+}
+
 int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const double *t0,
                    const double *speed, double h, amz__range_cost_fn cost, const void *ctx,
                    double *finish, double *pieces) {
@@ -264,53 +313,12 @@ int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const doub
     back[w] = end[w] > begin[w] ? end[w] : begin[w];
     finish[w] = t0 ? t0[w] : 0.0;
     pieces[w] = 0.0;
+  }
+  if (steal_shortcut(W, front, back, speed, h, cost, ctx, finish, pieces)) goto out;
+  for (int w = 0; w < W; w++) {
     hp.t[hp.n] = finish[w];
     hp.w[hp.n++] = w;
     amz__heap_up(&hp, hp.n - 1);
-  }
-  if (W == 1) { /* alone: its block is one piece, as the executor runs it */
-    double sp = speed && speed[0] > 0 ? speed[0] : 1.0;
-    pieces[0] = back[0] > front[0];
-    if (pieces[0] > 0) finish[0] += h + cost(ctx, front[0], back[0]) / sp;
-    hp.n = 0;
-  } else {
-    /* Shortcuts: blocks that cost the same (within an item's cost) at one speed
-     * and start: nobody takes anything worth counting; and above
-     * AMZ__STEAL_SIM_MAX workers, the fluid limit (the work shared in proportion
-     * to speed, every worker ending together), since each take scans every range. */
-    double lo = INFINITY, hi = 0.0, sum = 0.0, sw = 0.0, t_w = 0.0, item = 0.0;
-    int even = 1;
-    uint64_t largest = 0;
-    for (int w = 0; w < W; w++) {
-      double sp = speed && speed[w] > 0 ? speed[w] : 1.0, c = cost(ctx, front[w], back[w]);
-      uint64_t k = back[w] - front[w];
-      if (c < lo) lo = c;
-      if (c > hi) hi = c;
-      if (k > 0 && c / (double)k > item) item = c / (double)k;
-      if (k > largest) largest = k;
-      if (sp != (speed && speed[0] > 0 ? speed[0] : 1.0) || finish[w] != finish[0]) even = 0;
-      sum += c;
-      sw += sp;
-      t_w += finish[w] * sp;
-      pieces[w] = (double)amz__steal_pieces(k);
-      hp.t[w] = c / sp; /* kept for the even case */
-    }
-    if (even && hi - lo <= item) {
-      for (int w = 0; w < W; w++) finish[w] += pieces[w] * h + hp.t[w];
-      hp.n = 0;
-    } else if (W > AMZ__STEAL_SIM_MAX) {
-      double end = (t_w + sum) / sw + (double)amz__steal_pieces(largest) * h;
-      for (int w = 0; w < W; w++) finish[w] = end > finish[w] ? end : finish[w];
-      hp.n = 0;
-    } else { /* the heap was overwritten above: rebuild it */
-      hp.n = 0;
-      for (int w = 0; w < W; w++) {
-        pieces[w] = 0.0;
-        hp.t[hp.n] = finish[w];
-        hp.w[hp.n++] = w;
-        amz__heap_up(&hp, hp.n - 1);
-      }
-    }
   }
   /* The worker free earliest takes its next piece, or steals, or is done. */
   while (hp.n > 0) {
@@ -333,8 +341,7 @@ int amz__steal_sim(int W, const uint64_t *begin, const uint64_t *end, const doub
       back[v] = front[w];
     }
     uint64_t n = amz__steal_piece(back[w] - front[w]);
-    double s = speed && speed[w] > 0 ? speed[w] : 1.0;
-    hp.t[0] = t + h + cost(ctx, front[w], front[w] + n) / s;
+    hp.t[0] = t + h + cost(ctx, front[w], front[w] + n) / speed_of(speed, w);
     front[w] += n;
     pieces[w] += 1.0;
     amz__heap_down(&hp, 0);

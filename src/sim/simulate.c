@@ -415,16 +415,10 @@ static int static_blocks(sim_t *S, double t0) {
       work += amz_sim_range_cost(S->c, b[t], e[t]);
     }
     S->work += work;
-    if (T == 1) { /* a rank of one thread runs its block as one chunk */
-      pieces[0] = e[0] > b[0];
-      fin[0] = t0 + pieces[0] * S->m->chunk_s + work / speed[0];
-    } else {
-      rc = amz__steal_sim(T, b, e, NULL, speed, S->m->chunk_s, sim_cost, S->c, fin, pieces);
-      for (int t = 0; rc == 0 && t < T; t++) fin[t] += t0;
-    }
+    rc = amz__steal_sim(T, b, e, NULL, speed, S->m->chunk_s, sim_cost, S->c, fin, pieces);
     for (int t = 0; rc == 0 && t < T; t++) {
-      x[t].finish = fin[t];
-      x[t].busy = fin[t] - t0;
+      x[t].finish = t0 + fin[t];
+      x[t].busy = fin[t];
       x[t].chunks = (uint64_t)pieces[t];
       S->chunks += (uint64_t)pieces[t];
     }
