@@ -149,7 +149,7 @@ static int il_add_sample(uint64_t b, uint64_t e, void *ctx) {
   double f = (double)(e - b) / (double)(c->src.end - c->src.begin);
   c->v[c->n++] = (amz__sample_t){b, e, c->src.wall_s * f, c->src.cpu_s * f, c->src.concurrent,
                                  c->src.own_cpu_s * f, c->src.runq_s * f,
-                                 c->src.queued_s * f};
+                                 c->src.queued_s * f, c->src.contended};
   return 0;
 }
 
@@ -229,6 +229,8 @@ typedef struct samp_header {
   uint64_t map_pieces, map_bytes; /* map mode: pieces moved while sampling */
   double map_moved_s;
   char stop[72];
+  int n_pair_log;                       /* the contention pairs' log ratios, pooled */
+  double pair_log[AMZ__PAIR_LOG_MAX];
 } samp_header_t;
 
 /* Gathers variable-length byte arrays from every rank of comm into *all (malloc'ed),
@@ -417,6 +419,78 @@ static int linger_end(linger_t *l) {
   return l->rc;
 }
 
+/* The node gate (amz__node_gate_t): the sampling ranks of a node pass a sequence of
+ * ranks + 2 barriers on their own communicator. Rank i runs the halves of its
+ * contention pairs that run alone between barriers i and i + 1, while the others
+ * wait in one of them without spinning a core. The last barrier is a start line:
+ * a blocking one, so that the ranks leave it within microseconds (a sleeping wait
+ * wakes up to 200 us late, and the busy halves of a pair take about 20 us each:
+ * with the ranks' starts that far apart, 2 ranks that slow each other down 1.5x
+ * measured 1.30x to 1.42x). Every member passes every barrier once, whatever
+ * happens to its sampler: all() passes what is left. */
+typedef struct node_gate {
+  MPI_Comm comm;
+  int idx, size;
+  int passed; /* barriers passed */
+  int rc;
+} node_gate_t;
+
+static int gate_pass(node_gate_t *g, int upto) {
+  while (g->rc == 0 && g->passed <= upto && g->passed <= g->size + 1) {
+    if (g->passed == g->size + 1) {
+      g->rc = amz__mpi_check(MPI_Barrier(g->comm), "MPI_Barrier(node contention start)");
+    } else {
+      MPI_Request req;
+      g->rc = amz__mpi_check(MPI_Ibarrier(g->comm, &req), "MPI_Ibarrier(node contention turns)");
+      if (g->rc == 0) g->rc = amz__mpi_wait_polite(&req, NULL);
+    }
+    g->passed++;
+  }
+  return g->rc;
+}
+
+static int gate_turn(void *ctx) {
+  node_gate_t *g = ctx;
+  return gate_pass(g, g->idx);
+}
+
+static int gate_all(void *ctx) {
+  node_gate_t *g = ctx;
+  return gate_pass(g, g->size + 1);
+}
+
+/* Sets up the gate of this rank's node when two or more of its ranks sample:
+ * collective over m->comm whenever some node has two sampling ranks. Returns 0 with
+ * g->comm = MPI_COMM_NULL when this rank has no gate. The sampler's worker 0 calls
+ * it: a helper thread when a timeout is watched, which needs MPI_THREAD_MULTIPLE;
+ * below it no rank measures across ranks (the same decision everywhere). */
+static int gate_open(const amz__mpi_t *m, int S, int member, int level, int watched,
+                     node_gate_t *g, int *node_ranks) {
+  *g = (node_gate_t){.comm = MPI_COMM_NULL};
+  *node_ranks = 0;
+  if (watched && level != MPI_THREAD_MULTIPLE) return 0;
+  int any = 0, mine = 0;
+  for (int n = 0, k = 0, s = 0; n < m->nodes; n++) {
+    int take = m->ni[n].ranks < m->ni[n].cores ? m->ni[n].ranks : m->ni[n].cores, here = 0;
+    for (int i = 0; i < m->ni[n].ranks; i++, k++)
+      if (i < take && s < S) here++, s++;
+    if (here >= 2) any = 1;
+    if (n == m->ri[m->rank].node) mine = here;
+  }
+  if (!any) return 0;
+  MPI_Comm c = MPI_COMM_NULL;
+  int rc = amz__mpi_check(MPI_Comm_split(m->comm, member && mine >= 2 ? m->ri[m->rank].node
+                                                                    : MPI_UNDEFINED,
+                                         m->rank, &c),
+                          "MPI_Comm_split(node sampling ranks)");
+  if (rc != 0 || c == MPI_COMM_NULL) return rc;
+  g->comm = c;
+  MPI_Comm_rank(c, &g->idx);
+  MPI_Comm_size(c, &g->size);
+  *node_ranks = g->size;
+  return 0;
+}
+
 static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *task) {
   const uint64_t N = task->n_items;
   /* Sampling ranks: on each node as many as it has cores (more would only share
@@ -449,7 +523,14 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
   MPI_Query_thread(&level);
   linger_t lg = {.comm = m->comm, .req = MPI_REQUEST_NULL,
                  .any_thread = level == MPI_THREAD_MULTIPLE};
-  if (my_stratum >= 0 && N > 0) {
+  node_gate_t gs;
+  int gate_ranks = 0;
+  rc = gate_open(m, S, my_stratum >= 0 && N > 0, level, amz__plan_watch(p) != NULL, &gs,
+                 &gate_ranks);
+  amz__node_gate_t gate = {.turn = gate_turn, .all = gate_all, .ctx = &gs,
+                           .ranks = gate_ranks, .node_workers = gate_ranks * threads};
+  size_t n_pair_log = 0;
+  if (rc == 0 && my_stratum >= 0 && N > 0) {
     /* Groups of G items, 256 per sampling rank: fine enough that a sample block
      * (at most 1/64 of a rank's items) spans a few neighbouring groups. */
     uint64_t G = N / ((uint64_t)S * 256);
@@ -472,7 +553,10 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
                                 .watch = amz__plan_watch(p),
                                 .kernel_wrapped = 1 /* il_fn: its real calls publish */,
                                 .linger = S > 1 ? linger_more : NULL,
-                                .linger_ctx = &lg};
+                                .linger_ctx = &lg,
+                                .gate = gs.comm != MPI_COMM_NULL ? &gate : NULL,
+                                .pair_log_out = h.pair_log,
+                                .n_pair_log_out = &n_pair_log};
     amz__workload_t wl;
     if (rc == 0)
       rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
@@ -503,6 +587,13 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
       snprintf(h.stop, sizeof h.stop, "%s", wl.stop_reason ? wl.stop_reason : "-");
     }
   }
+  if (gs.comm != MPI_COMM_NULL) {
+    /* Every member passes every barrier, whatever its sampler did. */
+    int grc = gate_all(&gs);
+    if (rc == 0) rc = grc;
+    MPI_Comm_free(&gs.comm);
+  }
+  h.n_pair_log = (int)n_pair_log;
   int lrc = linger_end(&lg);
   if (rc == 0) rc = lrc;
   m->local_sampled = h.sampled_items;
@@ -532,8 +623,30 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
   if (rc == 0) {
     uint64_t ns = 0, nf = 0;
     for (int r = 0; r < m->size; r++) ns += hs[r].n_samples, nf += hs[r].n_failed;
-    const amz__sample_t *as = all_s;
+    amz__sample_t *as = all_s;
     const amz__range_t *af = all_f;
+    /* Contention from the pairs of every rank that ran some, pooled (each rank's
+     * own few pairs seldom pass the significance test alone), measured with the
+     * node's workers busy where its ranks took turns (node gate), else with the
+     * rank's threads. Each rank scaled its busy blocks by its own figure: they are
+     * rescaled to the pooled one. */
+    double pooled[64 * AMZ__PAIR_LOG_MAX]; /* the first 64 ranks' are plenty */
+    size_t np = 0;
+    int cw = 1;
+    for (int r = 0; r < m->size; r++) {
+      if (hs[r].n_samples == 0 || hs[r].n_pair_log <= 0) continue;
+      if (hs[r].contention_workers > cw) cw = hs[r].contention_workers;
+      for (int i = 0; i < hs[r].n_pair_log && i < AMZ__PAIR_LOG_MAX; i++)
+        if (np < sizeof pooled / sizeof pooled[0]) pooled[np++] = hs[r].pair_log[i];
+    }
+    double craw = amz__contention_from_pairs(pooled, np), cont = craw > 1.0 ? craw : 1.0;
+    uint64_t at = 0;
+    for (int r = 0; r < m->size; at += hs[r].n_samples, r++) {
+      double f = hs[r].contention > 0 ? hs[r].contention / cont : 1.0;
+      if (f == 1.0) continue;
+      for (uint64_t i = 0; i < hs[r].n_samples; i++)
+        if (as[at + i].contended) as[at + i].wall_s *= f, as[at + i].cpu_s *= f;
+    }
     amz__workload_from_samples(&p->wl, N, as, (size_t)ns);
     for (uint64_t i = 0; i < ns && rc == 0; i++)
       rc = amz__rangeset_add(&p->sampled, as[i].begin, as[i].end, 0);
@@ -541,28 +654,21 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
       rc = amz__rangeset_add(&p->sampled_failed, af[i].begin, af[i].end, af[i].code);
     amz__rangeset_sort(&p->sampled);
     amz__rangeset_sort(&p->sampled_failed);
-    /* The per-rank statistics, combined in rank order (identical everywhere):
-     * contention as a geometric mean over the ranks that measured it, the error of
-     * the pooled mean from the ranks' errors, wall time of the slowest. */
-    double lc = 0, lr = 0, e2 = 0, wall = 0;
-    int kc = 0, kw = 0, thr = 0, cw = 1;
+    /* The per-rank statistics, combined in rank order (identical everywhere): the
+     * error of the pooled mean from the ranks' errors, wall time of the slowest. */
+    double e2 = 0, wall = 0;
+    int kw = 0, thr = 0;
     for (int r = 0; r < m->size; r++) {
       if (hs[r].n_samples == 0) continue;
       kw++;
       thr += hs[r].threads;
       e2 += hs[r].rel_error * hs[r].rel_error;
       if (hs[r].wall_s > wall) wall = hs[r].wall_s;
-      if (hs[r].contention_workers > 1) {
-        lc += log(hs[r].contention);
-        lr += log(hs[r].contention_raw);
-        cw = hs[r].contention_workers;
-        kc++;
-      }
     }
     amz__workload_t *wl = &p->wl;
-    wl->contention = kc ? exp(lc / kc) : 1.0;
-    wl->contention_raw = kc ? exp(lr / kc) : 1.0;
-    wl->contention_workers = kc ? cw : 1;
+    wl->contention = cont;
+    wl->contention_raw = craw;
+    wl->contention_workers = np > 0 ? cw : 1;
     wl->rel_error = kw ? sqrt(e2) / kw : 0.0;
     wl->sample_wall_s = wall;
     wl->sample_workers = thr ? thr : 1;

@@ -65,6 +65,20 @@ static int used_cores(const amz__mpi_t *m, int R, int T, int *nodes_used, int *t
   return cores < 1 ? 1 : cores;
 }
 
+/* Workers the first R ranks with T threads each keep busy on their fullest node, at
+ * most its cores: the contention the run meets grows with them, not with all the
+ * workers of the run (the nodes' memories are apart). */
+static int node_workers(const amz__mpi_t *m, int R, int T) {
+  int most = 1;
+  for (int n = 0, k = 0; n < m->nodes && k < R; n++) {
+    int u = m->ni[n].ranks < R - k ? m->ni[n].ranks : R - k;
+    k += u;
+    int busy = u * T < m->ni[n].cores ? u * T : m->ni[n].cores;
+    if (busy > most) most = busy;
+  }
+  return most;
+}
+
 static int ilog2_ceil(int x) {
   int k = 0;
   while ((1 << k) < x) k++;
@@ -159,6 +173,7 @@ int amz__mpi_predict(const amz__mpi_model_t *mm, int R, int T, amz_schedule_t ki
   int nodes_used, tmax;
   amz__machine_t mach = *mm->machine;
   mach.topo.usable_cores = used_cores(m, R, T, &nodes_used, &tmax);
+  mach.node_workers = node_workers(m, R, T);
   int dynamic = !amz__sched_preassigned(kind);
   if (dynamic && R > 1) {
     /* Chunks come from a counter shared by the node's processes. */

@@ -261,6 +261,26 @@ static void test_slowdown_exceeds_one_under_contention(void) {
     CU_ASSERT_DOUBLE_EQUAL(amz__model_slowdown(&calm, &m, w), 1.0, 1e-12);
 }
 
+/* Contention is a node's: 8 workers on 2 nodes of 4 cores meet what 4 workers of
+ * one node met while sampling, not an extrapolation to 8. */
+static void test_contention_is_a_nodes(void) {
+  amz__machine_t m = amz_test_machine(8);
+  amz__workload_t wl = amz_test_uniform_workload(1000, 1e-6, 0.0);
+  wl.contention = wl.contention_raw = 1.5;
+  wl.contention_workers = 4;
+  /* One machine of 8 cores: interpolated beyond the measured 4 busy workers. */
+  CU_ASSERT_DOUBLE_EQUAL(amz__model_slowdown(&wl, &m, 8), 1.0 + 0.5 * 7.0 / 3.0, 1e-12);
+  /* Two nodes of 4: each node has its 4 workers busy. */
+  m.node_workers = 4;
+  CU_ASSERT_DOUBLE_EQUAL(amz__model_slowdown(&wl, &m, 8), 1.5, 1e-12);
+  /* Two nodes with 2 workers each: half-way. */
+  m.node_workers = 2;
+  CU_ASSERT_DOUBLE_EQUAL(amz__model_slowdown(&wl, &m, 4), 1.0 + 0.5 / 3.0, 1e-12);
+  /* One worker per node contends with nobody. */
+  m.node_workers = 1;
+  CU_ASSERT_DOUBLE_EQUAL(amz__model_slowdown(&wl, &m, 2), 1.0, 1e-12);
+}
+
 static void test_cpu_bound_oversubscription_gains_nothing(void) {
   /* 8 CPU-bound threads on 4 cores time-slice: each item takes twice as long, so
    * compute with 8 workers equals compute with 4. */
@@ -441,6 +461,7 @@ int main(void) {
   CU_add_test(s, "startup counts only threads the pool lacks",
               test_startup_counts_only_threads_the_pool_lacks);
   CU_add_test(s, "slowdown exceeds 1 under contention", test_slowdown_exceeds_one_under_contention);
+  CU_add_test(s, "contention is a node's", test_contention_is_a_nodes);
   CU_add_test(s, "CPU-bound oversubscription gains nothing",
               test_cpu_bound_oversubscription_gains_nothing);
   CU_add_test(s, "waiting kernel: no slowdown until cores saturate",

@@ -339,7 +339,7 @@ static void test_fit_ranges_follows_departing_ranges(void) {
   /* A flat model of 1000 items of 1 us; the run measured the first half at 0.7 ms
    * and the second at 0.3 ms (an item the sample missed sits in the first half). */
   amz__workload_t wl = amz_test_uniform_workload(1000, 1e-6, 0.0);
-  amz__sample_t r[2] = {{0, 500, 0.7e-3, 0, 0, 0.0, 0.0, 0.0}, {500, 1000, 0.3e-3, 0, 0, 0.0, 0.0, 0.0}};
+  amz__sample_t r[2] = {{0, 500, 0.7e-3, 0, 0, 0.0, 0.0, 0.0, 0}, {500, 1000, 0.3e-3, 0, 0, 0.0, 0.0, 0.0, 0}};
   double dev = amz__workload_fit_ranges(&wl, r, 2, 0.15);
   CU_ASSERT_DOUBLE_EQUAL(dev, 0.4, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(amz__workload_range_cost(&wl, 0, 500), 0.7e-3, 1e-12);
@@ -352,7 +352,7 @@ static void test_fit_ranges_follows_departing_ranges(void) {
 static void test_fit_ranges_ignores_noise(void) {
   /* 4% apart: chunk-time noise, not a profile. Only the level moves (x1.1). */
   amz__workload_t wl = amz_test_uniform_workload(1000, 1e-6, 0.0);
-  amz__sample_t r[2] = {{0, 500, 0.561e-3, 0, 0, 0.0, 0.0, 0.0}, {500, 1000, 0.539e-3, 0, 0, 0.0, 0.0, 0.0}};
+  amz__sample_t r[2] = {{0, 500, 0.561e-3, 0, 0, 0.0, 0.0, 0.0, 0}, {500, 1000, 0.539e-3, 0, 0, 0.0, 0.0, 0.0, 0}};
   double dev = amz__workload_fit_ranges(&wl, r, 2, 0.15);
   CU_ASSERT(dev > 0.01 && dev < 0.15);
   CU_ASSERT_DOUBLE_EQUAL(amz__workload_range_cost(&wl, 0, 500), 0.55e-3, 1e-12);
@@ -360,7 +360,7 @@ static void test_fit_ranges_ignores_noise(void) {
   /* Ranges that leave items out (sampled before a first run): the uncovered items
    * take the level of the covered ones. */
   wl = amz_test_uniform_workload(1000, 1e-6, 0.0);
-  amz__sample_t g[2] = {{0, 400, 0.8e-3, 0, 0, 0.0, 0.0, 0.0}, {600, 1000, 0.4e-3, 0, 0, 0.0, 0.0, 0.0}};
+  amz__sample_t g[2] = {{0, 400, 0.8e-3, 0, 0, 0.0, 0.0, 0.0, 0}, {600, 1000, 0.4e-3, 0, 0, 0.0, 0.0, 0.0, 0}};
   amz__workload_fit_ranges(&wl, g, 2, 0.15);
   CU_ASSERT_DOUBLE_EQUAL(amz__workload_range_cost(&wl, 0, 400), 0.8e-3, 2e-5);
   CU_ASSERT_DOUBLE_EQUAL(amz__workload_range_cost(&wl, 600, 1000), 0.4e-3, 2e-5);

@@ -39,7 +39,9 @@ double amz__model_foreign_load(const amz__workload_t *wl) {
 
 double amz__model_slowdown(const amz__workload_t *wl, const amz__machine_t *m, int w) {
   int C = m->topo.usable_cores > 0 ? m->topo.usable_cores : 1;
-  int wc = w < C ? w : C;
+  /* Busy cores that share one node's memory: contention is a node's. */
+  int wn = m->node_workers > 0 ? m->node_workers : w;
+  int wc = wn < C ? wn : C;
   /* Cores one kernel call keeps busy: below 1 it waits part of the time, above 1 it
    * runs threads of its own (OpenMP, BLAS). */
   double k = wl->cpu_ratio;

@@ -18,6 +18,9 @@
 typedef struct amz__machine {
   amz__topology_t topo;
   amz__costs_t costs;
+  /* Workers busy at once on the fullest node, at most its cores (MPI); 0: the
+   * workers share one machine. Contention grows with the workers of one node. */
+  int node_workers;
 } amz__machine_t;
 
 /* Predicts the terms of running items [0, n) of wl with the candidate. remaining is

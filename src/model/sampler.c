@@ -181,10 +181,29 @@ static double t_999(size_t df) {
   return df < sizeof q / sizeof q[0] ? q[df] : 3.291;
 }
 
+/* Pairs farther than this many robust standard deviations (1.4826 MAD) from the
+ * median are left out: a block preempted by another process, or whose partner ran
+ * while the node's other ranks were between phases. One such pair among 16 of a
+ * clear x1.44 (0.39 and 2.0 beside 1.33 to 1.76) made the test below fail. */
+#define PAIR_OUTLIER_SD 5.0
+/* ... among this many pairs or more. Eight pairs of independent lognormal items
+ * (sigma 1.5, no contention) read as a slowdown 44 times in 20000 with the filter,
+ * 3 without: their own tails are then what it removes. */
+#define PAIR_OUTLIER_MIN 12
+
 double amz__contention_from_pairs(const double *log_ratio, size_t k) {
   if (k < 3) return 1.0;
-  double mean = amz__mean(log_ratio, k), se = amz__stddev(log_ratio, k) / sqrt((double)k);
-  return fabs(mean) > t_999(k - 1) * se ? exp(mean) : 1.0;
+  double kept[4096];
+  if (k > sizeof kept / sizeof kept[0]) k = sizeof kept / sizeof kept[0];
+  double med = amz__median(log_ratio, k), mad = amz__mad(log_ratio, k);
+  size_t n = 0;
+  for (size_t i = 0; i < k; i++)
+    if (k < PAIR_OUTLIER_MIN || !(mad > 0) ||
+        fabs(log_ratio[i] - med) <= PAIR_OUTLIER_SD * 1.4826 * mad)
+      kept[n++] = log_ratio[i];
+  if (n < 3) return 1.0;
+  double mean = amz__mean(kept, n), se = amz__stddev(kept, n) / sqrt((double)n);
+  return fabs(mean) > t_999(n - 1) * se ? exp(mean) : 1.0;
 }
 
 /* Growing array of sample records plus the sorted set of taken ranges. */
@@ -194,7 +213,10 @@ typedef struct samp_state {
   amz__rangeset_t taken;
 } samp_state_t;
 
-static samp_rec_t *push(samp_state_t *st, uint64_t b, uint64_t e, int concurrent) {
+/* concurrent: the process's workers all busy; contended: the workers at which the
+ * contention was measured all busy (the same, or with a node gate the node's). */
+static samp_rec_t *push(samp_state_t *st, uint64_t b, uint64_t e, int concurrent,
+                        int contended) {
   if (st->n == st->cap) {
     size_t cap = st->cap ? 2 * st->cap : 64;
     samp_rec_t *v = realloc(st->v, cap * sizeof *v);
@@ -207,6 +229,7 @@ static samp_rec_t *push(samp_state_t *st, uint64_t b, uint64_t e, int concurrent
   r->s.begin = b;
   r->s.end = e;
   r->s.concurrent = concurrent;
+  r->s.contended = contended;
   return r;
 }
 
@@ -319,7 +342,7 @@ static double rel_std_error(const samp_state_t *st, double contention) {
   for (size_t i = 0, rank = 0; i < st->n; i++) {
     const samp_rec_t *r = &st->v[i];
     if (!r->done) continue;
-    double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
+    double w = r->s.wall_s / (r->s.contended ? contention : 1.0);
     double k = (double)(r->s.end - r->s.begin);
     size_t g = rank++ * G / n;
     wall[g] += w;
@@ -342,7 +365,7 @@ static double rel_std_error(const samp_state_t *st, double contention) {
   for (size_t i = 0; i < st->n; i++) {
     const samp_rec_t *r = &st->v[i];
     if (!r->done) continue;
-    double w = r->s.wall_s / (r->s.concurrent ? contention : 1.0);
+    double w = r->s.wall_s / (r->s.contended ? contention : 1.0);
     double k = (double)(r->s.end - r->s.begin);
     ss += (w - mean * k) * (w - mean * k);
   }
@@ -375,6 +398,7 @@ typedef struct cont {
   uint64_t done_items;
   double contention, t_start, next_linger;
   int PR, solo, stop, exhausted, lingered, oom;
+  int node_busy; /* a node gate: the node's other ranks sample at the same time */
   const char *reason;
 } cont_t;
 
@@ -388,7 +412,7 @@ static int cont_more(cont_t *c) {
       break;
     }
     uint64_t b = j * c->m, e = b + c->m > c->N ? c->N : b + c->m;
-    if (!push(c->st, b, e, c->PR > 1) || take(c->st, b, e) != 0) {
+    if (!push(c->st, b, e, c->PR > 1, c->PR > 1 || c->node_busy) || take(c->st, b, e) != 0) {
       c->oom = 1;
       c->stop = 1;
       break;
@@ -533,7 +557,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       if (++misses >= 64) break; /* the free items are too scattered for blocks of m */
       continue;
     }
-    samp_rec_t *r = push(&st, b, e, 0);
+    samp_rec_t *r = push(&st, b, e, 0, 0);
     if (!r || take(&st, b, e) != 0) {
       rc = AMZ_ENOMEM;
       goto out;
@@ -564,17 +588,23 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     goto out;
   }
 
-  /* 2. Contention pairs, when there is more than one worker to share with. */
-  if (P > 1 && N > 0 && !tiny) {
-    size_t first = st.n, pairs = 0, want = (size_t)(3 * P) > 8 ? (size_t)(3 * P) : 8;
-    double solo_time = 0.0;
+  /* 2. Contention pairs, when there is more than one worker to share with: the
+   * process's, or with a node gate the node's (the ranks take turns for the halves
+   * that run alone, and run the busy halves together). */
+  const amz__node_gate_t *g = p->gate;
+  const int busy_workers = g ? g->node_workers : P;
+  size_t pairs = 0, first = st.n;
+  if (g && (rc = g->turn(g->ctx)) != 0) goto out;
+  if (busy_workers > 1 && N > 0 && !tiny) {
+    size_t want = (size_t)(3 * P) > 8 ? (size_t)(3 * P) : 8;
+    /* The node's workers wait through every rank's turn: the budget is shared. */
+    double solo_time = 0.0, solo_cap = p->max_seconds / 4 / (g ? g->ranks : 1);
     other = malloc(2 * want * sizeof *other);
     if (!other) {
       rc = AMZ_ENOMEM;
       goto out;
     }
-    while (pairs < want && sampled + 2 * m <= max_items &&
-           solo_time < p->max_seconds / 4) {
+    while (pairs < want && sampled + 2 * m <= max_items && solo_time < solo_cap) {
       uint64_t j = slots_next(&it, &st.taken, 1);
       if (j == UINT64_MAX) break;
       uint64_t b = j * m, e = b + m > N ? N : b + m, e2 = e + m > N ? N : e + m;
@@ -585,7 +615,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       uint64_t sb = second ? e : b, se = second ? e2 : e;
       other[2 * pairs] = second ? b : e;
       other[2 * pairs + 1] = second ? e : e2;
-      samp_rec_t *r = push(&st, sb, se, 0);
+      samp_rec_t *r = push(&st, sb, se, 0, 0);
       if (!r || take(&st, b, e2) != 0) {
         rc = AMZ_ENOMEM;
         goto out;
@@ -596,37 +626,43 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
       sampled += e2 - b;
       pairs++;
     }
-    if (pairs > 0) {
-      size_t conc_first = st.n;
-      for (size_t i = 0; i < pairs; i++) {
-        uint64_t b = other[2 * i], e = other[2 * i + 1];
-        if (!push(&st, b, e, 1)) {
-          rc = AMZ_ENOMEM;
-          goto out;
-        }
-      }
-      if ((rc = run_blocks(p, &st.v[conc_first], pairs, P)) != 0) goto out;
-      double *ratio = malloc(pairs * sizeof *ratio);
-      if (!ratio) {
+  }
+  if (g && (rc = g->all(g->ctx)) != 0) goto out;
+  if (pairs > 0) {
+    size_t conc_first = st.n;
+    for (size_t i = 0; i < pairs; i++) {
+      uint64_t b = other[2 * i], e = other[2 * i + 1];
+      if (!push(&st, b, e, P > 1, 1)) {
         rc = AMZ_ENOMEM;
         goto out;
       }
-      /* Log ratios of the pairs: their mean is the slowdown, and it counts only when
-       * it stands far out of the pairs' own noise (Student's t beyond its 99.9%
-       * two-sided quantile). Adjacent blocks of a smooth or memory-bound kernel cost
-       * alike, so a real slowdown is clear by far; for independent heavy-tailed
-       * item costs the ratios are noise, and a few pairs can lean one way by
-       * chance (a lognormal loop, sigma 1.5, once showed x2.3 at 2.8 standard
-       * errors): taken at face value that made the model run it serially, 2x
-       * slower than any parallel schedule. */
-      size_t k = 0;
-      for (size_t i = 0; i < pairs; i++) {
-        double solo = per_item(&st.v[first + i]), conc = per_item(&st.v[conc_first + i]);
-        if (solo > 0 && conc > 0) ratio[k++] = log(conc / solo);
-      }
-      contention = amz__contention_from_pairs(ratio, k);
-      free(ratio);
     }
+    if ((rc = run_blocks(p, &st.v[conc_first], pairs, P)) != 0) goto out;
+    double *ratio = malloc(pairs * sizeof *ratio);
+    if (!ratio) {
+      rc = AMZ_ENOMEM;
+      goto out;
+    }
+    /* Log ratios of the pairs: their mean is the slowdown, and it counts only when
+     * it stands far out of the pairs' own noise (Student's t beyond its 99.9%
+     * two-sided quantile). Adjacent blocks of a smooth or memory-bound kernel cost
+     * alike, so a real slowdown is clear by far; for independent heavy-tailed
+     * item costs the ratios are noise, and a few pairs can lean one way by
+     * chance (a lognormal loop, sigma 1.5, once showed x2.3 at 2.8 standard
+     * errors): taken at face value that made the model run it serially, 2x
+     * slower than any parallel schedule. */
+    size_t k = 0;
+    for (size_t i = 0; i < pairs; i++) {
+      double solo = per_item(&st.v[first + i]), conc = per_item(&st.v[conc_first + i]);
+      if (solo > 0 && conc > 0) ratio[k++] = log(conc / solo);
+    }
+    contention = amz__contention_from_pairs(ratio, k);
+    if (p->pair_log_out) {
+      size_t n = k < AMZ__PAIR_LOG_MAX ? k : AMZ__PAIR_LOG_MAX;
+      memcpy(p->pair_log_out, ratio, n * sizeof *ratio);
+      *p->n_pair_log_out = n;
+    }
+    free(ratio);
   }
   /* A ratio below 1 is warm-up of the solo blocks (page faults, caches, clock
    * ramp), not a machine that gets faster when shared: keep it for the report, but
@@ -662,7 +698,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
                 .max_items = max_items, .cover = cover, .sampled = sampled,
                 .issued = st.n, .n_min = n_min, .done_blocks = st.n,
                 .judged_at = (size_t)-1, .done_items = sampled, .contention = contention,
-                .t_start = t_start, .PR = PR, .solo = PR == 1, .reason = reason};
+                .t_start = t_start, .PR = PR, .solo = PR == 1, .reason = reason,
+                .node_busy = busy_workers > P};
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
     rc = amz__pool_run_watched(p->pool, PR, cont_job, &c, p->watch);
@@ -691,7 +728,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   double t_end = amz__clock_now(clk);
   for (size_t i = 0; i < st.n; i++) {
     s[i] = st.v[i].s;
-    if (s[i].concurrent && contention > 0) {
+    if (s[i].contended && contention > 0) {
       s[i].wall_s /= contention; /* alone-equivalent, like the calibration blocks */
       s[i].cpu_s /= contention;
     }
@@ -713,7 +750,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
   amz__workload_from_samples(wl, N, s, st.n);
   wl->contention = contention;
   wl->contention_raw = contention_raw;
-  wl->contention_workers = P;
+  wl->contention_workers = busy_workers;
   wl->rel_error = rel_std_error(&st, contention);
   wl->sample_wall_s = t_end - t_start;
   wl->sample_workers = PR;

@@ -79,6 +79,10 @@ typedef struct amz__sample {
    * this block by wall time. A short block is seldom preempted inside; a loaded
    * core shows here, as the time the thread could not run at all. */
   double queued_s;
+  /* 1 when the block ran with the workers busy at which the contention was
+   * measured (the process's, or with the MPI layer's node gate the node's): its
+   * times are divided by the contention, to the alone-equivalent. */
+  int contended;
 } amz__sample_t;
 
 /* CPU/wall of a kernel from its CPU, wall and run-queue seconds: CPU over the time
@@ -104,6 +108,25 @@ void amz__workload_rescale(amz__workload_t *wl, double f);
  * that largest departure (0 when nothing was measured). */
 double amz__workload_fit_ranges(amz__workload_t *wl, const amz__sample_t *r, size_t n,
                                 double min_dev);
+
+/* The MPI layer's node gate: the sampling ranks of one node take turns so that a
+ * rank's contention blocks run alone on the node, then run their busy halves
+ * together, every worker of the node at once, as the run will have them. */
+typedef struct amz__node_gate {
+  /* Returns once this rank's turn has come: the node's other ranks wait. */
+  int (*turn)(void *ctx);
+  /* Ends this rank's turn and returns once every rank of the node has had its own:
+   * they all go on together. Callable again (it then does nothing), and after an
+   * error without turn(): the MPI layer calls it after the sampler on every path. */
+  int (*all)(void *ctx);
+  void *ctx;
+  int ranks;        /* sampling ranks of the node, this one included (>= 2) */
+  int node_workers; /* their sampling threads together */
+} amz__node_gate_t;
+
+/* The contention pairs' log ratios a sampler reports (at most this many), for the
+ * MPI layer to pool over the ranks. */
+#define AMZ__PAIR_LOG_MAX 32
 
 typedef struct amz__sampler_params {
   const amz_task_t *task;
@@ -131,13 +154,19 @@ typedef struct amz__sampler_params {
    * cores at work while slower ranks finish theirs. */
   int (*linger)(void *ctx);
   void *linger_ctx;
+  /* Optional (MPI, two or more sampling ranks on the node): measure contention over
+   * the node's workers (amz__node_gate_t); its calls come from worker 0. */
+  const amz__node_gate_t *gate;
+  /* Optional: receives up to AMZ__PAIR_LOG_MAX of the pairs' log ratios. */
+  double *pair_log_out;
+  size_t *n_pair_log_out;
 } amz__sampler_params_t;
 
 /* The slowdown of items when all workers run, from the log ratios (concurrent over
  * solo per-item time) of k pairs of adjacent blocks: exp(mean) when the mean stands
  * beyond Student's t 99.9% two-sided quantile of its standard error, else 1 (also
  * for k < 3). May be below 1 (the caller keeps that for the report only). */
-double amz__contention_from_pairs(const double *log_ratio, size_t k);
+AMZ__EXT double amz__contention_from_pairs(const double *log_ratio, size_t k);
 
 /* Samples the kernel. done receives the executed ranges (sorted), failed the failed
  * ones with codes, records the blocks as chunks for the first run's result. */

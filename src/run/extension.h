@@ -28,7 +28,8 @@
  *    checkpoint, amz__ckpt_open and amz__ckpt_set_writer), probe (into
  *    p->machine: amz__topology_probe_in, amz__costs_probe), sample (amz__sample on
  *    p->pool, under the watchdog of amz__plan_watch; processes exchanging samples
- *    build the shared model with the base layer's amz__workload_from_samples),
+ *    build the shared model with the base layer's amz__workload_from_samples, and
+ *    pool their contention pairs with amz__contention_from_pairs),
  *    decide (the base layer's cost model and candidate search; amz__sim_costs_create
  *    for simulated candidates) and ready. Between them the core sets the
  *    checkpoint's cost, starts the pool, makes the first run's skip set, and at

@@ -390,7 +390,7 @@ static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
         /* On a first run the sampled items were cut out of the chunks: scale the
          * chunk's time up to all of its items. */
         double wall = (c->t_end - c->t_start) / slow / (rem > 0 ? rem : 1.0);
-        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0, 0.0, 0.0, 0.0};
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, wall * p->wl.cpu_ratio, 0, 0.0, 0.0, 0.0, 0};
       }
     /* The census replaces what it measures better than the sample: the cost level
      * and profile. Contention, CPU share, item spread and the sampling record stay. */
@@ -427,7 +427,7 @@ static void refine(void *run, amz_plan_t *p, const amz__run_state_t *st,
         uint64_t skipped =
             p->runs == 0 ? amz__rangeset_items_in(&p->skip_first, c->begin, c->end) : 0;
         if (skipped < c->end - c->begin) wall *= have / (have - (double)skipped);
-        s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0, 0.0};
+        s[k++] = (amz__sample_t){c->begin, c->end, wall, 0, 0, 0.0, 0.0, 0.0, 0};
       }
     amz__workload_fit_ranges(&p->wl, s, k, FIT_MIN_DEV);
     p->wl.shape_runs++;

@@ -15,6 +15,7 @@
  */
 #include <CUnit/Basic.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +359,84 @@ static void test_sampling_never_idles_a_fast_rank(void) {
   amz_result_destroy(r);
   amz_plan_destroy(p);
   amz_options_destroy(o);
+}
+
+/* Contention between the ranks of a node, measured as the run has it. The kernel
+ * stands for a memory-bound one without depending on this machine's memory: it
+ * spins in steps of 2 us, each 1 + 0.5 x (the node's other ranks inside the kernel
+ * at that moment) as long, counted in a node-shared window. Alone an item takes
+ * 20 us; with both ranks of a node busy, 1.5x as long. One thread per rank could
+ * not measure it before: the contention pairs ran between a rank's own threads. */
+typedef struct node_busy {
+  _Atomic int *inside; /* the node's ranks inside the kernel */
+} node_busy_t;
+
+static int node_busy_fn(uint64_t b, uint64_t e, void *arg) {
+  node_busy_t *nb = arg;
+  atomic_fetch_add(nb->inside, 1);
+  for (uint64_t i = b; i < e; i++)
+    for (int step = 0; step < 10; step++) {
+      int others = atomic_load(nb->inside) - 1;
+      double until = MPI_Wtime() + 2e-6 * (1.0 + 0.5 * (others > 0 ? others : 0));
+      while (MPI_Wtime() < until) {
+      }
+    }
+  atomic_fetch_sub(nb->inside, 1);
+  return 0;
+}
+
+static void test_node_contention_across_ranks(void) {
+  if (size == 1) return;
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  int node_rank, node_size;
+  MPI_Comm_rank(node, &node_rank);
+  MPI_Comm_size(node, &node_size);
+  MPI_Win win;
+  _Atomic int *inside = NULL;
+  MPI_Win_allocate_shared(node_rank == 0 ? 64 : 0, 1, MPI_INFO_NULL, node, &inside, &win);
+  if (node_rank != 0) {
+    MPI_Aint bytes;
+    int unit;
+    MPI_Win_shared_query(win, 0, &bytes, &unit, &inside);
+  } else {
+    atomic_init(inside, 0);
+  }
+  MPI_Barrier(node);
+  amz_options_t *o;
+  amz_options_create(&o);
+  amz_options_set_workers(o, 1);
+  amz_options_set_use_env(o, 0);
+  node_busy_t nb = {inside};
+  amz_task_t task = {"node-busy", 8000, node_busy_fn, &nb};
+  amz_plan_t *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &task, o, &p), 0);
+  amz__mpi_t *m = p->ext;
+  const amz__workload_t *wl = &p->wl;
+  /* Every sampling rank of a node took part: with two of them on this node, the
+   * pairs ran with two workers of the node busy. Timings say something only with a
+   * core per rank. */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int node_samplers = m->ni[m->ri[rank].node].ranks < m->ni[m->ri[rank].node].cores
+                          ? m->ni[m->ri[rank].node].ranks
+                          : m->ni[m->ri[rank].node].cores;
+  if (node_samplers >= 2 && size <= cpus && m->nodes == 1) {
+    CU_ASSERT_EQUAL(wl->contention_workers, node_samplers);
+    CU_ASSERT_TRUE(wl->contention > 1.25 && wl->contention < 1.9);
+    if (rank == 0 && (getenv("AMZ_TEST_SHOW") || !(wl->contention > 1.25 && wl->contention < 1.9)))
+      fprintf(stderr, "node contention x%.3f with %d workers busy (expected about x1.5)\n",
+              wl->contention, wl->contention_workers);
+    /* The sampled cost is the alone-equivalent: 20 us an item. */
+    CU_ASSERT_TRUE(wl->mean_s > 15e-6 && wl->mean_s < 26e-6);
+  }
+  amz_result_t *r = NULL;
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+  CU_ASSERT_EQUAL(amz_result_items_done(r), 8000);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  amz_options_destroy(o);
+  MPI_Win_free(&win);
+  MPI_Comm_free(&node);
 }
 
 /* Ranks that skip amz_mpi_run (excluded ranks may: they have no work) leave no
@@ -1233,6 +1312,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "ranks that skip a run leave no message behind",
               test_skipped_runs_leave_nothing);
   CU_add_test(s, "sampling never idles a fast rank", test_sampling_never_idles_a_fast_rank);
+  CU_add_test(s, "contention measured across the ranks of a node",
+              test_node_contention_across_ranks);
   CU_add_test(s, "one failing range: same status everywhere", test_failing_range);
   CU_add_test(s, "range mode gather helper", test_gather_items);
   CU_add_test(s, "gather refuses incomplete range lists", test_gather_refuses_incomplete_ranges);
