@@ -155,6 +155,9 @@ typedef struct amz_profile_worker {
   double dispatch_s;  /**< between chunks: hand-out, recording, hooks */
   double idle_s;      /**< waiting: start-up delay and the end-of-run tail */
   double data_s;      /**< moving data inside kernel calls (MPI map mode) */
+  uint64_t taken;     /**< of items, those run from other workers' static blocks, which
+                           this worker took once its own was done (static schedule; 0
+                           otherwise and in files written before the field existed) */
 } amz_profile_worker_t;
 
 /** @brief The worker table, ordered by rank then thread. @return the row count. */

@@ -181,6 +181,7 @@ static void test_round_trip(void) {
     CU_ASSERT_EQUAL(w[i].chunks, s.chunks);
     CU_ASSERT_DOUBLE_EQUAL(w[i].busy_s, s.busy_s, 0);
     CU_ASSERT_DOUBLE_EQUAL(w[i].idle_s, s.idle_s, 0);
+    CU_ASSERT_EQUAL(w[i].taken, s.taken);
     CU_ASSERT_EQUAL(w[i].thread, i);
   }
 

@@ -164,8 +164,8 @@ static int cmd_workers(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
   const amz_profile_worker_t *w;
   size_t n = amz_profile_workers(p, &w);
   if (fmt == AMZ_CLI_TEXT)
-    fprintf(o, "%5s %6s %4s %12s %8s %12s %12s %12s %12s %8s\n", "rank", "thread", "node",
-            "items", "chunks", "busy_s", "dispatch_s", "idle_s", "data_s", "failures");
+    fprintf(o, "%5s %6s %4s %12s %8s %12s %12s %12s %12s %8s %12s\n", "rank", "thread", "node",
+            "items", "chunks", "busy_s", "dispatch_s", "idle_s", "data_s", "failures", "taken");
   amz_profile_worker_t sum = {0};
   for (size_t i = 0; i < n || (i == 0 && fmt != AMZ_CLI_TEXT); i++) {
     const amz_profile_worker_t *x = i < n ? &w[i] : &(amz_profile_worker_t){0};
@@ -177,26 +177,30 @@ static int cmd_workers(FILE *o, const amz_profile_t *p, amz_cli_fmt_t fmt) {
       sum.dispatch_s += x->dispatch_s;
       sum.idle_s += x->idle_s;
       sum.data_s += x->data_s;
+      sum.taken += x->taken;
     }
     if (fmt == AMZ_CLI_TEXT) {
-      fprintf(o, "%5d %6d %4d %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", x->rank,
+      fprintf(o, "%5d %6d %4d %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu %12llu\n", x->rank,
               x->thread, x->node, (unsigned long long)x->items, (unsigned long long)x->chunks,
-              x->busy_s, x->dispatch_s, x->idle_s, x->data_s, (unsigned long long)x->failures);
+              x->busy_s, x->dispatch_s, x->idle_s, x->data_s, (unsigned long long)x->failures,
+              (unsigned long long)x->taken);
       continue;
     }
     const amz_cli_field_t f[] = {FI("rank", x->rank),           FI("thread", x->thread),
                          FI("node", x->node),           FU("items", x->items),
                          FU("chunks", x->chunks),       FD("busy_s", x->busy_s),
                          FD("dispatch_s", x->dispatch_s), FD("idle_s", x->idle_s),
-                         FD("data_s", x->data_s),       FU("failures", x->failures)};
+                         FD("data_s", x->data_s),       FU("failures", x->failures),
+                         FU("taken", x->taken)};
     size_t nf = sizeof f / sizeof f[0];
     if (i == 0) amz_cli_records_begin(o, fmt, f, nf);
     if (i < n) amz_cli_records_row(o, fmt, f, nf, i);
   }
   if (fmt == AMZ_CLI_TEXT)
-    fprintf(o, "%-17s %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu\n", "total",
+    fprintf(o, "%-17s %12llu %8llu %12.6f %12.6f %12.6f %12.6f %8llu %12llu\n", "total",
             (unsigned long long)sum.items, (unsigned long long)sum.chunks, sum.busy_s,
-            sum.dispatch_s, sum.idle_s, sum.data_s, (unsigned long long)sum.failures);
+            sum.dispatch_s, sum.idle_s, sum.data_s, (unsigned long long)sum.failures,
+            (unsigned long long)sum.taken);
   else
     amz_cli_records_end(o, fmt);
   return amz_cli_finish(o);

@@ -1027,19 +1027,26 @@ static void tables(FILE *out, const amz_profile_t *p) {
   if (nw == 0) {
     fputs("<p class=\"note\">The profile lists no workers.</p>\n", out);
   } else {
-    fputs("<div class=\"tw\"><table class=\"t\"><thead><tr><th class=\"n\">rank</th>"
-          "<th class=\"n\">thread</th><th class=\"n\">node</th><th class=\"n\">items</th>"
-          "<th class=\"n\">chunks</th><th class=\"n\">busy</th><th class=\"n\">dispatch</th>"
-          "<th class=\"n\">idle</th></tr></thead><tbody>\n",
-          out);
-    for (size_t i = 0; i < nw && i < TABLE_WORKERS; i++)
+    /* Items taken from other workers' static blocks: a column when any were. */
+    int taken = 0;
+    for (size_t i = 0; i < nw; i++) taken |= w[i].taken > 0;
+    fprintf(out,
+            "<div class=\"tw\"><table class=\"t\"><thead><tr><th class=\"n\">rank</th>"
+            "<th class=\"n\">thread</th><th class=\"n\">node</th><th class=\"n\">items</th>"
+            "<th class=\"n\">chunks</th><th class=\"n\">busy</th><th class=\"n\">dispatch</th>"
+            "<th class=\"n\">idle</th>%s</tr></thead><tbody>\n",
+            taken ? "<th class=\"n\">taken</th>" : "");
+    for (size_t i = 0; i < nw && i < TABLE_WORKERS; i++) {
       fprintf(out,
               "<tr><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
               "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-              "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+              "<td class=\"n\">%s</td><td class=\"n\">%s</td>",
               w[i].rank, w[i].thread, w[i].node, amz_cli_count(a, sizeof a, w[i].items),
               amz_cli_count(b, sizeof b, w[i].chunks), html_secs(c, sizeof c, w[i].busy_s),
               html_secs(d, sizeof d, w[i].dispatch_s), html_secs(e, sizeof e, w[i].idle_s));
+      if (taken) fprintf(out, "<td class=\"n\">%s</td>", amz_cli_count(a, sizeof a, w[i].taken));
+      fputs("</tr>\n", out);
+    }
     fputs("</tbody></table></div>\n", out);
     if (nw > TABLE_WORKERS)
       fprintf(out, "<p class=\"note\">The first %d of %zu workers.</p>\n", (int)TABLE_WORKERS, nw);

@@ -130,6 +130,17 @@ int amz_cli_report(FILE *o, const amz_profile_t *p, const char *path) {
   fprintf(o, "\n");
   fprintf(o, "  %zu chunks in the run (%llu executed%s)\n", st.run_chunks,
           (unsigned long long)in->chunks_total, in->chunks_dropped ? ", some not recorded" : "");
+  /* Static blocks with a way out: the items that moved between workers (files
+   * written before the field existed read 0, and say nothing). */
+  const amz_profile_worker_t *w;
+  size_t nw = amz_profile_workers(p, &w);
+  uint64_t taken = 0;
+  for (size_t i = 0; i < nw; i++) taken += w[i].taken;
+  if (taken > 0)
+    fprintf(o, "  static blocks: workers that had finished their own took %llu item%s (%.1f%%) "
+               "from the others' blocks\n",
+            (unsigned long long)taken, taken == 1 ? "" : "s",
+            in->n_items ? 100.0 * (double)taken / (double)in->n_items : 0.0);
 
   decision(o, p);
 

@@ -30,7 +30,8 @@ typedef struct amz__workload {
   uint64_t sampled_items;
   size_t sampled_blocks;
   uint64_t block_items;   /* items per sample block */
-  double mean_s;          /* per item, trimmed mean over blocks */
+  double mean_s;          /* per item: the blocks' total time over their items (ratio
+                             estimator, alone-equivalent) */
   double median_s, mad_s; /* per item */
   double trimmed_mean_s;  /* per item, 10% trimmed each side: the typical item */
   double cv;              /* sd / mean of per-item block costs */
@@ -46,8 +47,10 @@ typedef struct amz__workload {
   double load_share;      /* of that, the part between blocks (not in the blocks' measured
                              cost); 0 for a waiting kernel */
   double contention;      /* per-item time with all workers busy / alone; >= 1 */
-  double contention_raw;  /* the measured median ratio before clamping at 1 */
-  int contention_workers; /* workers busy when contention was measured */
+  double contention_raw;  /* the measured ratio (geometric mean of the pairs) before
+                             clamping at 1 */
+  int contention_workers; /* workers busy when contention was measured: the process's,
+                             or under MPI those of a node's sampling ranks together */
   int sample_workers;     /* threads used by the concurrent sampling rounds */
   int sample_cores;       /* cores those threads could use (all ranks' under MPI); 0 =
                              unknown (taken as one per sampling thread) */

@@ -36,6 +36,7 @@ typedef struct amz__row_worker {
   int32_t rank, thread, node;
   uint64_t items, chunks, failures;
   double busy_s, dispatch_s, idle_s, data_s;
+  uint64_t taken; /* items run from other workers' static blocks */
 } amz__row_worker_t;
 
 #define AMZ__SCHED_NAME_LEN 16

@@ -365,7 +365,7 @@ static void check_storage(rctx_t *c, hid_t ds, const char *name) {
 /* Table fields added within schema 1: a file written before them lacks them, and
  * they read as 0. Every other field of the memory type is required. */
 static int optional_field(const char *field) {
-  static const char *const added[] = {"pus_bound"};
+  static const char *const added[] = {"pus_bound", "taken"};
   for (size_t i = 0; field && i < sizeof added / sizeof added[0]; i++)
     if (strcmp(field, added[i]) == 0) return 1;
   return 0;
@@ -632,7 +632,7 @@ static void read_workers(rctx_t *c, hid_t f) {
       p->workers[i] = (amz_profile_worker_t){x->rank,     x->thread,     x->node,
                                              x->items,    x->chunks,     x->failures,
                                              x->busy_s,   x->dispatch_s, x->idle_s,
-                                             x->data_s};
+                                             x->data_s,   x->taken};
   }
   p->n_workers = c->rc ? 0 : n;
   free(r);

@@ -44,6 +44,7 @@ hid_t amz__h5t_worker(void) {
   FIELD(t, amz__row_worker_t, idle_s, H5T_NATIVE_DOUBLE);
   FIELD(t, amz__row_worker_t, data_s, H5T_NATIVE_DOUBLE);
   FIELD(t, amz__row_worker_t, failures, H5T_NATIVE_UINT64);
+  FIELD(t, amz__row_worker_t, taken, H5T_NATIVE_UINT64);
   return t;
 }
 

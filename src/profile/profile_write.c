@@ -431,7 +431,7 @@ int amz__profile_write(const char *path, const amz_plan_t *p, const amz_result_t
                                 .items = s->items, .chunks = s->chunks,
                                 .failures = s->failures, .busy_s = s->busy_s,
                                 .dispatch_s = s->dispatch_s, .idle_s = s->idle_s,
-                                .data_s = r->wdata_s ? r->wdata_s[i] : 0.0};
+                                .data_s = r->wdata_s ? r->wdata_s[i] : 0.0, .taken = s->taken};
   }
   if (pt->agree) w.rc = pt->agree(pt->agree_ctx, w.rc);
   if (w.rc != 0) {

@@ -11,6 +11,8 @@
  *
  * CHUNK > 0 forces a dynamic schedule with chunks of that many items: many chunks
  * make the large tables chunked and compressed (written collectively under MPI).
+ * CHUNK `static` forces static blocks: with --slow, the main thread takes items
+ * from the helper's block once its own is done (the workers table's `taken`).
  *
  * Item i costs more the larger i is (a rising trend); item N/3 fails with code 5.
  * MPI runs use every rank, so that every rank writes rows.
@@ -60,7 +62,9 @@ int main(int argc, char **argv) {
   amz_options_set_sampling(o, 0.05, 0.05);
   amz_options_set_profile(o, out);
   amz_options_set_profile_overwrite(o, 1);
-  uint64_t chunk = argc > a + 2 ? strtoull(argv[a + 2], NULL, 10) : 0;
+  int stat = argc > a + 2 && strcmp(argv[a + 2], "static") == 0;
+  uint64_t chunk = argc > a + 2 && !stat ? strtoull(argv[a + 2], NULL, 10) : 0;
+  if (stat) amz_options_set_schedule(o, AMZ_SCHED_STATIC);
   if (chunk > 0) {
     amz_options_set_schedule(o, AMZ_SCHED_DYNAMIC);
     amz_options_set_chunk(o, chunk);

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(ROOT, "src", "python"))
 DATA = os.path.join(ROOT, "tests", "cli", "data")
 GOLDEN = os.path.join(ROOT, "tests", "cli", "golden")
 COMMITTED = [os.path.join(DATA, f) for f in ("mpi2.h5", "threads.h5")]
-FRESH_NAMES = ("mpi2.h5", "mpi2big.h5", "threads.h5", "slurm.h5", "threads_slow.h5")
+FRESH_NAMES = ("mpi2.h5", "mpi2big.h5", "threads.h5", "slurm.h5", "threads_slow.h5",
+               "threads_static.h5")
 
 
 def fresh_profiles():

@@ -54,8 +54,13 @@ def test_run_chunks_tile_the_items(prof):
 def test_workers_and_ranks(prof):
     w, r, a = prof.workers, prof.ranks, prof.attrs
     assert list(w.columns) == ["rank", "thread", "node", "items", "chunks", "busy_s",
-                               "dispatch_s", "idle_s", "data_s", "failures"]
+                               "dispatch_s", "idle_s", "data_s", "failures", "taken"]
     assert len(w) == a["ranks_used"] * a["threads"]
+    # Items taken from other workers' static blocks are some of a worker's items
+    # (the committed profiles predate the field: 0).
+    assert (w["taken"] <= w["items"]).all()
+    if a["schedule"] != "static":
+        assert int(w["taken"].sum()) == 0
     # Workers run the items that sampling did not.
     assert int(w["items"].sum()) == a["n_items"] - a["sampled_items"]
     assert len(r) == a["ranks_used"]

@@ -65,6 +65,30 @@ def test_slow_worker_is_named(cli, fresh):
     assert len(py) == 1 and py.iloc[0]["text"] == rows[0]["text"]
 
 
+def test_static_blocks_taken(cli, fresh):
+    """threads_static.h5 ran static blocks on 2 workers, the helper 3x slower: the
+    main thread took items from the helper's block. Both readers count them, per
+    worker and in the report's line."""
+    import csv
+    import io
+
+    import amorsize
+    path = fresh["threads_static.h5"]
+    c = subprocess.run([cli, "workers", "--format", "csv", path], capture_output=True,
+                       text=True, timeout=120)
+    assert c.returncode == 0, c.stderr
+    rows = list(csv.DictReader(io.StringIO(c.stdout)))
+    w = amorsize.open(path).workers
+    assert [int(r["taken"]) for r in rows] == [int(x) for x in w["taken"]]
+    taken = int(w["taken"].sum())
+    assert taken > 0 and all(w["taken"] <= w["items"])
+    line = "static blocks: workers that had finished their own took %d items" % taken
+    r = run(["summary", path])
+    assert r.returncode == 0 and line in r.stdout, r.stdout
+    rep = subprocess.run([cli, "report", path], capture_output=True, text=True, timeout=120)
+    assert line in rep.stdout
+
+
 def test_findings_match_the_built_cli(cli, fresh):
     """The Python findings are the C library's, as data: kind, severity, the share
     and the value (NaN where C says null), and the advice, on every fresh profile."""

@@ -50,11 +50,13 @@ _MEM = {"rank": "<i4", "thread": "<i4", "node": "<i4", "status": "<i4", "sampled
         "compute_s": "<f8", "imbalance_s": "<f8", "serial_s": "<f8", "chosen": "i1",
         "term": "S16", "measured_s": "<f8", "host": "S64", "cpu_model": "S96",
         "ranks_used": "<i4", "cores": "<i4", "pus": "<i4", "numa_nodes": "<i4",
-        "shared": "<i4", "mem_bytes": "<u8", "code": "<i4", "pus_bound": "<i4"}
+        "shared": "<i4", "mem_bytes": "<u8", "code": "<i4", "pus_bound": "<i4",
+        "taken": "<u8"}
 _CHUNK = {"rank": "i", "thread": "i", "node": "i", "begin": "i", "end": "i",
           "t_start": "f", "t_end": "f", "status": "i", "sampled": "i"}
 _WORKER = {"rank": "i", "thread": "i", "node": "i", "items": "i", "chunks": "i",
-           "busy_s": "f", "dispatch_s": "f", "idle_s": "f", "data_s": "f", "failures": "i"}
+           "busy_s": "f", "dispatch_s": "f", "idle_s": "f", "data_s": "f", "failures": "i",
+           "taken": "i"}
 _CAND = {"ranks": "i", "threads": "i", "schedule": "s", "chunk": "i", "predicted_s": "f",
          "startup_s": "f", "compute_s": "f", "dispatch_s": "f", "imbalance_s": "f",
          "serial_s": "f", "data_s": "f", "chosen": "i"}
@@ -64,7 +66,7 @@ _NODE = {"node": "i", "host": "s", "cpu_model": "s", "ranks": "i", "ranks_used":
          "pus_bound": "i"}
 # Table fields added within schema 1: absent from older files, read as 0 (as the C
 # reader's optional_field()).
-_ADDED = {"pus_bound"}
+_ADDED = {"pus_bound", "taken"}
 _FAILURE = {"begin": "i", "end": "i", "code": "i"}
 
 # Root attributes: name -> (class, required).

@@ -85,11 +85,13 @@ class Profile:
     @property
     def workers(self):
         """``/workers``: one row per rank and thread of the run. Columns: rank, thread,
-        node, items, chunks, busy_s, dispatch_s, idle_s, data_s, failures (ranges)."""
+        node, items, chunks, busy_s, dispatch_s, idle_s, data_s, failures (ranges),
+        taken (of items, those run from other workers' static blocks; 0 in files
+        written before the field existed)."""
         w = self._raw["workers"]
         return pd.DataFrame({k: w[k] for k in ("rank", "thread", "node", "items", "chunks",
                                                "busy_s", "dispatch_s", "idle_s", "data_s",
-                                               "failures")})
+                                               "failures", "taken")})
 
     @property
     def ranks(self):

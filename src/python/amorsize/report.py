@@ -112,6 +112,13 @@ def report(p, path):
     out.append(line)
     out.append("  %d chunks in the run (%d executed%s)" % (
         st.run_chunks, a["chunks_total"], ", some not recorded" if a["chunks_dropped"] else ""))
+    # Static blocks with a way out: the items that moved between workers (files
+    # written before the field existed read 0, and say nothing).
+    taken = int(p._raw["workers"]["taken"].sum())
+    if taken > 0:
+        out.append("  static blocks: workers that had finished their own took %d item%s (%.1f%%) "
+                   "from the others' blocks" % (taken, "" if taken == 1 else "s",
+                                                100.0 * taken / a["n_items"] if a["n_items"] else 0.0))
 
     _decision(p, out)
 
