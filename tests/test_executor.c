@@ -222,10 +222,13 @@ static void check_static(const count_task_t *t, int workers, const amz__exec_out
     uint64_t b = 0, e = 0, outside = 0, mine = 0;
     if ((uint64_t)w < sc.n_chunks) amz__sched_chunk(&sc, (uint64_t)w, &b, &e);
     /* Its first piece, unless others emptied its block before it started (a
-     * worker that wakes late may find the back of its block taken). */
+     * worker that wakes late may find the back of its block taken, or all of it:
+     * it then takes a range, which may lie in its own block again; seen once in CI
+     * with 97 items on 4 workers, blocks of 24). */
     if (workers > 1 && r->n_chunks > 0 && r->chunks[0].begin >= b && r->chunks[0].end <= e) {
-      CHECK(r->chunks[0].begin == b);
-      CHECK(r->chunks[0].end - r->chunks[0].begin <= amz__steal_piece(e - b));
+      CHECK(r->chunks[0].begin == b || r->stolen > 0);
+      if (r->chunks[0].begin == b)
+        CHECK(r->chunks[0].end - r->chunks[0].begin <= amz__steal_piece(e - b));
     }
     for (size_t i = 0; i < r->n_chunks; i++) {
       const amz__chunk_rec_t *c = &r->chunks[i];
