@@ -593,9 +593,19 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * that run alone, and run the busy halves together). */
   const amz__node_gate_t *g = p->gate;
   const int busy_workers = g ? g->node_workers : P;
+  /* Across ranks of one thread, a kernel that mostly waits is not measured: it
+   * will run on many more threads than cores (step 3), which a figure at one thread
+   * a core would not describe, and its lone halves are long for what they tell
+   * (sleeping items of 100 us: 8 pairs cost the first run 5 ms, 20%). */
+  int waits = 0;
+  if (g && P == 1 && st.n > 0) {
+    double cw, cc, ck, cq;
+    samp_totals(&st, &cw, &cc, &ck, &cq);
+    waits = amz__cpu_ratio(cc, cw, cq) < AMZ__WAITING_CPU_RATIO;
+  }
   size_t pairs = 0, first = st.n;
   if (g && (rc = g->turn(g->ctx)) != 0) goto out;
-  if (busy_workers > 1 && N > 0 && !tiny) {
+  if (busy_workers > 1 && N > 0 && !tiny && !waits) {
     size_t want = (size_t)(3 * P) > 8 ? (size_t)(3 * P) : 8;
     /* The node's workers wait through every rank's turn: the budget is shared. */
     double solo_time = 0.0, solo_cap = p->max_seconds / 4 / (g ? g->ranks : 1);

@@ -385,6 +385,15 @@ static int node_busy_fn(uint64_t b, uint64_t e, void *arg) {
   return 0;
 }
 
+static int sleep_fn(uint64_t b, uint64_t e, void *arg) {
+  (void)arg;
+  for (uint64_t i = b; i < e; i++) {
+    struct timespec ts = {0, 100000}; /* 100 us */
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
 static void test_node_contention_across_ranks(void) {
   if (size == 1) return;
   MPI_Comm node;
@@ -432,6 +441,15 @@ static void test_node_contention_across_ranks(void) {
   amz_result_t *r = NULL;
   CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
   CU_ASSERT_EQUAL(amz_result_items_done(r), 8000);
+  amz_result_destroy(r);
+  amz_plan_destroy(p);
+  /* A kernel that sleeps is not measured across the ranks: it will run on many
+   * threads a core, and its lone halves would cost the first run 20%. */
+  amz_task_t sleepy = {"node-sleep", 2000, sleep_fn, NULL};
+  CU_ASSERT_EQUAL_FATAL(amz_mpi_plan_create(MPI_COMM_WORLD, &sleepy, o, &p), 0);
+  if (node_samplers >= 2 && m->nodes == 1) CU_ASSERT_EQUAL(p->wl.contention_workers, 1);
+  CU_ASSERT_EQUAL(amz_mpi_run(p, &r), 0);
+  CU_ASSERT_EQUAL(amz_result_items_done(r), 2000);
   amz_result_destroy(r);
   amz_plan_destroy(p);
   amz_options_destroy(o);
