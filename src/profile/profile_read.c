@@ -628,6 +628,9 @@ static void read_workers(rctx_t *c, hid_t f) {
     else if (!isfinite(x->busy_s) || !isfinite(x->dispatch_s) || !isfinite(x->idle_s) ||
              !isfinite(x->data_s))
       failf(c, AMZ_EFORMAT, "row %zu of 'workers': times are not finite", i);
+    else if (x->taken > x->items)
+      failf(c, AMZ_EFORMAT, "row %zu of 'workers': %llu items taken, more than its %llu items",
+            i, (unsigned long long)x->taken, (unsigned long long)x->items);
     else
       p->workers[i] = (amz_profile_worker_t){x->rank,     x->thread,     x->node,
                                              x->items,    x->chunks,     x->failures,

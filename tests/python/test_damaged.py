@@ -323,6 +323,27 @@ def _same(c, py):
             == (py.returncode, text(py.stdout, loose), text(py.stderr, loose)))
 
 
+def test_taken_beyond_items(cli, good, tmp_path):
+    """A worker that took more items than it ran: both readers refuse the file with
+    the same line. The committed file predates the field: the table is written again
+    with it, as the writer now does."""
+    def fn(f):
+        d = f["workers"][:]
+        t = np.zeros(d.shape, dtype=np.dtype({
+            "names": list(d.dtype.names) + ["taken"],
+            "formats": [d.dtype.fields[k][0] for k in d.dtype.names] + ["<u8"]}))
+        for k in d.dtype.names:
+            t[k] = d[k]
+        t["taken"][1] = t["items"][1] + 1
+        del f["workers"]
+        f.create_dataset("workers", data=t)
+    bad = _crafted(good, tmp_path, "taken", fn)
+    expect(bad, "row 1 of 'workers': %d items taken, more than its %d items"
+           % (1662, 1661))
+    c, py = _c_and_python(cli, bad)
+    assert c.returncode != 0 and _same(c, py), (c.stderr, py.stderr)
+
+
 def test_value_mutations_agree_with_the_c_reader(cli, good, tmp_path):
     """Mutations of the tables' values (past HDF5's checksums, into the row checks):
     the C tool and the Python reader accept the same files, print the same report

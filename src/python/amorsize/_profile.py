@@ -467,6 +467,9 @@ def _read_open(p, f, schema):
         (ids_bad(w), lambda i: f"row {i} of 'workers': rank {w['rank'][i]}, thread "
                                f"{w['thread'][i]} or node {w['node'][i]} out of range"),
         (~finite, lambda i: f"row {i} of 'workers': times are not finite"),
+        (w["taken"] > w["items"],
+         lambda i: f"row {i} of 'workers': {w['taken'][i]} items taken, more than its "
+                   f"{w['items'][i]} items"),
     ])
 
     plan = r.group("plan")
