@@ -223,7 +223,7 @@ static int il_map_back(interleave_t *il, amz_plan_t *p, amz__sample_t **samples,
 /* What each rank tells the others after sampling. */
 typedef struct samp_header {
   uint64_t n_samples, n_failed, sampled_items;
-  double contention, contention_raw, rel_error, wall_s;
+  double contention, rel_error, wall_s; /* contention: this rank's own figure */
   double runq_share, load_share; /* this rank's threads' wait for a CPU */
   int contention_workers, threads;
   uint64_t map_pieces, map_bytes; /* map mode: pieces moved while sampling */
@@ -574,7 +574,6 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
       h.n_failed = failed.n;
       h.sampled_items = amz__rangeset_items(&done);
       h.contention = wl.contention;
-      h.contention_raw = wl.contention_raw;
       h.contention_workers = wl.contention_workers;
       h.rel_error = wl.rel_error;
       h.wall_s = wl.sample_wall_s;

@@ -318,6 +318,14 @@ static void samp_totals(const samp_state_t *st, double *wall, double *cpu, doubl
   if (runq) *runq = q;
 }
 
+/* CPU/wall of the blocks done so far (amz__cpu_ratio: a computing kernel kept off
+ * its core does not read as a waiting one). */
+static double samp_cpu_ratio(const samp_state_t *st) {
+  double w, c, k, q;
+  samp_totals(st, &w, &c, &k, &q);
+  return amz__cpu_ratio(c, w, q);
+}
+
 static double per_item(const samp_rec_t *r) {
   return r->s.wall_s / (double)(r->s.end - r->s.begin);
 }
@@ -597,12 +605,7 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * will run on many more threads than cores (step 3), which a figure at one thread
    * a core would not describe, and its lone halves are long for what they tell
    * (sleeping items of 100 us: 8 pairs cost the first run 5 ms, 20%). */
-  int waits = 0;
-  if (g && P == 1 && st.n > 0) {
-    double cw, cc, ck, cq;
-    samp_totals(&st, &cw, &cc, &ck, &cq);
-    waits = amz__cpu_ratio(cc, cw, cq) < AMZ__WAITING_CPU_RATIO;
-  }
+  const int waits = g && P == 1 && st.n > 0 && samp_cpu_ratio(&st) < AMZ__WAITING_CPU_RATIO;
   size_t pairs = 0, first = st.n;
   if (g && (rc = g->turn(g->ctx)) != 0) goto out;
   if (busy_workers > 1 && N > 0 && !tiny && !waits) {
@@ -686,10 +689,8 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * would take most of the run. */
   int PR = P;
   if (!tiny) {
-    double cw, cc, ck, cq;
-    samp_totals(&st, &cw, &cc, &ck, &cq);
     /* A computing kernel on a loaded core is not sampled wider (amz__cpu_ratio). */
-    double r = amz__cpu_ratio(cc, cw, cq);
+    double r = samp_cpu_ratio(&st);
     if (r < AMZ__WAITING_CPU_RATIO && P >= 1) {
       double want = ceil((double)P / (r > 0.01 ? r : 0.01));
       double cap = 32.0 * P < 256.0 ? 32.0 * P : 256.0;
