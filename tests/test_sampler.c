@@ -542,6 +542,67 @@ static void test_a_kernel_kept_off_its_core_is_not_waiting(void) {
   CU_ASSERT_DOUBLE_EQUAL(wl.runq_share, 0.0, 1e-12);
 }
 
+/* The node gate's turns, counted (the MPI layer's are barriers). */
+static int gate_turns, gate_alls;
+static int fake_turn(void *ctx) { return (void)ctx, gate_turns++, 0; }
+static int fake_all(void *ctx) { return (void)ctx, gate_alls++, 0; }
+
+/* Items that sleep, the first call followed by a long wait for a CPU outside its
+ * own time: the thread's run-queue clock gains 30 units between the block's reads,
+ * as when another process takes the core as the block ends. */
+static int outside_delay_calls;
+static int sleeping_kernel_delayed(uint64_t begin, uint64_t end, void *arg) {
+  (void)arg;
+  double unit = 1e-4 * (double)(end - begin);
+  tl_cpu += 0.03 * unit;
+  tl_wall += unit;
+  if (outside_delay_calls++ == 0) tl_runq += 30.0 * unit;
+  return 0;
+}
+
+static void test_a_waiting_kernel_under_the_gate(void) {
+  /* A rank of one thread under a node gate: a kernel that sleeps is not measured
+   * across the ranks (no pairs), although its first block was charged a wait for a
+   * CPU beyond its own time off the CPU: one block must not decide. */
+  tl_wall = tl_cpu = tl_runq = 0.0;
+  outside_delay_calls = 0;
+  gate_turns = gate_alls = 0;
+  amz__clock_t clk = {loaded_now, NULL, loaded_cpu, NULL, loaded_runq};
+  amz__pool_t pool;
+  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
+  amz_task_t task = {"sleeping", 10000, sleeping_kernel_delayed, NULL};
+  amz__node_gate_t gate = {fake_turn, fake_all, NULL, 2, 2};
+  double logs[AMZ__PAIR_LOG_MAX];
+  size_t n_logs = 99;
+  amz__sampler_params_t p = {.task = &task, .workers = 1, .max_seconds = 0.05,
+                             .rel_error = 0.02, .clock = &clk, .pool = &pool,
+                             .gate = &gate, .pair_log_out = logs, .n_pair_log_out = &n_logs};
+  sample_out_t o;
+  memset(&o, 0, sizeof o);
+  o.rc = amz__sample(&p, &o.wl, &o.done, &o.failed, &o.recs, &o.n_recs, &o.rec_workers);
+  amz__pool_destroy(&pool);
+  CU_ASSERT_EQUAL(o.rc, 0);
+  CU_ASSERT_EQUAL(n_logs, 99); /* no pairs: nothing reported */
+  CU_ASSERT_EQUAL(gate_turns, 1); /* the turns are passed all the same */
+  CU_ASSERT(gate_alls >= 1);
+  CU_ASSERT(o.wl.cpu_ratio < 0.5);
+  sample_out_free(&o);
+  /* A computing kernel under the gate still runs its pairs. */
+  tl_wall = tl_cpu = tl_runq = 0.0;
+  gate_turns = gate_alls = 0;
+  loaded_queued = loaded_slept = 0.0;
+  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
+  task.fn = loaded_kernel;
+  n_logs = 0;
+  memset(&o, 0, sizeof o);
+  o.rc = amz__sample(&p, &o.wl, &o.done, &o.failed, &o.recs, &o.n_recs, &o.rec_workers);
+  amz__pool_destroy(&pool);
+  CU_ASSERT_EQUAL(o.rc, 0);
+  CU_ASSERT(n_logs >= 8);
+  CU_ASSERT_EQUAL(gate_turns, 1);
+  sample_out_free(&o);
+}
+
 static void *spin_for(void *arg) {
   double until = amz__monotonic_now(NULL) + *(const double *)arg;
   volatile double x = 0;
@@ -977,5 +1038,7 @@ int main(void) {
   CU_add_test(s, "a kernel kept off its core is not waiting",
               test_a_kernel_kept_off_its_core_is_not_waiting);
   CU_add_test(s, "run-queue delay is measured", test_run_queue_delay_is_measured);
+  CU_add_test(s, "a waiting kernel under the node gate: no pairs",
+              test_a_waiting_kernel_under_the_gate);
   return amz_test_run();
 }

@@ -37,6 +37,11 @@
  * never waits for it). */
 #define LINGER_ROUND_S 0.5e-3
 #define LINGER_FRACTION 0.25
+/* Under a node gate, a rank of one thread tells a waiting kernel from its blocks
+ * run alone: at least WAIT_BLOCKS of them (more calibration blocks where there were
+ * fewer), at most WAIT_BLOCKS_MAX read. */
+#define WAIT_BLOCKS 3
+#define WAIT_BLOCKS_MAX 16
 
 typedef struct samp_rec {
   amz__sample_t s;
@@ -527,6 +532,46 @@ static void cont_job(void *arg, int w) {
   pthread_mutex_unlock(&c->mu);
 }
 
+/* Runs one block of m items alone on the caller at the next free random position
+ * (the c-th of a deterministic sequence), counted in *sampled. *out is the block, or
+ * NULL when 64 positions in a row were taken (the free items are too scattered for
+ * blocks of m). Returns 0 or an error code. */
+static int solo_block(const amz__sampler_params_t *p, samp_state_t *st, int *c, uint64_t m,
+                      uint64_t *sampled, samp_rec_t **out) {
+  const uint64_t N = p->task->n_items;
+  *out = NULL;
+  for (int misses = 0; misses < 64; misses++) {
+    ++*c;
+    double frac = hash01(1000003u * (uint64_t)*c);
+    uint64_t b = (uint64_t)(frac * (double)(N - (m < N ? m : N)));
+    uint64_t e = b + m > N ? N : b + m;
+    if (amz__rangeset_overlaps(&st->taken, b, e)) continue;
+    samp_rec_t *r = push(st, b, e, 0, 0);
+    if (!r || take(st, b, e) != 0) return AMZ_ENOMEM;
+    int rc = run_blocks(p, r, 1, 1);
+    if (rc != 0) return rc;
+    *sampled += e - b;
+    *out = r;
+    return 0;
+  }
+  return 0;
+}
+
+/* Whether the kernel waits (I/O, sleep), from blocks that ran alone, each in its own
+ * run-queue reading: the median of their CPU/wall ratios (amz__cpu_ratio). A
+ * preemption next to a block is charged to it up to its whole time off the CPU,
+ * which makes a sleeping block read as computing on a loaded machine: one such block
+ * must not decide, as a sum over the blocks would let it. */
+static int solo_blocks_wait(const samp_state_t *st) {
+  double r[WAIT_BLOCKS_MAX];
+  size_t k = 0;
+  for (size_t i = 0; i < st->n && k < WAIT_BLOCKS_MAX; i++) {
+    const amz__sample_t *s = &st->v[i].s;
+    if (st->v[i].done && !s->concurrent) r[k++] = amz__cpu_ratio(s->cpu_s, s->wall_s, s->runq_s);
+  }
+  return k > 0 && amz__median(r, k) < AMZ__WAITING_CPU_RATIO;
+}
+
 int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__rangeset_t *done,
                 amz__rangeset_t *failed, amz__chunk_rec_t **recs_out, size_t *n_recs,
                 int **rec_workers) {
@@ -557,21 +602,11 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
 
   /* 1. Calibration on worker 0, at random positions. */
   uint64_t m = 1, m_cap = left / 64 > 1 ? left / 64 : 1;
-  for (int c = 1, misses = 0; left > 0 && sampled < max_items; c++) {
-    double frac = hash01(1000003u * (uint64_t)c);
-    uint64_t b = (uint64_t)(frac * (double)(N - (m < N ? m : N)));
-    uint64_t e = b + m > N ? N : b + m;
-    if (amz__rangeset_overlaps(&st.taken, b, e)) {
-      if (++misses >= 64) break; /* the free items are too scattered for blocks of m */
-      continue;
-    }
-    samp_rec_t *r = push(&st, b, e, 0, 0);
-    if (!r || take(&st, b, e) != 0) {
-      rc = AMZ_ENOMEM;
-      goto out;
-    }
-    if ((rc = run_blocks(p, r, 1, 1)) != 0) goto out;
-    sampled += e - b;
+  int c = 0;
+  while (left > 0 && sampled < max_items) {
+    samp_rec_t *r = NULL;
+    if ((rc = solo_block(p, &st, &c, m, &sampled, &r)) != 0) goto out;
+    if (!r) break; /* the free items are too scattered for blocks of m */
     if (r->s.wall_s >= TARGET_BLOCK_S || m >= m_cap) break;
     uint64_t grow = r->s.wall_s > 0 ? (uint64_t)ceil(TARGET_BLOCK_S / r->s.wall_s) : 16;
     if (grow < 2) grow = 2;
@@ -605,7 +640,19 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
    * will run on many more threads than cores (step 3), which a figure at one thread
    * a core would not describe, and its lone halves are long for what they tell
    * (sleeping items of 100 us: 8 pairs cost the first run 5 ms, 20%). */
-  const int waits = g && P == 1 && st.n > 0 && samp_cpu_ratio(&st) < AMZ__WAITING_CPU_RATIO;
+  int waits = 0;
+  if (g && P == 1 && !tiny && N > 0) {
+    /* One block read as computing in 2 to 4 plans of 40 (sleeping items on 2 ranks
+     * with two other processes spinning on the 2 cores); with 3 blocks and their
+     * median, in none of 120. The blocks are real work; on items of 20 us they cost
+     * 40 us. */
+    while (st.n < WAIT_BLOCKS && sampled + m <= max_items) {
+      samp_rec_t *r = NULL;
+      if ((rc = solo_block(p, &st, &c, m, &sampled, &r)) != 0) goto out;
+      if (!r) break;
+    }
+    waits = solo_blocks_wait(&st);
+  }
   size_t pairs = 0, first = st.n;
   if (g && (rc = g->turn(g->ctx)) != 0) goto out;
   if (busy_workers > 1 && N > 0 && !tiny && !waits) {
