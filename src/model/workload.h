@@ -163,6 +163,12 @@ typedef struct amz__sampler_params {
   /* Optional: receives up to AMZ__PAIR_LOG_MAX of the pairs' log ratios. */
   double *pair_log_out;
   size_t *n_pair_log_out;
+  /* Optional: the library's threads that run beside the kernel without being its
+   * own (the MPI layer's progress thread serving map mode's data on rank 0). Like
+   * the pool's helpers, their CPU time is left out of what a block run alone reads
+   * as the kernel's own threads. */
+  const pthread_t *aux_threads;
+  int n_aux_threads;
 } amz__sampler_params_t;
 
 /* The slowdown of items when all workers run, from the log ratios (concurrent over

@@ -96,15 +96,19 @@ int amz__watch_call(const amz_task_t *t, uint64_t b, uint64_t e, amz__watch_slot
   return rc;
 }
 
-double amz__pool_helpers_cpu(const amz__pool_t *p) {
+double amz__threads_cpu(const pthread_t *threads, int n) {
   double s = 0.0;
-  for (int i = 0; i < p->n_helpers; i++) {
+  for (int i = 0; i < n; i++) {
     clockid_t id;
     struct timespec ts;
-    if (pthread_getcpuclockid(p->threads[i], &id) == 0 && clock_gettime(id, &ts) == 0)
+    if (pthread_getcpuclockid(threads[i], &id) == 0 && clock_gettime(id, &ts) == 0)
       s += (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
   }
   return s;
+}
+
+double amz__pool_helpers_cpu(const amz__pool_t *p) {
+  return amz__threads_cpu(p->threads, p->n_helpers);
 }
 
 static void *helper_main(void *arg) {

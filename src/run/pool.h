@@ -71,6 +71,9 @@ AMZ__EXT int amz__pool_init(amz__pool_t *p, int n_helpers);
  * "other threads": waking, finishing a job and going back to sleep is the pool's
  * work, not the kernel's. */
 double amz__pool_helpers_cpu(const amz__pool_t *p);
+/* CPU seconds threads[0..n) have used so far (their thread clocks); a thread whose
+ * clock cannot be read counts 0. */
+double amz__threads_cpu(const pthread_t *threads, int n);
 /* Grows the pool to at least n_helpers threads. */
 int amz__pool_grow(amz__pool_t *p, int n_helpers);
 /* Runs job(ctx, w) for w in [0, workers): w = 0 on the caller; returns when all end. */
