@@ -635,13 +635,13 @@ static int fake_all(void *ctx) { return (void)ctx, gate_alls++, 0; }
 /* Items that sleep, the first call followed by a long wait for a CPU outside its
  * own time: the thread's run-queue clock gains 30 units between the block's reads,
  * as when another process takes the core as the block ends. */
-static int outside_delay_calls;
+static _Atomic int outside_delay_calls; /* the sampler widens: several threads */
 static int sleeping_kernel_delayed(uint64_t begin, uint64_t end, void *arg) {
   (void)arg;
   double unit = 1e-4 * (double)(end - begin);
   tl_cpu += 0.03 * unit;
   tl_wall += unit;
-  if (outside_delay_calls++ == 0) tl_runq += 30.0 * unit;
+  if (atomic_fetch_add(&outside_delay_calls, 1) == 0) tl_runq += 30.0 * unit;
   return 0;
 }
 
@@ -650,7 +650,7 @@ static void test_a_waiting_kernel_under_the_gate(void) {
    * across the ranks (no pairs), although its first block was charged a wait for a
    * CPU beyond its own time off the CPU: one block must not decide. */
   tl_wall = tl_cpu = tl_runq = 0.0;
-  outside_delay_calls = 0;
+  atomic_store(&outside_delay_calls, 0);
   gate_turns = gate_alls = 0;
   amz__clock_t clk = {loaded_now, NULL, loaded_cpu, NULL, loaded_runq};
   amz__pool_t pool;

@@ -166,7 +166,8 @@ typedef struct amz__sampler_params {
   /* Optional: the library's threads that run beside the kernel without being its
    * own (the MPI layer's progress thread serving map mode's data on rank 0). Like
    * the pool's helpers, their CPU time is left out of what a block run alone reads
-   * as the kernel's own threads. */
+   * as the kernel's own threads; the wait for a CPU they explain is neither the
+   * blocks' cost nor other processes' load. */
   const pthread_t *aux_threads;
   int n_aux_threads;
 } amz__sampler_params_t;
