@@ -502,20 +502,32 @@ static int loaded_kernel(uint64_t begin, uint64_t end, void *arg) {
   return 0;
 }
 
+/* Samples task on one worker with the fake per-thread clocks above (a 0.05 s budget,
+ * a 2% error target); p may add parameters (a node gate, pair logs). o receives the
+ * output: free it. */
+static void sample_on_fake_clock(const amz_task_t *task, amz__sampler_params_t p,
+                                 sample_out_t *o) {
+  static const amz__clock_t clk = {loaded_now, NULL, loaded_cpu, NULL, loaded_runq};
+  amz__pool_t pool;
+  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
+  p.task = task;
+  p.workers = 1;
+  p.max_seconds = 0.05;
+  p.rel_error = 0.02;
+  p.clock = &clk;
+  p.pool = &pool;
+  memset(o, 0, sizeof *o);
+  o->rc = amz__sample(&p, &o->wl, &o->done, &o->failed, &o->recs, &o->n_recs, &o->rec_workers);
+  amz__pool_destroy(&pool);
+  CU_ASSERT_EQUAL(o->rc, 0);
+}
+
 static void sample_loaded(double queued, double slept, amz__workload_t *wl) {
   loaded_queued = queued;
   loaded_slept = slept;
-  amz__clock_t clk = {loaded_now, NULL, loaded_cpu, NULL, loaded_runq};
-  amz__pool_t pool;
-  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
   amz_task_t task = {"loaded", 10000, loaded_kernel, NULL};
-  amz__sampler_params_t p = {.task = &task, .workers = 1, .max_seconds = 0.05,
-                             .rel_error = 0.02, .clock = &clk, .pool = &pool};
   sample_out_t o;
-  memset(&o, 0, sizeof o);
-  o.rc = amz__sample(&p, &o.wl, &o.done, &o.failed, &o.recs, &o.n_recs, &o.rec_workers);
-  amz__pool_destroy(&pool);
-  CU_ASSERT_EQUAL(o.rc, 0);
+  sample_on_fake_clock(&task, (amz__sampler_params_t){0}, &o);
   *wl = o.wl;
   sample_out_free(&o);
 }
@@ -627,6 +639,35 @@ static void test_the_librarys_threads_are_not_the_kernels(void) {
   sample_out_free(&o);
 }
 
+/* A wrapped kernel that moves each call's data first (map mode on a rank other
+ * than 0): 300 us of waiting per call, kept out of the kernel's time as the
+ * wrapper does (amz__tls_excluded_s), then 30 us of work per item (fake clock). */
+static int moving_kernel(uint64_t begin, uint64_t end, void *arg) {
+  (void)arg;
+  double compute = 30e-6 * (double)(end - begin);
+  tl_wall += 300e-6 + compute;
+  tl_cpu += compute;
+  amz__tls_excluded_s += 300e-6;
+  return 0;
+}
+
+static void test_blocks_outgrow_their_data_moving(void) {
+  /* A block of one item would wait 10x its work for its data: blocks grow until
+   * the work is at least 4x the moving (40 items), as the run's chunks amortize it. */
+  tl_wall = tl_cpu = tl_runq = 0.0;
+  amz_task_t task = {"moving", 100000, moving_kernel, NULL};
+  sample_out_t o;
+  sample_on_fake_clock(&task, (amz__sampler_params_t){0}, &o);
+  CU_ASSERT(o.wl.block_items >= 30);
+  uint64_t largest = 0;
+  for (size_t i = 0; i < o.n_recs; i++)
+    if (o.recs[i].end - o.recs[i].begin > largest) largest = o.recs[i].end - o.recs[i].begin;
+  CU_ASSERT(largest >= 40);
+  /* The moving is not the kernel's cost. */
+  CU_ASSERT_DOUBLE_EQUAL(o.wl.mean_s, 30e-6, 1e-9);
+  sample_out_free(&o);
+}
+
 /* The node gate's turns, counted (the MPI layer's are barriers). */
 static int gate_turns, gate_alls;
 static int fake_turn(void *ctx) { return (void)ctx, gate_turns++, 0; }
@@ -652,21 +693,13 @@ static void test_a_waiting_kernel_under_the_gate(void) {
   tl_wall = tl_cpu = tl_runq = 0.0;
   atomic_store(&outside_delay_calls, 0);
   gate_turns = gate_alls = 0;
-  amz__clock_t clk = {loaded_now, NULL, loaded_cpu, NULL, loaded_runq};
-  amz__pool_t pool;
-  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
   amz_task_t task = {"sleeping", 10000, sleeping_kernel_delayed, NULL};
   amz__node_gate_t gate = {fake_turn, fake_all, NULL, 2, 2};
   double logs[AMZ__PAIR_LOG_MAX];
   size_t n_logs = 99;
-  amz__sampler_params_t p = {.task = &task, .workers = 1, .max_seconds = 0.05,
-                             .rel_error = 0.02, .clock = &clk, .pool = &pool,
-                             .gate = &gate, .pair_log_out = logs, .n_pair_log_out = &n_logs};
+  amz__sampler_params_t p = {.gate = &gate, .pair_log_out = logs, .n_pair_log_out = &n_logs};
   sample_out_t o;
-  memset(&o, 0, sizeof o);
-  o.rc = amz__sample(&p, &o.wl, &o.done, &o.failed, &o.recs, &o.n_recs, &o.rec_workers);
-  amz__pool_destroy(&pool);
-  CU_ASSERT_EQUAL(o.rc, 0);
+  sample_on_fake_clock(&task, p, &o);
   CU_ASSERT_EQUAL(n_logs, 99); /* no pairs: nothing reported */
   CU_ASSERT_EQUAL(gate_turns, 1); /* the turns are passed all the same */
   CU_ASSERT(gate_alls >= 1);
@@ -676,13 +709,9 @@ static void test_a_waiting_kernel_under_the_gate(void) {
   tl_wall = tl_cpu = tl_runq = 0.0;
   gate_turns = gate_alls = 0;
   loaded_queued = loaded_slept = 0.0;
-  CU_ASSERT_EQUAL_FATAL(amz__pool_init(&pool, 0), 0);
   task.fn = loaded_kernel;
   n_logs = 0;
-  memset(&o, 0, sizeof o);
-  o.rc = amz__sample(&p, &o.wl, &o.done, &o.failed, &o.recs, &o.n_recs, &o.rec_workers);
-  amz__pool_destroy(&pool);
-  CU_ASSERT_EQUAL(o.rc, 0);
+  sample_on_fake_clock(&task, p, &o);
   CU_ASSERT(n_logs >= 8);
   CU_ASSERT_EQUAL(gate_turns, 1);
   sample_out_free(&o);
@@ -1110,6 +1139,7 @@ int main(void) {
   CU_add_test(s, "run-queue delay is measured", test_run_queue_delay_is_measured);
   CU_add_test(s, "the library's threads are neither the kernel's nor load",
               test_the_librarys_threads_are_not_the_kernels);
+  CU_add_test(s, "blocks outgrow their data moving", test_blocks_outgrow_their_data_moving);
   CU_add_test(s, "a waiting kernel under the node gate: no pairs",
               test_a_waiting_kernel_under_the_gate);
   return amz_test_run();

@@ -25,6 +25,11 @@
 #include "internal.h"
 
 #define TARGET_BLOCK_S 20e-6
+/* A block whose data a wrapper moves (map mode on ranks other than 0: an exchange
+ * with rank 0 per block) grows until the kernel's time is at least this many times
+ * the moving: a block of one 30 us item waited about 300 us for its data, and a
+ * rank sampled at a tenth of its speed. */
+#define MOVED_RATIO 4.0
 #define MAX_FRACTION 0.10
 /* The error target stops sampling only once the sample holds this share of the
  * items (at most COVER_ITEMS of them): costly items rarer than about 3 in that many
@@ -55,6 +60,7 @@ typedef struct samp_rec {
   /* CPU seconds the library's other threads (aux_threads) used while the block ran
    * alone; share_runq takes them off the block's wait for a CPU. */
   double aux_s;
+  double moved_s; /* time a kernel wrapper spent moving the block's data */
   const amz__sampler_params_t *p;
 } samp_rec_t;
 
@@ -110,6 +116,7 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   /* Time a wrapper spent moving the block's data is not the kernel's cost, neither
    * its wall time nor the CPU time it used (which is not the wall: mostly waiting). */
   r->s.wall_s = r->t1 - r->t0 - moved;
+  r->moved_s = moved;
   r->s.cpu_s = c1 - c0 - (amz__tls_excluded_cpu_s - xc0);
   r->aux_s = a1 - a0 > 0 ? a1 - a0 : 0.0;
   /* The process's other threads, but the pool's helpers and the library's own. */
@@ -640,8 +647,10 @@ int amz__sample(const amz__sampler_params_t *p, amz__workload_t *wl, amz__ranges
     samp_rec_t *r = NULL;
     if ((rc = solo_block(p, &st, &c, m, &sampled, &r)) != 0) goto out;
     if (!r) break; /* the free items are too scattered for blocks of m */
-    if (r->s.wall_s >= TARGET_BLOCK_S || m >= m_cap) break;
-    uint64_t grow = r->s.wall_s > 0 ? (uint64_t)ceil(TARGET_BLOCK_S / r->s.wall_s) : 16;
+    double want = TARGET_BLOCK_S > MOVED_RATIO * r->moved_s ? TARGET_BLOCK_S
+                                                             : MOVED_RATIO * r->moved_s;
+    if (r->s.wall_s >= want || m >= m_cap) break;
+    uint64_t grow = r->s.wall_s > 0 ? (uint64_t)ceil(want / r->s.wall_s) : 16;
     if (grow < 2) grow = 2;
     if (grow > 16) grow = 16;
     m = m * grow > m_cap ? m_cap : m * grow;
