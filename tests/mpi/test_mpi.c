@@ -908,8 +908,8 @@ static int bulk_fn(uint64_t b, uint64_t e, const void *in, void *out, void *arg)
 static void test_map_server_not_the_kernels(void) {
   /* While the ranks sample, rank 0's progress thread serves the other ranks' data:
    * its CPU time is the library's, not threads of the kernel's own. Read as the
-   * kernel's, a single-threaded kernel took 1.3 to 1.4 cores a call, and the
-   * prediction was 1.5x to 2x the run (bench_mpi --only map). */
+   * kernel's, a single-threaded kernel took 1.3 to 1.5 cores a call, and the
+   * prediction was 2x to 3x the run (bench_mpi --only map). */
   if (size < 2 || provided < MPI_THREAD_MULTIPLE) return;
   const uint64_t n = 4000;
   unsigned char *in = NULL, *out = NULL;
