@@ -113,8 +113,6 @@ typedef struct amz__mpi {
   uint64_t local_sampled;    /* items this rank sampled */
   uint64_t local_sampled_failed;
   MPI_Comm data_comm;        /* map mode: the comm of the current phase */
-  pthread_t sample_server;   /* map mode, rank 0: the progress thread while sampling */
-  int sample_serving;        /* 1 while it runs */
   amz__rangeset_t local_sampled_ranges;
   /* decision */
   int ranks;             /* used */

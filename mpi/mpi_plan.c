@@ -491,7 +491,9 @@ static int gate_open(const amz__mpi_t *m, int S, int member, int level, int watc
   return 0;
 }
 
-static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *task) {
+/* server: rank 0's progress thread while it serves map mode's data, else NULL. */
+static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *task,
+                              const pthread_t *server) {
   const uint64_t N = task->n_items;
   /* Sampling ranks: on each node as many as it has cores (more would only share
    * them and distort the timings), each with its share of the node's cores. */
@@ -561,8 +563,8 @@ static int distributed_sample(amz_plan_t *p, amz__mpi_t *m, const amz_task_t *ta
                                  * the kernel's own threads: 1.3 to 1.5 cores a call
                                  * for a kernel of one thread, and predictions 2x to
                                  * 3x the run (bench_mpi --only map). */
-                                .aux_threads = m->sample_serving ? &m->sample_server : NULL,
-                                .n_aux_threads = m->sample_serving};
+                                .aux_threads = server,
+                                .n_aux_threads = server != NULL};
     amz__workload_t wl;
     if (rc == 0)
       rc = amz__sample(&sp, &wl, &done, &failed, &p->sample_recs, &p->n_sample_recs,
@@ -865,23 +867,22 @@ static int mpi_sample(void *ext, amz_plan_t *p) {
   amz__mpi_t *m = ext;
   MPI_Comm dup = m->comm;
   int rc = 0;
+  pthread_t server;
   int serving = 0, map_phase = m->map && m->size > 1;
   if (map_phase) {
     m->data_comm = dup;
     if (m->rank == 0) {
       amz__server_params_t sp = {.m = m, .comm = dup, .peers = m->size - 1};
-      rc = amz__server_start(&sp, &m->sample_server);
+      rc = amz__server_start(&sp, &server);
       serving = rc == 0;
-      m->sample_serving = serving;
     }
     rc = amz__mpi_agree(dup, rc);
     if (rc != 0) map_phase = 0; /* only rank 0 can fail here: no server runs */
   }
-  if (rc == 0) rc = distributed_sample(p, m, &p->task);
+  if (rc == 0) rc = distributed_sample(p, m, &p->task, serving ? &server : NULL);
   if (map_phase) {
     if (m->rank != 0) amz__map_done(dup);
-    if (serving) amz__server_join(m->sample_server);
-    m->sample_serving = 0;
+    if (serving) amz__server_join(server);
   }
   return rc;
 }
