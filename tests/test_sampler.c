@@ -554,7 +554,12 @@ static void test_a_kernel_kept_off_its_core_is_not_waiting(void) {
   CU_ASSERT_DOUBLE_EQUAL(wl.runq_share, 0.0, 1e-12);
 }
 
-static void *spin_for(void *arg);
+static void *spin_for(void *arg) {
+  double until = amz__monotonic_now(NULL) + *(const double *)arg;
+  volatile double x = 0;
+  while (amz__monotonic_now(NULL) < until) x += 1.0;
+  return NULL;
+}
 
 /* Binds the calling thread (and the threads it creates next) to the CPU it runs on,
  * for a check of run-queue delays between threads on one CPU; *saved receives the
@@ -585,7 +590,6 @@ static int bind_to_one_cpu(cpu_set_t *saved) {
   return 1;
 }
 
-
 /* A kernel of 50 us of its own thread's CPU time per item, whatever the wall. */
 static int cpu_item_kernel(uint64_t begin, uint64_t end, void *arg) {
   (void)arg;
@@ -609,7 +613,6 @@ static void test_the_librarys_threads_are_not_the_kernels(void) {
   /* Another process on this CPU adds its own part, which is load: up to three
    * tries, the last one checked. */
   sample_out_t o;
-  memset(&o, 0, sizeof o);
   for (int attempt = 0; attempt < 3; attempt++) {
     if (attempt > 0) sample_out_free(&o);
     amz__pool_t pool;
@@ -715,13 +718,6 @@ static void test_a_waiting_kernel_under_the_gate(void) {
   CU_ASSERT(n_logs >= 8);
   CU_ASSERT_EQUAL(gate_turns, 1);
   sample_out_free(&o);
-}
-
-static void *spin_for(void *arg) {
-  double until = amz__monotonic_now(NULL) + *(const double *)arg;
-  volatile double x = 0;
-  while (amz__monotonic_now(NULL) < until) x += 1.0;
-  return NULL;
 }
 
 static void test_run_queue_delay_is_measured(void) {

@@ -95,8 +95,8 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
    * threads, aux_threads), the process, then this thread's CPU clock and the wall
    * clock innermost, so that no read is charged to the kernel. With the real
    * process clock, the pool's idle helpers are not the kernel's. */
-  int helpers = solo && p->clock->proc_cpu_now && p->pool;
-  double a0 = helpers ? aux_cpu(p) : 0.0;
+  int others = solo && p->clock->proc_cpu_now, helpers = others && p->pool;
+  double a0 = others ? aux_cpu(p) : 0.0;
   double h0 = helpers ? amz__pool_helpers_cpu(p->pool) : 0.0;
   double pc0 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
   double c0 = amz__clock_cpu(p->clock), x0 = amz__tls_excluded_s, xc0 = amz__tls_excluded_cpu_s;
@@ -112,7 +112,7 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   double c1 = amz__clock_cpu(p->clock), moved = amz__tls_excluded_s - x0;
   double pc1 = solo ? amz__clock_proc_cpu(p->clock) : 0.0;
   double h1 = helpers ? amz__pool_helpers_cpu(p->pool) : 0.0;
-  double a1 = helpers ? aux_cpu(p) : 0.0;
+  double a1 = others ? aux_cpu(p) : 0.0;
   /* Time a wrapper spent moving the block's data is not the kernel's cost, neither
    * its wall time nor the CPU time it used (which is not the wall: mostly waiting). */
   r->s.wall_s = r->t1 - r->t0 - moved;
@@ -120,8 +120,8 @@ static void run_block(const amz__sampler_params_t *p, samp_rec_t *r, int worker,
   r->s.cpu_s = c1 - c0 - (amz__tls_excluded_cpu_s - xc0);
   r->aux_s = a1 - a0 > 0 ? a1 - a0 : 0.0;
   /* The process's other threads, but the pool's helpers and the library's own. */
-  double others = (pc1 - pc0) - (c1 - c0) - (h1 - h0) - r->aux_s;
-  r->s.own_cpu_s = solo && others > 0 ? others : 0.0;
+  double own = (pc1 - pc0) - (c1 - c0) - (h1 - h0) - r->aux_s;
+  r->s.own_cpu_s = solo && own > 0 ? own : 0.0;
   if (r->s.wall_s < 0) r->s.wall_s = 0;
   if (r->s.cpu_s < 0) r->s.cpu_s = 0;
   r->done = 1;
